@@ -1,0 +1,3 @@
+import type { DeviceDefinition } from '../../core/types.ts';
+
+export const definitions: DeviceDefinition[] = [];

@@ -1,0 +1,134 @@
+/**
+ * ChirpStack v4 MQTT integration, JSON marshaler (`[integration.mqtt] json=true`): protobuf JSON mapping, camelCase,
+ * fields at their default value omitted (no `fCnt` means 0). Topic: application/{applicationId}/device/{devEui}/event/{event}.
+ * Reference: chirpstack/chirpstack api/proto/integration/integration.proto; ../shared/reference/lns-and-decoders.md §a.
+ */
+import { z } from 'zod';
+import { best, devEuiHex, rfc3339, stringMap } from './common.ts';
+import { decodeBase64Strict } from './base64.ts';
+import type { DeviceIdentity, ParseOutcome } from './uplink.ts';
+import { zodDetail } from './zod-detail.ts';
+
+const deviceInfo = z.looseObject({
+  tenantId: z.string().default(''),
+  tenantName: z.string().default(''),
+  applicationId: z.string().default(''),
+  applicationName: z.string().default(''),
+  deviceProfileName: z.string().default(''),
+  deviceName: z.string().default(''),
+  devEui: devEuiHex,
+  tags: stringMap.default({}),
+});
+
+// Protobuf JSON omits zero values: a gateway entry without `snr` reported 0 dB.
+const rxInfo = z.looseObject({ rssi: z.number().default(0), snr: z.number().default(0) });
+
+const txInfo = z.looseObject({
+  frequency: z.number().optional(),
+  modulation: z
+    .looseObject({
+      lora: z.looseObject({ bandwidth: z.number().optional(), spreadingFactor: z.number().optional() }).optional(),
+    })
+    .optional(),
+});
+
+const up = z.looseObject({
+  deduplicationId: z.string().optional(),
+  time: rfc3339.optional(),
+  deviceInfo,
+  dr: z.number().int().min(0).default(0),
+  fCnt: z.number().int().min(0).default(0),
+  fPort: z.number().int().min(0).max(255).default(0),
+  confirmed: z.boolean().default(false),
+  data: z.string().default(''),
+  object: z.record(z.string(), z.unknown()).optional(),
+  rxInfo: z.array(rxInfo).default([]),
+  txInfo: txInfo.optional(),
+});
+
+const status = z.looseObject({
+  time: rfc3339.optional(),
+  deviceInfo,
+  margin: z.number().optional(),
+  externalPowerSource: z.boolean().default(false),
+  batteryLevelUnavailable: z.boolean().default(false),
+  batteryLevel: z.number().optional(),
+});
+
+const join = z.looseObject({ time: rfc3339.optional(), deviceInfo, devAddr: z.string().optional() });
+
+type Info = z.infer<typeof deviceInfo>;
+
+function identity(info: Info): DeviceIdentity {
+  return {
+    lns: 'chirpstack-v4',
+    lnsTenant: info.tenantName || info.tenantId,
+    applicationId: info.applicationId,
+    applicationName: info.applicationName || info.applicationId,
+    devEui: info.devEui,
+    deviceName: info.deviceName,
+    deviceProfile: info.deviceProfileName,
+    tags: info.tags,
+  };
+}
+
+export function parseChirpstackV4(topic: string, event: string, json: unknown, now: Date): ParseOutcome {
+  if (event !== 'up' && event !== 'status' && event !== 'join') {
+    return { kind: 'ignored', detail: `ChirpStack v4 '${event}' event is not stored` };
+  }
+  const schema = event === 'up' ? up : event === 'status' ? status : join;
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    return { kind: 'rejected', reason: 'invalid_envelope', lns: 'chirpstack-v4', detail: `ChirpStack v4 ${event}: ${zodDetail(parsed.error)}` };
+  }
+  if (event === 'status') {
+    const s = parsed.data as z.infer<typeof status>;
+    return {
+      kind: 'status',
+      topic,
+      ...identity(s.deviceInfo),
+      receivedAt: s.time ?? now,
+      batteryLevelUnavailable: s.batteryLevelUnavailable,
+      externalPowerSource: s.externalPowerSource,
+      ...(s.batteryLevel !== undefined && !s.batteryLevelUnavailable ? { batteryLevel: s.batteryLevel } : {}),
+      ...(s.margin !== undefined ? { marginDb: s.margin } : {}),
+    };
+  }
+  if (event === 'join') {
+    const j = parsed.data as z.infer<typeof join>;
+    return { kind: 'join', topic, ...identity(j.deviceInfo), receivedAt: j.time ?? now, ...(j.devAddr ? { devAddr: j.devAddr } : {}) };
+  }
+  const u = parsed.data as z.infer<typeof up>;
+  const payload = decodeBase64Strict(u.data);
+  if (!payload) {
+    return {
+      kind: 'rejected',
+      reason: 'bad_base64',
+      lns: 'chirpstack-v4',
+      devEui: u.deviceInfo.devEui,
+      detail: `ChirpStack v4 up from ${u.deviceInfo.devEui}: field 'data' is not valid base64 ('${u.data.slice(0, 32)}')`,
+    };
+  }
+  const lora = u.txInfo?.modulation?.lora;
+  return {
+    kind: 'uplink',
+    topic,
+    ...identity(u.deviceInfo),
+    fPort: u.fPort,
+    fCnt: u.fCnt,
+    payload,
+    receivedAt: u.time ?? now,
+    ...(u.deduplicationId ? { messageId: u.deduplicationId } : {}),
+    confirmed: u.confirmed,
+    radio: {
+      gateways: u.rxInfo.length,
+      rssi: best(u.rxInfo.map((r) => r.rssi)),
+      snr: best(u.rxInfo.map((r) => r.snr)),
+      spreadingFactor: lora?.spreadingFactor,
+      bandwidthHz: lora?.bandwidth,
+      frequencyHz: u.txInfo?.frequency,
+      dataRate: u.dr,
+    },
+    ...(u.object ? { lnsObject: u.object } : {}),
+  };
+}
