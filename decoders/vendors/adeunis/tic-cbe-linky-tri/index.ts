@@ -1,0 +1,27 @@
+/**
+ * Adeunis TIC CBE/LINKY TRI: TIC interface (hardware 8250AA, firmware 1.4.x) configured with the vendor's
+ * three-phase CBE/Linky profile (historic TIC mode).
+ *
+ * Follows the Adeunis TIC datasheet / configuration profile and the vendor's 0x49 example in TTN
+ * lorawan-devices vendor/adeunis/tic-cbe-linky-tri-codec.yaml. Frame layout in ../tic.ts.
+ */
+import type { DeviceDefinition } from '../../../core/types.ts';
+import { decodeTicFrame } from '../tic.ts';
+
+export const ticCbeLinkyTri: DeviceDefinition = {
+  vendor: 'Adeunis',
+  model: 'TIC CBE/LINKY TRI',
+  description: 'Electricity meter TIC interface, three-phase CBE/Linky (historic mode): BASE index, IINST1..3, PAPP',
+  category: 'energy-meter',
+  fPorts: [1],
+  exposes: ['metering.electricity.activeEnergy', 'electricity.current', 'electricity.apparentPower'],
+  documentation: [
+    { title: 'TIC electricity meter interface, product page', url: 'https://www.adeunis.com/produit/tic-compteur-electrique/' },
+    { title: 'TIC datasheet', url: 'https://www.adeunis.com/wp-content/uploads/2019/09/Datasheet_TIC.pdf' },
+    {
+      title: 'Adeunis codec examples (TTN Device Repository, tic-cbe-linky-tri-codec.yaml)',
+      url: 'https://github.com/TheThingsNetwork/lorawan-devices/blob/master/vendor/adeunis/tic-cbe-linky-tri-codec.yaml',
+    },
+  ],
+  decode: (input) => decodeTicFrame(input, 'tri'),
+};
