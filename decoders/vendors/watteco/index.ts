@@ -1,3 +1,6 @@
 import type { DeviceDefinition } from '../../core/types.ts';
+import { wattecoSmartPlug } from './smart-plug/index.ts';
+import { wattecoTh } from './th/index.ts';
+import { wattecoTicso } from './ticso/index.ts';
 
-export const definitions: DeviceDefinition[] = [];
+export const definitions: DeviceDefinition[] = [wattecoSmartPlug, wattecoTh, wattecoTicso];
