@@ -1,3 +1,4 @@
 import type { DeviceDefinition } from '../../core/types.ts';
+import { qalcosonicW1 } from './qalcosonic-w1/index.ts';
 
-export const definitions: DeviceDefinition[] = [];
+export const definitions: DeviceDefinition[] = [qalcosonicW1];

@@ -1,3 +1,4 @@
 import type { DeviceDefinition } from '../../core/types.ts';
+import { cubicMeter } from './cubicmeter/index.ts';
 
-export const definitions: DeviceDefinition[] = [];
+export const definitions: DeviceDefinition[] = [cubicMeter];

@@ -1,0 +1,137 @@
+/**
+ * Fludia FM432e, optical reader for electricity meters (electromechanical disc or electronic LED).
+ * Follows Fludia "FM432 – User Guide" (ref FLD10068 v1.1.0), §5 "Decoding FM432e_nc_1mn messages" and
+ * §6 "Decoding FM432e_nc_10mn and FM432e_nc_15mn messages", and Fludia's published decoder notes
+ * (github.com/Fludia-IoT/LoRaWAN-decoders README: fPort is always 129; `index` starts at 0 when the sensor starts).
+ * All values big-endian. Energy in Wh, power in W.
+ *  - 0x20 / 0x21 / 0x22, 20 bytes: T1 data, time step 10 / 15 / 60 min: index (3 bytes) then 8 increments (2 bytes);
+ *    increment i covers [recv − (8−i)·step, recv − (7−i)·step], index is the value at reception.
+ *  - 0x5B, 45 bytes: T1 of the 1-minute product: index (4 bytes) then 20 one-minute powers (2 bytes, W);
+ *    power i is stamped recv − (20−i) min − 10 min (the product sends with a 10-minute delay).
+ *  - 0x0E (10/15 min products) or 0x51 (1 min product), 12 bytes: T2 service message: number of starts (byte 1),
+ *    param id (3), byte 4 = firmware version (bits 7..2) | meter type (bit 1: 0 electromechanical, 1 electronic)
+ *    | low battery (bit 0), index (bytes 5-8), time step code (byte 11: 0 = 10 min, 3 = 15 min, 1 = 60 min).
+ *  - 0x12 (37 or 19 bytes), 0x13 (30 or 11 bytes): technical messages TT1/TT2 (meter type only).
+ *  - 0x01 (3 bytes) / 0x5F (9 bytes): start message.
+ * The frames carry no clock: history readings are timed from the network reception time (recvTime).
+ */
+import type { DeviceDefinition, DecodeInput, DecodeResult } from '../../../core/types.ts';
+import { emptyResult } from '../../../core/boundary.ts';
+import { DecodeError } from '../../../core/errors.ts';
+import { ByteReader } from '../../../core/reader.ts';
+
+const MODEL = 'FM432e';
+const MIN = 60_000;
+const STEPS: Record<number, number> = { 0x20: 10, 0x21: 15, 0x22: 60 };
+const T2_STEPS: Record<number, number> = { 0: 10, 3: 15, 1: 60 };
+const meterType = (bit: number) => (bit ? 'Electronic (Position B)' : 'Electromechanical (Position A)');
+
+function t1(bytes: Uint8Array, step: number, recv: Date | undefined, res: DecodeResult): void {
+  const r = new ByteReader(bytes, MODEL);
+  r.skip(1, 'header');
+  const index = r.u24be('index');
+  const increments = Array.from({ length: 8 }, (_, i) => r.u16be(`increment ${i + 1}`));
+  const powers = increments.map((inc) => (inc * 60) / step);
+  const indexes: number[] = [index];
+  for (let i = 7; i >= 0; i--) indexes.unshift(indexes[0]! - increments[i]!);
+  res.data = { message_type: `T1_${step === 60 ? '1H' : `${step}MN`}`, time_step: step, index, increments, powers, indexes };
+  if (!recv) {
+    res.readings.push({ quantity: 'metering.electricity.activeEnergy', value: index });
+    res.warnings.push(`${MODEL}: no reception time, the ${increments.length} history steps are not timestamped`);
+    return;
+  }
+  indexes.forEach((v, i) => {
+    if (v >= 0) res.readings.push({ quantity: 'metering.electricity.activeEnergy', value: v, time: new Date(recv.getTime() - (8 - i) * step * MIN) });
+  });
+  powers.forEach((p, i) =>
+    res.readings.push({ quantity: 'electricity.activePower', value: p, time: new Date(recv.getTime() - (8 - i) * step * MIN) }),
+  );
+}
+
+function t1OneMinute(bytes: Uint8Array, recv: Date | undefined, res: DecodeResult): void {
+  const r = new ByteReader(bytes, MODEL);
+  r.skip(1, 'header');
+  const index = r.u32be('index');
+  const powers = Array.from({ length: 20 }, (_, i) => r.u16be(`power ${i + 1}`));
+  res.data = { message_type: 'T1', time_step: 1, index, powers };
+  res.readings.push({ quantity: 'metering.electricity.activeEnergy', value: index });
+  if (!recv) {
+    res.warnings.push(`${MODEL}: no reception time, the 20 one-minute powers are not timestamped`);
+    return;
+  }
+  powers.forEach((p, i) =>
+    res.readings.push({ quantity: 'electricity.activePower', value: p, time: new Date(recv.getTime() - (20 - i) * MIN - 10 * MIN) }),
+  );
+}
+
+function t2(bytes: Uint8Array, oneMinute: boolean, res: DecodeResult): void {
+  const r = new ByteReader(bytes, MODEL);
+  r.skip(1, 'header');
+  const number_of_starts = r.u8('number of starts');
+  r.skip(1, 'reserved');
+  const param_id = r.u8('param id');
+  const b4 = r.u8('status');
+  const index = r.u32be('index');
+  r.skip(2, 'reserved');
+  const stepCode = r.u8('time step');
+  const low_battery = b4 & 1;
+  res.data = {
+    message_type: 'T2',
+    index,
+    meter_type: meterType((b4 >> 1) & 1),
+    low_battery,
+    firmware_version: b4 >> 2,
+    number_of_starts,
+    param_id,
+    time_step: oneMinute ? 1 : (T2_STEPS[stepCode] ?? stepCode),
+  };
+  res.readings.push({ quantity: 'metering.electricity.activeEnergy', value: index });
+  if (low_battery) res.events.push({ type: 'low_battery', message: 'battery is low' });
+}
+
+function decode({ bytes, fPort, recvTime }: DecodeInput): DecodeResult {
+  if (fPort !== 129) throw new DecodeError(`unknown fPort ${fPort} (Fludia sensors always use fPort 129)`);
+  if (bytes.length === 0) throw new DecodeError(`empty payload`);
+  const res = emptyResult();
+  const h = bytes[0]!;
+  const len = bytes.length;
+  const expect = (n: number, name: string) => {
+    if (len !== n) throw new DecodeError(`${name} message (header 0x${h.toString(16)}) must be ${n} bytes, got ${len}`);
+  };
+  if (STEPS[h] !== undefined) {
+    expect(20, 'T1');
+    t1(bytes, STEPS[h]!, recvTime, res);
+  } else if (h === 0x5b) {
+    expect(45, 'T1 (1 min)');
+    t1OneMinute(bytes, recvTime, res);
+  } else if (h === 0x0e || h === 0x51) {
+    expect(12, 'T2');
+    t2(bytes, h === 0x51, res);
+  } else if (h === 0x12 || h === 0x13) {
+    const meca = h === 0x12 ? 37 : 30;
+    const elec = h === 0x12 ? 19 : 11;
+    if (len !== meca && len !== elec) throw new DecodeError(`technical message 0x${h.toString(16)} must be ${meca} or ${elec} bytes, got ${len}`);
+    res.data = { message_type: `${h === 0x12 ? 'TT1' : 'TT2'}_${len === meca ? 'MECA' : 'ELEC'}`, meter_type: meterType(len === meca ? 0 : 1) };
+  } else if (h === 0x01 || h === 0x5f) {
+    expect(h === 0x01 ? 3 : 9, 'START');
+    res.data = { message_type: 'START' };
+    res.events.push({ type: 'reboot', message: 'sensor started' });
+  } else {
+    throw new DecodeError(`unknown message header 0x${h.toString(16)}`);
+  }
+  return res;
+}
+
+export const fm432e: DeviceDefinition = {
+  vendor: 'Fludia',
+  model: MODEL,
+  description: 'Optical reader for electricity meters: energy index, 10/15/60-min increments or 1-min load curve',
+  category: 'energy-meter',
+  fPorts: [129],
+  exposes: ['metering.electricity.activeEnergy', 'electricity.activePower'],
+  documentation: [
+    { title: 'Fludia FM432 – User Guide (FLD10068), §5–6 FM432e messages', url: 'https://www.manualslib.com/manual/3154387/Fludia-Fm432.html', version: '1.1.0' },
+    { title: 'Fludia LoRaWAN decoders – output description', url: 'https://github.com/Fludia-IoT/LoRaWAN-decoders' },
+  ],
+  decode,
+};
