@@ -6,6 +6,10 @@
  * dotted style where it does not. Each quantity has exactly one storage place (measurement + field)
  * and one field type, so InfluxDB never sees an int/float conflict. Units are SI-ish and chosen so
  * that meter indexes stay exact integers in a float64 (litres, Wh).
+ *
+ * Channels: a reading without `channel` is the whole device's value (for a meter, its total index). Multi-input
+ * devices put the input in `channel`; a meter that also reports per-tariff registers (TIC HCHC/HCHP, EASF01…)
+ * puts the period label there, next to its channel-less total when the meter has one (Linky EAST, BASE).
  */
 
 export type FieldType = 'float' | 'boolean';
