@@ -3,20 +3,9 @@ import { decodeUplink, devices } from '../../decoders/index.ts';
 import { hexToBytes } from '../../decoders/core/reader.ts';
 import { loadAllExamples } from '../../decoders/core/examples.ts';
 import { QUANTITIES } from '../../decoders/model/quantities.ts';
+import { prng } from '../../services/simulator/random.ts';
 
 const PER_DECODER = Number(process.env.FUZZ_PER_DECODER ?? 10_000);
-
-/** mulberry32: a tiny seeded PRNG, so a failure can be replayed from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('decoder fuzz', () => {
   const examples = loadAllExamples();

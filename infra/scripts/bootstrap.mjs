@@ -1,0 +1,31 @@
+#!/usr/bin/env node
+// Makes a fresh clone runnable: npm dependencies (npm ci) and, for the demo and the integration tests, Debian's
+// mosquitto and influxdb (installed with apt-get when running as root; otherwise says what to install).
+// Plain JavaScript without dependencies: it runs before node_modules exists.
+import { execSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const needServers = process.argv.includes('--servers');
+
+function has(bin) {
+  return spawnSync('sh', ['-c', `command -v ${bin} || test -x /usr/sbin/${bin} || test -x /usr/bin/${bin}`]).status === 0;
+}
+
+if (!existsSync(join(root, 'node_modules', '.package-lock.json'))) {
+  console.error('bootstrap: installing npm dependencies (npm ci)…');
+  execSync('npm ci --no-audit --no-fund', { cwd: root, stdio: 'inherit' });
+}
+
+if (needServers && !(has('mosquitto') && has('influxd'))) {
+  if (process.getuid?.() !== 0) {
+    console.error('bootstrap: Mosquitto and InfluxDB 1.x are needed. Install them: sudo apt-get update && sudo apt-get install -y mosquitto influxdb');
+    process.exit(1);
+  }
+  console.error('bootstrap: installing mosquitto and influxdb from Debian packages…');
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  execSync('apt-get update -qq', { stdio: 'inherit', env });
+  execSync('apt-get install -y -qq mosquitto influxdb', { stdio: 'inherit', env });
+}

@@ -1,0 +1,57 @@
+/**
+ * `veilleur <command>`: serve (the ingestion service), simulate (a small town's devices), demo (local stack +
+ * service + simulator), devices and decode (decoder checks for operators).
+ */
+import { ConfigError } from '../config/load.ts';
+
+const USAGE = `usage: veilleur <command> [options]
+
+commands:
+  serve                 run the service (configuration from environment variables, see README)
+  simulate [options]    publish a simulated town's uplinks to MQTT_URL (see 'veilleur simulate --help')
+  demo                  start a private Mosquitto + InfluxDB, the service and the simulator
+  devices               list the built-in device decoders as JSON
+  decode --vendor V --model M --fport N --hex HEX [--recv-time RFC3339]
+                        decode one payload and print {data, readings, events, warnings, errors}
+`;
+
+const [command, ...rest] = process.argv.slice(2);
+
+async function main(): Promise<number | undefined> {
+  switch (command) {
+    case 'serve':
+      return (await import('./serve.ts')).serve();
+    case 'simulate':
+      return (await import('./simulate.ts')).simulateCommand(rest);
+    case 'demo':
+      return (await import('../demo/demo.ts')).demo(rest);
+    case 'devices':
+      return (await import('./devices.ts')).devicesCommand();
+    case 'decode':
+      return (await import('./devices.ts')).decodeCommand(rest);
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE);
+      return command === undefined ? 2 : 0;
+    default:
+      process.stderr.write(`veilleur: unknown command '${command}'\n${USAGE}`);
+      return 2;
+  }
+}
+
+main().then(
+  (code) => {
+    if (code !== undefined) process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`veilleur: ${err.message}\n`);
+      process.exitCode = 2;
+    } else {
+      process.stderr.write(`veilleur: ${(err as Error).stack ?? String(err)}\n`);
+      process.exitCode = 1;
+    }
+  },
+);

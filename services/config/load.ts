@@ -1,0 +1,134 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
+import { DEFAULT_TOPICS, envSchema, fileSchema, type Env, type FileConfig } from './schema.ts';
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export interface InfluxV1 {
+  api: 'v1';
+  url: string;
+  db: string;
+  rp?: string;
+  username?: string;
+  password?: string;
+}
+export interface InfluxV2 {
+  api: 'v2';
+  url: string;
+  token: string;
+  org: string;
+  bucket: string;
+}
+
+export interface Config {
+  mqtt: {
+    url: string;
+    username?: string;
+    password?: string;
+    clientId: string;
+    topics: string[];
+    caFile?: string;
+    certFile?: string;
+    keyFile?: string;
+    tlsInsecure: boolean;
+  };
+  influx: (InfluxV1 | InfluxV2) & { timeoutMs: number; caFile?: string };
+  write: { batchBytes: number; flushMs: number };
+  http: { host: string; port: number };
+  spool: { dir: string; maxBytes: number; segmentBytes: number; fsyncMs: number };
+  logLevel: Env['LOG_LEVEL'];
+  defaultTenant: string;
+  registry: FileConfig;
+  /** Where the YAML came from, for messages. */
+  configFile?: string;
+}
+
+function describeIssues(where: (path: PropertyKey[]) => string, error: z.ZodError): string {
+  return error.issues.map((i) => `${where(i.path)}: ${i.message}`).join('\n');
+}
+
+/** Reads and validates the configuration; throws a ConfigError naming each variable or file path at fault. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  // Empty variables (FOO= in an env file) mean "not set", as in docker-compose.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsedEnv = envSchema.safeParse(cleaned);
+  if (!parsedEnv.success) {
+    throw new ConfigError(`invalid environment:\n${describeIssues((p) => `variable ${String(p[0])}`, parsedEnv.error)}`);
+  }
+  const e = parsedEnv.data;
+  const registry = e.VEILLEUR_CONFIG ? loadFile(e.VEILLEUR_CONFIG) : fileSchema.parse({});
+  return {
+    mqtt: {
+      url: e.MQTT_URL,
+      ...(e.MQTT_USERNAME ? { username: e.MQTT_USERNAME } : {}),
+      ...(e.MQTT_PASSWORD ? { password: e.MQTT_PASSWORD } : {}),
+      clientId: e.MQTT_CLIENT_ID,
+      topics: e.MQTT_TOPICS ?? DEFAULT_TOPICS,
+      ...(e.MQTT_CA_FILE ? { caFile: e.MQTT_CA_FILE } : {}),
+      ...(e.MQTT_CERT_FILE ? { certFile: e.MQTT_CERT_FILE } : {}),
+      ...(e.MQTT_KEY_FILE ? { keyFile: e.MQTT_KEY_FILE } : {}),
+      tlsInsecure: e.MQTT_TLS_INSECURE,
+    },
+    influx: { ...influxTarget(e), timeoutMs: e.INFLUX_TIMEOUT_MS, ...(e.INFLUX_CA_FILE ? { caFile: e.INFLUX_CA_FILE } : {}) },
+    write: { batchBytes: e.WRITE_BATCH_KB * 1024, flushMs: e.WRITE_FLUSH_MS },
+    http: { host: e.HTTP_HOST, port: e.HTTP_PORT },
+    spool: { dir: e.DATA_DIR, maxBytes: e.SPOOL_MAX_MB * 1024 * 1024, segmentBytes: e.SPOOL_SEGMENT_MB * 1024 * 1024, fsyncMs: e.SPOOL_FSYNC_MS },
+    logLevel: e.LOG_LEVEL,
+    defaultTenant: e.DEFAULT_TENANT,
+    registry,
+    ...(e.VEILLEUR_CONFIG ? { configFile: e.VEILLEUR_CONFIG } : {}),
+  };
+}
+
+/** InfluxDB 2.x/3.x (token, org, bucket) is the production default; INFLUX_DB alone selects the 1.x API. */
+function influxTarget(e: Env): InfluxV1 | InfluxV2 {
+  const v2 = e.INFLUX_TOKEN !== undefined || e.INFLUX_ORG !== undefined || e.INFLUX_BUCKET !== undefined;
+  if (v2) {
+    const missing = (['INFLUX_TOKEN', 'INFLUX_ORG', 'INFLUX_BUCKET'] as const).filter((k) => !e[k]);
+    if (missing.length) {
+      throw new ConfigError(`invalid environment:\nvariable ${missing.join(', ')}: required for InfluxDB 2.x/3.x (set with INFLUX_TOKEN, INFLUX_ORG, INFLUX_BUCKET)`);
+    }
+    if (e.INFLUX_DB) throw new ConfigError('invalid environment:\nvariable INFLUX_DB: set either INFLUX_DB (InfluxDB 1.x) or INFLUX_TOKEN/INFLUX_ORG/INFLUX_BUCKET (2.x/3.x), not both');
+    return { api: 'v2', url: e.INFLUX_URL, token: e.INFLUX_TOKEN!, org: e.INFLUX_ORG!, bucket: e.INFLUX_BUCKET! };
+  }
+  if (!e.INFLUX_DB) {
+    throw new ConfigError(
+      'invalid environment:\nvariable INFLUX_DB: no InfluxDB target; set INFLUX_TOKEN, INFLUX_ORG and INFLUX_BUCKET (InfluxDB 2.x/3.x) or INFLUX_DB (InfluxDB 1.x)',
+    );
+  }
+  return {
+    api: 'v1',
+    url: e.INFLUX_URL,
+    db: e.INFLUX_DB,
+    ...(e.INFLUX_RP ? { rp: e.INFLUX_RP } : {}),
+    ...(e.INFLUX_USERNAME ? { username: e.INFLUX_USERNAME } : {}),
+    ...(e.INFLUX_PASSWORD ? { password: e.INFLUX_PASSWORD } : {}),
+  };
+}
+
+export function loadFile(path: string): FileConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`config file ${path}: cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text) ?? {};
+  } catch (err) {
+    throw new ConfigError(`config file ${path}: not valid YAML: ${(err as Error).message}`);
+  }
+  const parsed = fileSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new ConfigError(`invalid config file:\n${describeIssues((p) => `${path}, path ${formatPath(p)}`, parsed.error)}`);
+  }
+  return parsed.data;
+}
+
+function formatPath(path: PropertyKey[]): string {
+  return path.reduce<string>((acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)), '') || '(root)';
+}

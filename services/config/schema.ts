@@ -1,0 +1,125 @@
+/**
+ * Configuration: environment variables (the 12-factor way, what docker-compose sets) and an optional YAML file
+ * (`VEILLEUR_CONFIG`) for what does not fit in a variable: the device registry and per-profile decoders.
+ * Every value is validated with zod at start-up; README.md lists each variable with its default.
+ */
+import { z } from 'zod';
+
+const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
+const int = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, 'expected a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+const url = (protocols: string[]) =>
+  z.string().refine((s) => {
+    try {
+      return protocols.includes(new URL(s).protocol);
+    } catch {
+      return false;
+    }
+  }, `expected a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+
+export const DEFAULT_TOPICS = [
+  'application/+/device/+/event/up',
+  'application/+/device/+/event/status',
+  'application/+/device/+/event/join',
+  'v3/+/devices/+/up',
+  'v3/+/devices/+/join',
+];
+
+/** Variables and their defaults; the key is the variable name, so a zod path is the variable to fix. */
+export const envSchema = z.object({
+  MQTT_URL: url(['mqtt:', 'mqtts:', 'ws:', 'wss:', 'tcp:', 'ssl:']).default('mqtt://127.0.0.1:1883'),
+  MQTT_USERNAME: z.string().optional(),
+  MQTT_PASSWORD: z.string().optional(),
+  MQTT_CLIENT_ID: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'expected 1-64 letters, digits, _ . -').default('veilleur'),
+  MQTT_TOPICS: z
+    .string()
+    .transform((s) => s.split(',').map((t) => t.trim()).filter(Boolean))
+    .pipe(z.array(z.string()).min(1, 'expected at least one topic'))
+    .optional(),
+  MQTT_CA_FILE: z.string().optional(),
+  MQTT_CERT_FILE: z.string().optional(),
+  MQTT_KEY_FILE: z.string().optional(),
+  MQTT_TLS_INSECURE: bool.default(false),
+
+  INFLUX_URL: url(['http:', 'https:']).default('http://127.0.0.1:8086'),
+  INFLUX_DB: z.string().min(1).optional(),
+  INFLUX_RP: z.string().min(1).optional(),
+  INFLUX_USERNAME: z.string().optional(),
+  INFLUX_PASSWORD: z.string().optional(),
+  INFLUX_TOKEN: z.string().min(1).optional(),
+  INFLUX_ORG: z.string().min(1).optional(),
+  INFLUX_BUCKET: z.string().min(1).optional(),
+  INFLUX_TIMEOUT_MS: int(100, 600_000).default(10_000),
+  INFLUX_CA_FILE: z.string().optional(),
+  WRITE_BATCH_KB: int(1, 65_536).default(1024),
+  WRITE_FLUSH_MS: int(1, 60_000).default(100),
+
+  HTTP_HOST: z.string().default('127.0.0.1'),
+  HTTP_PORT: int(0, 65_535).default(8080),
+  DATA_DIR: z.string().default('./data'),
+  SPOOL_MAX_MB: int(1, 1_048_576).default(1024),
+  SPOOL_SEGMENT_MB: int(1, 4096).default(64),
+  SPOOL_FSYNC_MS: int(0, 60_000).default(200),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DEFAULT_TENANT: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'expected a lower-case slug').default('default'),
+  VEILLEUR_CONFIG: z.string().optional(),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+const devEui = z
+  .string()
+  .regex(/^[0-9a-fA-F]{16}$/, 'expected a DevEUI of 16 hexadecimal characters')
+  .transform((s) => s.toLowerCase());
+const slug = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, 'expected letters, digits, _ . - (at most 63)');
+
+/** `vendor/model` of a built-in decoder (see `veilleur devices`). */
+const decoderRef = z.string().regex(/^[^/]+\/.+$/, "expected 'vendor/model', e.g. 'milesight/em300-di'");
+
+/** A pulse input wired to a meter: each pulse is `perPulse` of the quantity (10 L, 1 Wh…). */
+const pulseInput = z.strictObject({
+  input: z.string().min(1).optional(),
+  quantity: z.enum(['metering.water.total', 'metering.electricity.activeEnergy', 'metering.heat.total']),
+  perPulse: z.number().positive(),
+});
+
+export const deviceEntry = z.strictObject({
+  devEui,
+  name: z.string().min(1).max(100).optional(),
+  tenant: slug.optional(),
+  decoder: decoderRef.optional(),
+  site: slug.optional(),
+  building: slug.optional(),
+  zone: slug.optional(),
+  role: slug.optional(),
+  /** For pulse counters: what the counted pulses measure. */
+  pulse: pulseInput.optional(),
+});
+
+export const profileEntry = z.strictObject({
+  /** LNS device-profile name (ChirpStack) or `brand/model` version ids (TTS). */
+  profile: z.string().min(1),
+  decoder: decoderRef,
+});
+
+export const fileSchema = z.strictObject({
+  /** Maps a network-server tenant / application to a Veilleur tenant (a commune). */
+  tenants: z
+    .array(
+      z.strictObject({
+        id: slug,
+        lnsTenants: z.array(z.string()).default([]),
+        applications: z.array(z.string()).default([]),
+      }),
+    )
+    .default([]),
+  devices: z.array(deviceEntry).default([]),
+  profiles: z.array(profileEntry).default([]),
+});
+
+export type FileConfig = z.infer<typeof fileSchema>;
+export type DeviceEntry = z.infer<typeof deviceEntry>;

@@ -1,0 +1,236 @@
+/**
+ * Private Mosquitto and InfluxDB 1.x servers for the demo, the integration tests and the benchmark: Debian's
+ * binaries on free 127.0.0.1 ports, in a temporary directory, started as child processes and stopped by PID.
+ * Nothing here is used in production (docker-compose.yml runs the real stack).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export function which(binary: string, dirs = ['/usr/sbin', '/usr/bin', '/usr/local/sbin', '/usr/local/bin', '/sbin']): string | undefined {
+  const r = spawnSync('sh', ['-c', `command -v ${binary} || true`], { encoding: 'utf8', env: { ...process.env, PATH: `${process.env.PATH}:${dirs.join(':')}` } });
+  const found = r.stdout.trim();
+  return found || undefined;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export interface ManagedServer {
+  readonly name: string;
+  readonly url: string;
+  readonly port: number;
+  pid(): number | undefined;
+  /** (Re)starts the process with the same configuration, data and port. */
+  start(): Promise<void>;
+  /** SIGTERM, then SIGKILL after `graceMs`; waits for the process to exit. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+abstract class ChildServer implements ManagedServer {
+  protected child: ChildProcess | undefined;
+  abstract readonly name: string;
+  abstract readonly url: string;
+
+  constructor(
+    readonly port: number,
+    protected readonly dir: string,
+  ) {}
+
+  pid(): number | undefined {
+    return this.child?.exitCode === null ? this.child.pid : undefined;
+  }
+
+  protected abstract command(): { bin: string; args: string[] };
+  protected abstract ready(): Promise<boolean>;
+
+  async start(): Promise<void> {
+    const { bin, args } = this.command();
+    const log = openSync(join(this.dir, `${this.name}.log`), 'a');
+    // INFLUXDB_* variables would override the generated configuration file.
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('INFLUXDB_')));
+    const child = spawn(bin, args, { stdio: ['ignore', log, log], env, detached: false });
+    this.child = child;
+    writeFileSync(join(this.dir, `${this.name}.pid`), String(child.pid));
+    for (let i = 0; i < 300; i++) {
+      if (child.exitCode !== null) throw new Error(`${this.name} exited during start-up (code ${child.exitCode}); see ${join(this.dir, `${this.name}.log`)}`);
+      if (await this.ready()) return;
+      await sleep(100);
+    }
+    await this.stop();
+    throw new Error(`${this.name} did not become ready on port ${this.port} within 30 s`);
+  }
+
+  async stop(graceMs = 10_000): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  /** SIGKILL, for fault tests. */
+  async kill(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGKILL');
+    await exited;
+  }
+}
+
+export class MosquittoServer extends ChildServer {
+  readonly name = 'mosquitto';
+  get url(): string {
+    return `mqtt://127.0.0.1:${this.port}`;
+  }
+
+  constructor(port: number, dir: string, persistence: boolean) {
+    super(port, dir);
+    mkdirSync(join(dir, 'persist'), { recursive: true });
+
+    // max_queued_messages: the default (1000) makes the broker drop QoS 1 messages for a slow subscriber.
+    writeFileSync(
+      join(dir, 'mosquitto.conf'),
+      [
+        `listener ${port} 127.0.0.1`,
+        'allow_anonymous true',
+        `persistence ${persistence ? 'true' : 'false'}`,
+        `persistence_location ${join(dir, 'persist')}/`,
+        'autosave_interval 1',
+        // Started as root, mosquitto drops to the 'mosquitto' user, which cannot enter a private (0700) temp dir.
+        ...(process.getuid?.() === 0 ? ['user root'] : []),
+        'max_queued_messages 10000000',
+        'max_queued_bytes 0',
+        'log_dest stderr',
+        'log_type error',
+        'log_type warning',
+        '',
+      ].join('\n'),
+    );
+  }
+
+  protected command() {
+    const bin = which('mosquitto');
+    if (!bin) throw new Error(missing('mosquitto'));
+    return { bin, args: ['-c', join(this.dir, 'mosquitto.conf')] };
+  }
+
+  protected async ready(): Promise<boolean> {
+    return new Promise((resolve) => {
+      import('node:net').then(({ connect }) => {
+        const s = connect(this.port, '127.0.0.1');
+        s.once('connect', () => {
+          s.destroy();
+          resolve(true);
+        });
+        s.once('error', () => resolve(false));
+      });
+    });
+  }
+}
+
+export class InfluxServer extends ChildServer {
+  readonly name = 'influxd';
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  constructor(port: number, rpcPort: number, dir: string) {
+    super(port, dir);
+    for (const d of ['meta', 'data', 'wal']) mkdirSync(join(dir, d), { recursive: true });
+    // influxd 1.x always opens its RPC listener: bound to loopback. Everything else that listens is off.
+    writeFileSync(
+      join(dir, 'influxdb.conf'),
+      `reporting-disabled = true
+bind-address = "127.0.0.1:${rpcPort}"
+[meta]
+  dir = "${join(dir, 'meta')}"
+  logging-enabled = false
+[data]
+  dir = "${join(dir, 'data')}"
+  wal-dir = "${join(dir, 'wal')}"
+  query-log-enabled = false
+[monitor]
+  store-enabled = false
+[subscriber]
+  enabled = false
+[continuous_queries]
+  enabled = false
+[http]
+  enabled = true
+  bind-address = "127.0.0.1:${port}"
+  auth-enabled = false
+  log-enabled = false
+  suppress-write-log = true
+  pprof-enabled = false
+  unix-socket-enabled = false
+[ifql]
+  enabled = false
+[logging]
+  level = "warn"
+  suppress-logo = true
+`,
+    );
+  }
+
+  protected command() {
+    const bin = which('influxd');
+    if (!bin) throw new Error(missing('influxdb'));
+    return { bin, args: ['run', '-config', join(this.dir, 'influxdb.conf')] };
+  }
+
+  protected async ready(): Promise<boolean> {
+    try {
+      const r = await fetch(`${this.url}/ping`, { signal: AbortSignal.timeout(1000) });
+      return r.status === 204;
+    } catch {
+      return false;
+    }
+  }
+
+  async query(q: string, db?: string): Promise<InfluxQueryResponse> {
+    const body = new URLSearchParams({ q, epoch: 'ms', ...(db ? { db } : {}) });
+    const r = await fetch(`${this.url}/query`, { method: 'POST', body, signal: AbortSignal.timeout(30_000) });
+    const json = (await r.json()) as InfluxQueryResponse;
+    const err = json.error ?? json.results?.find((x) => x.error)?.error;
+    if (err) throw new Error(`InfluxQL '${q}': ${err}`);
+    return json;
+  }
+
+  async createDatabase(db: string): Promise<void> {
+    await this.query(`CREATE DATABASE "${db}"`);
+  }
+}
+
+export interface InfluxQueryResponse {
+  error?: string;
+  results?: { statement_id?: number; error?: string; series?: { name: string; tags?: Record<string, string>; columns: string[]; values: unknown[][] }[] }[];
+}
+
+function missing(pkg: string): string {
+  return `${pkg} is not installed: run 'sudo apt-get install -y mosquitto influxdb' (Debian/Ubuntu), or use docker-compose.yml`;
+}
+
+/** Starts both servers in `dir`; the caller stops them. */
+export async function startLocalStack(dir: string, opts: { persistence?: boolean; db?: string } = {}): Promise<{ mqtt: MosquittoServer; influx: InfluxServer }> {
+  const mqtt = new MosquittoServer(await freePort(), join(dir, 'mosquitto'), opts.persistence ?? true);
+  const influx = new InfluxServer(await freePort(), await freePort(), join(dir, 'influxdb'));
+  await Promise.all([mqtt.start(), influx.start()]);
+  if (opts.db) await influx.createDatabase(opts.db);
+  return { mqtt, influx };
+}

@@ -1,0 +1,37 @@
+/** Prometheus metrics of one service instance (served at /metrics). Label values are bounded codes. */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'veilleur_' });
+  const c = (name: string, help: string, labelNames: string[] = []) => new Counter({ name, help, labelNames, registers: [registry] });
+  const messages = c('veilleur_mqtt_messages_total', 'MQTT messages received, by what they turned out to be', ['kind']);
+  const decoded = c('veilleur_uplinks_decoded_total', 'Uplinks turned into readings, by source of the decoding', ['by']);
+  const undecoded = c('veilleur_uplinks_undecodable_total', 'Uplinks kept raw because no decoder could decode them', ['reason']);
+  const rejected = c('veilleur_messages_rejected_total', 'Messages kept raw because they were not a valid network-server event', ['reason']);
+  return {
+    registry,
+    uplinks: messages.labels('uplink'),
+    statusEvents: messages.labels('status'),
+    joins: messages.labels('join'),
+    ignored: messages.labels('ignored'),
+    duplicates: c('veilleur_uplinks_duplicate_total', 'Uplinks received again (QoS 1 redelivery, re-publication) and not stored twice'),
+    decodedBy: { decoder: decoded.labels('decoder'), lnsObject: decoded.labels('lns-object') },
+    undecoded,
+    rejected,
+    pointsWritten: c('veilleur_points_written_total', 'Lines of line protocol InfluxDB accepted'),
+    writeFailures: c('veilleur_write_failures_total', 'InfluxDB write attempts that failed and will be retried'),
+    writeRejected: c('veilleur_write_rejected_lines_total', 'Lines in batches InfluxDB refused as invalid (not retried)'),
+    writeSeconds: new Histogram({
+      name: 'veilleur_write_seconds',
+      help: 'Duration of InfluxDB batch writes',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    spoolBytes: new Gauge({ name: 'veilleur_spool_bytes', help: 'Bytes in the on-disk spool not yet written to InfluxDB', registers: [registry] }),
+    backpressureSeconds: c('veilleur_backpressure_seconds_total', 'Time spent not acknowledging the broker because the spool was full'),
+    mqttConnected: new Gauge({ name: 'veilleur_mqtt_connected', help: '1 when connected to the broker', registers: [registry] }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,81 @@
+/**
+ * One MQTT message in, the line protocol to store out. Pure apart from logging and metrics: it never throws on
+ * input; everything that cannot be stored as readings is stored raw with its reason.
+ */
+import type { Logger } from 'pino';
+import { parseLnsMessage } from '../lns/parse.ts';
+import type { Metrics } from '../metrics.ts';
+import type { Registry } from '../registry/registry.ts';
+import { joinLines, rejectedLine, statusLines, uplinkLines } from '../storage/points.ts';
+import { RecentUplinks } from './dedupe.ts';
+import { decodeWith, type DecoderResolver } from './decode.ts';
+import { RateLimitedLog } from './rate-limited-log.ts';
+
+export class Ingestor {
+  private readonly recent = new RecentUplinks();
+  private readonly badInputLog: RateLimitedLog;
+  /** Rejected messages carry no time of their own: keep their timestamps unique so none overwrites another. */
+  private lastRejectedMs = 0;
+
+  constructor(
+    private readonly registry: Registry,
+    private readonly decoders: DecoderResolver[],
+    private readonly metrics: Metrics,
+    log: Logger,
+  ) {
+    this.badInputLog = new RateLimitedLog(log, 20);
+  }
+
+  handle(topic: string, message: Buffer, now = new Date()): string[] {
+    let event;
+    try {
+      event = parseLnsMessage(topic, message, now);
+    } catch (err) {
+      // Parsers do not throw by design; this is the belt to their braces.
+      event = { kind: 'rejected' as const, reason: 'invalid_envelope' as const, detail: `parser failure: ${(err as Error).message}` };
+    }
+    switch (event.kind) {
+      case 'ignored':
+        this.metrics.ignored.inc();
+        return [];
+      case 'rejected': {
+        this.metrics.rejected.labels(event.reason).inc();
+        this.badInputLog.warn(event.reason, { topic, reason: event.reason, devEui: event.devEui, detail: event.detail }, 'message kept raw: not a valid network-server event');
+        const t = Math.max(now.getTime(), this.lastRejectedMs + 1);
+        this.lastRejectedMs = t;
+        return [rejectedLine(topic, message, event, t)];
+      }
+      case 'status':
+        this.metrics.statusEvents.inc();
+        return statusLines(event, this.registry.resolve(event));
+      case 'join':
+        this.metrics.joins.inc();
+        return joinLines(event, this.registry.resolve(event));
+      case 'uplink': {
+        this.metrics.uplinks.inc();
+        if (this.recent.check(event.devEui, event.fCnt, event.receivedAt.getTime())) {
+          this.metrics.duplicates.inc();
+          return [];
+        }
+        const meta = this.registry.resolve(event);
+        let outcome;
+        try {
+          outcome = decodeWith(this.decoders, event, meta);
+        } catch (err) {
+          outcome = { kind: 'undecoded' as const, reason: 'decoder_error' as const, detail: `decoder failure: ${(err as Error).message}` };
+        }
+        if (outcome.kind === 'decoded') this.metrics.decodedBy.decoder.inc();
+        else if (outcome.kind === 'lns-object') this.metrics.decodedBy.lnsObject.inc();
+        else if (outcome.kind === 'undecoded') {
+          this.metrics.undecoded.labels(outcome.reason).inc();
+          this.badInputLog.warn(
+            `${outcome.reason}:${event.devEui}`,
+            { topic, devEui: event.devEui, fPort: event.fPort, fCnt: event.fCnt, reason: outcome.reason, detail: outcome.detail },
+            'uplink kept raw: not decoded',
+          );
+        }
+        return uplinkLines(event, meta, outcome);
+      }
+    }
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * Wires the ingestion service: MQTT consumer → ingestor (envelope, dedupe, decode) → spool → writer → InfluxDB,
+ * plus the HTTP server. `start()` replays what the spool still holds; `stop()` stops taking messages, drains the
+ * spool to InfluxDB for up to `drainMs`, and keeps the rest on disk for the next start.
+ */
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Config } from './config/load.ts';
+import { buildHttpServer } from './http/server.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
+import { MqttConsumer } from './mqtt/consumer.ts';
+import { builtInDecoders, type DecoderResolver } from './pipeline/decode.ts';
+import { Ingestor } from './pipeline/ingest.ts';
+import { Registry } from './registry/registry.ts';
+import { createInfluxTarget, type InfluxTarget } from './storage/influx.ts';
+import { Spool } from './storage/spool.ts';
+import { SpoolWriter } from './storage/writer.ts';
+
+export interface Service {
+  readonly metrics: Metrics;
+  readonly influx: InfluxTarget;
+  readonly http: FastifyInstance;
+  /** The address the HTTP server listens on, once started. */
+  address(): string;
+  start(): Promise<void>;
+  stop(drainMs?: number): Promise<void>;
+}
+
+export function createService(cfg: Config, log: Logger, extraDecoders: DecoderResolver[] = []): Service {
+  const metrics = createMetrics();
+  const influx = createInfluxTarget(cfg.influx);
+  const spool = new Spool({ dir: join(cfg.spool.dir, 'spool'), maxBytes: cfg.spool.maxBytes, segmentBytes: cfg.spool.segmentBytes, fsyncMs: cfg.spool.fsyncMs });
+  const writer = new SpoolWriter(spool, influx, { batchBytes: cfg.write.batchBytes, flushMs: cfg.write.flushMs }, metrics, log.child({ component: 'writer' }));
+  const ingestor = new Ingestor(new Registry(cfg.registry, cfg.defaultTenant), [...extraDecoders, builtInDecoders], metrics, log.child({ component: 'ingest' }));
+  let stopping = false;
+
+  /** Resolves once the message's lines are in the spool; waits first while the spool is full. */
+  const sink = (topic: string, payload: Buffer): void | Promise<void> => {
+    const lines = ingestor.handle(topic, payload);
+    if (!spool.full && tryAppend(lines)) return;
+    return (async () => {
+      const since = Date.now();
+      if (spool.full) log.warn({ spoolBytes: spool.pendingBytes(), maxBytes: cfg.spool.maxBytes }, 'spool full: not acknowledging the broker until InfluxDB catches up');
+      do {
+        await new Promise((r) => setTimeout(r, 100));
+        // When stopping, the message is not acknowledged: the broker redelivers it next session.
+        if (stopping) throw new Error('stopping before the message could be spooled');
+      } while (spool.full || !tryAppend(lines));
+      metrics.backpressureSeconds.inc((Date.now() - since) / 1000);
+    })();
+  };
+
+  /** A failed append (disk full, I/O error) is retried, never acknowledged. */
+  let appendErrorLogged = false;
+  const tryAppend = (lines: string[]): boolean => {
+    try {
+      spool.append(lines);
+      writer.notify();
+      appendErrorLogged = false;
+      return true;
+    } catch (err) {
+      if (!appendErrorLogged) log.error({ err: (err as Error).message, dir: cfg.spool.dir }, 'cannot append to the spool; not acknowledging until it works');
+      appendErrorLogged = true;
+      return false;
+    }
+  };
+
+  const consumer = new MqttConsumer(cfg.mqtt, sink, metrics, log.child({ component: 'mqtt' }));
+  let influxOk = false;
+  let influxCheckedAt = 0;
+  const http = buildHttpServer({
+    log,
+    metrics,
+    readiness: {
+      mqttConnected: () => consumer.connected,
+      influxReachable: async () => {
+        // A recent successful write proves it; otherwise ping, at most every 2 s.
+        if (writer.healthy) return true;
+        if (Date.now() - influxCheckedAt > 2000) {
+          influxCheckedAt = Date.now();
+          influxOk = await influx.ping();
+        }
+        return influxOk;
+      },
+      spool: () => ({ bytes: spool.pendingBytes(), maxBytes: cfg.spool.maxBytes, full: spool.full }),
+      draining: () => stopping,
+    },
+  });
+
+  return {
+    metrics,
+    influx,
+    http,
+    address() {
+      const a = http.server.address();
+      return a && typeof a === 'object' ? `http://${a.address}:${a.port}` : '';
+    },
+    async start() {
+      const replay = spool.open();
+      if (replay > 0) log.info({ bytes: replay }, 'spool holds data from a previous run; draining it to InfluxDB first');
+      writer.start();
+      await http.listen({ host: cfg.http.host, port: cfg.http.port });
+      consumer.start();
+      log.info({ influx: influx.describe, http: this.address(), spool: spool.pendingBytes() }, 'Veilleur started');
+    },
+    async stop(drainMs = 10_000) {
+      stopping = true;
+      await consumer.stop();
+      const left = await writer.drain(drainMs);
+      await writer.stop();
+      spool.close();
+      await http.close();
+      if (left > 0) log.warn({ spoolBytes: left }, 'stopped with data still in the spool; it is written at next start');
+      else log.info('stopped; everything received is in InfluxDB');
+    },
+  };
+}

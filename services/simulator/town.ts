@@ -1,0 +1,264 @@
+/**
+ * A small simulated town, "Saint-Veilleur", and a water syndicate of its agglomeration, with the devices a commune
+ * actually deploys. Each device has a behaviour: how its physical state moves with local time (Europe/Paris).
+ * Three devices misbehave on purpose, because the alert rules must find them:
+ * - the gymnasium water meter sees a continuous leak after the meter (≈ 18 L/h, never zero);
+ * - the Jaurès school's electricity meter keeps a high base load at night and at weekends;
+ * - the town hall's server room is over-cooled (rack inlets at ≈ 19.5 °C: within the 18–27 °C band, far below
+ *   the set point a sober room would run at).
+ * Everything else behaves: rooms at 19 °C when occupied, CO₂ below 800 ppm, no leak, batteries fine.
+ */
+import type { FileConfig } from '../config/schema.ts';
+import type { DeviceState } from './frames/types.ts';
+
+export type Behaviour = (state: DeviceState, ctx: { t: Date; dtS: number; rand: () => number; local: LocalTime }) => void;
+/** A fresh behaviour per simulation run, so what it carries between uplinks (fractions of a pulse) starts at zero. */
+export type BehaviourFactory = () => Behaviour;
+
+export interface SimDevice {
+  devEui: string;
+  name: string;
+  lns: 'chirpstack-v4' | 'tts-v3';
+  /** Network-server tenant name (ChirpStack) or tenant id (TTS). */
+  lnsTenant: string;
+  application: string;
+  /** Network-server device profile: the registry maps it to a decoder. */
+  profile: string;
+  /** Built-in decoder, 'vendor/model' lower-case. */
+  decoder: string;
+  site: string;
+  building?: string;
+  zone?: string;
+  role?: string;
+  pulse?: { input?: string; quantity: 'metering.water.total' | 'metering.electricity.activeEnergy'; perPulse: number };
+  intervalS: number;
+  initial: DeviceState;
+  behaviour: BehaviourFactory;
+}
+
+export interface LocalTime {
+  hour: number;
+  /** 0 = Sunday … 6 = Saturday */
+  weekday: number;
+}
+
+const parisParts = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Paris', hour: '2-digit', weekday: 'short', hourCycle: 'h23' });
+const WEEKDAYS: Record<string, number> = { Sun: 0, Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6 };
+
+export function parisLocalTime(t: Date): LocalTime {
+  let hour = 0;
+  let weekday = 0;
+  for (const p of parisParts.formatToParts(t)) {
+    if (p.type === 'hour') hour = Number(p.value);
+    else if (p.type === 'weekday') weekday = WEEKDAYS[p.value] ?? 0;
+  }
+  return { hour, weekday };
+}
+
+const occupied = (l: LocalTime, from = 8, to = 18) => l.weekday >= 1 && l.weekday <= 5 && l.hour >= from && l.hour < to;
+const jitter = (rand: () => number, spread: number) => (rand() - 0.5) * 2 * spread;
+const round = (x: number, step: number) => Math.round(x / step) * step;
+
+/** A meter counting whole units (litres, pulses, Wh): the fraction left over is carried to the next uplink. */
+function counter(): (amount: number, unit: number) => number {
+  let carry = 0;
+  return (amount, unit) => {
+    const total = Math.max(0, amount) + carry;
+    const units = Math.floor(total / unit);
+    carry = total - units * unit;
+    return units;
+  };
+}
+
+/**
+ * Water use of a building: daytime draws when occupied, rare night flushes (which must not look like a leak),
+ * plus `leakLh` that never stops. `counter` is what the meter reports: litres, or pulses of `perPulse` litres.
+ */
+function buildingWater(dayLh: number, opts: { counter: 'volumeL' | 'pulsesA'; perPulse?: number; leakLh?: number }): BehaviourFactory {
+  return () => {
+    const count = counter();
+    const unit = opts.counter === 'volumeL' ? 1 : (opts.perPulse ?? 1);
+    return (s, { dtS, rand, local }) => {
+      const lh = (occupied(local, 7, 19) ? dayLh * (0.5 + rand()) : rand() < 0.08 ? 12 : 0) + (opts.leakLh ?? 0);
+      s[opts.counter] = (s[opts.counter] ?? 0) + count((lh * dtS) / 3600, unit);
+    };
+  };
+}
+
+function electricity(dayW: number, nightW: number): BehaviourFactory {
+  return () => {
+    const count = counter();
+    return (s, { dtS, rand, local }) => {
+      const w = (occupied(local, 7, 19) ? dayW : nightW) * (1 + jitter(rand, 0.08));
+      s.powerW = Math.round(w);
+      s.energyWh = (s.energyWh ?? 0) + count((w * dtS) / 3600, 1);
+    };
+  };
+}
+
+/** Electricity as counted by a pulse output (1 pulse = `whPerPulse` Wh). */
+function electricityPulses(w: number, whPerPulse: number): BehaviourFactory {
+  return () => {
+    const count = counter();
+    return (s, { dtS, rand }) => {
+      s.pulsesA = (s.pulsesA ?? 0) + count(w * (1 + jitter(rand, 0.05)) * (dtS / 3600), whPerPulse);
+    };
+  };
+}
+
+/** A heated room: 19 °C when occupied (the legal mean), 16 °C set-back otherwise; CO₂ kept under 800 ppm. */
+function room(opts: { co2?: boolean } = {}): BehaviourFactory {
+  return () => (s, { rand, local }) => {
+    const occ = occupied(local);
+    s.temperatureC = round((occ ? 19 : 16.2) + jitter(rand, 0.4), 0.1);
+    s.humidityPct = round(45 + jitter(rand, 6), 0.5);
+    if (opts.co2) s.co2Ppm = Math.round(occ ? 560 + rand() * 180 : 420 + rand() * 30);
+    s.batteryV = 3.6;
+    s.batteryPct = 92;
+  };
+}
+
+function serverInlet(meanC: number): BehaviourFactory {
+  return () => (s, { rand }) => {
+    s.temperatureC = round(meanC + jitter(rand, 0.3), 0.01);
+    s.humidityPct = round(42 + jitter(rand, 3), 0.1);
+    s.batteryV = 3.05;
+  };
+}
+
+function leakSensor(): BehaviourFactory {
+  return () => (s, { rand }) => {
+    s.leak = false;
+    s.temperatureC = round(17 + jitter(rand, 1), 0.1);
+    s.humidityPct = round(50 + jitter(rand, 5), 0.5);
+    s.batteryPct = 88;
+    s.batteryV = 3.6;
+  };
+}
+
+const SV = 'Commune de Saint-Veilleur';
+const AGGLO = 'agglo-sud';
+
+export const TOWN: readonly SimDevice[] = [
+  // Water
+  {
+    devEui: '24e124136d490001', name: 'compteur-eau-mairie', lns: 'chirpstack-v4', lnsTenant: SV, application: 'eau-batiments',
+    profile: 'Milesight EM300-DI', decoder: 'milesight/em300-di', site: 'mairie', building: 'mairie', role: 'water-main',
+    pulse: { quantity: 'metering.water.total', perPulse: 10 }, intervalS: 900,
+    initial: { pulsesA: 41_250, batteryPct: 95, temperatureC: 18, humidityPct: 55 }, behaviour: buildingWater(90, { counter: 'pulsesA', perPulse: 10 }),
+  },
+  {
+    devEui: '0018b2200000a001', name: 'compteur-eau-gymnase', lns: 'chirpstack-v4', lnsTenant: SV, application: 'eau-batiments',
+    profile: 'Adeunis PULSE 4', decoder: 'adeunis/pulse 4', site: 'gymnase', building: 'gymnase', role: 'water-main',
+    pulse: { input: 'A', quantity: 'metering.water.total', perPulse: 1 }, intervalS: 900,
+    initial: { pulsesA: 812_400, pulsesB: 0 }, behaviour: buildingWater(60, { counter: 'pulsesA', leakLh: 18 }),
+  },
+  {
+    devEui: '70b3d59ba0001f01', name: 'compteur-eau-ecole-jaures', lns: 'chirpstack-v4', lnsTenant: SV, application: 'eau-batiments',
+    profile: 'Axioma Qalcosonic W1', decoder: 'axioma/qalcosonic w1', site: 'ecole-jaures', building: 'ecole-jaures', role: 'water-main', intervalS: 900,
+    initial: { volumeL: 1_204_330 }, behaviour: buildingWater(120, { counter: 'volumeL' }),
+  },
+  // Leak sensors
+  {
+    devEui: '24e124126c140001', name: 'fuite-chaufferie-mairie', lns: 'chirpstack-v4', lnsTenant: SV, application: 'fuites',
+    profile: 'Milesight EM300-ZLD', decoder: 'milesight/em300-zld', site: 'mairie', building: 'mairie', zone: 'chaufferie', role: 'leak-sensor',
+    intervalS: 3600, initial: {}, behaviour: leakSensor(),
+  },
+  {
+    devEui: '00137a1000010001', name: 'fuite-salle-serveur', lns: 'chirpstack-v4', lnsTenant: SV, application: 'fuites',
+    profile: 'Netvox R718WA', decoder: 'netvox/r718wa', site: 'mairie', building: 'mairie', zone: 'salle-serveur', role: 'leak-sensor',
+    intervalS: 3600, initial: {}, behaviour: leakSensor(),
+  },
+  // Building electricity (Linky TIC)
+  {
+    devEui: '0018b2400000b001', name: 'linky-mairie', lns: 'chirpstack-v4', lnsTenant: SV, application: 'energie',
+    profile: 'Adeunis TIC CBE/LINKY MONO', decoder: 'adeunis/tic cbe/linky mono', site: 'mairie', building: 'mairie', role: 'building-main',
+    intervalS: 900, initial: { energyWh: 58_310_000 }, behaviour: electricity(9000, 1400),
+  },
+  {
+    devEui: '0018b2400000b002', name: 'linky-ecole-jaures', lns: 'chirpstack-v4', lnsTenant: SV, application: 'energie',
+    profile: 'Adeunis TIC CBE/LINKY MONO', decoder: 'adeunis/tic cbe/linky mono', site: 'ecole-jaures', building: 'ecole-jaures', role: 'building-main',
+    intervalS: 900, initial: { energyWh: 91_775_000 }, behaviour: electricity(10_000, 6500),
+  },
+  // Rooms
+  {
+    devEui: '24e124710c400001', name: 'classe-cp', lns: 'chirpstack-v4', lnsTenant: SV, application: 'confort',
+    profile: 'Milesight AM319', decoder: 'milesight/am319', site: 'ecole-jaures', building: 'ecole-jaures', zone: 'classe-cp', role: 'room',
+    intervalS: 600, initial: {}, behaviour: room({ co2: true }),
+  },
+  {
+    devEui: '0018b2000000c001', name: 'accueil-mairie', lns: 'chirpstack-v4', lnsTenant: SV, application: 'confort',
+    profile: 'Adeunis COMFORT CO2', decoder: 'adeunis/comfort co2', site: 'mairie', building: 'mairie', zone: 'accueil', role: 'room',
+    intervalS: 600, initial: {}, behaviour: room({ co2: true }),
+  },
+  {
+    devEui: 'a81758fffe050001', name: 'bureau-urbanisme', lns: 'chirpstack-v4', lnsTenant: SV, application: 'confort',
+    profile: 'Elsys ERS CO2', decoder: 'elsys/ers co2', site: 'mairie', building: 'mairie', zone: 'urbanisme', role: 'room',
+    intervalS: 600, initial: {}, behaviour: room({ co2: true }),
+  },
+  // Server room
+  {
+    devEui: 'a840410000010001', name: 'salle-serveur-baie-1', lns: 'chirpstack-v4', lnsTenant: SV, application: 'salle-serveur',
+    profile: 'Dragino LHT65', decoder: 'dragino/lht65', site: 'mairie', building: 'mairie', zone: 'salle-serveur', role: 'it-inlet',
+    intervalS: 600, initial: {}, behaviour: serverInlet(19.4),
+  },
+  {
+    devEui: 'a840410000010002', name: 'salle-serveur-baie-2', lns: 'chirpstack-v4', lnsTenant: SV, application: 'salle-serveur',
+    profile: 'Dragino LHT65', decoder: 'dragino/lht65', site: 'mairie', building: 'mairie', zone: 'salle-serveur', role: 'it-inlet',
+    intervalS: 600, initial: {}, behaviour: serverInlet(19.7),
+  },
+  {
+    devEui: '24e124136d490002', name: 'compteur-it-salle-serveur', lns: 'chirpstack-v4', lnsTenant: SV, application: 'salle-serveur',
+    profile: 'Milesight EM300-DI', decoder: 'milesight/em300-di', site: 'mairie', building: 'mairie', zone: 'salle-serveur', role: 'it-load',
+    pulse: { quantity: 'metering.electricity.activeEnergy', perPulse: 1 }, intervalS: 900,
+    initial: { pulsesA: 15_000_000, batteryPct: 90, temperatureC: 21, humidityPct: 40 }, behaviour: electricityPulses(2100, 1),
+  },
+  {
+    devEui: '0018b2400000b003', name: 'compteur-general-salle-serveur', lns: 'chirpstack-v4', lnsTenant: SV, application: 'salle-serveur',
+    profile: 'Adeunis TIC CBE/LINKY MONO', decoder: 'adeunis/tic cbe/linky mono', site: 'mairie', building: 'mairie', zone: 'salle-serveur',
+    role: 'facility-total', intervalS: 900, initial: { energyWh: 26_400_000 }, behaviour: electricity(3700, 3700),
+  },
+  // The agglomeration's water syndicate, on The Things Stack
+  {
+    devEui: '70b3d59ba0002f01', name: 'compteur-reservoir-nord', lns: 'tts-v3', lnsTenant: AGGLO, application: 'eau-potable',
+    profile: 'axioma/qalcosonic-w1', decoder: 'axioma/qalcosonic w1', site: 'reservoir-nord', role: 'district-inflow', intervalS: 900,
+    initial: { volumeL: 98_500_000 },
+    behaviour: () => {
+      const count = counter();
+      return (s, { dtS, rand, local }) => {
+        const lh = (local.hour >= 6 && local.hour < 23 ? 9000 : 2500) * (0.8 + rand() * 0.4);
+        s.volumeL = (s.volumeL ?? 0) + count((lh * dtS) / 3600, 1);
+      };
+    },
+  },
+  {
+    devEui: '70b3d5e75e000001', name: 'local-pompage', lns: 'tts-v3', lnsTenant: AGGLO, application: 'eau-potable',
+    profile: 'watteco/th', decoder: 'watteco/th', site: 'station-pompage', role: 'room', intervalS: 600,
+    initial: {},
+    behaviour: () => (s, { rand }) => {
+      s.temperatureC = round(12 + jitter(rand, 1), 0.01);
+      s.humidityPct = round(70 + jitter(rand, 5), 0.01);
+    },
+  },
+];
+
+/** The registry entries (YAML `devices:` and `tenants:`) that describe the town to the service. */
+export function townRegistry(devices: readonly SimDevice[] = TOWN): FileConfig {
+  return {
+    tenants: [
+      { id: 'saint-veilleur', lnsTenants: [SV], applications: [] },
+      { id: 'agglo-sud', lnsTenants: [AGGLO], applications: [] },
+    ],
+    devices: devices.map((d) => ({
+      devEui: d.devEui,
+      name: d.name,
+      decoder: d.decoder,
+      site: d.site,
+      ...(d.building ? { building: d.building } : {}),
+      ...(d.zone ? { zone: d.zone } : {}),
+      ...(d.role ? { role: d.role } : {}),
+      ...(d.pulse ? { pulse: d.pulse } : {}),
+    })),
+    profiles: [],
+  };
+}

@@ -1,0 +1,103 @@
+/**
+ * InfluxDB access for every supported version, through @influxdata/influxdb-client's transport (keep-alive, TLS,
+ * timeouts, HTTP errors with Retry-After).
+ * - writes: the same line protocol, ms precision, to `/api/v2/write` (2.x, and 3.x's v2 compatibility) or to
+ *   `/write` (1.x: Debian's 1.6 has no /api/v2/write);
+ * - reads: InfluxQL over `/query`, which 1.x, 2.x (v1 compatibility, DBRP) and 3.x all accept.
+ */
+import { readFileSync } from 'node:fs';
+import { HttpError, InfluxDB, type Transport } from '@influxdata/influxdb-client';
+import type { Config } from '../config/load.ts';
+
+export interface InfluxSeries {
+  name: string;
+  tags?: Record<string, string>;
+  columns: string[];
+  values: unknown[][];
+}
+
+export interface InfluxTarget {
+  /** A short description without secrets, for logs. */
+  readonly describe: string;
+  /** The database name InfluxQL queries run against (1.x database, 2.x/3.x bucket). */
+  readonly database: string;
+  write(body: string): Promise<void>;
+  /** One InfluxQL statement; throws on an error in the result. Times are epoch milliseconds. */
+  query(q: string): Promise<InfluxSeries[]>;
+  ping(): Promise<boolean>;
+}
+
+export function createInfluxTarget(cfg: Config['influx']): InfluxTarget {
+  const ca = cfg.caFile ? readFileSync(cfg.caFile) : undefined;
+  const client = new InfluxDB({
+    url: cfg.url,
+    ...(cfg.api === 'v2' ? { token: cfg.token } : {}),
+    timeout: cfg.timeoutMs,
+    transportOptions: { ...(ca ? { ca } : {}) },
+  });
+  const transport: Transport = client.transport;
+  const auth: Record<string, string> =
+    cfg.api === 'v1' && cfg.username ? { Authorization: `Basic ${Buffer.from(`${cfg.username}:${cfg.password ?? ''}`).toString('base64')}` } : {};
+  const database = cfg.api === 'v1' ? cfg.db : cfg.bucket;
+  const writePath =
+    cfg.api === 'v1'
+      ? `/write?${new URLSearchParams({ db: cfg.db, precision: 'ms', ...(cfg.rp ? { rp: cfg.rp } : {}) })}`
+      : `/api/v2/write?${new URLSearchParams({ org: cfg.org, bucket: cfg.bucket, precision: 'ms' })}`;
+  const queryDb: Record<string, string> = cfg.api === 'v1' ? { db: cfg.db, ...(cfg.rp ? { rp: cfg.rp } : {}) } : { db: cfg.bucket };
+
+  return {
+    describe: cfg.api === 'v1' ? `InfluxDB 1.x ${cfg.url} db=${cfg.db}` : `InfluxDB 2.x/3.x ${cfg.url} org=${cfg.org} bucket=${cfg.bucket}`,
+    database,
+    async write(body) {
+      await transport.request(writePath, body, {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain; charset=utf-8', ...auth },
+        gzipThreshold: 1_000_000_000,
+      });
+    },
+    async query(q) {
+      const body = new URLSearchParams({ ...queryDb, q, epoch: 'ms' }).toString();
+      const res = (await transport.request('/query', body, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json', ...auth },
+      })) as { error?: string; results?: { error?: string; series?: InfluxSeries[] }[] };
+      const err = res.error ?? res.results?.find((r) => r.error)?.error;
+      if (err) throw new Error(`InfluxQL error: ${err}`);
+      return res.results?.flatMap((r) => r.series ?? []) ?? [];
+    },
+    async ping() {
+      try {
+        await transport.request('/ping', '', { method: 'GET', headers: auth });
+        return true;
+      } catch {
+        return false;
+      }
+    },
+  };
+}
+
+/**
+ * Whether a failed write should be retried: network errors, timeouts, 408, 429 and 5xx are transient. Other 4xx
+ * (bad line protocol, field type conflict, partial write) will fail the same way forever: InfluxDB has stored the
+ * valid lines of the batch and rejected the rest, so retrying would only block the spool.
+ */
+export function isRetryable(err: unknown): boolean {
+  if (err instanceof HttpError) return err.statusCode === 408 || err.statusCode === 429 || err.statusCode >= 500;
+  return true;
+}
+
+/** The server's Retry-After, in ms, when it sent one. */
+export function retryAfterMs(err: unknown): number | undefined {
+  if (err instanceof HttpError && err.retryAfter() > 0) return err.retryAfter();
+  return undefined;
+}
+
+/** Escapes a value for a single-quoted InfluxQL string literal. */
+export function influxqlString(value: string): string {
+  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+/** Escapes an identifier for a double-quoted InfluxQL identifier. */
+export function influxqlIdent(value: string): string {
+  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}

@@ -1,0 +1,77 @@
+/**
+ * The storage schema: a few wide measurements with fixed field types and bounded tags. Reading measurements
+ * (water, electricity, heat, air, presence, pulse, device) come from decoders/model/quantities.ts; the ones
+ * below describe uplinks themselves. docs/schema.md is the human version of this file; dashboards and rules
+ * import names from here, never copies.
+ */
+export { MEASUREMENTS as READING_MEASUREMENTS, QUANTITIES } from '../../decoders/model/quantities.ts';
+
+/** Tags on every reading point, all bounded by the size of the fleet and its configuration. */
+export const READING_TAGS = ['tenant', 'site', 'building', 'zone', 'dev_eui', 'device', 'role', 'channel'] as const;
+
+export const UPLINK = {
+  measurement: 'uplink',
+  tags: ['tenant', 'application', 'site', 'dev_eui', 'device', 'lns'] as const,
+  fields: {
+    f_cnt: 'integer: LoRaWAN uplink frame counter',
+    f_port: 'integer: LoRaWAN port',
+    size_bytes: 'integer: FRMPayload length',
+    payload_b64: 'string: FRMPayload, base64 (kept so any uplink can be decoded again)',
+    gateways: 'integer: gateways that received it',
+    rssi_dbm: 'float: best RSSI over gateways, dBm',
+    snr_db: 'float: best SNR over gateways, dB',
+    sf: 'integer: spreading factor',
+    bandwidth_hz: 'integer: channel bandwidth, Hz',
+    frequency_hz: 'integer: frequency, Hz',
+    airtime_ms: 'float: time on air, ms (LNS value, else computed)',
+    decoded_by: "string: 'decoder:<vendor>/<model>', 'lns-object' or '' when kept raw",
+  },
+} as const;
+
+export const UPLINK_UNDECODED = {
+  measurement: 'uplink_undecoded',
+  tags: ['tenant', 'dev_eui', 'reason'] as const,
+  reasons: ['no_decoder', 'decoder_error'] as const,
+  fields: {
+    topic: 'string: MQTT topic',
+    payload_b64: 'string: FRMPayload, base64',
+    f_port: 'integer',
+    f_cnt: 'integer',
+    device_profile: 'string: LNS device-profile name',
+    detail: 'string: why it was not decoded',
+  },
+} as const;
+
+export const UPLINK_REJECTED = {
+  measurement: 'uplink_rejected',
+  tags: ['reason', 'lns'] as const,
+  fields: {
+    topic: 'string: MQTT topic',
+    message_b64: 'string: the whole MQTT message, base64 (truncated at 64 KiB)',
+    message_bytes: 'integer: original message length',
+    dev_eui: 'string: DevEUI when it could be read (a field: bad input must not create series)',
+    detail: 'string: what was wrong and what was expected',
+  },
+} as const;
+
+export const LNS_OBJECT = {
+  measurement: 'lns_object',
+  tags: ['tenant', 'site', 'dev_eui', 'device'] as const,
+  fields: 'float: every numeric or boolean (1/0) value of the object the LNS decoded, nested keys joined with _',
+} as const;
+
+export const DEVICE_STATUS = {
+  measurement: 'device_status',
+  tags: ['tenant', 'site', 'dev_eui', 'device'] as const,
+  fields: {
+    battery_level_pct: 'float: DevStatusAns battery, %',
+    margin_db: 'float: DevStatusAns demodulation margin, dB',
+    external_power: 'boolean',
+  },
+} as const;
+
+export const DEVICE_EVENT = {
+  measurement: 'device_event',
+  tags: ['tenant', 'site', 'dev_eui', 'device', 'type'] as const,
+  fields: { count: 'integer: 1 per event', message: 'string' },
+} as const;

@@ -1,0 +1,133 @@
+/**
+ * Nothing lost, nothing stored twice, on real Mosquitto and a real InfluxDB: each test publishes ≥ 2,000 simulated
+ * uplinks with unique (DevEUI, fCnt), breaks something in the middle, and then counts what InfluxDB holds.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { generateUplinks, type SimUplink } from '../../services/simulator/generator.ts';
+import { publishUplinks } from '../../services/simulator/publish.ts';
+import { townRegistry } from '../../services/simulator/town.ts';
+import { ServiceProcess, startStack, storedUplinkKeys, waitFor, type Stack } from './support.ts';
+
+const N = Number(process.env.FAULT_UPLINKS ?? 2000);
+const START = new Date('2026-03-27T00:00:00Z'); // spans the 29 March 2026 daylight-saving change
+
+let stack: Stack | undefined;
+let service: ServiceProcess | undefined;
+afterEach(async () => {
+  await service?.stop();
+  await stack?.close();
+  service = undefined;
+  stack = undefined;
+});
+
+function town(n = N): SimUplink[] {
+  const list = [...generateUplinks({ start: START, count: n, seed: 7 })];
+  expect(new Set(list.map((u) => `${u.devEui}:${u.fCnt}`)).size).toBe(n);
+  return list;
+}
+
+/** Waits until InfluxDB holds `expected` uplink points, then checks each (DevEUI, fCnt) is there exactly once. */
+async function expectExactlyOnce(s: Stack, sent: SimUplink[], label: string): Promise<void> {
+  let keys: string[] = [];
+  await waitFor(
+    async () => {
+      keys = await storedUplinkKeys(s.influx, s.db);
+      return keys.length >= sent.length;
+    },
+    90_000,
+    `${sent.length} uplinks in InfluxDB (${label})`,
+  ).catch(() => undefined);
+  const stored = new Set(keys);
+  const missing = sent.filter((u) => !stored.has(`${u.devEui}:${u.fCnt}`));
+  const lost = missing.length;
+  if (lost > 0) console.log(`[fault: ${label}] missing: ${missing.slice(0, 10).map((u) => `${u.devEui}:${u.fCnt}@${sent.indexOf(u)}`).join(', ')}`);
+  const duplicated = keys.length - stored.size;
+  console.log(`[fault: ${label}] published ${sent.length}, stored ${keys.length}, lost ${lost}, duplicated ${duplicated}`);
+  expect(lost).toBe(0);
+  expect(duplicated).toBe(0);
+  expect(keys.length).toBe(sent.length);
+}
+
+describe('fault tolerance', () => {
+  it('InfluxDB stopped for 20 s mid-stream, then restarted: every uplink stored exactly once', async () => {
+    stack = await startStack();
+    service = new ServiceProcess(stack, {}, townRegistry());
+    await service.start();
+    const sent = town();
+    let influxDown: Promise<void> | undefined;
+    let acked = 0;
+    await publishUplinks(sent, {
+      url: stack.mqtt.url,
+      rate: 80,
+      onAck: () => {
+        acked++;
+        if (acked === 400) {
+          const s = stack!;
+          influxDown = (async () => {
+            await s.influx.stop();
+            await new Promise((r) => setTimeout(r, 20_000));
+            await s.influx.start();
+          })();
+        }
+      },
+    });
+    await influxDown;
+    await expectExactlyOnce(stack, sent, 'InfluxDB down 20 s');
+    expect((await service.ready())?.ready).toBe(true);
+  }, 180_000);
+
+  it('the service killed with SIGKILL mid-stream, then restarted: every uplink stored exactly once', async () => {
+    stack = await startStack();
+    service = new ServiceProcess(stack, {}, townRegistry());
+    await service.start();
+    const sent = town();
+    let restarted: Promise<void> | undefined;
+    let acked = 0;
+    await publishUplinks(sent, {
+      url: stack.mqtt.url,
+      rate: 400,
+      onAck: () => {
+        acked++;
+        if (acked === 700) {
+          const svc = service!;
+          restarted = (async () => {
+            expect(await svc.kill('SIGKILL')).toBe(null);
+            await new Promise((r) => setTimeout(r, 2000));
+            await svc.start();
+          })();
+        }
+      },
+    });
+    await restarted;
+    await expectExactlyOnce(stack, sent, 'service SIGKILL');
+  }, 180_000);
+
+  it('the broker restarted mid-stream with persistence on: every uplink stored exactly once', async () => {
+    stack = await startStack({ persistence: true });
+    service = new ServiceProcess(stack, {}, townRegistry());
+    await service.start();
+    const sent = town();
+    let restarted: Promise<void> | undefined;
+    let acked = 0;
+    await publishUplinks(sent, {
+      url: stack.mqtt.url,
+      clientId: 'fault-test-publisher',
+      rate: 300,
+      maxSeconds: 120,
+      onAck: () => {
+        acked++;
+        if (acked === 800) {
+          const broker = stack!.mqtt;
+          restarted = (async () => {
+            await broker.stop();
+            await new Promise((r) => setTimeout(r, 1500));
+            await broker.start();
+          })();
+        }
+      },
+    });
+    await restarted;
+    await expectExactlyOnce(stack, sent, 'broker restart');
+    await waitFor(async () => (await service!.ready())?.checks.mqtt === true, 30_000, 'service reconnected');
+  }, 180_000);
+});

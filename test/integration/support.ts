@@ -1,0 +1,125 @@
+/**
+ * What integration tests share: a private Mosquitto and InfluxDB per test file (real servers, free loopback ports,
+ * temporary directories, stopped by PID), and the service run as a real child process (`veilleur serve`), so a
+ * test can SIGKILL it like an operator's machine would.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { stringify } from 'yaml';
+import { freePort, startLocalStack, type InfluxServer, type MosquittoServer } from '../../services/dev/servers.ts';
+import type { FileConfig } from '../../services/config/schema.ts';
+
+export const ROOT = resolve(import.meta.dirname, '..', '..');
+
+export interface Stack {
+  dir: string;
+  mqtt: MosquittoServer;
+  influx: InfluxServer;
+  db: string;
+  close(): Promise<void>;
+}
+
+export async function startStack(opts: { persistence?: boolean } = {}): Promise<Stack> {
+  const dir = mkdtempSync(join(tmpdir(), 'veilleur-it-'));
+  const db = 'veilleur';
+  const { mqtt, influx } = await startLocalStack(dir, { persistence: opts.persistence ?? true, db });
+  return {
+    dir,
+    mqtt,
+    influx,
+    db,
+    async close() {
+      await Promise.all([mqtt.stop(), influx.stop()]);
+      if (!process.env.KEEP_TEST_DATA) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export class ServiceProcess {
+  private child: ChildProcess | undefined;
+  readonly port: Promise<number>;
+
+  constructor(
+    private readonly stack: Stack,
+    private readonly extraEnv: Record<string, string> = {},
+    private readonly registry?: FileConfig,
+  ) {
+    this.port = freePort();
+  }
+
+  get url(): Promise<string> {
+    return this.port.then((p) => `http://127.0.0.1:${p}`);
+  }
+
+  async start(): Promise<void> {
+    const env: Record<string, string> = {
+      PATH: process.env.PATH ?? '',
+      MQTT_URL: this.stack.mqtt.url,
+      MQTT_CLIENT_ID: 'veilleur-it',
+      INFLUX_URL: this.stack.influx.url,
+      INFLUX_DB: this.stack.db,
+      HTTP_PORT: String(await this.port),
+      DATA_DIR: join(this.stack.dir, 'service'),
+      LOG_LEVEL: 'info',
+      ...this.extraEnv,
+    };
+    if (this.registry) {
+      const file = join(this.stack.dir, 'veilleur.yaml');
+      writeFileSync(file, stringify(this.registry));
+      env.VEILLEUR_CONFIG = file;
+    }
+    const log = openSync(join(this.stack.dir, 'service.log'), 'a');
+    this.child = spawn(process.execPath, [join(ROOT, 'bin', 'veilleur.js'), 'serve'], { env, stdio: ['ignore', log, log] });
+    await waitFor(async () => (await this.ready()) !== undefined, 30_000, 'service /healthz');
+  }
+
+  /** The /readyz body, or undefined while the service does not answer. */
+  async ready(): Promise<{ ready: boolean; checks: Record<string, boolean> } | undefined> {
+    try {
+      const r = await fetch(`${await this.url}/readyz`, { signal: AbortSignal.timeout(2000) });
+      return (await r.json()) as { ready: boolean; checks: Record<string, boolean> };
+    } catch {
+      return undefined;
+    }
+  }
+
+  async kill(signal: NodeJS.Signals): Promise<number | null> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return child?.exitCode ?? null;
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    child.kill(signal);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    const code = await exited;
+    clearTimeout(timer);
+    return code;
+  }
+
+  stop(): Promise<number | null> {
+    return this.kill('SIGTERM');
+  }
+}
+
+export async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+/** Stored uplinks as "devEui:fCnt" keys, one per point, to count losses and duplicates exactly. */
+export async function storedUplinkKeys(influx: InfluxServer, db: string): Promise<string[]> {
+  const res = await influx.query('SELECT f_cnt, dev_eui FROM uplink', db);
+  const values = res.results?.[0]?.series?.[0]?.values ?? [];
+  return values.map((v) => `${String(v[2])}:${String(v[1])}`);
+}
+
+export async function countPoints(influx: InfluxServer, db: string, q: string): Promise<number> {
+  const res = await influx.query(q, db);
+  let total = 0;
+  for (const s of res.results?.[0]?.series ?? []) for (const row of s.values) total += Number(row[1] ?? 0);
+  return total;
+}
