@@ -35,25 +35,37 @@ export function createService(cfg: Config, log: Logger, extraDecoders: DecoderRe
   const ingestor = new Ingestor(new Registry(cfg.registry, cfg.defaultTenant), [...extraDecoders, builtInDecoders], metrics, log.child({ component: 'ingest' }));
   let stopping = false;
 
-  /** Resolves once the message's lines are in the spool; waits first while the spool is full. */
-  const sink = (topic: string, payload: Buffer): void | Promise<void> => {
+  /**
+   * Stages the message's lines for the consumer's next group flush; while the spool is full, waits (holding the
+   * acknowledgement back) and then appends durably itself.
+   */
+  const handle = (topic: string, payload: Buffer): void | Promise<void> => {
     const lines = ingestor.handle(topic, payload);
-    if (!spool.full && tryAppend(lines)) return;
+    if (!spool.full) {
+      spool.stage(lines);
+      return;
+    }
     return (async () => {
       const since = Date.now();
-      if (spool.full) log.warn({ spoolBytes: spool.pendingBytes(), maxBytes: cfg.spool.maxBytes }, 'spool full: not acknowledging the broker until InfluxDB catches up');
-      do {
+      log.warn({ spoolBytes: spool.pendingBytes(), maxBytes: cfg.spool.maxBytes }, 'spool full: not acknowledging the broker until InfluxDB catches up');
+      for (;;) {
         await new Promise((r) => setTimeout(r, 100));
         // When stopping, the message is not acknowledged: the broker redelivers it next session.
         if (stopping) throw new Error('stopping before the message could be spooled');
-      } while (spool.full || !tryAppend(lines));
+        if (!spool.full && flushDurably(lines)) break;
+      }
       metrics.backpressureSeconds.inc((Date.now() - since) / 1000);
     })();
   };
 
+  const flush = (): void => {
+    spool.flush();
+    writer.notify();
+  };
+
   /** A failed append (disk full, I/O error) is retried, never acknowledged. */
   let appendErrorLogged = false;
-  const tryAppend = (lines: string[]): boolean => {
+  const flushDurably = (lines: string[]): boolean => {
     try {
       spool.append(lines);
       writer.notify();
@@ -66,7 +78,7 @@ export function createService(cfg: Config, log: Logger, extraDecoders: DecoderRe
     }
   };
 
-  const consumer = new MqttConsumer(cfg.mqtt, sink, metrics, log.child({ component: 'mqtt' }));
+  const consumer = new MqttConsumer(cfg.mqtt, { handle, flush }, metrics, log.child({ component: 'mqtt' }));
   let influxOk = false;
   let influxCheckedAt = 0;
   const http = buildHttpServer({

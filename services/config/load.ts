@@ -29,6 +29,7 @@ export interface Config {
     username?: string;
     password?: string;
     clientId: string;
+    protocolVersion: 4 | 5;
     topics: string[];
     caFile?: string;
     certFile?: string;
@@ -66,6 +67,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       ...(e.MQTT_USERNAME ? { username: e.MQTT_USERNAME } : {}),
       ...(e.MQTT_PASSWORD ? { password: e.MQTT_PASSWORD } : {}),
       clientId: e.MQTT_CLIENT_ID,
+      protocolVersion: e.MQTT_PROTOCOL_VERSION === '5' ? 5 : 4,
       topics: e.MQTT_TOPICS ?? DEFAULT_TOPICS,
       ...(e.MQTT_CA_FILE ? { caFile: e.MQTT_CA_FILE } : {}),
       ...(e.MQTT_CERT_FILE ? { certFile: e.MQTT_CERT_FILE } : {}),

@@ -40,6 +40,7 @@ export const envSchema = z.object({
     .transform((s) => s.split(',').map((t) => t.trim()).filter(Boolean))
     .pipe(z.array(z.string()).min(1, 'expected at least one topic'))
     .optional(),
+  MQTT_PROTOCOL_VERSION: z.enum(['3.1.1', '5']).default('5'),
   MQTT_CA_FILE: z.string().optional(),
   MQTT_CERT_FILE: z.string().optional(),
   MQTT_KEY_FILE: z.string().optional(),

@@ -1,8 +1,13 @@
 /**
  * Subscribes to the network server's broker with QoS 1 and a persistent session (fixed client id, clean session
  * off), so the broker keeps what arrives while Veilleur is down. MQTT.js calls `handleMessage` one message at a
- * time and sends the PUBACK only when its callback runs: the callback runs after the message is durably in the
- * spool, and is held back while the spool is full (back-pressure: the broker queues instead of Veilleur dropping).
+ * time and writes the PUBACK when its callback runs; the callback is held back while the spool is full
+ * (back-pressure: the broker queues instead of Veilleur dropping).
+ *
+ * Group commit: the socket is corked while the messages of one network read are handled, so their PUBACKs stay
+ * in this process; then `flush()` writes their lines to the spool file in one write(2), and only then is the socket
+ * uncorked and the PUBACKs leave. No acknowledgement ever precedes durability, and a burst costs one write, not
+ * one per message. If the flush fails, the connection is dropped with the PUBACKs unsent: the broker redelivers.
  */
 import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
@@ -10,13 +15,24 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/load.ts';
 import type { Metrics } from '../metrics.ts';
 
+/** How long the broker keeps the session (and queues for it) while Veilleur is away: a week. */
+const SESSION_EXPIRY_S = 7 * 24 * 3600;
+/**
+ * MQTT 5 Receive Maximum: unacknowledged messages the broker may have in flight to Veilleur. Enough for a group
+ * commit to cover many messages per write; small enough that a backlog stays in the broker, not in this process.
+ */
+const RECEIVE_MAXIMUM = 1000;
+
 export interface MessageSink {
-  /** Must not throw. Resolves (or returns) once the message is durably held. */
-  (topic: string, payload: Buffer): void | Promise<void>;
+  /** Must not throw. Returns once the message is staged (durable after the next flush), or resolves once it is durable. */
+  handle(topic: string, payload: Buffer): void | Promise<void>;
+  /** Makes everything staged durable; throws if it cannot. */
+  flush(): void;
 }
 
 export class MqttConsumer {
   private client: MqttClient | undefined;
+  private corked: { uncork(): void; destroy(err?: Error): void } | undefined;
   connected = false;
 
   constructor(
@@ -30,8 +46,10 @@ export class MqttConsumer {
     const opts: IClientOptions = {
       clientId: this.cfg.clientId,
       clean: false,
-      // MQTT 3.1.1: what ChirpStack's and The Things Stack's brokers all speak.
-      protocolVersion: 4,
+      protocolVersion: this.cfg.protocolVersion,
+      // MQTT 5: the session must outlive the connection explicitly (0 would end it at disconnect), and Receive
+      // Maximum lets the broker keep sending while earlier messages wait for their PUBACK.
+      ...(this.cfg.protocolVersion === 5 ? { properties: { sessionExpiryInterval: SESSION_EXPIRY_S, receiveMaximum: RECEIVE_MAXIMUM } } : {}),
       reconnectPeriod: 1000,
       connectTimeout: 10_000,
       keepalive: 30,
@@ -46,9 +64,10 @@ export class MqttConsumer {
     const client = mqtt.connect(this.cfg.url, opts);
     this.client = client;
     client.handleMessage = (packet, done) => {
+      this.beginBatch(client);
       let pending: void | Promise<void>;
       try {
-        pending = this.sink(packet.topic, packet.payload as Buffer);
+        pending = this.sink.handle(packet.topic, packet.payload as Buffer);
       } catch (err) {
         // The sink never throws by contract; if it did, not acknowledging lets the broker redeliver.
         this.log.error({ err: (err as Error).message, topic: packet.topic }, 'message handling failed; not acknowledged');
@@ -76,6 +95,29 @@ export class MqttConsumer {
       this.metrics.mqttConnected.set(0);
     });
     client.on('error', (err) => this.log.warn({ err: err.message }, 'MQTT error'));
+  }
+
+  /** Holds this read's PUBACKs in the socket until the spool flush at the end of the event-loop turn. */
+  private beginBatch(client: MqttClient): void {
+    if (this.corked) return;
+    const stream = client.stream;
+    stream.cork();
+    this.corked = stream;
+    setImmediate(() => this.endBatch());
+  }
+
+  private endBatch(): void {
+    const stream = this.corked;
+    this.corked = undefined;
+    if (!stream) return;
+    try {
+      this.sink.flush();
+    } catch (err) {
+      this.log.error({ err: (err as Error).message }, 'spool write failed: dropping the connection with the acknowledgements unsent');
+      stream.destroy(err as Error);
+      return;
+    }
+    stream.uncork();
   }
 
   /** Closes the connection; messages not yet acknowledged stay with the broker for the next session. */

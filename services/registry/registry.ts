@@ -25,6 +25,8 @@ export class Registry {
   private readonly tenantByLns = new Map<string, string>();
   private readonly tenantByApp = new Map<string, string>();
   private readonly slugCache = new Map<string, string>();
+  /** Resolved metadata by identity: the same object for the same device, so callers can cache what they derive. */
+  private readonly resolved = new Map<string, DeviceMeta>();
 
   constructor(
     file: FileConfig,
@@ -39,6 +41,18 @@ export class Registry {
   }
 
   resolve(id: DeviceIdentity): DeviceMeta {
+    const t = id.tags;
+    const key = `${id.devEui}|${id.lnsTenant}|${id.applicationId}|${id.applicationName}|${id.deviceName}|${id.deviceProfile}|${t.site ?? ''}|${t.building ?? t.batiment ?? ''}|${t.zone ?? ''}|${t.role ?? ''}`;
+    let meta = this.resolved.get(key);
+    if (!meta) {
+      meta = this.compute(id);
+      if (this.resolved.size > 100_000) this.resolved.clear();
+      this.resolved.set(key, meta);
+    }
+    return meta;
+  }
+
+  private compute(id: DeviceIdentity): DeviceMeta {
     const entry = this.byDevEui.get(id.devEui);
     const tenant =
       entry?.tenant ??

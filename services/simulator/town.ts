@@ -262,3 +262,22 @@ export function townRegistry(devices: readonly SimDevice[] = TOWN): FileConfig {
     profiles: [],
   };
 }
+
+/**
+ * The town cloned `copies` times with distinct DevEUIs and names (copy 0 is the town itself), for benchmarks
+ * that need a realistic number of devices and series.
+ */
+export function scaledTown(copies: number): SimDevice[] {
+  const out: SimDevice[] = [];
+  for (let c = 0; c < copies; c++) {
+    for (const d of TOWN) {
+      if (c === 0) {
+        out.push(d);
+        continue;
+      }
+      const suffix = c.toString(16).padStart(4, '0');
+      out.push({ ...d, devEui: `${d.devEui.slice(0, 12)}${suffix}`, name: `${d.name}-${c}` });
+    }
+  }
+  return out;
+}

@@ -21,7 +21,8 @@ export interface InfluxTarget {
   readonly describe: string;
   /** The database name InfluxQL queries run against (1.x database, 2.x/3.x bucket). */
   readonly database: string;
-  write(body: string): Promise<void>;
+  /** Line protocol, as bytes (never turned into a JS string: batches are megabytes). */
+  write(body: Buffer): Promise<void>;
   /** One InfluxQL statement; throws on an error in the result. Times are epoch milliseconds. */
   query(q: string): Promise<InfluxSeries[]>;
   ping(): Promise<boolean>;
@@ -48,11 +49,14 @@ export function createInfluxTarget(cfg: Config['influx']): InfluxTarget {
   return {
     describe: cfg.api === 'v1' ? `InfluxDB 1.x ${cfg.url} db=${cfg.db}` : `InfluxDB 2.x/3.x ${cfg.url} org=${cfg.org} bucket=${cfg.bucket}`,
     database,
-    async write(body) {
-      await transport.request(writePath, body, {
-        method: 'POST',
-        headers: { 'content-type': 'text/plain; charset=utf-8', ...auth },
-        gzipThreshold: 1_000_000_000,
+    write(body) {
+      // transport.send copies the body with Buffer.from, which takes bytes as well as text: a multi-megabyte batch
+      // never becomes a V8 string (request() would JSON-encode a non-string body).
+      return new Promise((resolve, reject) => {
+        transport.send(writePath, body as unknown as string, { method: 'POST', headers: { 'content-type': 'text/plain; charset=utf-8', ...auth } }, {
+          error: reject,
+          complete: () => resolve(),
+        });
       });
     },
     async query(q) {

@@ -5,31 +5,50 @@ import type { DecodeOutcome } from '../pipeline/decode.ts';
 import type { JoinEvent, Rejection, StatusEvent, Uplink } from '../lns/uplink.ts';
 import { loraAirtimeMs } from '../radio/airtime.ts';
 import type { DeviceMeta } from '../registry/registry.ts';
-import { int, line, type FieldValue } from './line-protocol.ts';
+import { escapeTag, int, line, lineWithTags, tagString, type FieldValue } from './line-protocol.ts';
 import { DEVICE_EVENT, DEVICE_STATUS, LNS_OBJECT, UPLINK, UPLINK_REJECTED, UPLINK_UNDECODED } from './schema.ts';
 
 const MAX_RAW_BYTES = 64 * 1024;
 
-function deviceTags(u: { devEui: string }, meta: DeviceMeta): Record<string, string> {
-  return { tenant: meta.tenant, site: meta.site, dev_eui: u.devEui, device: meta.name };
+/** The tag strings of one device, escaped once (the registry hands out one DeviceMeta object per device). */
+interface DeviceTags {
+  /** tenant, site, dev_eui, device: uplink_*, lns_object, device_status, device_event */
+  device: string;
+  /** + building, zone, role: reading measurements */
+  reading: string;
+}
+const tagsCache = new WeakMap<DeviceMeta, Map<string, DeviceTags>>();
+
+function tagsOf(devEui: string, meta: DeviceMeta): DeviceTags {
+  let byEui = tagsCache.get(meta);
+  if (!byEui) tagsCache.set(meta, (byEui = new Map()));
+  let t = byEui.get(devEui);
+  if (!t) {
+    const base = { dev_eui: devEui, device: meta.name, site: meta.site, tenant: meta.tenant };
+    t = { device: tagString(base), reading: tagString({ building: meta.building, ...base, role: meta.role, zone: meta.zone }) };
+    byEui.set(devEui, t);
+  }
+  return t;
 }
 
 export function uplinkLines(u: Uplink, meta: DeviceMeta, outcome: DecodeOutcome): string[] {
   const t = u.receivedAt.getTime();
+  const tags = tagsOf(u.devEui, meta);
   const lines: string[] = [];
   const r = u.radio;
   const airtime = r.airtimeMs ?? (r.spreadingFactor ? loraAirtimeMs(u.payload.length, r.spreadingFactor, r.bandwidthHz) : undefined);
   const decodedBy = outcome.kind === 'decoded' ? `decoder:${outcome.by}` : outcome.kind === 'lns-object' ? 'lns-object' : '';
+  const payloadB64 = u.payload.toString('base64');
   push(
     lines,
-    line(
+    lineWithTags(
       UPLINK.measurement,
-      { tenant: meta.tenant, application: u.applicationName, site: meta.site, dev_eui: u.devEui, device: meta.name, lns: u.lns },
+      `,application=${escapeTag(u.applicationName)}${tags.device},lns=${u.lns}`,
       {
         f_cnt: int(u.fCnt),
         f_port: int(u.fPort),
         size_bytes: int(u.payload.length),
-        payload_b64: u.payload.toString('base64'),
+        payload_b64: payloadB64,
         gateways: int(r.gateways),
         rssi_dbm: r.rssi,
         snr_db: r.snr,
@@ -44,28 +63,21 @@ export function uplinkLines(u: Uplink, meta: DeviceMeta, outcome: DecodeOutcome)
   );
   switch (outcome.kind) {
     case 'decoded':
-      lines.push(...readingLines(outcome.result.readings, u, meta, t));
+      readingLines(lines, outcome.result.readings, tags.reading, t);
       for (const ev of outcome.result.events) {
-        push(lines, line(DEVICE_EVENT.measurement, { ...deviceTags(u, meta), type: ev.type }, { count: int(1), message: ev.message ?? '' }, ev.time?.getTime() ?? t));
+        push(lines, lineWithTags(DEVICE_EVENT.measurement, `${tags.device},type=${escapeTag(ev.type)}`, { count: int(1), message: ev.message ?? '' }, ev.time?.getTime() ?? t));
       }
       break;
     case 'lns-object':
-      push(lines, line(LNS_OBJECT.measurement, deviceTags(u, meta), outcome.fields, t));
+      push(lines, lineWithTags(LNS_OBJECT.measurement, tags.device, outcome.fields, t));
       break;
     case 'undecoded':
       push(
         lines,
-        line(
+        lineWithTags(
           UPLINK_UNDECODED.measurement,
-          { tenant: meta.tenant, dev_eui: u.devEui, reason: outcome.reason },
-          {
-            topic: u.topic,
-            payload_b64: u.payload.toString('base64'),
-            f_port: int(u.fPort),
-            f_cnt: int(u.fCnt),
-            device_profile: u.deviceProfile,
-            detail: outcome.detail,
-          },
+          `,dev_eui=${u.devEui},reason=${outcome.reason},tenant=${escapeTag(meta.tenant)}`,
+          { topic: u.topic, payload_b64: payloadB64, f_port: int(u.fPort), f_cnt: int(u.fCnt), device_profile: u.deviceProfile, detail: outcome.detail },
           t,
         ),
       );
@@ -76,30 +88,26 @@ export function uplinkLines(u: Uplink, meta: DeviceMeta, outcome: DecodeOutcome)
   return lines;
 }
 
-/** Readings grouped into one wide point per (measurement, channel, time). */
-export function readingLines(readings: Reading[], u: { devEui: string }, meta: DeviceMeta, defaultTimeMs: number): string[] {
-  const groups = new Map<string, { measurement: string; channel?: string; time: number; fields: Record<string, FieldValue> }>();
+/** Readings as one wide point per (measurement, channel, time), appended to `out`. */
+export function readingLines(out: string[], readings: Reading[], deviceTags: string, defaultTimeMs: number): void {
+  const groups: { measurement: string; channel: string | undefined; time: number; fields: Record<string, FieldValue> }[] = [];
   for (const r of readings) {
     const spec = QUANTITIES[r.quantity];
-    const time = r.time?.getTime() ?? defaultTimeMs;
-    const key = `${spec.measurement}\u0000${r.channel ?? ''}\u0000${time}`;
-    let g = groups.get(key);
-    if (!g) {
-      g = { measurement: spec.measurement, ...(r.channel !== undefined ? { channel: r.channel } : {}), time, fields: {} };
-      groups.set(key, g);
-    }
+    const time = r.time ? r.time.getTime() : defaultTimeMs;
+    let g = groups.find((x) => x.measurement === spec.measurement && x.channel === r.channel && x.time === time);
+    if (!g) groups.push((g = { measurement: spec.measurement, channel: r.channel, time, fields: {} }));
     g.fields[spec.field] = r.value;
   }
-  const tags = { ...deviceTags(u, meta), building: meta.building, zone: meta.zone, role: meta.role };
-  const out: string[] = [];
-  for (const g of groups.values()) push(out, line(g.measurement, g.channel !== undefined ? { ...tags, channel: g.channel } : tags, g.fields, g.time));
-  return out;
+  for (const g of groups) {
+    const tags = g.channel !== undefined ? `${deviceTags},channel=${escapeTag(g.channel)}` : deviceTags;
+    push(out, lineWithTags(g.measurement, tags, g.fields, g.time));
+  }
 }
 
 export function statusLines(s: StatusEvent, meta: DeviceMeta): string[] {
-  const l = line(
+  const l = lineWithTags(
     DEVICE_STATUS.measurement,
-    deviceTags(s, meta),
+    tagsOf(s.devEui, meta).device,
     { battery_level_pct: s.batteryLevel, margin_db: s.marginDb, external_power: s.externalPowerSource },
     s.receivedAt.getTime(),
   );
@@ -107,14 +115,14 @@ export function statusLines(s: StatusEvent, meta: DeviceMeta): string[] {
 }
 
 export function joinLines(j: JoinEvent, meta: DeviceMeta): string[] {
-  const l = line(DEVICE_EVENT.measurement, { ...deviceTags(j, meta), type: 'join' }, { count: int(1), message: j.devAddr ? `DevAddr ${j.devAddr}` : '' }, j.receivedAt.getTime());
+  const l = lineWithTags(DEVICE_EVENT.measurement, `${tagsOf(j.devEui, meta).device},type=join`, { count: int(1), message: j.devAddr ? `DevAddr ${j.devAddr}` : '' }, j.receivedAt.getTime());
   return l ? [l] : [];
 }
 
 export function rejectedLine(topic: string, message: Buffer, rejection: Rejection, timeMs: number): string {
   return line(
     UPLINK_REJECTED.measurement,
-    { reason: rejection.reason, lns: rejection.lns ?? '' },
+    { lns: rejection.lns, reason: rejection.reason },
     {
       topic,
       message_b64: message.subarray(0, MAX_RAW_BYTES).toString('base64'),

@@ -61,6 +61,7 @@ export class Spool {
   private lastSync = 0;
   private dirty = false;
   private readFd: { segment: number; fd: number } | undefined;
+  private readonly staged: string[] = [];
 
   constructor(private readonly opts: SpoolOptions) {}
 
@@ -110,7 +111,7 @@ export class Spool {
     return keep;
   }
 
-  /** Bytes appended but not yet confirmed written to InfluxDB. */
+  /** Bytes appended (flushed) but not yet confirmed written to InfluxDB. */
   pendingBytes(): number {
     return this.closedBytes + this.appendOffset - this.committed.offset;
   }
@@ -119,11 +120,19 @@ export class Spool {
     return this.pendingBytes() >= this.opts.maxBytes;
   }
 
-  /** Appends complete lines (each without a trailing newline). Synchronous on purpose: the ack follows it. */
-  append(lines: readonly string[]): void {
-    if (lines.length === 0) return;
-    const text = lines.length === 1 ? `${lines[0]}\n` : `${lines.join('\n')}\n`;
-    const buf = Buffer.from(text, 'utf8');
+  /**
+   * Stages complete lines (each without a trailing newline) for the next `flush()`. Nothing staged may be
+   * acknowledged to anyone before that flush returns.
+   */
+  stage(lines: readonly string[]): void {
+    for (const l of lines) this.staged.push(l);
+  }
+
+  /** Writes everything staged to the journal file in one write(2). Synchronous on purpose: the acks follow it. */
+  flush(): void {
+    if (this.staged.length === 0) return;
+    const buf = Buffer.from(`${this.staged.join('\n')}\n`, 'utf8');
+    this.staged.length = 0;
     let written = 0;
     while (written < buf.length) written += writeSync(this.fd, buf, written, buf.length - written);
     this.appendOffset += buf.length;
@@ -131,6 +140,12 @@ export class Spool {
     const now = Date.now();
     if (this.opts.fsyncMs === 0 || now - this.lastSync >= this.opts.fsyncMs) this.sync(now);
     if (this.appendOffset >= this.opts.segmentBytes) this.roll();
+  }
+
+  /** stage + flush. */
+  append(lines: readonly string[]): void {
+    this.stage(lines);
+    this.flush();
   }
 
   sync(now = Date.now()): void {
@@ -231,6 +246,7 @@ export class Spool {
 
   close(): void {
     if (this.fd >= 0) {
+      this.flush();
       this.sync();
       closeSync(this.fd);
       this.fd = -1;

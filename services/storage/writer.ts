@@ -71,7 +71,7 @@ export class SpoolWriter {
       if (!batch) continue;
       const started = process.hrtime.bigint();
       try {
-        await this.target.write(batch.body.toString('utf8'));
+        await this.target.write(batch.body);
         this.metrics.writeSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
         this.metrics.pointsWritten.inc(batch.lines);
         this.spool.commit(batch.end);

@@ -49,6 +49,10 @@ export class ServiceProcess {
     this.port = freePort();
   }
 
+  pid(): number | undefined {
+    return this.child?.exitCode === null ? this.child.pid : undefined;
+  }
+
   get url(): Promise<string> {
     return this.port.then((p) => `http://127.0.0.1:${p}`);
   }
@@ -71,7 +75,9 @@ export class ServiceProcess {
       env.VEILLEUR_CONFIG = file;
     }
     const log = openSync(join(this.stack.dir, 'service.log'), 'a');
-    this.child = spawn(process.execPath, [join(ROOT, 'bin', 'veilleur.js'), 'serve'], { env, stdio: ['ignore', log, log] });
+    // VEILLEUR_NODE_FLAGS: extra node flags for the service process (e.g. --cpu-prof when profiling the benchmark).
+    const flags = (process.env.VEILLEUR_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+    this.child = spawn(process.execPath, [...flags, join(ROOT, 'bin', 'veilleur.js'), 'serve'], { env, stdio: ['ignore', log, log] });
     await waitFor(async () => (await this.ready()) !== undefined, 30_000, 'service /healthz');
   }
 

@@ -1,0 +1,127 @@
+/**
+ * `npm run bench`: the service between a real Mosquitto and a real InfluxDB 1.x, fed with the simulated town's
+ * real device payloads (ChirpStack v4 and TTS v3 envelopes, decoded by the built-in decoders). Prints:
+ * - capacity: N uplinks published as fast as the broker acknowledges; uplinks/s from the first publish to the moment
+ *   all N are queryable in InfluxDB, CPU seconds of the service per 1,000 uplinks, its peak RSS;
+ * - latency: uplinks at a fixed 1,000/s; publish → queryable p50/p99 (resolution: the 20 ms poll);
+ * - idle: the service's RSS and CPU use with nothing to do.
+ * Everything listens on 127.0.0.1; every loop is bounded in count and time. Options: BENCH_N (100000),
+ * BENCH_RATE_SECONDS (20), BENCH_DEVICES_COPIES (63 → 1,008 devices).
+ */
+import { generateUplinks, type SimUplink } from '../../services/simulator/generator.ts';
+import { publishUplinks } from '../../services/simulator/publish.ts';
+import { scaledTown, townRegistry } from '../../services/simulator/town.ts';
+import { ServiceProcess, startStack, waitFor } from '../integration/support.ts';
+import { cpuSeconds, memoryMb } from './procstat.ts';
+
+const N = Number(process.env.BENCH_N ?? 100_000);
+const RATE_SECONDS = Number(process.env.BENCH_RATE_SECONDS ?? 20);
+const COPIES = Number(process.env.BENCH_DEVICES_COPIES ?? 63);
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+
+async function main(): Promise<void> {
+  const devices = scaledTown(COPIES);
+  const stack = await startStack({ persistence: false });
+  // Tuning variables (WRITE_*, SPOOL_*, MQTT_PROTOCOL_VERSION) pass through to the service.
+  const tuning = Object.fromEntries(Object.entries(process.env).filter(([k, v]) => /^(WRITE_|SPOOL_|MQTT_PROTOCOL)/.test(k) && v !== undefined)) as Record<string, string>;
+  const service = new ServiceProcess(stack, { LOG_LEVEL: 'warn', ...tuning }, townRegistry(devices));
+  try {
+    await service.start();
+    await waitFor(async () => (await service.ready())?.ready === true, 30_000, 'service ready');
+    const pid = service.pid()!;
+    const count = async (from: string): Promise<number> => {
+      const r = await stack.influx.query(`SELECT count(f_cnt) FROM uplink WHERE time >= '${from}'`, stack.db);
+      return Number(r.results?.[0]?.series?.[0]?.values[0]?.[1] ?? 0);
+    };
+
+    // Idle: nothing published for 10 s.
+    await sleep(2000);
+    const idleCpu0 = cpuSeconds(pid);
+    await sleep(10_000);
+    const idle = { rssMb: memoryMb(pid).rss, cpuPercent: ((cpuSeconds(pid) - idleCpu0) / 10) * 100 };
+
+    // Capacity.
+    process.stderr.write(`bench: building ${N} uplinks for ${devices.length} devices…\n`);
+    const capStart = '2025-01-01T00:00:00Z';
+    const uplinks: SimUplink[] = [...generateUplinks({ start: new Date(capStart), count: N, seed: 1, devices })];
+    const cpu0 = cpuSeconds(pid);
+    const t0 = performance.now();
+    const pub = publishUplinks(uplinks, { url: stack.mqtt.url, inflight: 1000, maxSeconds: 600 });
+    let stored = 0;
+    const deadline = Date.now() + 600_000;
+    const trace = process.env.BENCH_TRACE === '1';
+    while (stored < N && Date.now() < deadline) {
+      await sleep(250);
+      stored = await count(capStart);
+      if (trace) {
+        const m = await (await fetch(`${await service.url}/metrics`)).text();
+        const get = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(m)?.[1] ?? NaN);
+        process.stderr.write(
+          `t=${((performance.now() - t0) / 1000).toFixed(2)}s received=${get('veilleur_mqtt_messages_total\\{kind="uplink"\\}')} points=${get('veilleur_points_written_total')} spool=${get('veilleur_spool_bytes')} stored=${stored}\n`,
+        );
+      }
+    }
+    const e2e = (performance.now() - t0) / 1000;
+    const published = await pub;
+    const capCpu = cpuSeconds(pid) - cpu0;
+    const capacity = {
+      uplinks: N,
+      devices: devices.length,
+      stored,
+      lost: N - stored,
+      publishSeconds: +published.seconds.toFixed(2),
+      e2eSeconds: +e2e.toFixed(2),
+      uplinksPerSecond: Math.round(Math.min(stored, N) / e2e),
+      cpuSecondsPer1000: +((capCpu / N) * 1000).toFixed(3),
+      peakRssMb: Math.round(memoryMb(pid).peak),
+    };
+
+    // Latency at a fixed rate.
+    const latStart = '2027-01-01T00:00:00Z';
+    const rateUplinks = [...generateUplinks({ start: new Date(latStart), count: 1000 * RATE_SECONDS, seed: 2, devices })];
+    const publishedAt = new Float64Array(rateUplinks.length);
+    const index = new Map(rateUplinks.map((u, i) => [u, i]));
+    let next = 0;
+    const visibleAt = new Float64Array(rateUplinks.length);
+    const latPub = publishUplinks(rateUplinks, {
+      url: stack.mqtt.url,
+      rate: 1000,
+      inflight: 1000,
+      maxSeconds: RATE_SECONDS + 60,
+      onAck: (u) => {
+        publishedAt[index.get(u)!] ||= performance.now();
+      },
+    });
+    // The service stores uplinks in the order the broker delivers them, which is the publish order: when the count
+    // reaches k, the first k are queryable.
+    const latDeadline = Date.now() + (RATE_SECONDS + 60) * 1000;
+    while (next < rateUplinks.length && Date.now() < latDeadline) {
+      await sleep(20);
+      const c = await count(latStart);
+      const now = performance.now();
+      for (; next < c; next++) visibleAt[next] = now;
+    }
+    await latPub;
+    const latencies: number[] = [];
+    for (let i = 0; i < next; i++) if (publishedAt[i]) latencies.push(visibleAt[i]! - publishedAt[i]!);
+    latencies.sort((a, b) => a - b);
+    const latency = { rate: 1000, seconds: RATE_SECONDS, uplinks: rateUplinks.length, stored: next, p50Ms: Math.round(pct(latencies, 50)), p99Ms: Math.round(pct(latencies, 99)), maxMs: Math.round(latencies.at(-1) ?? NaN) };
+
+    const result = { date: new Date().toISOString(), node: process.version, capacity, latency, idle: { rssMb: Math.round(idle.rssMb), cpuPercent: +idle.cpuPercent.toFixed(2) } };
+    process.stdout.write(`
+Veilleur benchmark (real Mosquitto + InfluxDB 1.x on 127.0.0.1, ${devices.length} simulated devices, real payloads)
+  capacity   ${capacity.uplinks} uplinks: ${capacity.uplinksPerSecond} uplinks/s end to end (first publish → all queryable in ${capacity.e2eSeconds} s), lost ${capacity.lost}
+             CPU ${capacity.cpuSecondsPer1000} s per 1,000 uplinks, peak RSS ${capacity.peakRssMb} MB
+  latency    ${latency.uplinks} uplinks at ${latency.rate}/s: publish → queryable p50 ${latency.p50Ms} ms, p99 ${latency.p99Ms} ms, max ${latency.maxMs} ms
+  idle       RSS ${result.idle.rssMb} MB, CPU ${result.idle.cpuPercent} %
+${JSON.stringify(result)}
+`);
+  } finally {
+    await service.stop();
+    await stack.close();
+  }
+}
+
+await main();
