@@ -69,7 +69,7 @@ export class Ingestor {
         else if (outcome.kind === 'undecoded') {
           this.metrics.undecoded.labels(outcome.reason).inc();
           this.badInputLog.warn(
-            `${outcome.reason}:${event.devEui}`,
+            outcome.reason,
             { topic, devEui: event.devEui, fPort: event.fPort, fCnt: event.fCnt, reason: outcome.reason, detail: outcome.detail },
             'uplink kept raw: not decoded',
           );
