@@ -1,24 +1,28 @@
 /**
- * Remembers recently seen uplinks to count duplicates (QoS 1 redelivery, an LNS re-publishing). Storage is
- * idempotent anyway: a duplicate that is not caught here (e.g. after a restart) rewrites the same points.
- * Key: DevEUI, frame counter and the LNS reception time, so a device whose counter restarted after a rejoin is
- * not mistaken for a duplicate.
+ * Remembers each device's last few uplinks to count duplicates (QoS 1 redelivery, an LNS re-publishing). Storage is
+ * idempotent anyway: a duplicate not caught here (e.g. after a restart) rewrites the same points.
+ * An uplink is the same when DevEUI, frame counter and LNS reception time match, so a device whose counter
+ * restarted after a rejoin is not mistaken for a duplicate.
  */
-export class RecentUplinks {
-  private readonly seen = new Set<string>();
+const PER_DEVICE = 8;
 
-  constructor(private readonly capacity = 200_000) {}
+export class RecentUplinks {
+  private readonly byDevice = new Map<string, { fCnt: Int32Array; time: Float64Array; next: number }>();
+
+  constructor(private readonly maxDevices = 100_000) {}
 
   /** True when the uplink was already seen; remembers it otherwise. */
   check(devEui: string, fCnt: number, timeMs: number): boolean {
-    const key = `${devEui}:${fCnt}:${timeMs}`;
-    if (this.seen.has(key)) return true;
-    this.seen.add(key);
-    if (this.seen.size > this.capacity) {
-      // A Set iterates in insertion order: drop the oldest.
-      const oldest = this.seen.values().next().value;
-      if (oldest !== undefined) this.seen.delete(oldest);
+    let ring = this.byDevice.get(devEui);
+    if (!ring) {
+      if (this.byDevice.size >= this.maxDevices) this.byDevice.clear();
+      ring = { fCnt: new Int32Array(PER_DEVICE).fill(-1), time: new Float64Array(PER_DEVICE), next: 0 };
+      this.byDevice.set(devEui, ring);
     }
+    for (let i = 0; i < PER_DEVICE; i++) if (ring.fCnt[i] === (fCnt | 0) && ring.time[i] === timeMs) return true;
+    ring.fCnt[ring.next] = fCnt | 0;
+    ring.time[ring.next] = timeMs;
+    ring.next = (ring.next + 1) % PER_DEVICE;
     return false;
   }
 }

@@ -5,13 +5,16 @@
  *   all N are queryable in InfluxDB, CPU seconds of the service per 1,000 uplinks, its peak RSS;
  * - latency: uplinks at a fixed 1,000/s; publish → queryable p50/p99 (resolution: the 20 ms poll);
  * - idle: the service's RSS and CPU use with nothing to do.
+ * The service runs as in production: the bundled build (npm run build) with the Dockerfile's heap limits.
  * Everything listens on 127.0.0.1; every loop is bounded in count and time. Options: BENCH_N (100000),
  * BENCH_RATE_SECONDS (20), BENCH_DEVICES_COPIES (63 → 1,008 devices).
  */
+import { execSync } from 'node:child_process';
+import { join } from 'node:path';
 import { generateUplinks, type SimUplink } from '../../services/simulator/generator.ts';
 import { publishUplinks } from '../../services/simulator/publish.ts';
 import { scaledTown, townRegistry } from '../../services/simulator/town.ts';
-import { ServiceProcess, startStack, waitFor } from '../integration/support.ts';
+import { ROOT, ServiceProcess, startStack, waitFor } from '../integration/support.ts';
 import { cpuSeconds, memoryMb } from './procstat.ts';
 
 const N = Number(process.env.BENCH_N ?? 100_000);
@@ -26,7 +29,10 @@ async function main(): Promise<void> {
   const stack = await startStack({ persistence: false });
   // Tuning variables (WRITE_*, SPOOL_*, MQTT_PROTOCOL_VERSION) pass through to the service.
   const tuning = Object.fromEntries(Object.entries(process.env).filter(([k, v]) => /^(WRITE_|SPOOL_|MQTT_PROTOCOL)/.test(k) && v !== undefined)) as Record<string, string>;
-  const service = new ServiceProcess(stack, { LOG_LEVEL: 'warn', ...tuning }, townRegistry(devices));
+  // Measured as it runs in production (Dockerfile): the bundled build, with its heap limits.
+  execSync('npm run -s build', { cwd: ROOT, stdio: 'inherit' });
+  const entry = ['--max-old-space-size=112', '--max-semi-space-size=8', join(ROOT, 'dist', 'veilleur.mjs')];
+  const service = new ServiceProcess(stack, { LOG_LEVEL: 'warn', ...tuning }, townRegistry(devices), entry);
   try {
     await service.start();
     await waitFor(async () => (await service.ready())?.ready === true, 30_000, 'service ready');

@@ -41,10 +41,15 @@ export class ServiceProcess {
   private child: ChildProcess | undefined;
   readonly port: Promise<number>;
 
+  /**
+   * `entry`: what node runs — the TypeScript CLI through tsx (default) or the bundled build with its flags
+   * (`['--max-old-space-size=112', 'dist/veilleur.mjs']`), as the benchmark does.
+   */
   constructor(
     private readonly stack: Stack,
     private readonly extraEnv: Record<string, string> = {},
     private readonly registry?: FileConfig,
+    private readonly entry: string[] = [join(ROOT, 'bin', 'veilleur.js')],
   ) {
     this.port = freePort();
   }
@@ -77,7 +82,7 @@ export class ServiceProcess {
     const log = openSync(join(this.stack.dir, 'service.log'), 'a');
     // VEILLEUR_NODE_FLAGS: extra node flags for the service process (e.g. --cpu-prof when profiling the benchmark).
     const flags = (process.env.VEILLEUR_NODE_FLAGS ?? '').split(' ').filter(Boolean);
-    this.child = spawn(process.execPath, [...flags, join(ROOT, 'bin', 'veilleur.js'), 'serve'], { env, stdio: ['ignore', log, log] });
+    this.child = spawn(process.execPath, [...flags, ...this.entry, 'serve'], { env, stdio: ['ignore', log, log] });
     await waitFor(async () => (await this.ready()) !== undefined, 30_000, 'service /healthz');
   }
 
