@@ -10,6 +10,7 @@ import type { Config } from './config/load.ts';
 import { buildHttpServer } from './http/server.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { MqttConsumer } from './mqtt/consumer.ts';
+import { loadCustomCodecs } from './pipeline/custom-codecs.ts';
 import { builtInDecoders, type DecoderResolver } from './pipeline/decode.ts';
 import { Ingestor } from './pipeline/ingest.ts';
 import { Registry } from './registry/registry.ts';
@@ -32,7 +33,13 @@ export function createService(cfg: Config, log: Logger, extraDecoders: DecoderRe
   const influx = createInfluxTarget(cfg.influx);
   const spool = new Spool({ dir: join(cfg.spool.dir, 'spool'), maxBytes: cfg.spool.maxBytes, segmentBytes: cfg.spool.segmentBytes, fsyncMs: cfg.spool.fsyncMs });
   const writer = new SpoolWriter(spool, influx, { batchBytes: cfg.write.batchBytes, flushMs: cfg.write.flushMs }, metrics, log.child({ component: 'writer' }));
-  const ingestor = new Ingestor(new Registry(cfg.registry, cfg.defaultTenant), [...extraDecoders, builtInDecoders], metrics, log.child({ component: 'ingest' }));
+  const custom = loadCustomCodecs(cfg.registry.codecs, cfg.configFile);
+  const ingestor = new Ingestor(
+    new Registry(cfg.registry, cfg.defaultTenant),
+    [...extraDecoders, custom.resolver, builtInDecoders],
+    metrics,
+    log.child({ component: 'ingest' }),
+  );
   let stopping = false;
 
   /**
@@ -122,6 +129,7 @@ export function createService(cfg: Config, log: Logger, extraDecoders: DecoderRe
       const left = await writer.drain(drainMs);
       await writer.stop();
       spool.close();
+      custom.stop();
       await http.close();
       if (left > 0) log.warn({ spoolBytes: left }, 'stopped with data still in the spool; it is written at next start');
       else log.info('stopped; everything received is in InfluxDB');

@@ -13,6 +13,8 @@ commands:
   devices               list the built-in device decoders as JSON
   decode --vendor V --model M --fport N --hex HEX [--recv-time RFC3339]
                         decode one payload and print {data, readings, events, warnings, errors}
+  redecode [--from T] [--to T] [--dev-eui X]
+                        decode again the uplinks kept raw, with today's registry and decoders
 `;
 
 const [command, ...rest] = process.argv.slice(2);
@@ -29,6 +31,8 @@ async function main(): Promise<number | undefined> {
       return (await import('./devices.ts')).devicesCommand();
     case 'decode':
       return (await import('./devices.ts')).decodeCommand(rest);
+    case 'redecode':
+      return (await import('./redecode.ts')).redecodeCommand(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
+import { findDevice } from '../../decoders/index.ts';
 import { DEFAULT_TOPICS, envSchema, fileSchema, type Env, type FileConfig } from './schema.ts';
 
 export class ConfigError extends Error {
@@ -128,7 +129,24 @@ export function loadFile(path: string): FileConfig {
   if (!parsed.success) {
     throw new ConfigError(`invalid config file:\n${describeIssues((p) => `${path}, path ${formatPath(p)}`, parsed.error)}`);
   }
+  const problems = unknownDecoders(parsed.data);
+  if (problems.length) throw new ConfigError(`invalid config file:\n${problems.map((p) => `${path}, path ${p}`).join('\n')}`);
   return parsed.data;
+}
+
+/** Decoder references that name no built-in decoder and no configured codec. */
+function unknownDecoders(file: FileConfig): string[] {
+  const codecs = new Set(file.codecs.map((c) => c.name));
+  const check = (ref: string | undefined, where: string): string | undefined => {
+    if (!ref) return undefined;
+    if (ref.startsWith('codec:')) return codecs.has(ref.slice(6)) ? undefined : `${where}: no codec named '${ref.slice(6)}' under codecs`;
+    const slash = ref.indexOf('/');
+    return findDevice(ref.slice(0, slash), ref.slice(slash + 1)) ? undefined : `${where}: unknown decoder '${ref}' (\`veilleur devices\` lists them)`;
+  };
+  return [
+    ...file.devices.map((d, i) => check(d.decoder, `devices[${i}].decoder`)),
+    ...file.profiles.map((p, i) => check(p.decoder, `profiles[${i}].decoder`)),
+  ].filter((x): x is string => x !== undefined);
 }
 
 function formatPath(path: PropertyKey[]): string {

@@ -4,6 +4,7 @@
  * Every value is validated with zod at start-up; README.md lists each variable with its default.
  */
 import { z } from 'zod';
+import { QUANTITIES } from '../../decoders/model/quantities.ts';
 
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
 const int = (min: number, max: number) =>
@@ -78,8 +79,34 @@ const devEui = z
   .transform((s) => s.toLowerCase());
 const slug = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, 'expected letters, digits, _ . - (at most 63)');
 
-/** `vendor/model` of a built-in decoder (see `veilleur devices`). */
-const decoderRef = z.string().regex(/^[^/]+\/.+$/, "expected 'vendor/model', e.g. 'milesight/em300-di'");
+/** `vendor/model` of a built-in decoder (see `veilleur devices`), or `codec:<name>` of a custom codec. */
+const decoderRef = z.string().regex(/^(codec:[A-Za-z0-9_.-]+|[^/:]+\/.+)$/, "expected 'vendor/model' (e.g. 'milesight/em300-di') or 'codec:<name>'");
+
+const quantityId = z.enum(Object.keys(QUANTITIES) as [keyof typeof QUANTITIES, ...(keyof typeof QUANTITIES)[]]);
+
+/** A custom TS013 codec and how its output fields map to canonical quantities. */
+export const codecEntry = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9_.-]{1,63}$/, 'expected letters, digits, _ . - (at most 63)'),
+  /** JavaScript file defining decodeUplink; relative paths are relative to the configuration file. */
+  file: z.string().min(1),
+  /** LNS device-profile names decoded with this codec (devices can also name it: decoder: codec:<name>). */
+  profiles: z.array(z.string().min(1)).default([]),
+  timeoutMs: z.number().int().min(1).max(10_000).default(100),
+  memoryMb: z.number().int().min(8).max(1024).default(32),
+  readings: z
+    .array(
+      z.strictObject({
+        /** Field of the codec's `data`, dotted for nested objects ('meter.index'). */
+        field: z.string().min(1),
+        quantity: quantityId,
+        /** Multiplies the value into the quantity's unit (e.g. 1000 for m³ → L). */
+        scale: z.number().finite().default(1),
+        channel: z.string().min(1).max(32).optional(),
+      }),
+    )
+    .default([]),
+});
+export type CodecEntry = z.infer<typeof codecEntry>;
 
 /** A pulse input wired to a meter: each pulse is `perPulse` of the quantity (10 L, 1 Wh…). */
 const pulseInput = z.strictObject({
@@ -120,6 +147,7 @@ export const fileSchema = z.strictObject({
     .default([]),
   devices: z.array(deviceEntry).default([]),
   profiles: z.array(profileEntry).default([]),
+  codecs: z.array(codecEntry).default([]),
 });
 
 export type FileConfig = z.infer<typeof fileSchema>;

@@ -260,6 +260,7 @@ export function townRegistry(devices: readonly SimDevice[] = TOWN): FileConfig {
       ...(d.pulse ? { pulse: d.pulse } : {}),
     })),
     profiles: [],
+    codecs: [],
   };
 }
 

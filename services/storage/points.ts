@@ -77,7 +77,21 @@ export function uplinkLines(u: Uplink, meta: DeviceMeta, outcome: DecodeOutcome)
         lineWithTags(
           UPLINK_UNDECODED.measurement,
           `,dev_eui=${u.devEui},reason=${outcome.reason},tenant=${escapeTag(meta.tenant)}`,
-          { topic: u.topic, payload_b64: payloadB64, f_port: int(u.fPort), f_cnt: int(u.fCnt), device_profile: u.deviceProfile, detail: outcome.detail },
+          {
+            topic: u.topic,
+            payload_b64: payloadB64,
+            f_port: int(u.fPort),
+            f_cnt: int(u.fCnt),
+            device_profile: u.deviceProfile,
+            detail: outcome.detail,
+            // The LNS identity, so the uplink can be decoded again later exactly as if it arrived then.
+            lns: u.lns,
+            lns_tenant: u.lnsTenant,
+            application_id: u.applicationId,
+            application_name: u.applicationName,
+            device_name: u.deviceName,
+            lns_tags: JSON.stringify(u.tags),
+          },
           t,
         ),
       );

@@ -39,6 +39,13 @@ export const UPLINK_UNDECODED = {
     f_cnt: 'integer',
     device_profile: 'string: LNS device-profile name',
     detail: 'string: why it was not decoded',
+    lns: 'string: network-server format',
+    lns_tenant: 'string: network-server tenant',
+    application_id: 'string: LNS application id',
+    application_name: 'string: LNS application name',
+    device_name: 'string: LNS device name',
+    lns_tags: 'string: LNS device tags, JSON',
+    redecoded_by: "string: set once decoded again ('decoder:…' or 'codec:…')",
   },
 } as const;
 

@@ -1,0 +1,85 @@
+import { readFileSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Ts013Codec } from '../../decoders/custom/ts013-sandbox.ts';
+import { mapReadings } from '../../services/pipeline/custom-codecs.ts';
+
+const source = (name: string) => readFileSync(new URL(`../fixtures/codecs/${name}`, import.meta.url), 'utf8');
+const T = new Date('2026-01-01T00:00:00Z');
+
+const water = new Ts013Codec('water', source('water-ts013.js'));
+const loop = new Ts013Codec('loop', source('loop-ts013.js'), 200);
+const garbage = new Ts013Codec('garbage', source('garbage-ts013.js'), 2000, 16);
+afterAll(() => [water, loop, garbage].forEach((c) => c.stop()));
+
+describe('TS013 codec sandbox', () => {
+  it('decodes with the codec, passing bytes, fPort and recvTime as TS013 says', () => {
+    const out = water.decode(Uint8Array.from([0x10, 0x27, 0, 0, 1]), 7, T);
+    expect(out).toEqual({ data: { meter: { index_l: 10000 }, leak: true, at: '2026-01-01T00:00:00.000Z' }, warnings: [], errors: [] });
+    expect(water.decode(Uint8Array.from([1]), 7, T).errors).toEqual(["codec 'water': expected fPort 7 and 5 bytes"]);
+  });
+
+  it('stops a codec that loops forever within its time limit, and the next uplink is decoded again', () => {
+    const started = performance.now();
+    const out = loop.decode(Uint8Array.from([1]), 9, T);
+    const elapsed = performance.now() - started;
+    expect(out.errors[0]).toMatch(/did not return within 200 ms/);
+    expect(elapsed).toBeLessThan(5000);
+    expect(loop.restarts).toBe(1);
+    expect(loop.decode(Uint8Array.from([1]), 1, T)).toEqual({ data: { ok: 1 }, warnings: [], errors: [] });
+  });
+
+  it.each([
+    [1, /decodeUplink threw: index out of range/],
+    [2, /returned number; expected \{data/],
+    [3, /no data object/],
+    [4, /errors that are not strings/],
+    [7, /returned nothing/],
+  ])('turns a broken codec (fPort %i) into a clear error', (fPort, message) => {
+    const out = garbage.decode(Uint8Array.from([1, 2]), fPort, T);
+    expect(out.errors.join(' ')).toMatch(message);
+    expect(out.data).toBeUndefined();
+  });
+
+  it('survives a codec that exhausts its memory limit', () => {
+    const out = garbage.decode(Uint8Array.from([1]), 5, T);
+    expect(out.errors.length).toBe(1);
+    expect(garbage.decode(Uint8Array.from([1, 2, 3]), 8, T)).toEqual({ data: { value: 3 }, warnings: [], errors: [] });
+  });
+
+  it('gives the codec no process, require or timers', () => {
+    expect(garbage.decode(Uint8Array.from([1]), 6, T).data).toEqual({ escaped: 'undefined/undefined/undefined' });
+  });
+});
+
+describe('codec output → canonical readings', () => {
+  const entry = {
+    name: 'water',
+    file: 'x.js',
+    profiles: [],
+    timeoutMs: 100,
+    memoryMb: 32,
+    readings: [
+      { field: 'meter.index_l', quantity: 'metering.water.total' as const, scale: 1 },
+      { field: 'leak', quantity: 'water.leak' as const, scale: 1 },
+      { field: 'volume_m3', quantity: 'metering.water.total' as const, scale: 1000, channel: 'B' },
+      { field: 'missing', quantity: 'air.co2' as const, scale: 1 },
+    ],
+  };
+
+  it('maps nested fields, scales units and skips missing ones', () => {
+    const r = mapReadings(entry, { meter: { index_l: 10 }, leak: 1, volume_m3: 1.5 }, []);
+    expect(r.readings).toEqual([
+      { quantity: 'metering.water.total', value: 10 },
+      { quantity: 'water.leak', value: true },
+      { quantity: 'metering.water.total', value: 1500, channel: 'B' },
+    ]);
+    expect(r.warnings).toEqual([]);
+  });
+
+  it('warns about a field of the wrong type instead of storing it', () => {
+    const r = mapReadings(entry, { meter: { index_l: 'lots' }, leak: 'yes' }, []);
+    expect(r.readings).toEqual([]);
+    expect(r.warnings).toHaveLength(2);
+    expect(r.warnings[0]).toContain("field 'meter.index_l' is \"lots\", expected a finite number for metering.water.total");
+  });
+});
