@@ -27,58 +27,58 @@ const READY = 3;
 const DATA_BYTES = 1 << 20;
 
 /**
- * Runs inside the worker, from its source text (so it is the same from the TypeScript sources and from the bundled
- * build; bundlers rewrite `require`, hence getBuiltinModule).
+ * The worker's program, as plain JavaScript text: a function's toString() would carry whatever helpers the
+ * TypeScript loader or the bundler inserted, which do not exist inside the worker.
  */
-function workerMain(): void {
-  const { workerData } = process.getBuiltinModule('node:worker_threads');
-  const vm = process.getBuiltinModule('node:vm');
-  const ctrl = new Int32Array(workerData.ctrl);
-  const data = new Uint8Array(workerData.data);
-  const encoder = new TextEncoder();
-  const decoder = new TextDecoder();
-  const context = vm.createContext(Object.create(null), { codeGeneration: { strings: false, wasm: false } });
-  let loadError = '';
-  try {
-    new vm.Script(workerData.source as string, { filename: workerData.name as string }).runInContext(context);
-    if (typeof context.decodeUplink !== 'function') loadError = 'the codec defines no decodeUplink function';
-  } catch (e: any) {
-    loadError = `the codec does not load: ${String(e && e.message ? e.message : e)}`;
+const WORKER_SOURCE = String.raw`
+const { workerData } = require('node:worker_threads');
+const vm = require('node:vm');
+const ctrl = new Int32Array(workerData.ctrl);
+const data = new Uint8Array(workerData.data);
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const context = vm.createContext(Object.create(null), { codeGeneration: { strings: false, wasm: false } });
+let loadError = '';
+try {
+  new vm.Script(workerData.source, { filename: workerData.name }).runInContext(context);
+  if (typeof context.decodeUplink !== 'function') loadError = 'the codec defines no decodeUplink function';
+} catch (e) {
+  loadError = 'the codec does not load: ' + String(e && e.message ? e.message : e);
+}
+// Inputs are built inside the codec's realm (its own Array and Date), as a TS013 runtime passes them.
+new vm.Script('var __veilleurMake = function (s) { var i = JSON.parse(s); return { bytes: i.bytes, fPort: i.fPort, recvTime: new Date(i.recvTime) }; };').runInContext(context);
+const call = new vm.Script('__veilleurOut = JSON.stringify(decodeUplink(__veilleurMake(__veilleurIn)))');
+function reply(kind, text) {
+  let bytes = encoder.encode(text);
+  if (bytes.length > data.length) {
+    kind = 1;
+    bytes = encoder.encode('output larger than ' + data.length + ' bytes');
   }
-  // Inputs are built inside the codec's realm (its own Array and Date), as a TS013 runtime passes them.
-  new vm.Script('var __veilleurMake = function (s) { var i = JSON.parse(s); return { bytes: i.bytes, fPort: i.fPort, recvTime: new Date(i.recvTime) }; };').runInContext(context);
-  const call = new vm.Script('__veilleurOut = JSON.stringify(decodeUplink(__veilleurMake(__veilleurIn)))');
-  const reply = (kind: number, text: string) => {
-    let bytes = encoder.encode(text);
-    if (bytes.length > data.length) {
-      kind = 1;
-      bytes = encoder.encode(`output larger than ${data.length} bytes`);
-    }
-    data.set(bytes);
-    Atomics.store(ctrl, 1, bytes.length);
-    Atomics.store(ctrl, 2, kind);
-    Atomics.store(ctrl, 0, 2);
-    Atomics.notify(ctrl, 0);
-  };
-  Atomics.store(ctrl, 0, 3);
+  data.set(bytes);
+  Atomics.store(ctrl, 1, bytes.length);
+  Atomics.store(ctrl, 2, kind);
+  Atomics.store(ctrl, 0, 2);
   Atomics.notify(ctrl, 0);
-  for (;;) {
-    for (let s = Atomics.load(ctrl, 0); s !== 1; s = Atomics.load(ctrl, 0)) Atomics.wait(ctrl, 0, s);
-    if (loadError) {
-      reply(1, loadError);
-      continue;
-    }
-    try {
-      context.__veilleurIn = decoder.decode(data.subarray(0, Atomics.load(ctrl, 1)));
-      call.runInContext(context);
-      const out = context.__veilleurOut;
-      if (typeof out === 'string') reply(0, out);
-      else reply(1, 'decodeUplink returned nothing');
-    } catch (e: any) {
-      reply(1, `decodeUplink threw: ${String(e && e.message ? e.message : e)}`);
-    }
+}
+Atomics.store(ctrl, 0, 3);
+Atomics.notify(ctrl, 0);
+for (;;) {
+  for (let s = Atomics.load(ctrl, 0); s !== 1; s = Atomics.load(ctrl, 0)) Atomics.wait(ctrl, 0, s);
+  if (loadError) {
+    reply(1, loadError);
+    continue;
+  }
+  try {
+    context.__veilleurIn = decoder.decode(data.subarray(0, Atomics.load(ctrl, 1)));
+    call.runInContext(context);
+    const out = context.__veilleurOut;
+    if (typeof out === 'string') reply(0, out);
+    else reply(1, 'decodeUplink returned nothing');
+  } catch (e) {
+    reply(1, 'decodeUplink threw: ' + String(e && e.message ? e.message : e));
   }
 }
+`;
 
 export class Ts013Codec {
   private worker: Worker | undefined;
@@ -100,7 +100,7 @@ export class Ts013Codec {
   private start(): boolean {
     this.ctrl = new Int32Array(new SharedArrayBuffer(12));
     this.data = new Uint8Array(new SharedArrayBuffer(DATA_BYTES));
-    const worker = new Worker(`(${workerMain.toString()})()`, {
+    const worker = new Worker(WORKER_SOURCE, {
       eval: true,
       workerData: { ctrl: this.ctrl.buffer, data: this.data.buffer, source: this.source, name: this.name },
       resourceLimits: { maxOldGenerationSizeMb: this.memoryMb, maxYoungGenerationSizeMb: 8, stackSizeMb: 4 },

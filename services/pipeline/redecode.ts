@@ -41,10 +41,10 @@ export async function redecode(
   const report: RedecodeReport = { examined: 0, decoded: 0, stillUndecoded: 0, alreadyDone: 0, linesWritten: 0 };
   const pageSize = opts.pageSize ?? 5000;
   const filter = opts.devEui ? ` AND dev_eui = ${influxqlString(opts.devEui.toLowerCase())}` : '';
-  let cursor = opts.from.getTime();
-  // Pages by time: each page starts just after the last row of the previous one. Bounded by the time range.
-  for (;;) {
-    const q = `SELECT * FROM ${UPLINK_UNDECODED.measurement} WHERE time >= ${cursor}ms AND time < ${opts.to.getTime()}ms${filter} ORDER BY time ASC LIMIT ${pageSize}`;
+  // Pages by offset (several devices can share a timestamp, so a time cursor could split them); writing the
+  // `redecoded_by` marker updates points in place, so offsets stay valid. Bounded by the time range.
+  for (let offset = 0; ; offset += pageSize) {
+    const q = `SELECT * FROM ${UPLINK_UNDECODED.measurement} WHERE time >= ${opts.from.getTime()}ms AND time < ${opts.to.getTime()}ms${filter} ORDER BY time ASC LIMIT ${pageSize} OFFSET ${offset}`;
     const series = await influx.query(q);
     const rows = series.flatMap((s) => s.values.map((v) => Object.fromEntries(s.columns.map((c, i) => [c, v[i]])) as Record<string, unknown>));
     if (rows.length === 0) break;
@@ -83,7 +83,6 @@ export async function redecode(
     }
     log?.info({ ...report }, 'redecode progress');
     if (rows.length < pageSize) break;
-    cursor = Number(rows[rows.length - 1]!.time) + 1;
   }
   return report;
 }
