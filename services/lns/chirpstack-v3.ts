@@ -5,7 +5,7 @@
  * (a JSON string) or `object`. Reference: chirpstack-api v3 as/integration/integration.proto; shared/reference §a.
  */
 import { z } from 'zod';
-import { best, rfc3339, stringMap } from './common.ts';
+import { best, statusEvent, rfc3339, stringMap } from './common.ts';
 import { decodeBase64Strict } from './base64.ts';
 import type { DeviceIdentity, ParseOutcome } from './uplink.ts';
 import { zodDetail } from './zod-detail.ts';
@@ -95,16 +95,7 @@ export function parseChirpstackV3(topic: string, topicDevEui: string, event: str
   }
   if (event === 'status') {
     const s = parsed.data as z.infer<typeof status>;
-    return {
-      kind: 'status',
-      topic,
-      ...identity(s, devEui),
-      receivedAt: s.publishedAt ?? now,
-      batteryLevelUnavailable: s.batteryLevelUnavailable,
-      externalPowerSource: s.externalPowerSource,
-      ...(s.batteryLevel !== undefined && !s.batteryLevelUnavailable ? { batteryLevel: s.batteryLevel } : {}),
-      ...(s.margin !== undefined ? { marginDb: s.margin } : {}),
-    };
+    return statusEvent(topic, identity(s, devEui), s.publishedAt ?? now, s);
   }
   if (event === 'join') {
     const j = parsed.data as z.infer<typeof join>;

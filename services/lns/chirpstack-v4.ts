@@ -4,7 +4,7 @@
  * Reference: chirpstack/chirpstack api/proto/integration/integration.proto; ../shared/reference/lns-and-decoders.md §a.
  */
 import { z } from 'zod';
-import { best, devEuiHex, rfc3339, stringMap } from './common.ts';
+import { best, statusEvent, devEuiHex, rfc3339, stringMap } from './common.ts';
 import { decodeBase64Strict } from './base64.ts';
 import type { DeviceIdentity, ParseOutcome } from './uplink.ts';
 import { zodDetail } from './zod-detail.ts';
@@ -83,16 +83,7 @@ export function parseChirpstackV4(topic: string, event: string, json: unknown, n
   }
   if (event === 'status') {
     const s = parsed.data as z.infer<typeof status>;
-    return {
-      kind: 'status',
-      topic,
-      ...identity(s.deviceInfo),
-      receivedAt: s.time ?? now,
-      batteryLevelUnavailable: s.batteryLevelUnavailable,
-      externalPowerSource: s.externalPowerSource,
-      ...(s.batteryLevel !== undefined && !s.batteryLevelUnavailable ? { batteryLevel: s.batteryLevel } : {}),
-      ...(s.margin !== undefined ? { marginDb: s.margin } : {}),
-    };
+    return statusEvent(topic, identity(s.deviceInfo), s.time ?? now, s);
   }
   if (event === 'join') {
     const j = parsed.data as z.infer<typeof join>;

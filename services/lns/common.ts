@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseRfc3339 } from './time.ts';
+import type { DeviceIdentity, StatusEvent } from './uplink.ts';
 
 export const devEuiHex = z
   .string()
@@ -22,4 +23,23 @@ export function best(values: (number | undefined)[]): number | undefined {
   let out: number | undefined;
   for (const v of values) if (v !== undefined && (out === undefined || v > out)) out = v;
   return out;
+}
+
+/** ChirpStack's status event (DevStatusAns), v3 and v4 alike: battery only when the device reported one. */
+export function statusEvent(
+  topic: string,
+  id: DeviceIdentity,
+  receivedAt: Date,
+  s: { batteryLevel?: number | undefined; batteryLevelUnavailable: boolean; externalPowerSource: boolean; margin?: number | undefined },
+): StatusEvent {
+  return {
+    kind: 'status',
+    topic,
+    ...id,
+    receivedAt,
+    batteryLevelUnavailable: s.batteryLevelUnavailable,
+    externalPowerSource: s.externalPowerSource,
+    ...(s.batteryLevel !== undefined && !s.batteryLevelUnavailable ? { batteryLevel: s.batteryLevel } : {}),
+    ...(s.margin !== undefined ? { marginDb: s.margin } : {}),
+  };
 }
