@@ -55,27 +55,19 @@ export async function simulateCommand(args: string[]): Promise<number> {
   const rate = num('rate', values.rate, 1);
   const maxSeconds = num('duration', values.duration, 1)!;
   const common = { url, ...(process.env.MQTT_USERNAME ? { username: process.env.MQTT_USERNAME } : {}), ...(process.env.MQTT_PASSWORD ? { password: process.env.MQTT_PASSWORD } : {}) };
-  let total = 0;
-  if (historyH > 0) {
-    const r = await publishUplinks(generateUplinks({ start: new Date(now - historyH * 3_600_000), end: new Date(now), seed, ...(count ? { count } : {}) }), {
-      ...common,
-      ...(rate ? { rate } : {}),
-      maxSeconds,
-    });
-    total += r.published;
-    process.stderr.write(`simulate: published ${r.published} past uplinks (${historyH} h) in ${r.seconds.toFixed(1)} s\n`);
-  }
-  if (values.live && (!count || total < count)) {
-    const r = await publishUplinks(generateUplinks({ start: new Date(now), seed: seed + 1, speed, firstFCnt: 100_000, ...(count ? { count: count - total } : {}) }), {
-      ...common,
-      live: true,
-      maxSeconds,
-    });
-    total += r.published;
-  } else if (historyH === 0) {
-    const r = await publishUplinks(generateUplinks({ start: new Date(now), seed, speed, count: count ?? 100 }), { ...common, ...(rate ? { rate } : {}), maxSeconds });
-    total += r.published;
-  }
+  // One simulation: the history first (as fast as --rate allows), then, with --live, each uplink at its time, so
+  // meter indexes run on without a jump.
+  const start = new Date(now - historyH * 3_600_000);
+  const uplinks = generateUplinks({
+    start,
+    seed,
+    speed,
+    speedFrom: new Date(now),
+    ...(count ? { count } : {}),
+    ...(values.live ? {} : { end: historyH > 0 ? new Date(now) : undefined, count: count ?? (historyH > 0 ? undefined : 100) }),
+  });
+  const r = await publishUplinks(uplinks, { ...common, ...(values.live ? { live: true } : rate ? { rate } : {}), maxSeconds });
+  const total = r.published;
   process.stderr.write(`simulate: ${total} uplinks published to ${url}\n`);
   return 0;
 }

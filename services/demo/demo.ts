@@ -93,21 +93,24 @@ Press Ctrl-C to stop.
       .catch((err: Error) => say(`status query failed: ${err.message}`));
   }, 10_000);
 
+  // One simulation from two days ago to the end of the demo: the history is published as fast as the broker takes
+  // it, then each uplink at its time (devices report faster from now on), so meter indexes run on without a jump.
   const now = Date.now();
   const historyH = Number(values['history-hours']);
-  if (historyH > 0) {
-    const h = await publishUplinks(generateUplinks({ start: new Date(now - historyH * 3_600_000), end: new Date(now), seed: 1 }), {
-      url: mqtt.url,
-      rate: 2000,
-      signal: abort.signal,
-    });
-    say(`Simulator: ${h.published} uplinks of the last ${historyH} h published in ${h.seconds.toFixed(1)} s; now live (devices report ${values.speed}× faster than in the field).`);
-  }
-  await publishUplinks(generateUplinks({ start: new Date(), seed: 2, speed: Number(values.speed), firstFCnt: 50_000 }), {
+  let announced = false;
+  const minutes = Number(values.minutes);
+  const uplinks = generateUplinks({ start: new Date(now - historyH * 3_600_000), seed: 1, speed: Number(values.speed), speedFrom: new Date(now) });
+  await publishUplinks(uplinks, {
     url: mqtt.url,
     live: true,
-    maxSeconds: Number(values.minutes) * 60,
+    maxSeconds: minutes * 60,
     signal: abort.signal,
+    onAck: (u) => {
+      if (!announced && u.time.getTime() >= now) {
+        announced = true;
+        say(`Simulator: the last ${historyH} h are published; now live (devices report ${values.speed}× faster than in the field).`);
+      }
+    },
   });
   await stop();
   return 0;

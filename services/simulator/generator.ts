@@ -21,8 +21,10 @@ export interface GenerateOptions {
   /** Stop after this many uplinks. */
   count?: number;
   seed?: number;
-  /** Reporting intervals are divided by this (the demo makes devices talk faster than in the field). */
+  /** Reporting intervals are divided by this (the demo makes devices talk faster than in the field)… */
   speed?: number;
+  /** …from this time on (default: from the start). The demo replays history at field pace, then speeds up. */
+  speedFrom?: Date;
   devices?: readonly SimDevice[];
   /** First frame counter of every device (to continue a run, or to make (DevEUI, fCnt) unique across runs). */
   firstFCnt?: number;
@@ -35,7 +37,7 @@ export function* generateUplinks(opts: GenerateOptions): Generator<SimUplink> {
   const sims = devices.map((d, i) => {
     const builder = frameBuilders[d.decoder];
     if (!builder) throw new Error(`simulator: no frame builder for '${d.decoder}' (device ${d.name})`);
-    const interval = (d.intervalS * 1000) / speed;
+    const interval = d.intervalS * 1000;
     return {
       d,
       builder,
@@ -43,12 +45,13 @@ export function* generateUplinks(opts: GenerateOptions): Generator<SimUplink> {
       state: { ...d.initial } as DeviceState,
       fCnt: opts.firstFCnt ?? 0,
       // Spread first reports over one interval, as real devices are.
-      next: opts.start.getTime() + Math.floor(((i * 7919) % 1000) / 1000 * interval),
+      next: opts.start.getTime() + Math.floor((((i * 7919) % 1000) / 1000) * (opts.start.getTime() >= (opts.speedFrom?.getTime() ?? -Infinity) ? interval / speed : interval)),
       last: opts.start.getTime() - interval,
       interval,
       radio: { rssi: -70 - Math.floor(rand() * 45), snr: Math.round((9 - rand() * 16) * 10) / 10, spreadingFactor: 7 + (i % 6), gateways: 1 + (i % 3) },
     };
   });
+  const speedFrom = opts.speedFrom?.getTime() ?? Number.NEGATIVE_INFINITY;
   let emitted = 0;
   const end = opts.end?.getTime() ?? Number.POSITIVE_INFINITY;
   const count = opts.count ?? Number.POSITIVE_INFINITY;
@@ -64,6 +67,9 @@ export function* generateUplinks(opts: GenerateOptions): Generator<SimUplink> {
     emitted++;
     sim.fCnt++;
     sim.last = sim.next;
-    sim.next += sim.interval;
+    // The part of the next interval that falls after `speedFrom` runs `speed` times faster.
+    const fieldNext = sim.next + sim.interval;
+    const pivot = Math.max(sim.next, speedFrom);
+    sim.next = fieldNext > pivot ? pivot + (fieldNext - pivot) / speed : fieldNext;
   }
 }
