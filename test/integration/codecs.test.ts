@@ -8,7 +8,7 @@ import { chirpstackV4Up } from '../../services/simulator/envelopes.ts';
 import { publishUplinks } from '../../services/simulator/publish.ts';
 import type { SimDevice } from '../../services/simulator/town.ts';
 import type { SimUplink } from '../../services/simulator/generator.ts';
-import { ROOT, ServiceProcess, startStack, waitFor, type Stack } from './support.ts';
+import { queryRows, ROOT, ServiceProcess, startStack, waitFor, type Stack } from './support.ts';
 
 let stack: Stack;
 let service: ServiceProcess;
@@ -54,10 +54,7 @@ function uplink(d: SimDevice, fCnt: number, fPort: number, bytes: number[], t: D
   return { ...m, devEui: d.devEui, fCnt, time: t };
 }
 
-async function rows(q: string): Promise<Record<string, unknown>[]> {
-  const res = await stack.influx.query(q, stack.db);
-  return (res.results?.[0]?.series ?? []).flatMap((s) => s.values.map((v) => Object.fromEntries(s.columns.map((c, i) => [c, v[i]]))));
-}
+const rows = (q: string) => queryRows(stack.influx, stack.db, q);
 
 describe('custom codecs', () => {
   it('decodes with a registered TS013 codec, stops a looping one, and keeps serving', async () => {

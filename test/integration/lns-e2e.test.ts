@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateUplinks } from '../../services/simulator/generator.ts';
 import { publishUplinks } from '../../services/simulator/publish.ts';
 import { TOWN, townRegistry } from '../../services/simulator/town.ts';
-import { ROOT, ServiceProcess, startStack, waitFor, type Stack } from './support.ts';
+import { queryRows, ROOT, ServiceProcess, startStack, waitFor, type Stack } from './support.ts';
 
 let stack: Stack;
 let service: ServiceProcess;
@@ -23,10 +23,7 @@ afterAll(async () => {
   await stack?.close();
 });
 
-async function rows(q: string): Promise<Record<string, unknown>[]> {
-  const res = await stack.influx.query(q, stack.db);
-  return (res.results?.[0]?.series ?? []).flatMap((s) => s.values.map((v) => Object.fromEntries(s.columns.map((c, i) => [c, v[i]]))));
-}
+const rows = (q: string) => queryRows(stack.influx, stack.db, q);
 
 describe('end to end', () => {
   it('stores every recorded LNS fixture with its normalized fields', async () => {

@@ -11,7 +11,7 @@ import { generateUplinks } from '../../services/simulator/generator.ts';
 import { publishUplinks } from '../../services/simulator/publish.ts';
 import { TOWN, townRegistry } from '../../services/simulator/town.ts';
 import { createInfluxTarget } from '../../services/storage/influx.ts';
-import { ServiceProcess, startStack, waitFor, type Stack } from './support.ts';
+import { countPoints, ServiceProcess, startStack, waitFor, type Stack } from './support.ts';
 
 let stack: Stack;
 let service: ServiceProcess;
@@ -26,10 +26,7 @@ afterAll(async () => {
   await stack?.close();
 });
 
-async function count(q: string): Promise<number> {
-  const res = await stack.influx.query(q, stack.db);
-  return (res.results?.[0]?.series ?? []).reduce((n, s) => n + s.values.reduce((m, v) => m + Number(v[1] ?? 0), 0), 0);
-}
+const count = (q: string) => countPoints(stack.influx, stack.db, q);
 
 describe('redecode', () => {
   it('decodes raw uplinks after the devices are registered, at their original times, idempotently', async () => {

@@ -134,3 +134,9 @@ export async function countPoints(influx: InfluxServer, db: string, q: string): 
   for (const s of res.results?.[0]?.series ?? []) for (const row of s.values) total += Number(row[1] ?? 0);
   return total;
 }
+
+/** Every row of an InfluxQL result as an object (column → value), all series together. */
+export async function queryRows(influx: InfluxServer, db: string, q: string): Promise<Record<string, unknown>[]> {
+  const res = await influx.query(q, db);
+  return (res.results?.[0]?.series ?? []).flatMap((s) => s.values.map((v) => Object.fromEntries(s.columns.map((c, i) => [c, v[i]]))));
+}

@@ -116,18 +116,19 @@ function applyAttribute(a: ZclAttribute, out: DecodeResult): boolean {
     push({ quantity: 'electricity.reactivePower', value: data.reactive_power as number });
     return true;
   }
+  // ZCL: 0x8000 (temperature, s16) and 0xFFFF (humidity, u16) mean "invalid measurement", not a value.
   if (a.clusterId === 0x0402 && a.attributeId <= 0x0002) {
-    const c = r2(asNumber(v, what) / 100);
+    const raw = asNumber(v, what);
     const key = ['temperature', 'temperature_min_measured', 'temperature_max_measured'][a.attributeId]!;
-    data[key] = c;
-    if (a.attributeId === 0) push({ quantity: 'air.temperature', value: c });
+    data[key] = raw === -0x8000 ? 'invalid' : r2(raw / 100);
+    if (a.attributeId === 0 && raw !== -0x8000) push({ quantity: 'air.temperature', value: r2(raw / 100) });
     return true;
   }
   if (a.clusterId === 0x0405 && a.attributeId <= 0x0002) {
-    const h = r2(asNumber(v, what) / 100);
+    const raw = asNumber(v, what);
     const key = ['humidity', 'humidity_min_measured', 'humidity_max_measured'][a.attributeId]!;
-    data[key] = h;
-    if (a.attributeId === 0) push({ quantity: 'air.relativeHumidity', value: h });
+    data[key] = raw === 0xffff ? 'invalid' : r2(raw / 100);
+    if (a.attributeId === 0 && raw !== 0xffff) push({ quantity: 'air.relativeHumidity', value: r2(raw / 100) });
     return true;
   }
   if (a.clusterId === 0x8004 && a.attributeId === 0x0000) {
