@@ -1,0 +1,256 @@
+/**
+ * Rules evaluated in the stream, on each uplink's canonical readings (no query needed): leak sensor wet (W7),
+ * meter alarm flags (W3 burst, W4 backflow, W5 dry/tamper), CO₂ (A1), server-room inlet temperature (D1), low
+ * battery (S2). Thresholds are the defaults of ../shared/reference/domain-rules.md §6; a rule returns undefined
+ * when the uplink says nothing about its quantity, so it neither fires nor clears.
+ * Duration conditions ("above 800 ppm for 10 min") keep a little state per subject.
+ */
+import type { QuantityId } from '../../decoders/model/quantities.ts';
+import { describeSubject, formatNumber, formatTime, subjectKey, type Finding, type RuleInfo, type Severity, type Subject, type Text } from './model.ts';
+
+export interface StreamInput {
+  subject: Subject;
+  /** Registry role of the device ('it-inlet', 'water-main', …). */
+  role: string;
+  at: Date;
+  /** Channel-less readings of the uplink, by quantity. */
+  values: Partial<Record<QuantityId, number | boolean>>;
+  /** Occupancy of the site at `at`, when a calendar is known. */
+  occupied?: boolean;
+}
+
+export interface StreamRule {
+  info: RuleInfo;
+  evaluate(input: StreamInput): Finding | undefined;
+}
+
+const MIN = 60_000;
+
+function finding(
+  rule: RuleInfo,
+  input: StreamInput,
+  firing: boolean,
+  severity: Severity,
+  from: Date,
+  detail: { thresholds?: Finding['thresholds']; measured: Finding['measured']; message: Text; pending?: boolean },
+): Finding {
+  return { rule, subject: input.subject, at: input.at, firing, severity, window: { from, to: input.at }, ...detail, thresholds: detail.thresholds ?? {} };
+}
+
+/** A condition that must hold for `minMs` before it fires: remembers since when it holds, per subject. */
+class Sustained {
+  private readonly since = new Map<string, number>();
+
+  /** Returns the start of the current stretch when the condition holds, undefined otherwise. */
+  update(subject: Subject, at: Date, holds: boolean): Date | undefined {
+    const key = subjectKey(subject);
+    if (!holds) {
+      this.since.delete(key);
+      return undefined;
+    }
+    const start = this.since.get(key) ?? at.getTime();
+    this.since.set(key, start);
+    return new Date(start);
+  }
+}
+
+/** W7: a leak sensor reports water. Critical at once; clears when it reports dry. */
+const W7: RuleInfo = {
+    id: 'W7',
+    version: 1,
+    category: 'water',
+    title: { fr: 'Détecteur de fuite mouillé', en: 'Leak sensor wet' },
+    source: { text: 'Netvox R718WA / Dragino LWL03A / Milesight EM300-ZLD user manuals: leak state reported on detection', reference: 'domain-rules.md §6 W7' },
+    action: { fr: "Se rendre sur place, couper l'eau en amont si la fuite se confirme.", en: 'Go on site; shut the water upstream if the leak is confirmed.' },
+    clearAfterMs: 0,
+};
+export const leakSensorWet: StreamRule = {
+  info: W7,
+  evaluate(input) {
+    const wet = input.values['water.leak'];
+    if (typeof wet !== 'boolean') return undefined;
+    const who = describeSubject(input.subject);
+    return finding(W7, input, wet, 'critical', input.at, {
+      measured: { water_leak: wet ? 'wet' : 'dry' },
+      message: {
+        fr: `Présence d'eau détectée par ${who.fr} le ${formatTime.fr(input.at)} : intervention immédiate.`,
+        en: `Water detected by ${who.en} at ${formatTime.en(input.at)}: immediate action needed.`,
+      },
+    });
+  },
+};
+
+function meterFlag(id: string, quantity: QuantityId, severity: Severity, title: Text, what: Text, action: Text, reference: string): StreamRule {
+  const info: RuleInfo = { id, version: 1, category: 'water', title, source: { text: `meter's own ${what.en} alarm flag, as decoded from its payload`, reference }, action, clearAfterMs: 0 };
+  return {
+    info,
+    evaluate(input) {
+      const flag = input.values[quantity];
+      if (typeof flag !== 'boolean') return undefined;
+      const who = describeSubject(input.subject);
+      return finding(info, input, flag, severity, input.at, {
+        measured: { [quantity]: flag ? 'on' : 'off' },
+        message: {
+          fr: `Le compteur ${who.fr} signale ${what.fr} le ${formatTime.fr(input.at)}.`,
+          en: `Meter ${who.en} reports ${what.en} at ${formatTime.en(input.at)}.`,
+        },
+      });
+    },
+  };
+}
+
+export const burstFlag = meterFlag(
+  'W3',
+  'water.alarm.burst',
+  'major',
+  { fr: 'Rupture / surdébit (alarme compteur)', en: 'Burst / overflow (meter alarm)' },
+  { fr: 'une rupture ou un surdébit', en: 'a burst or overflow' },
+  { fr: 'Vérifier le réseau en aval du compteur ; fermer la vanne si nécessaire.', en: 'Check the pipes after the meter; close the valve if needed.' },
+  'domain-rules.md §6 W3 (Kamstrup flowIQ, Sensus iPERL+)',
+);
+export const backflowFlag = meterFlag(
+  'W4',
+  'water.alarm.backflow',
+  'warning',
+  { fr: "Retour d'eau", en: 'Backflow' },
+  { fr: "un retour d'eau", en: 'backflow' },
+  { fr: 'Vérifier le clapet anti-retour et le sens de pose du compteur (risque sanitaire).', en: 'Check the non-return valve and the meter orientation (contamination risk).' },
+  'domain-rules.md §6 W4 (Sensus, Kamstrup REVERSE)',
+);
+
+/** W5: dry pipe / empty meter, or tamper / removal. */
+const W5: RuleInfo = {
+    id: 'W5',
+    version: 1,
+    category: 'water',
+    title: { fr: 'Compteur à sec ou fraude', en: 'Dry meter or tampering' },
+    source: { text: "meter's own dry / tamper alarm flags, as decoded from its payload", reference: 'domain-rules.md §6 W5 (Kamstrup, Itron, Diehl)' },
+    action: { fr: "Contrôler le compteur sur place (démontage, aimant, conduite vide).", en: 'Inspect the meter on site (removal, magnet, empty pipe).' },
+    clearAfterMs: 0,
+};
+export const dryOrTamper: StreamRule = {
+  info: W5,
+  evaluate(input) {
+    const dry = input.values['water.alarm.dry'];
+    const tamper = input.values['water.alarm.tamper'];
+    if (typeof dry !== 'boolean' && typeof tamper !== 'boolean') return undefined;
+    const which = [dry === true ? { fr: 'conduite vide', en: 'dry pipe' } : undefined, tamper === true ? { fr: 'fraude / démontage', en: 'tampering / removal' } : undefined].filter(
+      (x): x is Text => x !== undefined,
+    );
+    const who = describeSubject(input.subject);
+    return finding(W5, input, which.length > 0, 'warning', input.at, {
+      measured: { dry: dry === true ? 'on' : 'off', tamper: tamper === true ? 'on' : 'off' },
+      message: {
+        fr: `Le compteur ${who.fr} signale : ${which.map((w) => w.fr).join(', ') || 'rien'} (${formatTime.fr(input.at)}).`,
+        en: `Meter ${who.en} reports: ${which.map((w) => w.en).join(', ') || 'nothing'} (${formatTime.en(input.at)}).`,
+      },
+    });
+  },
+};
+
+/** A1: CO₂ above 800 ppm for 10 min in occupied hours → "aérer"; above 1,500 ppm → major. */
+export function co2Rule(opts = { warnPpm: 800, majorPpm: 1500, forMs: 10 * MIN }): StreamRule {
+  const above = new Sustained();
+  const info: RuleInfo = {
+    id: 'A1',
+    version: 1,
+    category: 'air',
+    title: { fr: 'CO₂ élevé : aérer', en: 'High CO₂: ventilate' },
+    source: { text: 'HCSP: act above 800 ppm CO₂ (2021 opinions); 1,500 ppm as the major level is a Veilleur default', reference: 'domain-rules.md §2.4 and §6 A1' },
+    action: { fr: 'Aérer la pièce (ouvrir les fenêtres 5 à 10 min) ou réduire le nombre d’occupants.', en: 'Ventilate the room (open windows 5–10 min) or reduce occupancy.' },
+    clearAfterMs: opts.forMs,
+  };
+  return {
+    info,
+    evaluate(input) {
+      const ppm = input.values['air.co2'];
+      if (typeof ppm !== 'number') return undefined;
+      const holds = input.occupied !== false && ppm > opts.warnPpm;
+      const since = above.update(input.subject, input.at, holds);
+      const firing = since !== undefined && input.at.getTime() - since.getTime() >= opts.forMs;
+      const severity: Severity = ppm > opts.majorPpm ? 'major' : 'warning';
+      const who = describeSubject(input.subject);
+      const minutes = since ? Math.round((input.at.getTime() - since.getTime()) / MIN) : 0;
+      return finding(info, input, firing, severity, since ?? input.at, {
+        pending: since !== undefined && !firing,
+        thresholds: { warn_ppm: opts.warnPpm, major_ppm: opts.majorPpm, for_min: opts.forMs / MIN },
+        measured: { co2_ppm: ppm, above_for_min: minutes },
+        message: {
+          fr: `CO₂ à ${formatNumber.fr(ppm)} ppm dans ${who.fr}, au-dessus de ${opts.warnPpm} ppm depuis ${minutes} min : aérer.`,
+          en: `CO₂ at ${formatNumber.en(ppm)} ppm in ${who.en}, above ${opts.warnPpm} ppm for ${minutes} min: ventilate.`,
+        },
+      });
+    },
+  };
+}
+
+/** D1: server inlet outside 18–27 °C for 15 min → warning; above 32 °C → critical at once. */
+export function inletTemperatureRule(opts = { minC: 18, maxC: 27, criticalC: 32, forMs: 15 * MIN }): StreamRule {
+  const outside = new Sustained();
+  const info: RuleInfo = {
+    id: 'D1',
+    version: 1,
+    category: 'datacenter',
+    title: { fr: 'Température d’entrée des serveurs hors plage', en: 'Server inlet temperature out of range' },
+    source: { text: 'ASHRAE TC 9.9 recommended IT inlet 18–27 °C; 32 °C = class A1 allowable maximum', reference: 'domain-rules.md §3.3 and §6 D1' },
+    action: { fr: 'Vérifier la climatisation et la circulation d’air de la baie.', en: 'Check the cooling and the rack airflow.' },
+    clearAfterMs: opts.forMs,
+  };
+  return {
+    info,
+    evaluate(input) {
+      if (input.role !== 'it-inlet') return undefined;
+      const c = input.values['air.temperature'];
+      if (typeof c !== 'number') return undefined;
+      const since = outside.update(input.subject, input.at, c < opts.minC || c > opts.maxC);
+      const critical = c > opts.criticalC;
+      const firing = critical || (since !== undefined && input.at.getTime() - since.getTime() >= opts.forMs);
+      const who = describeSubject(input.subject);
+      const band = `${opts.minC}–${opts.maxC} °C`;
+      return finding(info, input, firing, critical ? 'critical' : 'warning', since ?? input.at, {
+        pending: since !== undefined && !firing,
+        thresholds: { min_c: opts.minC, max_c: opts.maxC, critical_c: opts.criticalC, for_min: opts.forMs / MIN },
+        measured: { inlet_c: c },
+        message: {
+          fr: `Entrée d'air à ${formatNumber.fr(c)} °C sur ${who.fr}, hors de la plage recommandée ${band}.`,
+          en: `Inlet air at ${formatNumber.en(c)} °C on ${who.en}, outside the recommended ${band} band.`,
+        },
+      });
+    },
+  };
+}
+
+/** S2: battery below 10 % (or below 2.9 V when only the voltage is known). */
+export function lowBatteryRule(opts = { minPct: 10, minV: 2.9 }): StreamRule {
+  const info: RuleInfo = {
+    id: 'S2',
+    version: 1,
+    category: 'fleet',
+    title: { fr: 'Pile faible', en: 'Low battery' },
+    source: { text: 'device-reported battery level or voltage; thresholds are Veilleur defaults for 3.6 V lithium cells', reference: 'domain-rules.md §6 S2 [H]' },
+    action: { fr: 'Prévoir le remplacement de la pile ou du capteur.', en: 'Plan the battery (or sensor) replacement.' },
+    clearAfterMs: 0,
+  };
+  return {
+    info,
+    evaluate(input) {
+      const pct = input.values.batteryLevel;
+      const v = input.values.battery;
+      if (typeof pct !== 'number' && typeof v !== 'number') return undefined;
+      const low = typeof pct === 'number' ? pct < opts.minPct : (v as number) < opts.minV;
+      const value = typeof pct === 'number' ? `${formatNumber.fr(pct)} %` : `${formatNumber.fr(v as number)} V`;
+      const valueEn = typeof pct === 'number' ? `${formatNumber.en(pct)} %` : `${formatNumber.en(v as number)} V`;
+      const who = describeSubject(input.subject);
+      return finding(info, input, low, 'warning', input.at, {
+        thresholds: { min_pct: opts.minPct, min_v: opts.minV },
+        measured: typeof pct === 'number' ? { battery_pct: pct } : { battery_v: v as number },
+        message: { fr: `Pile de ${who.fr} à ${value}.`, en: `Battery of ${who.en} at ${valueEn}.` },
+      });
+    },
+  };
+}
+
+/** The stream rules with their default thresholds (a new set per engine: duration rules keep state). */
+export function defaultStreamRules(): StreamRule[] {
+  return [leakSensorWet, burstFlag, backflowFlag, dryOrTamper, co2Rule(), inletTemperatureRule(), lowBatteryRule()];
+}
