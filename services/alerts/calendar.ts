@@ -1,9 +1,9 @@
 /**
  * Occupancy calendars of sites and local-time windows, for the alert engine.
  *
- * Why: the heating rules of the Code de l'énergie (R241-26 and R241-27: lower set points when a building is
- * unoccupied, ≥ 24 h and ≥ 48 h) need to know when a school or town hall is closed, and the water-leak rule
- * looks at the night flow in a local window (e.g. 02:00-04:00). Both are defined in local wall time, while
+ * Why: the heating limits of the Code de l'énergie (R241-26: 19 °C when occupied; R241-27: 16 °C when
+ * unoccupied for ≥ 24 h, 8 °C for ≥ 48 h) need to know when a school or town hall is closed, and the water-leak
+ * rules look at the night flow in a local window (e.g. 02:00-04:00). Both are defined in local wall time, while
  * readings are UTC instants; this module converts between the two across daylight-saving changes with
  * nothing but Node's built-in `Intl` (no time-zone package).
  *
@@ -323,13 +323,38 @@ export function isOccupied(t: Date, cal: SiteCalendar): boolean {
   );
 }
 
-/** Opening periods of one local day as UTC instants (empty when the day is closed). */
-function occupiedIntervals(date: string, cal: SiteCalendar): Interval[] {
+/**
+ * Opening periods of one local day as UTC ms: exactly the instants whose wall time falls in an opening range,
+ * as `isOccupied` sees them. The day is cut where its offset changes, so a range that overlaps the spring gap
+ * or the repeated autumn hour covers what the clock shows, not a naive start→end.
+ */
+function occupiedIntervals(date: string, cal: SiteCalendar): { start: number; end: number }[] {
   if (isClosedDay(date, cal)) return [];
-  return openingRanges(date, cal).map((r) => ({
-    start: zonedTime(date, r.slice(0, 5), cal.timeZone),
-    end: zonedTime(date, r.slice(6), cal.timeZone),
-  }));
+  const midnight = requireDate(date);
+  const out: { start: number; end: number }[] = [];
+  for (const segment of offsetSegments(date, cal.timeZone)) {
+    for (const r of openingRanges(date, cal)) {
+      // While the offset is constant, wall time w is the instant w - offset.
+      const start = Math.max(segment.start, midnight + minutesOf(r.slice(0, 5)) * MINUTE - segment.offset);
+      const end = Math.min(segment.end, midnight + minutesOf(r.slice(6)) * MINUTE - segment.offset);
+      if (end > start) out.push({ start, end });
+    }
+  }
+  return out;
+}
+
+/** The local day cut where its UTC offset changes (at most once a day), each piece with its offset. */
+function offsetSegments(date: string, timeZone: string): { start: number; end: number; offset: number }[] {
+  const bounds = localDayBounds(date, timeZone);
+  const start = bounds.start.getTime();
+  const end = bounds.end.getTime();
+  const offset = offsetMs(start, timeZone);
+  if (offsetMs(end - 1000, timeZone) === offset) return [{ start, end, offset }];
+  const change = transitionBetween(start, end - 1000, timeZone);
+  return [
+    { start, end: change, offset },
+    { start: change, end, offset: offsetMs(change, timeZone) },
+  ];
 }
 
 /**
@@ -340,17 +365,15 @@ function occupiedIntervals(date: string, cal: SiteCalendar): Interval[] {
 export function unoccupiedStretches(from: Date, to: Date, cal: SiteCalendar): Interval[] {
   if (to.getTime() <= from.getTime()) return [];
   const last = localTime(to, cal.timeZone).date;
-  const occupied: Interval[] = [];
+  const occupied: { start: number; end: number }[] = [];
   for (let d = localTime(from, cal.timeZone).date; d <= last; d = addDays(d, 1)) {
     occupied.push(...occupiedIntervals(d, cal));
   }
-  occupied.sort((x, y) => x.start.getTime() - y.start.getTime());
+  occupied.sort((x, y) => x.start - y.start);
 
   const stretches: Interval[] = [];
   let cursor = from.getTime(); // start of the current unoccupied period
-  for (const o of occupied) {
-    const start = o.start.getTime();
-    const end = o.end.getTime();
+  for (const { start, end } of occupied) {
     if (start > cursor) pushClipped(stretches, cursor, Math.min(start, to.getTime()));
     cursor = Math.max(cursor, end);
   }
