@@ -10,6 +10,10 @@ import type { Config } from './config/load.ts';
 import { buildHttpServer } from './http/server.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { MqttConsumer } from './mqtt/consumer.ts';
+import { alertPayload, alertTopic } from './alerts/notify-mqtt.ts';
+import { AlertEngine } from './alerts/engine.ts';
+import { AlertBook } from './alerts/lifecycle.ts';
+import { defaultStreamRules } from './alerts/stream-rules.ts';
 import { loadCustomCodecs } from './pipeline/custom-codecs.ts';
 import { builtInDecoders, type DecoderResolver } from './pipeline/decode.ts';
 import { Ingestor } from './pipeline/ingest.ts';
@@ -34,11 +38,17 @@ export function createService(cfg: Config, log: Logger, extraDecoders: DecoderRe
   const spool = new Spool({ dir: join(cfg.spool.dir, 'spool'), maxBytes: cfg.spool.maxBytes, segmentBytes: cfg.spool.segmentBytes, fsyncMs: cfg.spool.fsyncMs });
   const writer = new SpoolWriter(spool, influx, { batchBytes: cfg.write.batchBytes, flushMs: cfg.write.flushMs }, metrics, log.child({ component: 'writer' }));
   const custom = loadCustomCodecs(cfg.registry.codecs, cfg.configFile);
+  // Alert notifications go out on the broker connection; the consumer exists further down.
+  let consumer: MqttConsumer | undefined;
+  const alerts = cfg.alerts.enabled
+    ? new AlertEngine(defaultStreamRules(), new AlertBook(), [(e) => consumer?.publish(alertTopic(cfg.alerts.mqttTopic, e), alertPayload(e))])
+    : undefined;
   const ingestor = new Ingestor(
     new Registry(cfg.registry, cfg.defaultTenant),
     [...extraDecoders, custom.resolver, builtInDecoders],
     metrics,
     log.child({ component: 'ingest' }),
+    alerts ? (devEui, meta, at, readings) => alerts.onReadings(devEui, meta, at, readings) : undefined,
   );
   let stopping = false;
 
@@ -85,14 +95,15 @@ export function createService(cfg: Config, log: Logger, extraDecoders: DecoderRe
     }
   };
 
-  const consumer = new MqttConsumer(cfg.mqtt, { handle, flush }, metrics, log.child({ component: 'mqtt' }));
+  consumer = new MqttConsumer(cfg.mqtt, { handle, flush }, metrics, log.child({ component: 'mqtt' }));
+  const mqttConsumer = consumer;
   let influxOk = false;
   let influxCheckedAt = 0;
   const http = buildHttpServer({
     log,
     metrics,
     readiness: {
-      mqttConnected: () => consumer.connected,
+      mqttConnected: () => mqttConsumer.connected,
       influxReachable: async () => {
         // A recent successful write proves it; otherwise ping, at most every 2 s.
         if (writer.healthy) return true;
@@ -120,12 +131,12 @@ export function createService(cfg: Config, log: Logger, extraDecoders: DecoderRe
       if (replay > 0) log.info({ bytes: replay }, 'spool holds data from a previous run; draining it to InfluxDB first');
       writer.start();
       await http.listen({ host: cfg.http.host, port: cfg.http.port });
-      consumer.start();
+      mqttConsumer.start();
       log.info({ influx: influx.describe, http: this.address(), spool: spool.pendingBytes() }, 'Veilleur started');
     },
     async stop(drainMs = 10_000) {
       stopping = true;
-      await consumer.stop();
+      await mqttConsumer.stop();
       const left = await writer.drain(drainMs);
       await writer.stop();
       spool.close();

@@ -67,6 +67,11 @@ export const envSchema = z.object({
   SPOOL_SEGMENT_MB: int(1, 4096).default(64),
   SPOOL_FSYNC_MS: int(0, 60_000).default(200),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ALERTS_ENABLED: bool.default(true),
+  ALERT_MQTT_TOPIC: z
+    .string()
+    .refine((t) => !/[+#]/.test(t), 'expected a topic without wildcards (placeholders: {tenant} {site} {rule} {severity} {event})')
+    .default('veilleur/alerts/{tenant}/{rule}'),
   DEFAULT_TENANT: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'expected a lower-case slug').default('default'),
   VEILLEUR_CONFIG: z.string().optional(),
 });

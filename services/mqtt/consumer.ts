@@ -97,6 +97,16 @@ export class MqttConsumer {
     client.on('error', (err) => this.log.warn({ err: err.message }, 'MQTT error'));
   }
 
+  /**
+   * Publishes on the same connection (alert notifications), QoS 1. Never blocks: MQTT.js keeps the message and
+   * sends it again after a reconnection. Published while a batch is corked, it leaves after the spool write.
+   */
+  publish(topic: string, payload: string): void {
+    this.client?.publish(topic, payload, { qos: 1 }, (err) => {
+      if (err) this.log.warn({ err: err.message, topic }, 'notification not published');
+    });
+  }
+
   /** Holds this read's PUBACKs in the socket until the spool flush at the end of the event-loop turn. */
   private beginBatch(client: MqttClient): void {
     if (this.corked) return;

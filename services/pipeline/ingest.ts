@@ -5,7 +5,8 @@
 import type { Logger } from 'pino';
 import { parseLnsMessage } from '../lns/parse.ts';
 import type { Metrics } from '../metrics.ts';
-import type { Registry } from '../registry/registry.ts';
+import type { Reading } from '../../decoders/index.ts';
+import type { DeviceMeta, Registry } from '../registry/registry.ts';
 import { joinLines, rejectedLine, statusLines, uplinkLines } from '../storage/points.ts';
 import { RecentUplinks } from './dedupe.ts';
 import { decodeWith, type DecoderResolver } from './decode.ts';
@@ -17,11 +18,16 @@ export class Ingestor {
   /** Rejected messages carry no time of their own: keep their timestamps unique so none overwrites another. */
   private lastRejectedMs = 0;
 
+  /**
+   * `onDecoded`: called with each decoded uplink's readings (the alert engine); the lines it returns are stored with
+   * the uplink's own.
+   */
   constructor(
     private readonly registry: Registry,
     private readonly decoders: DecoderResolver[],
     private readonly metrics: Metrics,
     log: Logger,
+    private readonly onDecoded?: (devEui: string, meta: DeviceMeta, at: Date, readings: Reading[]) => string[],
   ) {
     this.badInputLog = new RateLimitedLog(log, 20);
   }
@@ -64,8 +70,10 @@ export class Ingestor {
         } catch (err) {
           outcome = { kind: 'undecoded' as const, reason: 'decoder_error' as const, detail: `decoder failure: ${(err as Error).message}` };
         }
-        if (outcome.kind === 'decoded') this.metrics.decodedBy.decoder.inc();
-        else if (outcome.kind === 'lns-object') this.metrics.decodedBy.lnsObject.inc();
+        if (outcome.kind === 'decoded') {
+          this.metrics.decodedBy.decoder.inc();
+          if (this.onDecoded) return [...uplinkLines(event, meta, outcome), ...this.onDecoded(event.devEui, meta, event.receivedAt, outcome.result.readings)];
+        } else if (outcome.kind === 'lns-object') this.metrics.decodedBy.lnsObject.inc();
         else if (outcome.kind === 'undecoded') {
           this.metrics.undecoded.labels(outcome.reason).inc();
           this.badInputLog.warn(

@@ -82,3 +82,21 @@ export const DEVICE_EVENT = {
   tags: ['tenant', 'site', 'dev_eui', 'device', 'type'] as const,
   fields: { count: 'integer: 1 per event', message: 'string' },
 } as const;
+
+export const ALERT_EVENT = {
+  measurement: 'alert_event',
+  tags: ['tenant', 'site', 'rule', 'category', 'severity', 'event'] as const,
+  events: ['opened', 'escalated', 'acknowledged', 'resolved'] as const,
+  fields: {
+    alert_id: 'string: the alert (one per rule and subject while open)',
+    rule_version: 'integer',
+    state: "string: 'open', 'acknowledged', 'resolved'",
+    dev_eui: 'string: the device, when the subject is one',
+    device: 'string: device name',
+    zone: 'string',
+    started_at_ms: 'integer: when the condition started (epoch ms)',
+    message_fr: 'string: the explanation, in French',
+    message_en: 'string: the explanation, in English',
+    details: 'string: JSON with window, thresholds, measured values, rule source, suggested action, who acknowledged or resolved',
+  },
+} as const;

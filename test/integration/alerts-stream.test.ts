@@ -1,0 +1,60 @@
+/**
+ * Instant alerts in the stream, on real Mosquitto and InfluxDB: a leak sensor that reports water raises W7, published
+ * on MQTT within a second of the uplink and stored in `alert_event`; reporting dry resolves it.
+ */
+import mqtt from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chirpstackV4Up } from '../../services/simulator/envelopes.ts';
+import { frameBuilders } from '../../services/simulator/frames/index.ts';
+import { TOWN, townRegistry } from '../../services/simulator/town.ts';
+import { queryRows, ServiceProcess, startStack, waitFor, type Stack } from './support.ts';
+
+let stack: Stack;
+let service: ServiceProcess;
+beforeAll(async () => {
+  stack = await startStack();
+  service = new ServiceProcess(stack, {}, townRegistry());
+  await service.start();
+});
+afterAll(async () => {
+  await service?.stop();
+  await stack?.close();
+});
+
+describe('stream alerts', () => {
+  it('publishes W7 on MQTT within 1 s of a wet leak-sensor uplink, stores it, and resolves it when dry', async () => {
+    const sensor = TOWN.find((d) => d.name === 'fuite-chaufferie-mairie')!;
+    const received: { topic: string; body: { event: string; alert: { ruleId: string; severity: string; message: { fr: string } } }; at: number }[] = [];
+    const watcher = await mqtt.connectAsync(stack.mqtt.url);
+    watcher.on('message', (topic, payload) => received.push({ topic, body: JSON.parse(payload.toString()), at: performance.now() }));
+    await watcher.subscribeAsync('veilleur/alerts/#', { qos: 1 });
+    const publisher = await mqtt.connectAsync(stack.mqtt.url);
+    const send = async (fCnt: number, leak: boolean) => {
+      const frame = frameBuilders[sensor.decoder]!.build({ leak, temperatureC: 18, humidityPct: 50, batteryPct: 90 }, new Date());
+      const m = chirpstackV4Up(sensor, fCnt, frame, new Date(), { rssi: -80, snr: 7, spreadingFactor: 8, gateways: 1 });
+      await publisher.publishAsync(m.topic, m.payload, { qos: 1 });
+      return performance.now();
+    };
+
+    const sentAt = await send(1, true);
+    await waitFor(async () => received.length >= 1, 5000, 'alert on MQTT');
+    const latencyMs = received[0]!.at - sentAt;
+    console.log(`[alerts] W7 published ${latencyMs.toFixed(0)} ms after the uplink`);
+    expect(latencyMs).toBeLessThan(1000);
+    expect(received[0]!.topic).toBe('veilleur/alerts/saint-veilleur/W7');
+    expect(received[0]!.body).toMatchObject({ event: 'opened', alert: { ruleId: 'W7', severity: 'critical' } });
+    expect(received[0]!.body.alert.message.fr).toContain("Présence d'eau détectée par fuite-chaufferie-mairie (mairie, chaufferie)");
+
+    await send(2, true); // still wet: the same alert, no new notification
+    await send(3, false);
+    await waitFor(async () => received.length >= 2, 5000, 'resolution on MQTT');
+    expect(received.map((r) => r.body.event)).toEqual(['opened', 'resolved']);
+    await waitFor(async () => (await queryRows(stack.influx, stack.db, 'SELECT * FROM alert_event')).length >= 2, 5000, 'alert events stored');
+    const events = await queryRows(stack.influx, stack.db, 'SELECT * FROM alert_event');
+    expect(events.map((e) => e.event)).toEqual(['opened', 'resolved']);
+    expect(events[0]).toMatchObject({ rule: 'W7', tenant: 'saint-veilleur', site: 'mairie', severity: 'critical', dev_eui: sensor.devEui, state: 'open' });
+    expect(JSON.parse(String(events[0]!.details))).toMatchObject({ measured: { water_leak: 'wet' }, source: { reference: expect.stringContaining('W7') } });
+    await watcher.endAsync();
+    await publisher.endAsync();
+  });
+});
