@@ -11,6 +11,9 @@
  */
 import { execSync } from 'node:child_process';
 import { join } from 'node:path';
+import mqtt from 'mqtt';
+import { chirpstackV4Up } from '../../services/simulator/envelopes.ts';
+import { frameBuilders } from '../../services/simulator/frames/index.ts';
 import { generateUplinks, type SimUplink } from '../../services/simulator/generator.ts';
 import { publishUplinks } from '../../services/simulator/publish.ts';
 import { scaledTown, townRegistry } from '../../services/simulator/town.ts';
@@ -115,12 +118,44 @@ async function main(): Promise<void> {
     latencies.sort((a, b) => a - b);
     const latency = { rate: 1000, seconds: RATE_SECONDS, uplinks: rateUplinks.length, stored: next, p50Ms: Math.round(pct(latencies, 50)), p99Ms: Math.round(pct(latencies, 99)), maxMs: Math.round(latencies.at(-1) ?? NaN) };
 
-    const result = { date: new Date().toISOString(), node: process.version, capacity, latency, idle: { rssMb: Math.round(idle.rssMb), cpuPercent: +idle.cpuPercent.toFixed(2) } };
+    // Instant alert latency: a leak sensor alternately wet and dry; each uplink opens or resolves W7 on MQTT.
+    const sensor = devices.find((d) => d.name === 'fuite-chaufferie-mairie')!;
+    const alertSentAt = new Map<number, number>();
+    const alertLatencies: number[] = [];
+    const watcher = await mqtt.connectAsync(stack.mqtt.url);
+    watcher.on('message', (_t, payload) => {
+      const body = JSON.parse(payload.toString()) as { at: string };
+      const sent = alertSentAt.get(Date.parse(body.at));
+      if (sent !== undefined) alertLatencies.push(performance.now() - sent);
+    });
+    await watcher.subscribeAsync('veilleur/alerts/#', { qos: 1 });
+    const ALERTS = 200;
+    const alertStart = Date.parse('2028-01-01T00:00:00Z');
+    const leakUplinks: SimUplink[] = Array.from({ length: ALERTS }, (_, i) => {
+      const time = new Date(alertStart + i * 60_000);
+      const frame = frameBuilders[sensor.decoder]!.build({ leak: i % 2 === 0, temperatureC: 18, humidityPct: 50, batteryPct: 90 }, time);
+      return { ...chirpstackV4Up(sensor, 1_000_000 + i, frame, time, { rssi: -80, snr: 7, spreadingFactor: 8, gateways: 1 }), devEui: sensor.devEui, fCnt: 1_000_000 + i, time };
+    });
+    await publishUplinks(leakUplinks, {
+      url: stack.mqtt.url,
+      rate: 20,
+      inflight: 10,
+      maxSeconds: 60,
+      onAck: (u) => alertSentAt.set(u.time.getTime(), performance.now()),
+    });
+    await waitFor(async () => alertLatencies.length >= ALERTS, 10_000, 'alert notifications').catch(() => undefined);
+    await watcher.endAsync();
+    alertLatencies.sort((a, b) => a - b);
+    // Measured from the publisher's PUBACK (the broker has the uplink) to the alert message at the subscriber.
+    const alerts = { uplinks: ALERTS, notified: alertLatencies.length, p50Ms: Math.round(pct(alertLatencies, 50)), p99Ms: Math.round(pct(alertLatencies, 99)) };
+
+    const result = { date: new Date().toISOString(), node: process.version, capacity, latency, alerts, idle: { rssMb: Math.round(idle.rssMb), cpuPercent: +idle.cpuPercent.toFixed(2) } };
     process.stdout.write(`
 Veilleur benchmark (real Mosquitto + InfluxDB 1.x on 127.0.0.1, ${devices.length} simulated devices, real payloads)
   capacity   ${capacity.uplinks} uplinks: ${capacity.uplinksPerSecond} uplinks/s end to end (first publish → all queryable in ${capacity.e2eSeconds} s), lost ${capacity.lost}
              CPU ${capacity.cpuSecondsPer1000} s per 1,000 uplinks, peak RSS ${capacity.peakRssMb} MB
   latency    ${latency.uplinks} uplinks at ${latency.rate}/s: publish → queryable p50 ${latency.p50Ms} ms, p99 ${latency.p99Ms} ms, max ${latency.maxMs} ms
+  W7 alert   ${alerts.notified}/${alerts.uplinks} leak-sensor uplinks notified on MQTT: p50 ${alerts.p50Ms} ms, p99 ${alerts.p99Ms} ms after the broker had the uplink
   idle       RSS ${result.idle.rssMb} MB, CPU ${result.idle.cpuPercent} %
 ${JSON.stringify(result)}
 `);
