@@ -13,6 +13,7 @@ import { MqttConsumer } from './mqtt/consumer.ts';
 import { alertPayload, alertTopic } from './alerts/notify-mqtt.ts';
 import { AlertEngine } from './alerts/engine.ts';
 import { AlertBook } from './alerts/lifecycle.ts';
+import { loadActiveAlerts } from './alerts/store.ts';
 import { defaultStreamRules } from './alerts/stream-rules.ts';
 import { loadCustomCodecs } from './pipeline/custom-codecs.ts';
 import { builtInDecoders, type DecoderResolver } from './pipeline/decode.ts';
@@ -118,6 +119,20 @@ export function createService(cfg: Config, log: Logger, extraDecoders: DecoderRe
     },
   });
 
+  const restoreAlerts = async (engine: AlertEngine): Promise<void> => {
+    for (let attempt = 1; !stopping; attempt++) {
+      try {
+        const active = await loadActiveAlerts(influx);
+        engine.book.restore(active);
+        log.info({ alerts: active.length }, 'open alerts restored');
+        return;
+      } catch (err) {
+        if (attempt === 1) log.warn({ err: (err as Error).message }, 'cannot read open alerts from InfluxDB yet; retrying');
+        await new Promise((r) => setTimeout(r, 2000));
+      }
+    }
+  };
+
   return {
     metrics,
     influx,
@@ -127,6 +142,9 @@ export function createService(cfg: Config, log: Logger, extraDecoders: DecoderRe
       return a && typeof a === 'object' ? `http://${a.address}:${a.port}` : '';
     },
     async start() {
+      // Open alerts survive a restart: rebuilt from their stored events, in the background, so that an unreachable
+      // InfluxDB never delays ingestion (alerts raised meanwhile take precedence over restored ones).
+      if (alerts) void restoreAlerts(alerts);
       const replay = spool.open();
       if (replay > 0) log.info({ bytes: replay }, 'spool holds data from a previous run; draining it to InfluxDB first');
       writer.start();

@@ -100,6 +100,14 @@ export class AlertBook {
     return undefined;
   }
 
+  /** Puts back alerts that were open before a restart (see store.ts); one raised since then takes precedence. */
+  restore(alerts: Alert[]): void {
+    for (const a of alerts) {
+      const key = `${a.ruleId}|${subjectKey(a.subject)}`;
+      if (!this.active.has(key)) this.active.set(key, a);
+    }
+  }
+
   find(id: string): Alert | undefined {
     for (const a of this.active.values()) if (a.id === id) return a;
     return undefined;

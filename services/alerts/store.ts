@@ -1,7 +1,9 @@
 /** Alert events as InfluxDB points (`alert_event`, see docs/schema.md): the alert history, and what rebuilds state. */
 import { int, lineWithTags, tagString } from '../storage/line-protocol.ts';
 import { ALERT_EVENT } from '../storage/schema.ts';
+import type { InfluxTarget } from '../storage/influx.ts';
 import type { AlertEvent } from './lifecycle.ts';
+import type { Alert } from './model.ts';
 
 export function alertEventLine(e: AlertEvent): string {
   const a = e.alert;
@@ -19,8 +21,70 @@ export function alertEventLine(e: AlertEvent): string {
       started_at_ms: int(a.startedAt.getTime()),
       message_fr: a.message.fr,
       message_en: a.message.en,
-      details: JSON.stringify({ window: a.window, thresholds: a.thresholds, measured: a.measured, source: a.source, action: a.action, acknowledged: a.acknowledged, resolved: a.resolved }),
+      details: JSON.stringify({
+        title: a.title,
+        subject: a.subject,
+        window: a.window,
+        thresholds: a.thresholds,
+        measured: a.measured,
+        source: a.source,
+        action: a.action,
+        acknowledged: a.acknowledged,
+        resolved: a.resolved,
+      }),
     },
     e.at.getTime(),
   )!;
+}
+
+/**
+ * The alerts still open (or acknowledged) according to the stored events of the last `days`: each alert's latest
+ * event wins. The service rebuilds its alert book from this at start-up, so a restart neither forgets an open
+ * alert nor opens it a second time.
+ */
+export async function loadActiveAlerts(influx: InfluxTarget, days = 90): Promise<Alert[]> {
+  const series = await influx.query(`SELECT * FROM ${ALERT_EVENT.measurement} WHERE time > now() - ${Math.trunc(days)}d ORDER BY time ASC`);
+  const latest = new Map<string, Record<string, unknown>>();
+  for (const s of series) {
+    for (const v of s.values) {
+      const row = Object.fromEntries(s.columns.map((c, i) => [c, v[i]])) as Record<string, unknown>;
+      latest.set(String(row.alert_id), row);
+    }
+  }
+  const alerts: Alert[] = [];
+  for (const row of latest.values()) {
+    if (row.state === 'resolved') continue;
+    const d = JSON.parse(String(row.details ?? '{}')) as {
+      window?: { from: string; to: string };
+      thresholds?: Alert['thresholds'];
+      measured?: Alert['measured'];
+      source?: Alert['source'];
+      action?: Alert['action'];
+      acknowledged?: { by: string; at: string; comment: string };
+      title?: Alert['title'];
+      subject?: Alert['subject'];
+    };
+    const str = (k: string) => (typeof row[k] === 'string' && row[k] !== '' ? (row[k] as string) : undefined);
+    const at = new Date(Number(row.time));
+    alerts.push({
+      id: String(row.alert_id),
+      ruleId: String(row.rule),
+      ruleVersion: Number(row.rule_version ?? 1),
+      category: String(row.category) as Alert['category'],
+      title: d.title ?? { fr: String(row.rule), en: String(row.rule) },
+      severity: String(row.severity) as Alert['severity'],
+      subject: d.subject ?? { tenant: String(row.tenant), site: String(row.site ?? ''), ...(str('dev_eui') ? { devEui: str('dev_eui') } : {}), ...(str('device') ? { device: str('device') } : {}), ...(str('zone') ? { zone: str('zone') } : {}) },
+      state: row.state === 'acknowledged' ? 'acknowledged' : 'open',
+      startedAt: new Date(Number(row.started_at_ms ?? row.time)),
+      lastFiringAt: at,
+      window: d.window ? { from: new Date(d.window.from), to: new Date(d.window.to) } : { from: at, to: at },
+      thresholds: d.thresholds ?? {},
+      measured: d.measured ?? {},
+      message: { fr: String(row.message_fr ?? ''), en: String(row.message_en ?? '') },
+      source: d.source ?? { text: '', reference: '' },
+      action: d.action ?? { fr: '', en: '' },
+      ...(d.acknowledged ? { acknowledged: { ...d.acknowledged, at: new Date(d.acknowledged.at) } } : {}),
+    });
+  }
+  return alerts;
 }

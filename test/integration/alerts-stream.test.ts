@@ -2,6 +2,8 @@
  * Instant alerts in the stream, on real Mosquitto and InfluxDB: a leak sensor that reports water raises W7, published
  * on MQTT within a second of the uplink and stored in `alert_event`; reporting dry resolves it.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chirpstackV4Up } from '../../services/simulator/envelopes.ts';
@@ -55,6 +57,32 @@ describe('stream alerts', () => {
     expect(events[0]).toMatchObject({ rule: 'W7', tenant: 'saint-veilleur', site: 'mairie', severity: 'critical', dev_eui: sensor.devEui, state: 'open' });
     expect(JSON.parse(String(events[0]!.details))).toMatchObject({ measured: { water_leak: 'wet' }, source: { reference: expect.stringContaining('W7') } });
     await watcher.endAsync();
+    await publisher.endAsync();
+  });
+
+  it('keeps an open alert across a restart: the same alert resolves afterwards, none is opened twice', async () => {
+    const sensor = TOWN.find((d) => d.name === 'fuite-salle-serveur')!;
+    const publisher = await mqtt.connectAsync(stack.mqtt.url);
+    const send = async (fCnt: number, leak: boolean) => {
+      const frame = frameBuilders[sensor.decoder]!.build({ leak, batteryV: 3.6 }, new Date());
+      const m = chirpstackV4Up(sensor, fCnt, frame, new Date(), { rssi: -80, snr: 7, spreadingFactor: 8, gateways: 1 });
+      await publisher.publishAsync(m.topic, m.payload, { qos: 1 });
+    };
+    const eventsOf = () => queryRows(stack.influx, stack.db, `SELECT * FROM alert_event WHERE dev_eui = '${sensor.devEui}'`);
+    await send(1, true);
+    await waitFor(async () => (await eventsOf()).length === 1, 5000, 'W7 opened');
+    await service.stop();
+    await service.start();
+    await waitFor(async () => (await service.ready())?.ready === true, 20_000, 'service ready again');
+    // The alert book is restored in the background: wait for the second start's log line.
+    const restored = () => readFileSync(join(stack.dir, 'service.log'), 'utf8').split('open alerts restored').length - 1;
+    await waitFor(async () => restored() >= 2, 10_000, 'open alerts restored after the restart');
+    await send(2, true); // still wet after the restart: no second alert
+    await send(3, false);
+    await waitFor(async () => (await eventsOf()).length >= 2, 5000, 'W7 resolved');
+    const events = await eventsOf();
+    expect(events.map((e) => e.event)).toEqual(['opened', 'resolved']);
+    expect(events[1]!.alert_id).toBe(events[0]!.alert_id);
     await publisher.endAsync();
   });
 });
