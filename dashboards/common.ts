@@ -1,0 +1,183 @@
+/**
+ * What the four dashboards share: the variables (datasource, tenant, site, device), the time settings, and thin
+ * panel helpers over the foundation SDK builders that take `{ fr, en }` texts and InfluxQL targets.
+ */
+import * as common from '@grafana/grafana-foundation-sdk/common';
+import {
+  DashboardBuilder,
+  DashboardCursorSync,
+  DatasourceVariableBuilder,
+  QueryVariableBuilder,
+  ThresholdsConfigBuilder,
+  ThresholdsMode,
+  VariableRefresh,
+  VariableSort,
+  type Dashboard,
+  type DataTransformerConfig,
+  type Threshold,
+  type ValueMapping,
+} from '@grafana/grafana-foundation-sdk/dashboard';
+import { PanelBuilder as BarGaugeBuilder } from '@grafana/grafana-foundation-sdk/bargauge';
+import { PanelBuilder as StatBuilder } from '@grafana/grafana-foundation-sdk/stat';
+import { PanelBuilder as StateTimelineBuilder } from '@grafana/grafana-foundation-sdk/statetimeline';
+import { PanelBuilder as TableBuilder } from '@grafana/grafana-foundation-sdk/table';
+import { PanelBuilder as TimeseriesBuilder } from '@grafana/grafana-foundation-sdk/timeseries';
+import { UPLINK } from '../services/storage/schema.ts';
+import { COMMON, tr, type Lang, type Text } from './i18n.ts';
+import { DATASOURCE, ident, TIME_ZONE, type InfluxQLTarget } from './influxql.ts';
+
+/** One dashboard, generated in every language. `name` is the file stem in infra/grafana/dashboards/. */
+export interface DashboardDefinition {
+  name: string;
+  build(lang: Lang): Dashboard;
+}
+
+export interface DashboardText {
+  title: Text;
+  description: Text;
+}
+
+const uplink = ident(UPLINK.measurement);
+const tagValues = (key: string, filter?: string): string =>
+  `SHOW TAG VALUES FROM ${uplink} WITH KEY = ${ident(key)}${filter ? ` WHERE ${filter}` : ''}`;
+
+/** Variable queries read the `uplink` measurement: every device that ever reported is there. */
+export const VARIABLE_QUERIES = {
+  tenant: tagValues('tenant'),
+  site: tagValues('site', `${ident('tenant')} =~ /^$tenant$/`),
+  device: tagValues('device', `${ident('tenant')} =~ /^$tenant$/ AND ${ident('site')} =~ /^$site$/`),
+} as const;
+
+function variable(name: keyof typeof VARIABLE_QUERIES, lang: Lang, label: Text, help: Text): QueryVariableBuilder {
+  return new QueryVariableBuilder(name)
+    .label(tr(label, lang))
+    .description(tr(help, lang))
+    .datasource(DATASOURCE)
+    .query(VARIABLE_QUERIES[name])
+    .definition(VARIABLE_QUERIES[name])
+    .refresh(VariableRefresh.OnTimeRangeChanged)
+    .sort(VariableSort.AlphabeticalAsc)
+    .multi(true)
+    .includeAll(true)
+    // "All" is a regex that also matches readings without the tag, and keeps queries short.
+    .allValue('.*')
+    .current({ selected: true, text: 'All', value: '$__all' });
+}
+
+/** The skeleton every dashboard starts from: uid `veilleur-<name>-<lang>`, variables, Paris time, 7 days. */
+export function dashboardBuilder(name: string, lang: Lang, text: DashboardText, tags: readonly string[]): DashboardBuilder {
+  return new DashboardBuilder(tr(text.title, lang))
+    .uid(`veilleur-${name}-${lang}`)
+    .description(tr(text.description, lang))
+    .tags([tr(COMMON.dashboardsTag, lang), ...tags, tr(COMMON.languageTag, lang)])
+    .timezone(TIME_ZONE)
+    .time({ from: 'now-7d', to: 'now' })
+    .refresh('5m')
+    .tooltip(DashboardCursorSync.Crosshair)
+    .readonly()
+    .withVariable(new DatasourceVariableBuilder('datasource').label(tr(COMMON.datasource, lang)).type('influxdb'))
+    .withVariable(variable('tenant', lang, COMMON.tenant, COMMON.tenantHelp))
+    .withVariable(variable('site', lang, COMMON.site, COMMON.siteHelp))
+    .withVariable(variable('device', lang, COMMON.device, COMMON.deviceHelp));
+}
+
+/** Builds and numbers the panels (Grafana would otherwise assign ids at load, differently each time). */
+export function finish(builder: DashboardBuilder): Dashboard {
+  const d = builder.build();
+  (d.panels ?? []).forEach((p, i) => {
+    p.id = i + 1;
+  });
+  return d;
+}
+
+export interface PanelText {
+  title: Text;
+  description: Text;
+}
+
+interface PanelCommon extends PanelText {
+  targets: readonly InfluxQLTarget[];
+  unit?: string;
+  decimals?: number;
+  min?: number;
+  max?: number;
+  /** Width in grid columns (24 = full width). */
+  span?: number;
+  height?: number;
+  thresholds?: readonly Threshold[];
+  mappings?: readonly ValueMapping[];
+  transformations?: readonly DataTransformerConfig[];
+  /** Relative time range of this panel only (`1y`), when it differs from the dashboard's. */
+  timeFrom?: string;
+}
+
+interface Common {
+  title(t: string): this;
+  description(t: string): this;
+  datasource(d: common.DataSourceRef): this;
+  withTarget(t: InfluxQLTarget): this;
+  unit(u: string): this;
+  decimals(d: number): this;
+  min(m: number): this;
+  max(m: number): this;
+  span(w: number): this;
+  height(h: number): this;
+  thresholds(t: ThresholdsConfigBuilder): this;
+  mappings(m: ValueMapping[]): this;
+  withTransformation(t: DataTransformerConfig): this;
+  timeFrom(t: string): this;
+}
+
+function apply<B extends Common>(b: B, lang: Lang, p: PanelCommon): B {
+  b.title(tr(p.title, lang)).description(tr(p.description, lang)).datasource(DATASOURCE);
+  p.targets.forEach((t, i) => b.withTarget(t.refId(String.fromCharCode(65 + i))));
+  if (p.unit !== undefined) b.unit(p.unit);
+  if (p.decimals !== undefined) b.decimals(p.decimals);
+  if (p.min !== undefined) b.min(p.min);
+  if (p.max !== undefined) b.max(p.max);
+  b.span(p.span ?? 12).height(p.height ?? 8);
+  if (p.thresholds) b.thresholds(new ThresholdsConfigBuilder().mode(ThresholdsMode.Absolute).steps([...p.thresholds]));
+  if (p.mappings) b.mappings([...p.mappings]);
+  for (const t of p.transformations ?? []) b.withTransformation(t);
+  if (p.timeFrom) b.timeFrom(p.timeFrom);
+  return b;
+}
+
+export const steps = (...s: [color: string, from: number | null][]): Threshold[] => s.map(([color, value]) => ({ color, value }));
+
+export function timeseries(lang: Lang, p: PanelCommon & { bars?: boolean; stacked?: boolean; showThresholds?: boolean }): TimeseriesBuilder {
+  const b = apply(new TimeseriesBuilder(), lang, p)
+    .legend(new common.VizLegendOptionsBuilder().showLegend(true).displayMode(common.LegendDisplayMode.List).placement(common.LegendPlacement.Bottom).calcs([]))
+    .tooltip(new common.VizTooltipOptionsBuilder().mode(common.TooltipDisplayMode.Multi).sort(common.SortOrder.Descending))
+    .spanNulls(false);
+  if (p.bars) b.drawStyle(common.GraphDrawStyle.Bars).fillOpacity(80).barAlignment(common.BarAlignment.After).lineWidth(1);
+  else b.drawStyle(common.GraphDrawStyle.Line).lineWidth(1).fillOpacity(10).showPoints(common.VisibilityMode.Never);
+  if (p.stacked) b.stacking(new common.StackingConfigBuilder().mode(common.StackingMode.Normal));
+  b.thresholdsStyle(new common.GraphThresholdsStyleConfigBuilder().mode(p.showThresholds ? common.GraphThresholdsStyleMode.DashedAndArea : common.GraphThresholdsStyleMode.Off));
+  return b;
+}
+
+export function table(lang: Lang, p: PanelCommon): TableBuilder {
+  return apply(new TableBuilder(), lang, p).cellHeight(common.TableCellHeight.Sm);
+}
+
+export function stat(lang: Lang, p: PanelCommon & { fields?: string }): StatBuilder {
+  const reduce = new common.ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(false);
+  if (p.fields) reduce.fields(p.fields);
+  return apply(new StatBuilder(), lang, p)
+    .reduceOptions(reduce)
+    .graphMode(common.BigValueGraphMode.None)
+    .colorMode(common.BigValueColorMode.Value)
+    .textMode(common.BigValueTextMode.Value);
+}
+
+export function barGauge(lang: Lang, p: PanelCommon): BarGaugeBuilder {
+  return apply(new BarGaugeBuilder(), lang, p)
+    .reduceOptions(new common.ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(false))
+    .orientation(common.VizOrientation.Horizontal)
+    .displayMode(common.BarGaugeDisplayMode.Basic);
+}
+
+export function stateTimeline(lang: Lang, p: PanelCommon): StateTimelineBuilder {
+  return apply(new StateTimelineBuilder(), lang, p).showValue(common.VisibilityMode.Never).mergeValues(true).rowHeight(0.8);
+}

@@ -1,0 +1,206 @@
+/**
+ * A small typed InfluxQL builder for Grafana panels, limited to the subset that InfluxDB 1.x, 2.x (v1
+ * compatibility, through the bucket's DBRP) and 3.x all accept: SELECT with mean/min/max/last/sum/count,
+ * non_negative_difference (inside a subquery, to turn a meter index into consumption), GROUP BY time(...) with
+ * fill(), and tz() for daily buckets. No SLIMIT/SOFFSET, no cardinality meta-queries, no INTO, no CQs.
+ *
+ * Queries read Grafana macros (`$timeFilter`, `$__interval`) and the dashboard variables `$tenant`, `$site`,
+ * `$device`, matched as anchored regexes so that "All" (`.*`) and multi-value selections (`(a|b)`) both work.
+ *
+ * `InfluxQLTarget` is a `cog.Builder<cog.Dataquery>` (the SDK has no InfluxDB module): it emits the fields of
+ * Grafana's InfluxDB query model (`refId`, `query`, `rawQuery`, `resultFormat`, `alias`, `datasource`).
+ */
+import type * as cog from '@grafana/grafana-foundation-sdk/cog';
+import type * as common from '@grafana/grafana-foundation-sdk/common';
+
+/** The dashboards' datasource: the `datasource` variable (type influxdb). */
+export const DATASOURCE: common.DataSourceRef = { type: 'influxdb', uid: '${datasource}' };
+
+/** Local time of the communes: daily and monthly buckets start at midnight in Paris. */
+export const TIME_ZONE = 'Europe/Paris';
+
+export type Aggregate = 'mean' | 'min' | 'max' | 'last' | 'sum' | 'count';
+export type Fill = 'null' | 'none' | 'previous' | 'linear' | number;
+/** `$__interval` (Grafana picks it from the panel width and time range) or a fixed InfluxQL duration. */
+export type Interval = '$__interval' | `${number}${'m' | 'h' | 'd' | 'w'}`;
+/** Dashboard variables that filter on the tag of the same name. */
+export type Variable = 'tenant' | 'site' | 'device';
+
+/** One tag condition: a dashboard variable, an exact value, or a regex. */
+export type Condition =
+  | { tag: string; variable: Variable }
+  | { tag: string; equals: string }
+  | { tag: string; notEquals: string }
+  | { tag: string; matches: RegExp };
+
+export interface Projection {
+  fn: Aggregate;
+  field: string;
+  as?: string;
+}
+
+export interface SelectQuery {
+  select: readonly Projection[];
+  /** A measurement, or a subquery. */
+  from: string | SelectQuery | DifferenceQuery;
+  /** Tag conditions, ANDed with `$timeFilter` (always present: every query is bounded by the panel range). */
+  where?: readonly Condition[];
+  /** Omitted: one value over the whole range. */
+  interval?: Interval;
+  groupBy?: readonly string[];
+  fill?: Fill;
+  /** Buckets in local time (`tz('Europe/Paris')`); only meaningful for buckets of a day or more. */
+  localTime?: boolean;
+}
+
+/** A raw (non-aggregated) inner query: `non_negative_difference` of an index, per series of `groupBy`. */
+export interface DifferenceQuery {
+  difference: { field: string; as: string };
+  from: string;
+  where?: readonly Condition[];
+  groupBy: readonly string[];
+}
+
+export const ident = (name: string): string => `"${name.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+export const literal = (value: string): string => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+
+function condition(c: Condition): string {
+  if ('variable' in c) return `${ident(c.tag)} =~ /^$${c.variable}$/`;
+  if ('equals' in c) return `${ident(c.tag)} = ${literal(c.equals)}`;
+  if ('notEquals' in c) return `${ident(c.tag)} != ${literal(c.notEquals)}`;
+  if (c.matches.flags) throw new Error(`InfluxQL regex /${c.matches.source}/ cannot carry flags`);
+  return `${ident(c.tag)} =~ /${c.matches.source.replace(/(?<!\\)\//g, '\\/')}/`;
+}
+
+function where(conditions: readonly Condition[] = []): string {
+  return ['$timeFilter', ...conditions.map(condition)].join(' AND ');
+}
+
+function fill(f: Fill): string {
+  return `fill(${f})`;
+}
+
+/** Renders a query; `$timeFilter` bounds both the inner and the outer query (the inner one for speed). */
+export function render(q: SelectQuery | DifferenceQuery): string {
+  if ('difference' in q) {
+    const sel = `non_negative_difference(${ident(q.difference.field)}) AS ${ident(q.difference.as)}`;
+    return `SELECT ${sel} FROM ${ident(q.from)} WHERE ${where(q.where)} GROUP BY ${q.groupBy.map(ident).join(', ')}`;
+  }
+  const sel = q.select.map((p) => `${p.fn}(${ident(p.field)})${p.as ? ` AS ${ident(p.as)}` : ''}`).join(', ');
+  const from = typeof q.from === 'string' ? ident(q.from) : `(${render(q.from)})`;
+  const group = [...(q.interval ? [`time(${q.interval})`] : []), ...(q.groupBy ?? []).map(ident)];
+  let s = `SELECT ${sel} FROM ${from} WHERE ${where(q.where)}`;
+  if (group.length) s += ` GROUP BY ${group.join(', ')}`;
+  if (q.fill !== undefined) s += ` ${fill(q.fill)}`;
+  if (q.localTime) s += ` tz(${literal(TIME_ZONE)})`;
+  return s;
+}
+
+/**
+ * Consumption from a monotonic index (`*_index_*`): the non-negative difference between consecutive readings of
+ * each series (a meter replacement or wrap gives no negative step), summed per bucket. Only readings without a
+ * `channel` are used: that is the whole meter's index; channels are inputs or tariff registers that would be
+ * counted twice. Readings of `role` only when given (e.g. the main meter of a building, not its sub-meters).
+ */
+export interface ConsumptionOptions {
+  measurement: string;
+  field: string;
+  where?: readonly Condition[];
+  /** Omitted: one total over the whole range. */
+  interval?: Interval;
+  /** Tags of the result (each also separates the differences, so per-device series never mix). */
+  groupBy: readonly string[];
+  as?: string;
+  fill?: Fill;
+}
+
+const WHOLE_METER: Condition = { tag: 'channel', equals: '' };
+
+export function consumption(o: ConsumptionOptions): SelectQuery {
+  const seriesKey = o.groupBy.includes('device') ? o.groupBy : [...o.groupBy, 'device'];
+  return {
+    select: [{ fn: 'sum', field: 'delta', ...(o.as ? { as: o.as } : {}) }],
+    from: { difference: { field: o.field, as: 'delta' }, from: o.measurement, where: [...(o.where ?? []), WHOLE_METER], groupBy: seriesKey },
+    groupBy: o.groupBy,
+    ...(o.interval
+      ? { interval: o.interval, fill: o.fill ?? 'null', localTime: o.interval.endsWith('d') || o.interval.endsWith('w') }
+      : {}),
+  };
+}
+
+/**
+ * The daily minimum of hourly consumption (hourly sums of index differences), in local days. For water it
+ * approximates the minimum night flow (InfluxQL cannot select 02:00–04:00); for electricity it is the base load
+ * (Wh in one hour = mean W over that hour). Needs meters that report at least hourly.
+ */
+export function dailyMinOfHourly(o: Omit<ConsumptionOptions, 'interval' | 'fill'>): SelectQuery {
+  const hourly = consumption({ ...o, interval: '1h', as: 'hourly', fill: 'none' });
+  return {
+    select: [{ fn: 'min', field: 'hourly', ...(o.as ? { as: o.as } : {}) }],
+    from: hourly,
+    interval: '1d',
+    groupBy: o.groupBy,
+    fill: 'null',
+    localTime: true,
+  };
+}
+
+/** The dashboard variables as conditions on the tags of the same name. */
+export function scope(...variables: Variable[]): Condition[] {
+  return variables.map((v) => ({ tag: v, variable: v }));
+}
+
+export type ResultFormat = 'time_series' | 'table';
+
+/** Grafana's InfluxDB (InfluxQL) target, in raw-query mode. */
+export interface InfluxQLDataquery extends cog.Dataquery {
+  refId: string;
+  query: string;
+  rawQuery: true;
+  resultFormat: ResultFormat;
+  alias?: string;
+  datasource: common.DataSourceRef;
+}
+
+export class InfluxQLTarget implements cog.Builder<cog.Dataquery> {
+  private _refId = 'A';
+  private _format: ResultFormat = 'time_series';
+  private _alias: string | undefined;
+  private readonly _query: string;
+
+  constructor(query: SelectQuery | string) {
+    this._query = typeof query === 'string' ? query : render(query);
+  }
+
+  refId(refId: string): this {
+    this._refId = refId;
+    return this;
+  }
+
+  /** `time_series` (default) or `table` (one row per bucket and tag set; tags become columns). */
+  format(format: ResultFormat): this {
+    this._format = format;
+    return this;
+  }
+
+  /** Series name: `$tag_device`, `$col`, `$m`… */
+  alias(alias: string): this {
+    this._alias = alias;
+    return this;
+  }
+
+  build(): InfluxQLDataquery {
+    return {
+      refId: this._refId,
+      datasource: DATASOURCE,
+      query: this._query,
+      rawQuery: true,
+      resultFormat: this._format,
+      ...(this._alias !== undefined ? { alias: this._alias } : {}),
+      _implementsDataqueryVariant() {},
+    };
+  }
+}
+
+/** Shorthand: a target from a query. */
+export const influxql = (query: SelectQuery | string): InfluxQLTarget => new InfluxQLTarget(query);
