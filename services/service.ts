@@ -13,7 +13,10 @@ import { MqttConsumer } from './mqtt/consumer.ts';
 import { alertPayload, alertTopic } from './alerts/notify-mqtt.ts';
 import { AlertEngine } from './alerts/engine.ts';
 import { AlertBook } from './alerts/lifecycle.ts';
-import { loadActiveAlerts } from './alerts/store.ts';
+import { calendarLookup, WindowedScheduler } from './alerts/scheduler.ts';
+import { alertEventLine, loadActiveAlerts } from './alerts/store.ts';
+import { defaultWindowedRules } from './alerts/windowed-rules.ts';
+import type { AlertEvent } from './alerts/lifecycle.ts';
 import { defaultStreamRules } from './alerts/stream-rules.ts';
 import { loadCustomCodecs } from './pipeline/custom-codecs.ts';
 import { builtInDecoders, type DecoderResolver } from './pipeline/decode.ts';
@@ -41,9 +44,8 @@ export function createService(cfg: Config, log: Logger, extraDecoders: DecoderRe
   const custom = loadCustomCodecs(cfg.registry.codecs, cfg.configFile);
   // Alert notifications go out on the broker connection; the consumer exists further down.
   let consumer: MqttConsumer | undefined;
-  const alerts = cfg.alerts.enabled
-    ? new AlertEngine(defaultStreamRules(), new AlertBook(), [(e) => consumer?.publish(alertTopic(cfg.alerts.mqttTopic, e), alertPayload(e))])
-    : undefined;
+  const notifyMqtt = (e: AlertEvent) => consumer?.publish(alertTopic(cfg.alerts.mqttTopic, e), alertPayload(e));
+  const alerts = cfg.alerts.enabled ? new AlertEngine(defaultStreamRules(), new AlertBook(), [notifyMqtt]) : undefined;
   const ingestor = new Ingestor(
     new Registry(cfg.registry, cfg.defaultTenant),
     [...extraDecoders, custom.resolver, builtInDecoders],
@@ -119,6 +121,22 @@ export function createService(cfg: Config, log: Logger, extraDecoders: DecoderRe
     },
   });
 
+  // Windowed rules: their events are stored through the spool like everything else, then notified.
+  const scheduler = alerts
+    ? new WindowedScheduler(
+        defaultWindowedRules(),
+        alerts.book,
+        influx,
+        calendarLookup(cfg.registry.sites),
+        (events) => {
+          flushDurably(events.map(alertEventLine));
+          for (const e of events) notifyMqtt(e);
+        },
+        cfg.alerts.evalMinutes * 60_000,
+        log.child({ component: 'alerts' }),
+      )
+    : undefined;
+
   const restoreAlerts = async (engine: AlertEngine): Promise<void> => {
     for (let attempt = 1; !stopping; attempt++) {
       try {
@@ -150,10 +168,12 @@ export function createService(cfg: Config, log: Logger, extraDecoders: DecoderRe
       writer.start();
       await http.listen({ host: cfg.http.host, port: cfg.http.port });
       mqttConsumer.start();
+      scheduler?.start();
       log.info({ influx: influx.describe, http: this.address(), spool: spool.pendingBytes() }, 'Veilleur started');
     },
     async stop(drainMs = 10_000) {
       stopping = true;
+      await scheduler?.stop();
       await mqttConsumer.stop();
       const left = await writer.drain(drainMs);
       await writer.stop();

@@ -42,7 +42,7 @@ export interface Config {
   http: { host: string; port: number };
   spool: { dir: string; maxBytes: number; segmentBytes: number; fsyncMs: number };
   logLevel: Env['LOG_LEVEL'];
-  alerts: { enabled: boolean; mqttTopic: string };
+  alerts: { enabled: boolean; mqttTopic: string; evalMinutes: number };
   defaultTenant: string;
   registry: FileConfig;
   /** Where the YAML came from, for messages. */
@@ -81,7 +81,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     http: { host: e.HTTP_HOST, port: e.HTTP_PORT },
     spool: { dir: e.DATA_DIR, maxBytes: e.SPOOL_MAX_MB * 1024 * 1024, segmentBytes: e.SPOOL_SEGMENT_MB * 1024 * 1024, fsyncMs: e.SPOOL_FSYNC_MS },
     logLevel: e.LOG_LEVEL,
-    alerts: { enabled: e.ALERTS_ENABLED, mqttTopic: e.ALERT_MQTT_TOPIC },
+    alerts: { enabled: e.ALERTS_ENABLED, mqttTopic: e.ALERT_MQTT_TOPIC, evalMinutes: e.ALERT_EVAL_MINUTES },
     defaultTenant: e.DEFAULT_TENANT,
     registry,
     ...(e.VEILLEUR_CONFIG ? { configFile: e.VEILLEUR_CONFIG } : {}),

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { QUANTITIES } from '../../decoders/model/quantities.ts';
+import { siteCalendarSchema } from '../alerts/calendar.ts';
 
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
 const int = (min: number, max: number) =>
@@ -68,6 +69,7 @@ export const envSchema = z.object({
   SPOOL_FSYNC_MS: int(0, 60_000).default(200),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ALERTS_ENABLED: bool.default(true),
+  ALERT_EVAL_MINUTES: int(1, 1440).default(15),
   ALERT_MQTT_TOPIC: z
     .string()
     .refine((t) => !/[+#]/.test(t), 'expected a topic without wildcards (placeholders: {tenant} {site} {rule} {severity} {event})')
@@ -153,6 +155,10 @@ export const fileSchema = z.strictObject({
   devices: z.array(deviceEntry).default([]),
   profiles: z.array(profileEntry).default([]),
   codecs: z.array(codecEntry).default([]),
+  /** Occupancy calendars (opening hours, closures, public holidays, time zone) of sites, for the alert rules. */
+  sites: z
+    .array(z.strictObject({ tenant: slug.optional(), site: slug, calendar: siteCalendarSchema.prefault({}) }))
+    .default([]),
 });
 
 export type FileConfig = z.infer<typeof fileSchema>;

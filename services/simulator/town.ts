@@ -261,6 +261,8 @@ export function townRegistry(devices: readonly SimDevice[] = TOWN): FileConfig {
     })),
     profiles: [],
     codecs: [],
+    // The schools and the town hall open on weekdays 08:00-18:00 (the default calendar); the server room never closes.
+    sites: [],
   };
 }
 

@@ -20,6 +20,7 @@ beforeAll(async () => {
     tenants: [],
     devices: [],
     profiles: [],
+    sites: [],
     codecs: [
       {
         name: 'acme-water',

@@ -1,0 +1,68 @@
+/**
+ * Evaluates the windowed rules every few minutes (and over history for a backtest), feeding the same alert book
+ * as the stream rules. Only InfluxDB is read; a failed evaluation is logged and tried again next round.
+ */
+import type { Logger } from 'pino';
+import type { FileConfig } from '../config/schema.ts';
+import type { InfluxTarget } from '../storage/influx.ts';
+import { siteCalendarSchema, type SiteCalendar } from './calendar.ts';
+import type { AlertBook, AlertEvent } from './lifecycle.ts';
+import type { WindowContext, WindowedRule } from './windowed-rules.ts';
+
+export function calendarLookup(sites: FileConfig['sites']): WindowContext['calendarFor'] {
+  const fallback = siteCalendarSchema.parse({});
+  const byKey = new Map<string, SiteCalendar>();
+  for (const s of sites) byKey.set(`${s.tenant ?? '*'}/${s.site}`, s.calendar);
+  return (tenant, site) => byKey.get(`${tenant}/${site}`) ?? byKey.get(`*/${site}`) ?? fallback;
+}
+
+/** One round: every rule at `now`; the findings go through the alert book. */
+export async function evaluateWindowed(rules: WindowedRule[], book: AlertBook, ctx: WindowContext, log?: Logger): Promise<AlertEvent[]> {
+  const events: AlertEvent[] = [];
+  for (const rule of rules) {
+    try {
+      for (const f of await rule.evaluate(ctx)) events.push(...book.apply(f));
+    } catch (err) {
+      log?.warn({ rule: rule.info.id, err: (err as Error).message }, 'windowed rule not evaluated this round');
+    }
+  }
+  return events;
+}
+
+export class WindowedScheduler {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<unknown> | undefined;
+
+  constructor(
+    private readonly rules: WindowedRule[],
+    private readonly book: AlertBook,
+    private readonly influx: InfluxTarget,
+    private readonly calendarFor: WindowContext['calendarFor'],
+    private readonly onEvents: (events: AlertEvent[]) => void,
+    private readonly everyMs: number,
+    private readonly log: Logger,
+  ) {}
+
+  start(): void {
+    const tick = () => {
+      this.running = this.runOnce(new Date()).finally(() => {
+        this.running = undefined;
+      });
+    };
+    // First round soon after start-up (restored alerts are in place by then), then every `everyMs`.
+    this.timer = setInterval(tick, this.everyMs);
+    setTimeout(tick, Math.min(this.everyMs, 30_000)).unref();
+    this.timer.unref();
+  }
+
+  async runOnce(now: Date): Promise<AlertEvent[]> {
+    const events = await evaluateWindowed(this.rules, this.book, { now, query: (q) => this.influx.query(q), calendarFor: this.calendarFor }, this.log);
+    if (events.length) this.onEvents(events);
+    return events;
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.running;
+  }
+}

@@ -1,0 +1,274 @@
+/**
+ * Rules over a window of stored data, evaluated on a schedule with InfluxQL against InfluxDB (so they work after
+ * a restart, and can be run over history: `now` is a parameter). Each query names its window with absolute times,
+ * never now(). Defaults from ../shared/reference/domain-rules.md §6:
+ * - W1 continuous flow: no hour without water in the last 24 h, the smallest hourly volume ≥ 10 L;
+ * - E4 base load: a building's median night consumption (00–05 h local) above 50 % of its median occupied-hour one;
+ * - D2 over-cooling: a server room's mean inlet temperature over 24 h below 22 °C: raise the set point;
+ * - S1 silent device: no uplink for more than 3 × its usual interval.
+ */
+import { QUANTITIES } from '../../decoders/model/quantities.ts';
+import type { InfluxSeries } from '../storage/influx.ts';
+import { UPLINK } from '../storage/schema.ts';
+import { isOccupied, localTime, type SiteCalendar } from './calendar.ts';
+import { describeSubject, formatNumber, formatTime, type Finding, type RuleInfo, type Subject } from './model.ts';
+
+export type Query = (influxql: string) => Promise<InfluxSeries[]>;
+
+export interface WindowContext {
+  now: Date;
+  query: Query;
+  calendarFor(tenant: string, site: string): SiteCalendar;
+}
+
+export interface WindowedRule {
+  info: RuleInfo;
+  evaluate(ctx: WindowContext): Promise<Finding[]>;
+}
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+const ms = (t: number) => `${Math.trunc(t)}ms`;
+
+/** Each series' tags with its rows as column → value objects. */
+function seriesRows(series: InfluxSeries[]): { tags: Record<string, string>; rows: Record<string, number | null>[] }[] {
+  return series.map((s) => ({
+    tags: s.tags ?? {},
+    rows: s.values.map((v) => Object.fromEntries(s.columns.map((c, i) => [c, v[i] as number | null]))),
+  }));
+}
+
+function deviceSubject(tags: Record<string, string>): Subject {
+  return {
+    tenant: tags.tenant ?? '',
+    site: tags.site ?? '',
+    ...(tags.building ? { building: tags.building } : {}),
+    ...(tags.zone ? { zone: tags.zone } : {}),
+    ...(tags.dev_eui ? { devEui: tags.dev_eui } : {}),
+    ...(tags.device ? { device: tags.device } : {}),
+  };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+const WATER = QUANTITIES['metering.water.total'];
+
+/**
+ * W1: water flowing every hour for 24 h — a running toilet, a leaking valve after the meter. Not for network
+ * meters (role district-inflow), through which water always flows.
+ */
+export function continuousFlowRule(opts = { minLitresPerHour: 10, windowHours: 24, minHoursWithData: 20 }): WindowedRule {
+  const info: RuleInfo = {
+    id: 'W1',
+    version: 1,
+    category: 'water',
+    title: { fr: 'Débit continu : fuite probable', en: 'Continuous flow: probable leak' },
+    source: { text: 'Kamstrup MULTICAL 21 "LEAK" infocode (no continuous hour without flow in 24 h); Sensus iPERL 24 h continuous flow', reference: 'domain-rules.md §1.1 and §6 W1' },
+    action: { fr: 'Chercher la fuite après compteur (chasses d’eau, robinets, vannes) ; relever l’index la nuit pour confirmer.', en: 'Look for the leak after the meter (toilets, taps, valves); read the index at night to confirm.' },
+    clearAfterMs: 0,
+  };
+  return {
+    info,
+    async evaluate({ now, query }) {
+      const to = now.getTime();
+      const from = to - (opts.windowHours + 1) * HOUR;
+      const series = await query(
+        `SELECT non_negative_difference(last("${WATER.field}")) AS litres FROM "${WATER.measurement}" WHERE time >= ${ms(from)} AND time < ${ms(to)} AND "channel" = '' AND "role" != 'district-inflow' GROUP BY time(1h), "tenant", "site", "building", "zone", "dev_eui", "device" fill(none)`,
+      );
+      const findings: Finding[] = [];
+      for (const { tags, rows } of seriesRows(series)) {
+        const hourly = rows.map((r) => r.litres).filter((v): v is number => typeof v === 'number');
+        if (hourly.length < opts.minHoursWithData) continue;
+        const min = Math.min(...hourly);
+        const zeroHours = hourly.filter((v) => v === 0).length;
+        const firing = zeroHours === 0 && min >= opts.minLitresPerHour;
+        const subject = deviceSubject(tags);
+        const who = describeSubject(subject);
+        findings.push({
+          rule: info,
+          subject,
+          at: now,
+          firing,
+          severity: 'major',
+          window: { from: new Date(to - opts.windowHours * HOUR), to: now },
+          thresholds: { min_l_per_h: opts.minLitresPerHour, window_h: opts.windowHours },
+          measured: { hours: hourly.length, zero_hours: zeroHours, min_l_per_h: min, mean_l_per_h: Math.round(hourly.reduce((a, b) => a + b, 0) / hourly.length) },
+          message: {
+            fr: `Débit jamais nul depuis ${opts.windowHours} h au compteur ${who.fr}, minimum horaire ${formatNumber.fr(min)} L/h : fuite probable après compteur.`,
+            en: `Flow never zero for ${opts.windowHours} h at meter ${who.en}, smallest hourly volume ${formatNumber.en(min)} L/h: probable leak after the meter.`,
+          },
+        });
+      }
+      return findings;
+    },
+  };
+}
+
+const ENERGY = QUANTITIES['metering.electricity.activeEnergy'];
+
+/** E4: a building that keeps consuming at night: forgotten loads, ventilation, heating without set-back. */
+export function baseLoadRule(opts = { ratio: 0.5, days: 7, nightFrom: 0, nightTo: 5, role: 'building-main' }): WindowedRule {
+  const info: RuleInfo = {
+    id: 'E4',
+    version: 1,
+    category: 'energy',
+    title: { fr: 'Consommation de nuit élevée', en: 'High night-time consumption' },
+    source: { text: "Plan de sobriété énergétique (6 Oct 2022): turn ventilation and equipment off when buildings are unoccupied; 50 % night/occupied ratio is a Veilleur default", reference: 'domain-rules.md §2.1, §2.4 and §6 E4 [H]' },
+    action: { fr: 'Vérifier ce qui reste allumé la nuit : ventilation, chauffage sans réduit, éclairage, équipements en veille.', en: 'Check what stays on at night: ventilation, heating without set-back, lighting, standby equipment.' },
+    clearAfterMs: 0,
+  };
+  return {
+    info,
+    async evaluate({ now, query, calendarFor }) {
+      const to = now.getTime();
+      const from = to - opts.days * DAY - HOUR;
+      const series = await query(
+        `SELECT non_negative_difference(last("${ENERGY.field}")) AS wh FROM "${ENERGY.measurement}" WHERE time >= ${ms(from)} AND time < ${ms(to)} AND "channel" = '' AND "role" = '${opts.role}' GROUP BY time(1h), "tenant", "site", "building", "dev_eui", "device" fill(none)`,
+      );
+      const findings: Finding[] = [];
+      for (const { tags, rows } of seriesRows(series)) {
+        const cal = calendarFor(tags.tenant ?? '', tags.site ?? '');
+        const night: number[] = [];
+        const occupiedHours: number[] = [];
+        for (const r of rows) {
+          if (typeof r.wh !== 'number' || typeof r.time !== 'number') continue;
+          const start = new Date(r.time);
+          const hour = localTime(start, cal.timeZone).hour;
+          if (hour >= opts.nightFrom && hour < opts.nightTo) night.push(r.wh);
+          else if (isOccupied(start, cal)) occupiedHours.push(r.wh);
+        }
+        // At least two nights and a day and a half of occupied hours, or the medians mean little.
+        if (night.length < 2 * (opts.nightTo - opts.nightFrom) || occupiedHours.length < 10) continue;
+        const nightMedian = median(night) / 1000;
+        const occMedian = median(occupiedHours) / 1000;
+        const ratio = occMedian > 0 ? nightMedian / occMedian : 0;
+        const subject = deviceSubject(tags);
+        const who = describeSubject(subject);
+        const pct = Math.round(ratio * 100);
+        findings.push({
+          rule: info,
+          subject,
+          at: now,
+          firing: occMedian > 0 && ratio > opts.ratio,
+          severity: 'warning',
+          window: { from: new Date(to - opts.days * DAY), to: now },
+          thresholds: { max_ratio: opts.ratio, night: `${opts.nightFrom}:00-${opts.nightTo}:00`, days: opts.days },
+          measured: { night_median_kwh_per_h: +nightMedian.toFixed(2), occupied_median_kwh_per_h: +occMedian.toFixed(2), ratio: +ratio.toFixed(2) },
+          message: {
+            fr: `Consommation de nuit élevée au compteur ${who.fr} : médiane ${formatNumber.fr(nightMedian)} kWh/h entre ${opts.nightFrom} h et ${opts.nightTo} h, soit ${pct} % de celle des heures d'occupation (${formatNumber.fr(occMedian)} kWh/h) sur ${opts.days} jours.`,
+            en: `High night consumption at meter ${who.en}: median ${formatNumber.en(nightMedian)} kWh/h between ${opts.nightFrom}:00 and ${opts.nightTo}:00, ${pct} % of the occupied-hours median (${formatNumber.en(occMedian)} kWh/h) over ${opts.days} days.`,
+          },
+        });
+      }
+      return findings;
+    },
+  };
+}
+
+const AIR_T = QUANTITIES['air.temperature'];
+
+/** D2: a server room kept colder than it needs: every degree of set point is cooling energy. */
+export function overCoolingRule(opts = { belowC: 22, windowHours: 24, minReadings: 12 }): WindowedRule {
+  const info: RuleInfo = {
+    id: 'D2',
+    version: 1,
+    category: 'datacenter',
+    title: { fr: 'Salle serveur trop refroidie', en: 'Server room over-cooled' },
+    source: { text: 'EU Code of Conduct for Data Centres (best practice: raise IT intake set points); ASHRAE recommends up to 27 °C; 22 °C is a Veilleur default', reference: 'domain-rules.md §3.3 and §6 D2 [H]' },
+    action: { fr: 'Relever progressivement la consigne de climatisation (par pas de 1 °C) en surveillant les températures d’entrée.', en: 'Raise the cooling set point gradually (1 °C steps) while watching inlet temperatures.' },
+    clearAfterMs: 0,
+  };
+  return {
+    info,
+    async evaluate({ now, query }) {
+      const to = now.getTime();
+      const from = to - opts.windowHours * HOUR;
+      const series = await query(
+        `SELECT mean("${AIR_T.field}") AS mean_c, count("${AIR_T.field}") AS n, min("${AIR_T.field}") AS min_c, max("${AIR_T.field}") AS max_c FROM "${AIR_T.measurement}" WHERE time >= ${ms(from)} AND time < ${ms(to)} AND "role" = 'it-inlet' GROUP BY "tenant", "site", "building", "zone"`,
+      );
+      const findings: Finding[] = [];
+      for (const { tags, rows } of seriesRows(series)) {
+        const r = rows[0];
+        if (!r || typeof r.mean_c !== 'number' || Number(r.n) < opts.minReadings) continue;
+        const subject: Subject = { tenant: tags.tenant ?? '', site: tags.site ?? '', ...(tags.building ? { building: tags.building } : {}), ...(tags.zone ? { zone: tags.zone } : {}) };
+        const who = describeSubject(subject);
+        const mean = Math.round(r.mean_c * 10) / 10;
+        findings.push({
+          rule: info,
+          subject,
+          at: now,
+          firing: mean < opts.belowC,
+          severity: 'warning',
+          window: { from: new Date(from), to: now },
+          thresholds: { below_c: opts.belowC, window_h: opts.windowHours },
+          measured: { mean_inlet_c: mean, min_inlet_c: Number(r.min_c), max_inlet_c: Number(r.max_c), readings: Number(r.n) },
+          message: {
+            fr: `Salle serveur ${who.fr} : entrée d'air à ${formatNumber.fr(mean)} °C en moyenne sur ${opts.windowHours} h, sous ${opts.belowC} °C : relever la consigne de climatisation.`,
+            en: `Server room ${who.en}: inlet air at ${formatNumber.en(mean)} °C on average over ${opts.windowHours} h, below ${opts.belowC} °C: raise the cooling set point.`,
+          },
+        });
+      }
+      return findings;
+    },
+  };
+}
+
+/** S1: a device that stopped talking: the rules that need its data are blind. */
+export function silentDeviceRule(opts = { factor: 3, minSilenceMs: HOUR, lookbackDays: 30 }): WindowedRule {
+  const info: RuleInfo = {
+    id: 'S1',
+    version: 1,
+    category: 'fleet',
+    title: { fr: 'Capteur silencieux', en: 'Silent device' },
+    source: { text: 'no uplink for more than 3 × the usual interval (Datacake offline trigger, Grafana NoData)', reference: 'domain-rules.md §6 S1' },
+    action: { fr: 'Vérifier la pile, la couverture radio et le capteur sur place.', en: 'Check the battery, the radio coverage and the device on site.' },
+    clearAfterMs: 0,
+  };
+  return {
+    info,
+    async evaluate({ now, query }) {
+      const to = now.getTime();
+      const where = `FROM "${UPLINK.measurement}" WHERE time >= ${ms(to - opts.lookbackDays * DAY)} AND time < ${ms(to)} GROUP BY "tenant", "site", "dev_eui", "device"`;
+      // The usual interval is the device's own: its uplinks over the look-back window, first to last.
+      const [first, last, count] = await Promise.all([query(`SELECT first("f_cnt") ${where}`), query(`SELECT last("f_cnt") ${where}`), query(`SELECT count("f_cnt") ${where}`)]);
+      const byDevice = (series: InfluxSeries[], devEui: string) => series.find((x) => x.tags?.dev_eui === devEui)?.values[0];
+      const findings: Finding[] = [];
+      for (const { tags: t, rows } of seriesRows(last)) {
+        const lastSeen = Number(rows[0]?.time);
+        const firstSeen = Number(byDevice(first, t.dev_eui ?? '')?.[0]);
+        const n = Number(byDevice(count, t.dev_eui ?? '')?.[1] ?? 0);
+        if (!t.dev_eui || !Number.isFinite(lastSeen) || !Number.isFinite(firstSeen) || n < 3) continue;
+        const usual = (lastSeen - firstSeen) / (n - 1);
+        const silence = to - lastSeen;
+        const limit = Math.max(opts.minSilenceMs, opts.factor * usual);
+        const subject = deviceSubject(t);
+        const who = describeSubject(subject);
+        const hours = (x: number) => Math.round((x / HOUR) * 10) / 10;
+        const usualMin = Math.round(usual / 60_000);
+        findings.push({
+          rule: info,
+          subject,
+          at: now,
+          firing: silence > limit,
+          severity: 'warning',
+          window: { from: new Date(lastSeen), to: now },
+          thresholds: { factor: opts.factor, limit_h: hours(limit) },
+          measured: { last_seen: new Date(lastSeen).toISOString(), silent_h: hours(silence), usual_interval_min: usualMin },
+          message: {
+            fr: `${who.fr} n'a rien envoyé depuis le ${formatTime.fr(new Date(lastSeen))} (${formatNumber.fr(hours(silence))} h ; habituellement toutes les ${usualMin} min).`,
+            en: `${who.en} has sent nothing since ${formatTime.en(new Date(lastSeen))} (${formatNumber.en(hours(silence))} h; usually every ${usualMin} min).`,
+          },
+        });
+      }
+      return findings;
+    },
+  };
+}
+
+export function defaultWindowedRules(): WindowedRule[] {
+  return [continuousFlowRule(), baseLoadRule(), overCoolingRule(), silentDeviceRule()];
+}

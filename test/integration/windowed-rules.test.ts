@@ -1,0 +1,141 @@
+/**
+ * Windowed alert rules on series written to a real InfluxDB: each rule has a scenario that must fire, with the
+ * expected numbers in the alert, and one that must not. Then the simulated town, through the service: its leaking
+ * meter, its building wasting energy at night and its over-cooled server room raise their alert, and nothing else.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { siteCalendarSchema } from '../../services/alerts/calendar.ts';
+import { AlertBook } from '../../services/alerts/lifecycle.ts';
+import { evaluateWindowed } from '../../services/alerts/scheduler.ts';
+import { baseLoadRule, continuousFlowRule, defaultWindowedRules, overCoolingRule, silentDeviceRule, type WindowContext } from '../../services/alerts/windowed-rules.ts';
+import { generateUplinks } from '../../services/simulator/generator.ts';
+import { publishUplinks } from '../../services/simulator/publish.ts';
+import { townRegistry } from '../../services/simulator/town.ts';
+import { createInfluxTarget } from '../../services/storage/influx.ts';
+import { countPoints, ServiceProcess, startStack, waitFor, type Stack } from './support.ts';
+
+let stack: Stack;
+let ctx: (now: Date) => WindowContext;
+beforeAll(async () => {
+  stack = await startStack();
+  const influx = createInfluxTarget({ api: 'v1', url: stack.influx.url, db: stack.db, timeoutMs: 10_000 });
+  const calendar = siteCalendarSchema.parse({});
+  ctx = (now) => ({ now, query: (q) => influx.query(q), calendarFor: () => calendar });
+});
+afterAll(async () => {
+  await stack?.close();
+});
+
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+
+async function write(lines: string[]): Promise<void> {
+  const r = await fetch(`${stack.influx.url}/write?db=${stack.db}&precision=ms`, { method: 'POST', body: lines.join('\n') });
+  expect(r.status).toBe(204);
+}
+
+/** A meter index every 15 min from `start` for `hours`, growing by `litresPer15(t)`. */
+function waterSeries(dev: string, start: number, hours: number, litresPer15: (t: number) => number, index0 = 1000): string[] {
+  const lines: string[] = [];
+  let index = index0;
+  for (let t = start; t < start + hours * HOUR; t += 15 * MIN) {
+    index += litresPer15(t);
+    lines.push(`water,tenant=t1,site=s1,role=water-main,dev_eui=${dev},device=${dev} volume_index_l=${index} ${t}`);
+  }
+  return lines;
+}
+
+describe('windowed rules on stored series', () => {
+  it('W1 fires on a flow that never stops (14 L/h), not on a household with night toilet flushes', async () => {
+    const start = Date.parse('2026-06-01T00:00:00Z');
+    const now = new Date(start + 26 * HOUR);
+    const paris = (t: number) => new Date(t).getUTCHours() + 2; // June: UTC+2
+    await write([
+      ...waterSeries('leaky', start, 26, () => 3.5),
+      // Day draws, and at night only a flush at 03:10: most night hours are at zero.
+      ...waterSeries('house', start, 26, (t) => (paris(t) % 24 >= 7 && paris(t) % 24 < 23 ? 20 : new Date(t).getUTCMinutes() === 0 && paris(t) % 24 === 3 ? 6 : 0)),
+    ]);
+    const findings = await continuousFlowRule().evaluate(ctx(now));
+    const leaky = findings.find((f) => f.subject.devEui === 'leaky')!;
+    const house = findings.find((f) => f.subject.devEui === 'house')!;
+    expect(leaky).toMatchObject({ firing: true, measured: { zero_hours: 0, min_l_per_h: 14 }, thresholds: { min_l_per_h: 10, window_h: 24 } });
+    expect(leaky.message.fr).toBe('Débit jamais nul depuis 24 h au compteur leaky (s1), minimum horaire 14 L/h : fuite probable après compteur.');
+    expect(house.firing).toBe(false);
+    expect(Number(house.measured.zero_hours)).toBeGreaterThan(3);
+  });
+
+  it('D2 fires on a server room at 19.5 °C on average, not on one at 24 °C', async () => {
+    const start = Date.parse('2026-06-05T00:00:00Z');
+    const lines: string[] = [];
+    for (let t = start; t < start + 24 * HOUR; t += 10 * MIN) {
+      lines.push(`air,tenant=t1,site=mairie,zone=salle-a,role=it-inlet,dev_eui=aa01,device=a1 temperature_c=${19.5 + ((t / MIN) % 20 === 0 ? 0.2 : -0.2)} ${t}`);
+      lines.push(`air,tenant=t1,site=mairie,zone=salle-b,role=it-inlet,dev_eui=bb01,device=b1 temperature_c=24 ${t}`);
+    }
+    await write(lines);
+    const findings = await overCoolingRule().evaluate(ctx(new Date(start + 24 * HOUR)));
+    const cold = findings.find((f) => f.subject.zone === 'salle-a')!;
+    expect(cold).toMatchObject({ firing: true, measured: { mean_inlet_c: 19.5, readings: 144 }, thresholds: { below_c: 22 } });
+    expect(cold.message.fr).toContain('entrée d\'air à 19,5 °C en moyenne sur 24 h, sous 22 °C : relever la consigne');
+    expect(findings.find((f) => f.subject.zone === 'salle-b')!.firing).toBe(false);
+  });
+
+  it('S1 fires on a device silent for 10 h that used to talk every 15 min, not on one still talking', async () => {
+    const now = Date.parse('2026-06-10T12:00:00Z');
+    const lines: string[] = [];
+    for (let t = now - 3 * 24 * HOUR, i = 0; t < now; t += 15 * MIN, i++) {
+      if (t < now - 10 * HOUR) lines.push(`uplink,tenant=t1,site=s1,dev_eui=cc01,device=quiet f_cnt=${i}i ${t}`);
+      lines.push(`uplink,tenant=t1,site=s1,dev_eui=dd01,device=chatty f_cnt=${i}i ${t}`);
+    }
+    await write(lines);
+    const findings = await silentDeviceRule().evaluate(ctx(new Date(now)));
+    expect(findings.find((f) => f.subject.devEui === 'cc01')).toMatchObject({ firing: true, measured: { silent_h: 10.3, usual_interval_min: 15 }, thresholds: { limit_h: 1 } });
+    expect(findings.find((f) => f.subject.devEui === 'dd01')!.firing).toBe(false);
+  });
+
+  it('E4 fires on a building drawing 65 % of its day load at night, not on one at 16 %, across the spring DST night', async () => {
+    // 2026-03-25 (Wed) to 2026-04-01 (Wed): includes the night of 29 March, when Paris skips 02:00-03:00.
+    const start = Date.parse('2026-03-25T00:00:00Z');
+    const now = new Date(start + 7 * 24 * HOUR);
+    const lines: string[] = [];
+    const wasteful = { index: 5e6 };
+    const sober = { index: 9e6 };
+    for (let t = start; t < now.getTime(); t += 15 * MIN) {
+      const hour = Number(new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Paris', hour: '2-digit', hourCycle: 'h23' }).format(new Date(t)));
+      const day = hour >= 7 && hour < 19;
+      wasteful.index += (day ? 10_000 : 6_500) / 4;
+      sober.index += (day ? 9_000 : 1_400) / 4;
+      lines.push(`electricity,tenant=t1,site=ecole,role=building-main,dev_eui=ee01,device=wasteful active_energy_index_wh=${wasteful.index} ${t}`);
+      lines.push(`electricity,tenant=t1,site=mairie,role=building-main,dev_eui=ff01,device=sober active_energy_index_wh=${sober.index} ${t}`);
+    }
+    await write(lines);
+    const findings = await baseLoadRule().evaluate(ctx(now));
+    expect(findings.find((f) => f.subject.devEui === 'ee01')).toMatchObject({ firing: true, measured: { night_median_kwh_per_h: 6.5, occupied_median_kwh_per_h: 10, ratio: 0.65 } });
+    expect(findings.find((f) => f.subject.devEui === 'ff01')).toMatchObject({ firing: false, measured: { ratio: 0.16 } });
+  });
+});
+
+describe('the simulated town', () => {
+  it('raises W1 for the leaking gymnasium meter, E4 for the Jaurès school and D2 for the town-hall server room, and nothing else', async () => {
+    const town = await startStack();
+    const service = new ServiceProcess(town, { ALERT_EVAL_MINUTES: '1440' }, townRegistry());
+    try {
+      await service.start();
+      // Tuesday 00:00 to Friday 00:00 (Paris): weekdays with occupied hours and three nights.
+      const start = new Date('2026-02-02T23:00:00Z');
+      const end = new Date(start.getTime() + 3 * 24 * HOUR);
+      const sent = [...generateUplinks({ start, end, seed: 1 })];
+      await publishUplinks(sent, { url: town.mqtt.url });
+      await waitFor(async () => (await countPoints(town.influx, town.db, 'SELECT count(f_cnt) FROM uplink')) >= sent.length, 30_000, 'town stored');
+      const influx = createInfluxTarget({ api: 'v1', url: town.influx.url, db: town.db, timeoutMs: 10_000 });
+      const calendar = siteCalendarSchema.parse({});
+      const book = new AlertBook();
+      const events = await evaluateWindowed(defaultWindowedRules(), book, { now: end, query: (q) => influx.query(q), calendarFor: () => calendar });
+      const opened = events.filter((e) => e.type === 'opened').map((e) => `${e.alert.ruleId} ${e.alert.subject.device ?? `${e.alert.subject.site}/${e.alert.subject.zone}`}`);
+      console.log('[town alerts]', opened, events.find((e) => e.alert.ruleId === 'W1')?.alert.message.fr);
+      expect(opened.sort()).toEqual(['D2 mairie/salle-serveur', 'E4 linky-ecole-jaures', 'W1 compteur-eau-gymnase']);
+    } finally {
+      await service.stop();
+      await town.close();
+    }
+  }, 120_000);
+});
