@@ -15,6 +15,8 @@ commands:
                         decode one payload and print {data, readings, events, warnings, errors}
   redecode [--from T] [--to T] [--dev-eui X]
                         decode again the uplinks kept raw, with today's registry and decoders
+  backtest --rule W1 [--from T] [--to T] [--step-hours H]
+                        the alerts a windowed rule would have raised over a period (default: 90 days)
 `;
 
 const [command, ...rest] = process.argv.slice(2);
@@ -33,6 +35,8 @@ async function main(): Promise<number | undefined> {
       return (await import('./devices.ts')).decodeCommand(rest);
     case 'redecode':
       return (await import('./redecode.ts')).redecodeCommand(rest);
+    case 'backtest':
+      return (await import('./backtest.ts')).backtestCommand(rest);
     case undefined:
     case 'help':
     case '--help':

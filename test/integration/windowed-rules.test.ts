@@ -64,6 +64,17 @@ describe('windowed rules on stored series', () => {
     expect(Number(house.measured.zero_hours)).toBeGreaterThan(3);
   });
 
+  it('a backtest of W1 over the same history shows when the leak would have been found', async () => {
+    const { backtest } = await import('../../services/alerts/backtest.ts');
+    const start = Date.parse('2026-06-01T00:00:00Z');
+    const c = ctx(new Date(start));
+    const events = await backtest([continuousFlowRule()], { query: c.query, calendarFor: c.calendarFor }, { from: new Date(start), to: new Date(start + 26 * HOUR), stepMs: HOUR });
+    const opened = events.filter((e) => e.type === 'opened');
+    expect(opened.map((e) => e.alert.subject.devEui)).toEqual(['leaky']);
+    // Found once 24 hours of flow are in the window (20 hourly values at least), not before.
+    expect(opened[0]!.at.getTime() - start).toBeGreaterThanOrEqual(20 * HOUR);
+  });
+
   it('D2 fires on a server room at 19.5 °C on average, not on one at 24 °C', async () => {
     const start = Date.parse('2026-06-05T00:00:00Z');
     const lines: string[] = [];
