@@ -48,86 +48,72 @@ async function expectExactlyOnce(s: Stack, sent: SimUplink[], label: string): Pr
   expect(keys.length).toBe(sent.length);
 }
 
+/** Starts a stack and the service, publishes the town, and runs `fault` once `atAck` uplinks are acknowledged. */
+async function publishWithFault(opts: { atAck: number; rate: number; clientId?: string; fault: (s: Stack, svc: ServiceProcess) => Promise<void> }): Promise<SimUplink[]> {
+  stack = await startStack({ persistence: true });
+  service = new ServiceProcess(stack, {}, townRegistry());
+  await service.start();
+  const sent = town();
+  const s = stack;
+  const svc = service;
+  let fault: Promise<void> | undefined;
+  let acked = 0;
+  await publishUplinks(sent, {
+    url: s.mqtt.url,
+    rate: opts.rate,
+    maxSeconds: 120,
+    ...(opts.clientId ? { clientId: opts.clientId } : {}),
+    onAck: () => {
+      if (++acked === opts.atAck) fault = opts.fault(s, svc);
+    },
+  });
+  await fault;
+  return sent;
+}
+
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 describe('fault tolerance', () => {
   it('InfluxDB stopped for 20 s mid-stream, then restarted: every uplink stored exactly once', async () => {
-    stack = await startStack();
-    service = new ServiceProcess(stack, {}, townRegistry());
-    await service.start();
-    const sent = town();
-    let influxDown: Promise<void> | undefined;
-    let acked = 0;
-    await publishUplinks(sent, {
-      url: stack.mqtt.url,
+    const sent = await publishWithFault({
+      atAck: 400,
       rate: 80,
-      onAck: () => {
-        acked++;
-        if (acked === 400) {
-          const s = stack!;
-          influxDown = (async () => {
-            await s.influx.stop();
-            await new Promise((r) => setTimeout(r, 20_000));
-            await s.influx.start();
-          })();
-        }
+      fault: async (s) => {
+        await s.influx.stop();
+        await pause(20_000);
+        await s.influx.start();
       },
     });
-    await influxDown;
-    await expectExactlyOnce(stack, sent, 'InfluxDB down 20 s');
-    expect((await service.ready())?.ready).toBe(true);
+    await expectExactlyOnce(stack!, sent, 'InfluxDB down 20 s');
+    expect((await service!.ready())?.ready).toBe(true);
   }, 180_000);
 
   it('the service killed with SIGKILL mid-stream, then restarted: every uplink stored exactly once', async () => {
-    stack = await startStack();
-    service = new ServiceProcess(stack, {}, townRegistry());
-    await service.start();
-    const sent = town();
-    let restarted: Promise<void> | undefined;
-    let acked = 0;
-    await publishUplinks(sent, {
-      url: stack.mqtt.url,
+    const sent = await publishWithFault({
+      atAck: 700,
       rate: 400,
-      onAck: () => {
-        acked++;
-        if (acked === 700) {
-          const svc = service!;
-          restarted = (async () => {
-            expect(await svc.kill('SIGKILL')).toBe(null);
-            await new Promise((r) => setTimeout(r, 2000));
-            await svc.start();
-          })();
-        }
+      fault: async (_s, svc) => {
+        expect(await svc.kill('SIGKILL')).toBe(null);
+        await pause(2000);
+        await svc.start();
       },
     });
-    await restarted;
-    await expectExactlyOnce(stack, sent, 'service SIGKILL');
+    await expectExactlyOnce(stack!, sent, 'service SIGKILL');
   }, 180_000);
 
   it('the broker restarted mid-stream with persistence on: every uplink stored exactly once', async () => {
-    stack = await startStack({ persistence: true });
-    service = new ServiceProcess(stack, {}, townRegistry());
-    await service.start();
-    const sent = town();
-    let restarted: Promise<void> | undefined;
-    let acked = 0;
-    await publishUplinks(sent, {
-      url: stack.mqtt.url,
-      clientId: 'fault-test-publisher',
+    // A persistent publisher session, so its own unacknowledged messages survive the broker restart too.
+    const sent = await publishWithFault({
+      atAck: 800,
       rate: 300,
-      maxSeconds: 120,
-      onAck: () => {
-        acked++;
-        if (acked === 800) {
-          const broker = stack!.mqtt;
-          restarted = (async () => {
-            await broker.stop();
-            await new Promise((r) => setTimeout(r, 1500));
-            await broker.start();
-          })();
-        }
+      clientId: 'fault-test-publisher',
+      fault: async (s) => {
+        await s.mqtt.stop();
+        await pause(1500);
+        await s.mqtt.start();
       },
     });
-    await restarted;
-    await expectExactlyOnce(stack, sent, 'broker restart');
+    await expectExactlyOnce(stack!, sent, 'broker restart');
     await waitFor(async () => (await service!.ready())?.checks.mqtt === true, 30_000, 'service reconnected');
   }, 180_000);
 });
