@@ -4,7 +4,7 @@ import { QUANTITIES } from '../decoders/model/quantities.ts';
 import { dashboardBuilder, finish, steps, table, timeseries, type DashboardDefinition } from './common.ts';
 import { tr, type Lang } from './i18n.ts';
 import { consumption, dailyMinOfHourly, influxql, scope, TIME_ZONE, type Condition } from './influxql.ts';
-import { ROLES } from './roles.ts';
+import { ROLES } from '../decoders/model/roles.ts';
 
 const ENERGY = QUANTITIES['metering.electricity.activeEnergy'];
 const TEMPERATURE = QUANTITIES['air.temperature'];

@@ -6,6 +6,7 @@
  * Duration conditions ("above 800 ppm for 10 min") keep a little state per subject.
  */
 import type { QuantityId } from '../../decoders/model/quantities.ts';
+import { ROLES } from '../../decoders/model/roles.ts';
 import { describeSubject, formatNumber, formatTime, subjectKey, type Finding, type RuleInfo, type Severity, type Subject, type Text } from './model.ts';
 
 export interface StreamInput {
@@ -199,7 +200,7 @@ export function inletTemperatureRule(opts = { minC: 18, maxC: 27, criticalC: 32,
   return {
     info,
     evaluate(input) {
-      if (input.role !== 'it-inlet') return undefined;
+      if (input.role !== ROLES.itInlet) return undefined;
       const c = input.values['air.temperature'];
       if (typeof c !== 'number') return undefined;
       const since = outside.update(input.subject, input.at, c < opts.minC || c > opts.maxC);

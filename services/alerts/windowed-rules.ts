@@ -8,6 +8,7 @@
  * - S1 silent device: no uplink for more than 3 × its usual interval.
  */
 import { QUANTITIES } from '../../decoders/model/quantities.ts';
+import { ROLES } from '../../decoders/model/roles.ts';
 import type { InfluxSeries } from '../storage/influx.ts';
 import { UPLINK } from '../storage/schema.ts';
 import { isOccupied, localTime, type SiteCalendar } from './calendar.ts';
@@ -77,7 +78,7 @@ export function continuousFlowRule(opts = { minLitresPerHour: 10, windowHours: 2
       const to = now.getTime();
       const from = to - (opts.windowHours + 1) * HOUR;
       const series = await query(
-        `SELECT non_negative_difference(last("${WATER.field}")) AS litres FROM "${WATER.measurement}" WHERE time >= ${ms(from)} AND time < ${ms(to)} AND "channel" = '' AND "role" != 'district-inflow' GROUP BY time(1h), "tenant", "site", "building", "zone", "dev_eui", "device" fill(none)`,
+        `SELECT non_negative_difference(last("${WATER.field}")) AS litres FROM "${WATER.measurement}" WHERE time >= ${ms(from)} AND time < ${ms(to)} AND "channel" = '' AND "role" != '${ROLES.districtInflow}' GROUP BY time(1h), "tenant", "site", "building", "zone", "dev_eui", "device" fill(none)`,
       );
       const findings: Finding[] = [];
       for (const { tags, rows } of seriesRows(series)) {
@@ -111,7 +112,7 @@ export function continuousFlowRule(opts = { minLitresPerHour: 10, windowHours: 2
 const ENERGY = QUANTITIES['metering.electricity.activeEnergy'];
 
 /** E4: a building that keeps consuming at night: forgotten loads, ventilation, heating without set-back. */
-export function baseLoadRule(opts = { ratio: 0.5, days: 7, nightFrom: 0, nightTo: 5, role: 'building-main' }): WindowedRule {
+export function baseLoadRule(opts = { ratio: 0.5, days: 7, nightFrom: 0, nightTo: 5, role: ROLES.buildingMain as string }): WindowedRule {
   const info: RuleInfo = {
     id: 'E4',
     version: 1,
@@ -188,7 +189,7 @@ export function overCoolingRule(opts = { belowC: 22, windowHours: 24, minReading
       const to = now.getTime();
       const from = to - opts.windowHours * HOUR;
       const series = await query(
-        `SELECT mean("${AIR_T.field}") AS mean_c, count("${AIR_T.field}") AS n, min("${AIR_T.field}") AS min_c, max("${AIR_T.field}") AS max_c FROM "${AIR_T.measurement}" WHERE time >= ${ms(from)} AND time < ${ms(to)} AND "role" = 'it-inlet' GROUP BY "tenant", "site", "building", "zone"`,
+        `SELECT mean("${AIR_T.field}") AS mean_c, count("${AIR_T.field}") AS n, min("${AIR_T.field}") AS min_c, max("${AIR_T.field}") AS max_c FROM "${AIR_T.measurement}" WHERE time >= ${ms(from)} AND time < ${ms(to)} AND "role" = '${ROLES.itInlet}' GROUP BY "tenant", "site", "building", "zone"`,
       );
       const findings: Finding[] = [];
       for (const { tags, rows } of seriesRows(series)) {
