@@ -1,7 +1,7 @@
 /** Alert events as InfluxDB points (`alert_event`, see docs/schema.md): the alert history, and what rebuilds state. */
 import { int, lineWithTags, tagString } from '../storage/line-protocol.ts';
 import { ALERT_EVENT } from '../storage/schema.ts';
-import type { InfluxTarget } from '../storage/influx.ts';
+import { allRows, type InfluxTarget } from '../storage/influx.ts';
 import type { AlertEvent } from './lifecycle.ts';
 import type { Alert } from './model.ts';
 
@@ -45,12 +45,7 @@ export function alertEventLine(e: AlertEvent): string {
 export async function loadActiveAlerts(influx: InfluxTarget, days = 90): Promise<Alert[]> {
   const series = await influx.query(`SELECT * FROM ${ALERT_EVENT.measurement} WHERE time > now() - ${Math.trunc(days)}d ORDER BY time ASC`);
   const latest = new Map<string, Record<string, unknown>>();
-  for (const s of series) {
-    for (const v of s.values) {
-      const row = Object.fromEntries(s.columns.map((c, i) => [c, v[i]])) as Record<string, unknown>;
-      latest.set(String(row.alert_id), row);
-    }
-  }
+  for (const row of allRows(series)) latest.set(String(row.alert_id), row);
   const alerts: Alert[] = [];
   for (const row of latest.values()) {
     if (row.state === 'resolved') continue;

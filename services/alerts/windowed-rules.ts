@@ -9,7 +9,7 @@
  */
 import { QUANTITIES } from '../../decoders/model/quantities.ts';
 import { ROLES } from '../../decoders/model/roles.ts';
-import type { InfluxSeries } from '../storage/influx.ts';
+import { seriesRows, type InfluxSeries } from '../storage/influx.ts';
 import { UPLINK } from '../storage/schema.ts';
 import { isOccupied, localTime, type SiteCalendar } from './calendar.ts';
 import { describeSubject, formatNumber, formatTime, type Finding, type RuleInfo, type Subject } from './model.ts';
@@ -30,14 +30,6 @@ export interface WindowedRule {
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const ms = (t: number) => `${Math.trunc(t)}ms`;
-
-/** Each series' tags with its rows as column → value objects. */
-function seriesRows(series: InfluxSeries[]): { tags: Record<string, string>; rows: Record<string, number | null>[] }[] {
-  return series.map((s) => ({
-    tags: s.tags ?? {},
-    rows: s.values.map((v) => Object.fromEntries(s.columns.map((c, i) => [c, v[i] as number | null]))),
-  }));
-}
 
 function deviceSubject(tags: Record<string, string>): Subject {
   return {

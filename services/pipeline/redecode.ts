@@ -9,9 +9,9 @@ import type { Logger } from 'pino';
 import type { Uplink } from '../lns/uplink.ts';
 import type { Registry } from '../registry/registry.ts';
 import type { InfluxTarget } from '../storage/influx.ts';
-import { influxqlString } from '../storage/influx.ts';
+import { allRows, influxqlString } from '../storage/influx.ts';
 import { escapeTag, lineWithTags } from '../storage/line-protocol.ts';
-import { uplinkLines } from '../storage/points.ts';
+import { decodedLines } from '../storage/points.ts';
 import { UPLINK_UNDECODED } from '../storage/schema.ts';
 import { decodeWith, type DecoderResolver } from './decode.ts';
 
@@ -46,7 +46,7 @@ export async function redecode(
   for (let offset = 0; ; offset += pageSize) {
     const q = `SELECT * FROM ${UPLINK_UNDECODED.measurement} WHERE time >= ${opts.from.getTime()}ms AND time < ${opts.to.getTime()}ms${filter} ORDER BY time ASC LIMIT ${pageSize} OFFSET ${offset}`;
     const series = await influx.query(q);
-    const rows = series.flatMap((s) => s.values.map((v) => Object.fromEntries(s.columns.map((c, i) => [c, v[i]])) as Record<string, unknown>));
+    const rows = allRows(series);
     if (rows.length === 0) break;
     const lines: string[] = [];
     for (const row of rows) {
@@ -66,8 +66,8 @@ export async function redecode(
         report.stillUndecoded++;
         continue;
       }
-      // Readings and events only: uplinkLines' first line is the `uplink` point, left untouched.
-      lines.push(...uplinkLines(uplink, meta, outcome).slice(1));
+      // Readings and events only: the `uplink` point is left untouched.
+      lines.push(...decodedLines(uplink, meta, outcome.result));
       const marker = lineWithTags(
         UPLINK_UNDECODED.measurement,
         `,dev_eui=${escapeTag(String(row.dev_eui))},reason=${escapeTag(String(row.reason))},tenant=${escapeTag(String(row.tenant))}`,

@@ -16,6 +16,16 @@ export interface InfluxSeries {
   values: unknown[][];
 }
 
+/** Each series' tags, with its rows as column → value objects. */
+export function seriesRows(series: InfluxSeries[]): { tags: Record<string, string>; rows: Record<string, unknown>[] }[] {
+  return series.map((s) => ({ tags: s.tags ?? {}, rows: s.values.map((v) => Object.fromEntries(s.columns.map((c, i) => [c, v[i]]))) }));
+}
+
+/** Every row of every series, as column → value objects. */
+export function allRows(series: InfluxSeries[]): Record<string, unknown>[] {
+  return seriesRows(series).flatMap((s) => s.rows);
+}
+
 export interface InfluxTarget {
   /** A short description without secrets, for logs. */
   readonly describe: string;

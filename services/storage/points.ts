@@ -1,6 +1,6 @@
 /** Events → line protocol, following storage/schema.ts. Time is in milliseconds (the writer's precision). */
 import { QUANTITIES } from '../../decoders/model/quantities.ts';
-import type { Reading } from '../../decoders/index.ts';
+import type { DecodeResult, Reading } from '../../decoders/index.ts';
 import type { DecodeOutcome } from '../pipeline/decode.ts';
 import type { JoinEvent, Rejection, StatusEvent, Uplink } from '../lns/uplink.ts';
 import { loraAirtimeMs } from '../radio/airtime.ts';
@@ -63,10 +63,7 @@ export function uplinkLines(u: Uplink, meta: DeviceMeta, outcome: DecodeOutcome)
   );
   switch (outcome.kind) {
     case 'decoded':
-      readingLines(lines, outcome.result.readings, tags.reading, t);
-      for (const ev of outcome.result.events) {
-        push(lines, lineWithTags(DEVICE_EVENT.measurement, `${tags.device},type=${escapeTag(ev.type)}`, { count: int(1), message: ev.message ?? '' }, ev.time?.getTime() ?? t));
-      }
+      lines.push(...decodedLines(u, meta, outcome.result));
       break;
     case 'lns-object':
       push(lines, lineWithTags(LNS_OBJECT.measurement, tags.device, outcome.fields, t));
@@ -98,6 +95,18 @@ export function uplinkLines(u: Uplink, meta: DeviceMeta, outcome: DecodeOutcome)
       break;
     case 'empty':
       break;
+  }
+  return lines;
+}
+
+/** A decoded uplink's readings and device events (everything but the `uplink` point itself). */
+export function decodedLines(u: Uplink, meta: DeviceMeta, result: DecodeResult): string[] {
+  const t = u.receivedAt.getTime();
+  const tags = tagsOf(u.devEui, meta);
+  const lines: string[] = [];
+  readingLines(lines, result.readings, tags.reading, t);
+  for (const ev of result.events) {
+    push(lines, lineWithTags(DEVICE_EVENT.measurement, `${tags.device},type=${escapeTag(ev.type)}`, { count: int(1), message: ev.message ?? '' }, ev.time?.getTime() ?? t));
   }
   return lines;
 }
