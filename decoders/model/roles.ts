@@ -21,4 +21,6 @@ export const ROLES = {
   districtInflow: 'district-inflow',
   leakSensor: 'leak-sensor',
   room: 'room',
+  /** Outdoor air temperature of a site: heating degree-days (DJU, base 18 °C) for E5 and the energy dashboards. */
+  outdoor: 'outdoor',
 } as const;
