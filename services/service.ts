@@ -4,10 +4,12 @@
  * spool to InfluxDB for up to `drainMs`, and keeps the rest on disk for the next start.
  */
 import { join } from 'node:path';
-import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from './config/load.ts';
-import { buildHttpServer } from './http/server.ts';
+import type { RouteEntry } from './api/app.ts';
+import type { ApiDeps } from './api/deps.ts';
+import { KeyRing } from './api/keys.ts';
+import { buildHttpServer, type HttpServer } from './http/server.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { MqttConsumer } from './mqtt/consumer.ts';
 import { alertPayload, alertTopic } from './alerts/notify-mqtt.ts';
@@ -21,6 +23,7 @@ import { defaultStreamRules } from './alerts/stream-rules.ts';
 import { loadCustomCodecs } from './pipeline/custom-codecs.ts';
 import { builtInDecoders, type DecoderResolver } from './pipeline/decode.ts';
 import { Ingestor } from './pipeline/ingest.ts';
+import { redecode } from './pipeline/redecode.ts';
 import { Registry } from './registry/registry.ts';
 import { createInfluxTarget, type InfluxTarget } from './storage/influx.ts';
 import { Spool } from './storage/spool.ts';
@@ -29,7 +32,8 @@ import { SpoolWriter } from './storage/writer.ts';
 export interface Service {
   readonly metrics: Metrics;
   readonly influx: InfluxTarget;
-  readonly http: FastifyInstance;
+  /** The HTTP routes with their access rules (once started). */
+  routes(): RouteEntry[];
   /** The address the HTTP server listens on, once started. */
   address(): string;
   start(): Promise<void>;
@@ -46,9 +50,11 @@ export function createService(cfg: Config, log: Logger, extraDecoders: DecoderRe
   let consumer: MqttConsumer | undefined;
   const notifyMqtt = (e: AlertEvent) => consumer?.publish(alertTopic(cfg.alerts.mqttTopic, e), alertPayload(e));
   const alerts = cfg.alerts.enabled ? new AlertEngine(defaultStreamRules(), new AlertBook(), [notifyMqtt]) : undefined;
+  const registry = new Registry(cfg.registry, cfg.defaultTenant);
+  const decoders = [...extraDecoders, custom.resolver, builtInDecoders];
   const ingestor = new Ingestor(
-    new Registry(cfg.registry, cfg.defaultTenant),
-    [...extraDecoders, custom.resolver, builtInDecoders],
+    registry,
+    decoders,
     metrics,
     log.child({ component: 'ingest' }),
     alerts ? (devEui, meta, at, readings) => alerts.onReadings(devEui, meta, at, readings) : undefined,
@@ -102,7 +108,7 @@ export function createService(cfg: Config, log: Logger, extraDecoders: DecoderRe
   const mqttConsumer = consumer;
   let influxOk = false;
   let influxCheckedAt = 0;
-  const http = buildHttpServer({
+  const httpDeps = {
     log,
     metrics,
     readiness: {
@@ -119,7 +125,7 @@ export function createService(cfg: Config, log: Logger, extraDecoders: DecoderRe
       spool: () => ({ bytes: spool.pendingBytes(), maxBytes: cfg.spool.maxBytes, full: spool.full }),
       draining: () => stopping,
     },
-  });
+  };
 
   // Windowed rules: their events are stored through the spool like everything else, then notified.
   const scheduler = alerts
@@ -136,6 +142,29 @@ export function createService(cfg: Config, log: Logger, extraDecoders: DecoderRe
         log.child({ component: 'alerts' }),
       )
     : undefined;
+
+  const windowedRules = defaultWindowedRules();
+  const streamRules = defaultStreamRules();
+  const apiDeps: ApiDeps = {
+    keys: new KeyRing(cfg.registry.apiKeys),
+    influx,
+    registry: cfg.registry,
+    defaultTenant: cfg.defaultTenant,
+    alerts: alerts && {
+      book: alerts.book,
+      // Acknowledged and resolved by hand: stored like every other alert event, then notified.
+      record: (events) => {
+        flushDurably(events.map(alertEventLine));
+        for (const e of events) notifyMqtt(e);
+      },
+      streamRules,
+      windowedRules,
+      calendarFor: calendarLookup(cfg.registry.sites),
+    },
+    redecode: (opts) => redecode(influx, registry, decoders, opts, log.child({ component: 'redecode' })),
+    options: { docsPublic: cfg.http.docsPublic, metricsPublic: cfg.http.metricsPublic, rateLimitPerMinute: cfg.http.rateLimitPerMinute, corsOrigins: cfg.http.corsOrigins },
+  };
+  let http: HttpServer | undefined;
 
   const restoreAlerts = async (engine: AlertEngine): Promise<void> => {
     for (let attempt = 1; !stopping; attempt++) {
@@ -154,9 +183,9 @@ export function createService(cfg: Config, log: Logger, extraDecoders: DecoderRe
   return {
     metrics,
     influx,
-    http,
+    routes: () => http?.routes ?? [],
     address() {
-      const a = http.server.address();
+      const a = http?.app.server.address();
       return a && typeof a === 'object' ? `http://${a.address}:${a.port}` : '';
     },
     async start() {
@@ -166,7 +195,9 @@ export function createService(cfg: Config, log: Logger, extraDecoders: DecoderRe
       const replay = spool.open();
       if (replay > 0) log.info({ bytes: replay }, 'spool holds data from a previous run; draining it to InfluxDB first');
       writer.start();
-      await http.listen({ host: cfg.http.host, port: cfg.http.port });
+      http = await buildHttpServer({ ...httpDeps, api: apiDeps });
+      await http.app.listen({ host: cfg.http.host, port: cfg.http.port });
+      if (cfg.registry.apiKeys.length === 0) log.warn('no API keys configured: the API refuses every request (veilleur keys create makes one)');
       mqttConsumer.start();
       scheduler?.start();
       log.info({ influx: influx.describe, http: this.address(), spool: spool.pendingBytes() }, 'Veilleur started');
@@ -179,7 +210,7 @@ export function createService(cfg: Config, log: Logger, extraDecoders: DecoderRe
       await writer.stop();
       spool.close();
       custom.stop();
-      await http.close();
+      await http?.app.close();
       if (left > 0) log.warn({ spoolBytes: left }, 'stopped with data still in the spool; it is written at next start');
       else log.info('stopped; everything received is in InfluxDB');
     },

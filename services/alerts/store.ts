@@ -1,7 +1,7 @@
 /** Alert events as InfluxDB points (`alert_event`, see docs/schema.md): the alert history, and what rebuilds state. */
 import { int, lineWithTags, tagString } from '../storage/line-protocol.ts';
 import { ALERT_EVENT } from '../storage/schema.ts';
-import { allRows, type InfluxTarget } from '../storage/influx.ts';
+import { allRows, influxqlString, type InfluxTarget } from '../storage/influx.ts';
 import type { AlertEvent } from './lifecycle.ts';
 import type { Alert } from './model.ts';
 
@@ -42,44 +42,61 @@ export function alertEventLine(e: AlertEvent): string {
  * event wins. The service rebuilds its alert book from this at start-up, so a restart neither forgets an open
  * alert nor opens it a second time.
  */
-export async function loadActiveAlerts(influx: InfluxTarget, days = 90): Promise<Alert[]> {
+export async function loadActiveAlerts(influx: Pick<InfluxTarget, 'query'>, days = 90): Promise<Alert[]> {
   const series = await influx.query(`SELECT * FROM ${ALERT_EVENT.measurement} WHERE time > now() - ${Math.trunc(days)}d ORDER BY time ASC`);
+  return latestAlerts(allRows(series)).filter((a) => a.state !== 'resolved');
+}
+
+/** Every alert with an event in [from, to) (optionally confined to tenants), in its latest state. */
+export async function loadAlerts(influx: Pick<InfluxTarget, 'query'>, opts: { from: Date; to: Date; tenantClause?: string; alertId?: string }): Promise<Alert[]> {
+  const byId = opts.alertId ? ` AND "alert_id" = ${influxqlString(opts.alertId)}` : '';
+  const series = await influx.query(
+    `SELECT * FROM ${ALERT_EVENT.measurement} WHERE time >= ${opts.from.getTime()}ms AND time < ${opts.to.getTime()}ms${opts.tenantClause ?? ''}${byId} ORDER BY time ASC`,
+  );
+  return latestAlerts(allRows(series));
+}
+
+/** Rows of alert events in time order → each alert as its latest event describes it. */
+export function latestAlerts(rows: Record<string, unknown>[]): Alert[] {
   const latest = new Map<string, Record<string, unknown>>();
-  for (const row of allRows(series)) latest.set(String(row.alert_id), row);
-  const alerts: Alert[] = [];
-  for (const row of latest.values()) {
-    if (row.state === 'resolved') continue;
-    const d = JSON.parse(String(row.details ?? '{}')) as {
-      window?: { from: string; to: string };
-      thresholds?: Alert['thresholds'];
-      measured?: Alert['measured'];
-      source?: Alert['source'];
-      action?: Alert['action'];
-      acknowledged?: { by: string; at: string; comment: string };
-      title?: Alert['title'];
-      subject?: Alert['subject'];
-    };
-    const str = (k: string) => (typeof row[k] === 'string' && row[k] !== '' ? (row[k] as string) : undefined);
-    const at = new Date(Number(row.time));
-    alerts.push({
-      id: String(row.alert_id),
-      ruleId: String(row.rule),
-      ruleVersion: Number(row.rule_version ?? 1),
-      category: String(row.category) as Alert['category'],
-      title: d.title ?? { fr: String(row.rule), en: String(row.rule) },
-      severity: String(row.severity) as Alert['severity'],
-      subject: d.subject ?? { tenant: String(row.tenant), site: String(row.site ?? ''), ...(str('dev_eui') ? { devEui: str('dev_eui') } : {}), ...(str('device') ? { device: str('device') } : {}), ...(str('zone') ? { zone: str('zone') } : {}) },
-      state: row.state === 'acknowledged' ? 'acknowledged' : 'open',
-      startedAt: new Date(Number(row.started_at_ms ?? row.time)),
-      lastFiringAt: at,
-      window: d.window ? { from: new Date(d.window.from), to: new Date(d.window.to) } : { from: at, to: at },
-      thresholds: d.thresholds ?? {},
-      measured: d.measured ?? {},
-      message: { fr: String(row.message_fr ?? ''), en: String(row.message_en ?? '') },
-      source: d.source ?? { text: '', reference: '' },
-      action: d.action ?? { fr: '', en: '' },
-      ...(d.acknowledged ? { acknowledged: { ...d.acknowledged, at: new Date(d.acknowledged.at) } } : {}),
-    });
-  }
-  return alerts;
+  for (const row of rows) latest.set(String(row.alert_id), row);
+  return [...latest.values()].map(alertFromRow);
+}
+
+function alertFromRow(row: Record<string, unknown>): Alert {
+  const d = JSON.parse(String(row.details ?? '{}')) as {
+    window?: { from: string; to: string };
+    thresholds?: Alert['thresholds'];
+    measured?: Alert['measured'];
+    source?: Alert['source'];
+    action?: Alert['action'];
+    acknowledged?: { by: string; at: string; comment: string };
+    resolved?: { by: string; at: string; comment: string };
+    title?: Alert['title'];
+    subject?: Alert['subject'];
+  };
+  const str = (k: string) => (typeof row[k] === 'string' && row[k] !== '' ? (row[k] as string) : undefined);
+  const at = new Date(Number(row.time));
+  const state: Alert['state'] = row.state === 'acknowledged' ? 'acknowledged' : row.state === 'resolved' ? 'resolved' : 'open';
+  return {
+    id: String(row.alert_id),
+    ruleId: String(row.rule),
+    ruleVersion: Number(row.rule_version ?? 1),
+    category: String(row.category) as Alert['category'],
+    title: d.title ?? { fr: String(row.rule), en: String(row.rule) },
+    severity: String(row.severity) as Alert['severity'],
+    subject: d.subject ?? { tenant: String(row.tenant), site: String(row.site ?? ''), ...(str('dev_eui') ? { devEui: str('dev_eui') } : {}), ...(str('device') ? { device: str('device') } : {}), ...(str('zone') ? { zone: str('zone') } : {}) },
+    state,
+    startedAt: new Date(Number(row.started_at_ms ?? row.time)),
+    lastFiringAt: at,
+    ...(state === 'resolved' ? { endedAt: d.resolved ? new Date(d.resolved.at) : at } : {}),
+    window: d.window ? { from: new Date(d.window.from), to: new Date(d.window.to) } : { from: at, to: at },
+    thresholds: d.thresholds ?? {},
+    measured: d.measured ?? {},
+    message: { fr: String(row.message_fr ?? ''), en: String(row.message_en ?? '') },
+    source: d.source ?? { text: '', reference: '' },
+    action: d.action ?? { fr: '', en: '' },
+    ...(d.acknowledged ? { acknowledged: { ...d.acknowledged, at: new Date(d.acknowledged.at) } } : {}),
+    ...(d.resolved ? { resolved: { ...d.resolved, at: new Date(d.resolved.at) } } : {}),
+  };
 }

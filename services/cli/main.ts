@@ -17,6 +17,8 @@ commands:
                         decode again the uplinks kept raw, with today's registry and decoders
   backtest --rule W1 [--from T] [--to T] [--step-hours H]
                         the alerts a windowed rule would have raised over a period (default: 90 days)
+  keys create --name N --role viewer|operator|admin --tenant T
+                        a new API key (printed once) and its configuration entry (hash only)
   report datacenter --site S --from T --to T [--tenant T] [--zone Z] [--format json|csv] [--category 1|2|3] [--eed YEAR]
                         PUE, DCiE, IT/cooling split, kWh and kgCO2e of a server room or datacenter
 `;
@@ -41,6 +43,8 @@ async function main(): Promise<number | undefined> {
       return (await import('./backtest.ts')).backtestCommand(rest);
     case 'report':
       return (await import('./report.ts')).reportCommand(rest);
+    case 'keys':
+      return (await import('./keys.ts')).keysCommand(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -39,7 +39,7 @@ export interface Config {
   };
   influx: (InfluxV1 | InfluxV2) & { timeoutMs: number; caFile?: string };
   write: { batchBytes: number; flushMs: number };
-  http: { host: string; port: number };
+  http: { host: string; port: number; docsPublic: boolean; metricsPublic: boolean; rateLimitPerMinute: number; corsOrigins: string[] };
   spool: { dir: string; maxBytes: number; segmentBytes: number; fsyncMs: number };
   logLevel: Env['LOG_LEVEL'];
   alerts: { enabled: boolean; mqttTopic: string; evalMinutes: number };
@@ -78,7 +78,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     influx: { ...influxTarget(e), timeoutMs: e.INFLUX_TIMEOUT_MS, ...(e.INFLUX_CA_FILE ? { caFile: e.INFLUX_CA_FILE } : {}) },
     write: { batchBytes: e.WRITE_BATCH_KB * 1024, flushMs: e.WRITE_FLUSH_MS },
-    http: { host: e.HTTP_HOST, port: e.HTTP_PORT },
+    http: {
+      host: e.HTTP_HOST,
+      port: e.HTTP_PORT,
+      docsPublic: e.HTTP_DOCS_PUBLIC,
+      metricsPublic: e.HTTP_METRICS_PUBLIC,
+      rateLimitPerMinute: e.HTTP_RATE_LIMIT_PER_MINUTE,
+      corsOrigins: e.HTTP_CORS_ORIGINS ?? [],
+    },
     spool: { dir: e.DATA_DIR, maxBytes: e.SPOOL_MAX_MB * 1024 * 1024, segmentBytes: e.SPOOL_SEGMENT_MB * 1024 * 1024, fsyncMs: e.SPOOL_FSYNC_MS },
     logLevel: e.LOG_LEVEL,
     alerts: { enabled: e.ALERTS_ENABLED, mqttTopic: e.ALERT_MQTT_TOPIC, evalMinutes: e.ALERT_EVAL_MINUTES },

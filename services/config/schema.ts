@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { QUANTITIES } from '../../decoders/model/quantities.ts';
 import { siteCalendarSchema } from '../alerts/calendar.ts';
+import { apiKeyEntry } from '../api/keys.ts';
 
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
 const int = (min: number, max: number) =>
@@ -63,6 +64,14 @@ export const envSchema = z.object({
 
   HTTP_HOST: z.string().default('127.0.0.1'),
   HTTP_PORT: int(0, 65_535).default(8080),
+  HTTP_DOCS_PUBLIC: bool.default(false),
+  HTTP_METRICS_PUBLIC: bool.default(false),
+  HTTP_RATE_LIMIT_PER_MINUTE: int(1, 1_000_000).default(600),
+  HTTP_CORS_ORIGINS: z
+    .string()
+    .transform((s) => s.split(',').map((o) => o.trim()).filter(Boolean))
+    .pipe(z.array(z.url({ protocol: /^https?$/, error: 'expected http(s) origins separated by commas' })))
+    .optional(),
   DATA_DIR: z.string().default('./data'),
   SPOOL_MAX_MB: int(1, 1_048_576).default(1024),
   SPOOL_SEGMENT_MB: int(1, 4096).default(64),
@@ -152,6 +161,8 @@ export const fileSchema = z.strictObject({
       }),
     )
     .default([]),
+  /** API keys (hashes only): `veilleur keys create` prints an entry to paste here. */
+  apiKeys: z.array(apiKeyEntry).default([]),
   devices: z.array(deviceEntry).default([]),
   profiles: z.array(profileEntry).default([]),
   codecs: z.array(codecEntry).default([]),

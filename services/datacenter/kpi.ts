@@ -361,7 +361,7 @@ function toPoints(s: InfluxSeries): IndexPoint[] {
  * The channel-less energy index readings of the site's meters with these roles: the last one before `from`
  * (within BASELINE_LOOKBACK_MS) and all of [from, to), per meter, sorted by time.
  */
-export async function readMeterSeries(influx: InfluxTarget, scope: ReportScope, roles: readonly string[], from: Date, to: Date): Promise<MeterSeries[]> {
+export async function readMeterSeries(influx: Pick<InfluxTarget, 'query'>, scope: ReportScope, roles: readonly string[], from: Date, to: Date): Promise<MeterSeries[]> {
   const where = whereClause(scope, roles);
   const select = `SELECT ${influxqlIdent(ENERGY.field)} FROM ${influxqlIdent(ENERGY.measurement)}`;
   const groupBy = `GROUP BY ${tag('dev_eui')}, ${tag('device')}, ${tag('role')}`;
@@ -385,7 +385,7 @@ export async function readMeterSeries(influx: InfluxTarget, scope: ReportScope, 
 }
 
 export interface DatacenterReportOptions extends ReportScope {
-  influx: InfluxTarget;
+  influx: Pick<InfluxTarget, 'query'>;
   from: Date;
   to: Date;
   factor?: EmissionFactorId | string | EmissionFactor | undefined;
@@ -400,7 +400,7 @@ export async function datacenterReport(opts: DatacenterReportOptions): Promise<D
 }
 
 export interface MonthlyTotalsOptions extends ReportScope {
-  influx: InfluxTarget;
+  influx: Pick<InfluxTarget, 'query'>;
   role: string;
   from: Date;
   to: Date;
@@ -492,7 +492,7 @@ export function eedFromReport(report: DatacenterReport, year: number, timeZone: 
 }
 
 export interface EedYearlyOptions extends ReportScope {
-  influx: InfluxTarget;
+  influx: Pick<InfluxTarget, 'query'>;
   year: number;
   timeZone?: string;
   factor?: EmissionFactorId | string | EmissionFactor | undefined;

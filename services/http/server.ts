@@ -1,10 +1,12 @@
 /**
  * The service's HTTP side: health (`/healthz`: the process answers), readiness (`/readyz`: broker connected,
- * InfluxDB reachable, spool below its bound) and Prometheus metrics (`/metrics`). The API (issue #6) registers
- * its routes as further encapsulated plugins on the same instance.
+ * InfluxDB reachable, spool below its bound), Prometheus metrics (`/metrics`, an instance-wide key unless made
+ * public) and the API (services/api). Health and readiness are the only endpoints that never need a key.
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { registerApi, trackRoutes, type RouteEntry } from '../api/app.ts';
+import type { ApiDeps } from '../api/deps.ts';
 import type { Metrics } from '../metrics.ts';
 
 export interface Readiness {
@@ -14,16 +16,26 @@ export interface Readiness {
   draining(): boolean;
 }
 
-export function buildHttpServer(deps: { log: Logger; metrics: Metrics; readiness: Readiness }): FastifyInstance {
+export interface HttpServer {
+  app: FastifyInstance;
+  /** Every route with its access rule, for the tests that try each one without a key or with a low role. */
+  routes: RouteEntry[];
+}
+
+export async function buildHttpServer(deps: { log: Logger; metrics: Metrics; readiness: Readiness; api: ApiDeps }): Promise<HttpServer> {
   // Request logs at info would be one line per health probe: the HTTP logger starts at warn.
   const app = Fastify({
     loggerInstance: deps.log.child({ component: 'http' }, { level: 'warn' }) as FastifyBaseLogger,
     requestTimeout: 30_000,
+    bodyLimit: 64 * 1024,
   });
+  const routes = trackRoutes(app, { docsPublic: deps.api.options.docsPublic });
+  await registerApi(app, deps.api);
 
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  const probe = { public: true, rateLimit: false } as const;
+  app.get('/healthz', { config: probe, schema: { hide: true } }, async () => ({ status: 'ok' }));
 
-  app.get('/readyz', async (_req, reply) => {
+  app.get('/readyz', { config: probe, schema: { hide: true } }, async (_req, reply) => {
     const spool = deps.readiness.spool();
     const checks = {
       mqtt: deps.readiness.mqttConnected(),
@@ -35,10 +47,10 @@ export function buildHttpServer(deps: { log: Logger; metrics: Metrics; readiness
     return reply.code(ready ? 200 : 503).send({ ready, checks, spoolBytes: spool.bytes, spoolMaxBytes: spool.maxBytes });
   });
 
-  app.get('/metrics', async (_req, reply) => {
+  app.get('/metrics', { config: deps.api.options.metricsPublic ? { public: true } : { instanceWide: true }, schema: { hide: true } }, async (_req, reply) => {
     reply.header('content-type', deps.metrics.registry.contentType);
     return deps.metrics.registry.metrics();
   });
 
-  return app;
+  return { app, routes };
 }

@@ -19,6 +19,8 @@ export interface RedecodeOptions {
   from: Date;
   to: Date;
   devEui?: string;
+  /** Only these tenants' uplinks (an API key confined to some communes); all when absent. */
+  tenants?: string[];
   /** Rows fetched per query. */
   pageSize?: number;
 }
@@ -40,7 +42,8 @@ export async function redecode(
 ): Promise<RedecodeReport> {
   const report: RedecodeReport = { examined: 0, decoded: 0, stillUndecoded: 0, alreadyDone: 0, linesWritten: 0 };
   const pageSize = opts.pageSize ?? 5000;
-  const filter = opts.devEui ? ` AND dev_eui = ${influxqlString(opts.devEui.toLowerCase())}` : '';
+  const byTenant = opts.tenants ? ` AND (${opts.tenants.map((t) => `"tenant" = ${influxqlString(t)}`).join(' OR ') || 'false'})` : '';
+  const filter = (opts.devEui ? ` AND dev_eui = ${influxqlString(opts.devEui.toLowerCase())}` : '') + byTenant;
   // Pages by offset (several devices can share a timestamp, so a time cursor could split them); writing the
   // `redecoded_by` marker updates points in place, so offsets stay valid. Bounded by the time range.
   for (let offset = 0; ; offset += pageSize) {

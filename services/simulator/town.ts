@@ -8,7 +8,7 @@
  *   the set point a sober room would run at).
  * Everything else behaves: rooms at 19 °C when occupied, CO₂ below 800 ppm, no leak, batteries fine.
  */
-import type { FileConfig } from '../config/schema.ts';
+import { fileSchema, type FileConfig } from '../config/schema.ts';
 import type { DeviceState } from './frames/types.ts';
 
 export type Behaviour = (state: DeviceState, ctx: { t: Date; dtS: number; rand: () => number; local: LocalTime }) => void;
@@ -244,7 +244,8 @@ export const TOWN: readonly SimDevice[] = [
 
 /** The registry entries (YAML `devices:` and `tenants:`) that describe the town to the service. */
 export function townRegistry(devices: readonly SimDevice[] = TOWN): FileConfig {
-  return {
+  // Parsed, so that sections the town does not use get their defaults.
+  return fileSchema.parse({
     tenants: [
       { id: 'saint-veilleur', lnsTenants: [SV], applications: [] },
       { id: 'agglo-sud', lnsTenants: [AGGLO], applications: [] },
@@ -263,7 +264,7 @@ export function townRegistry(devices: readonly SimDevice[] = TOWN): FileConfig {
     codecs: [],
     // The schools and the town hall open on weekdays 08:00-18:00 (the default calendar); the server room never closes.
     sites: [],
-  };
+  });
 }
 
 /**

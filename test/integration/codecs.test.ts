@@ -18,6 +18,7 @@ beforeAll(async () => {
   stack = await startStack();
   service = new ServiceProcess(stack, {}, {
     tenants: [],
+    apiKeys: [],
     devices: [],
     profiles: [],
     sites: [],

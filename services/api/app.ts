@@ -1,0 +1,100 @@
+/**
+ * The HTTP API on the service's Fastify instance: zod-validated routes (fastify-type-provider-zod) that also make
+ * the OpenAPI document served at /docs, security headers (helmet), rate limiting, CORS only when origins are
+ * configured, API keys with tenant scopes and roles (auth.ts), and precise 400s. Each group of routes is an
+ * encapsulated plugin under /api/v1 that receives what it needs as options.
+ */
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { installAuth } from './auth.ts';
+import type { ApiDeps } from './deps.ts';
+import type { ApiRole } from './keys.ts';
+import { adminRoutes } from './routes/admin.ts';
+import { alertsRoutes } from './routes/alerts.ts';
+import { devicesRoutes } from './routes/devices.ts';
+import { reportsRoutes } from './routes/reports.ts';
+import { ApiError, sendError } from './scope.ts';
+
+export interface RouteEntry {
+  method: string;
+  url: string;
+  public: boolean;
+  role: ApiRole;
+  instanceWide: boolean;
+}
+
+export const API_PREFIX = '/api/v1';
+
+/** Must run before any route is added: collects the route table and marks /docs public when configured. */
+export function trackRoutes(app: FastifyInstance, opts: { docsPublic: boolean }): RouteEntry[] {
+  const table: RouteEntry[] = [];
+  app.addHook('onRoute', (route) => {
+    if (opts.docsPublic && (route.url === '/docs' || route.url.startsWith('/docs/'))) route.config = { ...route.config, public: true };
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    for (const method of methods) {
+      if (method === 'HEAD' || method === 'OPTIONS') continue;
+      table.push({ method, url: route.url, public: route.config?.public === true, role: route.config?.role ?? 'viewer', instanceWide: route.config?.instanceWide === true });
+    }
+  });
+  return table;
+}
+
+export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    if (err instanceof ApiError) return sendError(reply, err);
+    if (hasZodFastifySchemaValidationErrors(err)) {
+      const issues = err.validation.map((v) => ({ in: err.validationContext ?? 'request', path: v.instancePath.replace(/^\//, '').replace(/\//g, '.'), message: v.message ?? 'invalid' }));
+      const message = issues.map((i) => `${i.in}${i.path ? `/${i.path}` : ''}: ${i.message}`).join('; ');
+      return reply.code(400).send({ statusCode: 400, error: 'bad_request', message, issues });
+    }
+    const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    if (status === 500) {
+      req.log.error({ err: err.message, url: req.routeOptions.url }, 'request failed');
+      return reply.code(500).send({ statusCode: 500, error: 'internal_error', message: 'the request failed; see the service log' });
+    }
+    return reply.code(status).send({ statusCode: status, error: err.code ?? 'bad_request', message: err.message });
+  });
+  app.setNotFoundHandler((req, reply) => sendError(reply, new ApiError(404, 'not_found', `no route ${req.method} ${req.url.split('?')[0]}`)));
+
+  await app.register(helmet, { global: true });
+  if (deps.options.corsOrigins.length) await app.register(cors, { origin: deps.options.corsOrigins, methods: ['GET', 'POST'] });
+  await app.register(rateLimit, {
+    global: true,
+    max: deps.options.rateLimitPerMinute,
+    timeWindow: 60_000,
+    errorResponseBuilder: (_req, ctx) => ({ statusCode: 429, error: 'too_many_requests', message: `rate limit: at most ${ctx.max} requests per minute; retry in ${Math.ceil(ctx.ttl / 1000)} s` }),
+  });
+  installAuth(app, deps.keys);
+
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'Veilleur API',
+        version: '1',
+        description:
+          'Eau, énergie et salles serveurs des collectivités. Every endpoint needs an API key (Authorization: Bearer vk_…), scoped to tenants (communes), with a role: viewer reads, operator acknowledges and resolves alerts, admin re-decodes.',
+      },
+      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
+      security: [{ apiKey: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+
+  await app.register(
+    async (api) => {
+      await api.register(devicesRoutes, { deps });
+      await api.register(alertsRoutes, { deps });
+      await api.register(reportsRoutes, { deps });
+      await api.register(adminRoutes, { deps });
+    },
+    { prefix: API_PREFIX },
+  );
+}

@@ -1,0 +1,112 @@
+/**
+ * Sites and devices as the API shows them: the registry (configuration) merged with what InfluxDB has seen.
+ * Observed devices come from the `uplink` measurement with plain SELECT … GROUP BY (portable to InfluxDB 3,
+ * which has no SHOW TAG VALUES cardinality queries).
+ */
+import type { FileConfig } from '../config/schema.ts';
+import { seriesRows } from '../storage/influx.ts';
+import { UPLINK } from '../storage/schema.ts';
+import type { ApiDeps } from './deps.ts';
+import { tenantClause } from './scope.ts';
+
+export interface DeviceView {
+  devEui: string;
+  tenant: string;
+  site: string;
+  name: string;
+  building?: string | undefined;
+  zone?: string | undefined;
+  role?: string | undefined;
+  decoder?: string | undefined;
+  registered: boolean;
+  lastSeen: string | null;
+  rssiDbm: number | null;
+  snrDb: number | null;
+  spreadingFactor: number | null;
+  status: 'ok' | 'silent' | 'never-seen';
+  openAlerts: number;
+}
+
+const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
+/** Devices seen within `lookbackDays` (or registered), confined to `tenants`. */
+export async function listDevices(deps: ApiDeps, tenants: string[] | undefined, lookbackDays = 90): Promise<DeviceView[]> {
+  const since = Date.now() - lookbackDays * 86_400_000;
+  const where = `WHERE time >= ${since}ms${tenantClause(tenants)}`;
+  const group = 'GROUP BY "tenant", "site", "dev_eui", "device"';
+  // One selector per query keeps the point's own timestamp (several selectors return time 0).
+  const [seen, radio] = await Promise.all([
+    deps.influx.query(`SELECT last("f_cnt") AS f_cnt FROM "${UPLINK.measurement}" ${where} ${group}`),
+    deps.influx.query(`SELECT last("rssi_dbm") AS rssi, last("snr_db") AS snr, last("sf") AS sf FROM "${UPLINK.measurement}" ${where} ${group}`),
+  ]);
+  const radioBy = new Map(seriesRows(radio).map((s) => [`${s.tags.tenant}|${s.tags.dev_eui}`, s.rows[0] ?? {}]));
+  const registered = registryByEui(deps.registry);
+  const openByDevice = new Map<string, number>();
+  const silentByDevice = new Set<string>();
+  for (const a of deps.alerts?.book.list() ?? []) {
+    if (!a.subject.devEui) continue;
+    const k = `${a.subject.tenant}|${a.subject.devEui}`;
+    openByDevice.set(k, (openByDevice.get(k) ?? 0) + 1);
+    if (a.ruleId === 'S1' || a.ruleId === 'W7S' || /silent/i.test(a.title.en)) silentByDevice.add(k);
+  }
+
+  const out = new Map<string, DeviceView>();
+  for (const { tags, rows } of seriesRows(seen)) {
+    const devEui = tags.dev_eui ?? '';
+    const tenant = tags.tenant ?? '';
+    const key = `${tenant}|${devEui}`;
+    const entry = registered.get(devEui);
+    const r = radioBy.get(key) ?? {};
+    out.set(key, {
+      devEui,
+      tenant,
+      site: tags.site ?? entry?.site ?? '',
+      name: entry?.name ?? tags.device ?? devEui,
+      building: entry?.building,
+      zone: entry?.zone,
+      role: entry?.role,
+      decoder: entry?.decoder,
+      registered: entry !== undefined,
+      lastSeen: rows[0]?.time !== undefined ? new Date(Number(rows[0].time)).toISOString() : null,
+      rssiDbm: num(r.rssi),
+      snrDb: num(r.snr),
+      spreadingFactor: num(r.sf),
+      status: silentByDevice.has(key) ? 'silent' : 'ok',
+      openAlerts: openByDevice.get(key) ?? 0,
+    });
+  }
+  // Registered devices never heard from (a sensor installed but not joined is worth knowing about).
+  for (const [devEui, entry] of registered) {
+    const tenant = entry.tenant ?? deps.defaultTenant;
+    if (tenants !== undefined && !tenants.includes(tenant)) continue;
+    if ([...out.values()].some((d) => d.devEui === devEui)) continue;
+    out.set(`${tenant}|${devEui}`, {
+      devEui,
+      tenant,
+      site: entry.site ?? '',
+      name: entry.name ?? devEui,
+      building: entry.building,
+      zone: entry.zone,
+      role: entry.role,
+      decoder: entry.decoder,
+      registered: true,
+      lastSeen: null,
+      rssiDbm: null,
+      snrDb: null,
+      spreadingFactor: null,
+      status: 'never-seen',
+      openAlerts: 0,
+    });
+  }
+  return [...out.values()].sort((a, b) => a.tenant.localeCompare(b.tenant) || a.site.localeCompare(b.site) || a.name.localeCompare(b.name));
+}
+
+function registryByEui(registry: FileConfig): Map<string, FileConfig['devices'][number]> {
+  return new Map(registry.devices.map((d) => [d.devEui, d]));
+}
+
+/** The time zone of a site (its calendar), Europe/Paris by default. */
+export function siteTimeZone(registry: FileConfig, tenant: string, site: string): string {
+  const s = registry.sites.find((x) => x.site === site && (x.tenant === undefined || x.tenant === tenant));
+  return s?.calendar.timeZone ?? 'Europe/Paris';
+}

@@ -1,0 +1,93 @@
+/**
+ * Readings of one quantity over a period: raw points, or hourly/daily aggregates with days in the site's time
+ * zone (InfluxQL tz()). Cumulative quantities (indexes) are aggregated as consumption per period from index
+ * differences that survive a counter reset (non_negative_difference); gauges as min/mean/max.
+ */
+import { QUANTITIES, type QuantityId } from '../../decoders/model/quantities.ts';
+import { influxqlString, seriesRows } from '../storage/influx.ts';
+import type { ApiDeps } from './deps.ts';
+import { tenantClause } from './scope.ts';
+
+export type Aggregation = 'raw' | 'hourly' | 'daily';
+
+export interface SeriesQuery {
+  tenants: string[] | undefined;
+  quantity: QuantityId;
+  from: Date;
+  to: Date;
+  aggregation: Aggregation;
+  timeZone: string;
+  devEui?: string | undefined;
+  site?: string | undefined;
+  channel?: string | undefined;
+  /** Rows at most (a bound on what one request can pull out of InfluxDB). */
+  limit: number;
+}
+
+export interface SeriesPoint {
+  time: string;
+  value?: number | null;
+  min?: number | null;
+  mean?: number | null;
+  max?: number | null;
+  consumption?: number | null;
+}
+
+export interface DeviceSeries {
+  tenant: string;
+  site: string;
+  devEui: string;
+  device: string;
+  channel: string;
+  points: SeriesPoint[];
+}
+
+const BUCKET: Record<Exclude<Aggregation, 'raw'>, { group: string; ms: number }> = {
+  hourly: { group: '1h', ms: 3_600_000 },
+  daily: { group: '1d', ms: 86_400_000 },
+};
+
+const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
+export function seriesQueryText(q: SeriesQuery): string {
+  const spec = QUANTITIES[q.quantity];
+  const field = `"${spec.field}"`;
+  const filters = [
+    q.devEui ? ` AND "dev_eui" = ${influxqlString(q.devEui)}` : '',
+    q.site ? ` AND "site" = ${influxqlString(q.site)}` : '',
+    ` AND "channel" = ${influxqlString(q.channel ?? '')}`,
+    tenantClause(q.tenants),
+  ].join('');
+  const group = 'GROUP BY "tenant", "site", "dev_eui", "device", "channel"';
+  if (q.aggregation === 'raw') {
+    return `SELECT ${field} AS value FROM "${spec.measurement}" WHERE time >= ${q.from.getTime()}ms AND time < ${q.to.getTime()}ms${filters} ${group} LIMIT ${q.limit}`;
+  }
+  const b = BUCKET[q.aggregation];
+  const tz = ` tz(${influxqlString(q.timeZone)})`;
+  if (spec.cumulative) {
+    // One bucket earlier, so that the first bucket of the period has the index it is measured from.
+    const from = q.from.getTime() - b.ms;
+    return `SELECT non_negative_difference(last(${field})) AS consumption FROM "${spec.measurement}" WHERE time >= ${from}ms AND time < ${q.to.getTime()}ms${filters} ${group}, time(${b.group}) fill(none)${tz}`;
+  }
+  return `SELECT min(${field}) AS min, mean(${field}) AS mean, max(${field}) AS max FROM "${spec.measurement}" WHERE time >= ${q.from.getTime()}ms AND time < ${q.to.getTime()}ms${filters} ${group}, time(${b.group}) fill(none)${tz}`;
+}
+
+export async function readSeries(deps: ApiDeps, q: SeriesQuery): Promise<DeviceSeries[]> {
+  const series = await deps.influx.query(seriesQueryText(q));
+  return seriesRows(series).map(({ tags, rows }) => ({
+    tenant: tags.tenant ?? '',
+    site: tags.site ?? '',
+    devEui: tags.dev_eui ?? '',
+    device: tags.device ?? '',
+    channel: tags.channel ?? '',
+    // non_negative_difference drops the extra bucket read before `from`: nothing to filter out.
+    points: rows
+      .slice(0, q.limit)
+      .map((r) => {
+        const time = new Date(Number(r.time)).toISOString();
+        if (q.aggregation === 'raw') return { time, value: num(r.value) };
+        if ('consumption' in r) return { time, consumption: num(r.consumption) };
+        return { time, min: num(r.min), mean: num(r.mean), max: num(r.max) };
+      }),
+  }));
+}

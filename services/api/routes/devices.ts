@@ -1,0 +1,153 @@
+/** Tenants, sites, devices, their last readings and their readings over time. */
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { MEASUREMENTS, QUANTITIES, type QuantityId } from '../../../decoders/model/quantities.ts';
+import { influxqlString, seriesRows } from '../../storage/influx.ts';
+import type { ApiDeps } from '../deps.ts';
+import { listDevices, siteTimeZone } from '../inventory.ts';
+import { channel, devEui, quantityId, rangeQuery, resolveRange, siteId, tenantId } from '../params.ts';
+import { readSeries } from '../readings.ts';
+import { mayRead, notFound, principalOf, requestedTenants, tenantClause } from '../scope.ts';
+
+const MAX_RAW_DAYS = 31;
+const MAX_AGG_DAYS = 3 * 366;
+const MAX_ROWS = 10_000;
+
+export const devicesRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app, { deps }) => {
+  app.get('/whoami', { schema: { summary: 'The key in use: name, role and tenants', tags: ['access'] } }, async (req) => {
+    const p = principalOf(req);
+    return { keyId: p.keyId, name: p.name, role: p.role, tenants: p.tenants ? [...p.tenants] : ['*'] };
+  });
+
+  app.get('/quantities', { schema: { summary: 'Canonical quantities: measurement, field, unit, description', tags: ['devices'] } }, async () =>
+    Object.entries(QUANTITIES).map(([id, q]) => ({ id, measurement: q.measurement, field: q.field, unit: q.unit, cumulative: q.cumulative === true, description: q.description })),
+  );
+
+  app.get('/tenants', { schema: { summary: 'Tenants (communes) this key covers', tags: ['devices'] } }, async (req) => {
+    const p = principalOf(req);
+    const known = new Set([deps.defaultTenant, ...deps.registry.tenants.map((t) => t.id), ...deps.registry.devices.flatMap((d) => (d.tenant ? [d.tenant] : []))]);
+    for (const d of await listDevices(deps, requestedTenants(p, undefined))) known.add(d.tenant);
+    return [...known].filter((t) => mayRead(p, t)).sort().map((id) => ({ id }));
+  });
+
+  app.get(
+    '/sites',
+    { schema: { summary: 'Sites with their time zone and device count', tags: ['devices'], querystring: z.strictObject({ tenant: tenantId.optional() }) } },
+    async (req) => {
+      const tenants = requestedTenants(principalOf(req), req.query.tenant);
+      const bySite = new Map<string, { tenant: string; site: string; devices: number }>();
+      for (const d of await listDevices(deps, tenants)) {
+        const k = `${d.tenant}|${d.site}`;
+        const s = bySite.get(k) ?? { tenant: d.tenant, site: d.site, devices: 0 };
+        s.devices++;
+        bySite.set(k, s);
+      }
+      for (const s of deps.registry.sites) {
+        const tenant = s.tenant ?? deps.defaultTenant;
+        if (tenants && !tenants.includes(tenant)) continue;
+        if (!bySite.has(`${tenant}|${s.site}`)) bySite.set(`${tenant}|${s.site}`, { tenant, site: s.site, devices: 0 });
+      }
+      return [...bySite.values()].map((s) => ({ ...s, timeZone: siteTimeZone(deps.registry, s.tenant, s.site) }));
+    },
+  );
+
+  app.get(
+    '/devices',
+    {
+      schema: {
+        summary: 'Devices: metadata, last seen, radio, status, open alerts',
+        tags: ['devices'],
+        querystring: z.strictObject({ tenant: tenantId.optional(), site: siteId.optional() }),
+      },
+    },
+    async (req) => {
+      const devices = await listDevices(deps, requestedTenants(principalOf(req), req.query.tenant));
+      return req.query.site ? devices.filter((d) => d.site === req.query.site) : devices;
+    },
+  );
+
+  app.get(
+    '/devices/:devEui',
+    { schema: { summary: 'One device with its last reading of each quantity', tags: ['devices'], params: z.strictObject({ devEui }) } },
+    async (req) => {
+      const tenants = requestedTenants(principalOf(req), undefined);
+      const device = (await listDevices(deps, tenants)).find((d) => d.devEui === req.params.devEui);
+      if (!device) throw notFound(`device ${req.params.devEui}`);
+      return { ...device, lastReadings: await lastReadings(deps, device.tenant, device.devEui) };
+    },
+  );
+
+  app.get(
+    '/devices/:devEui/readings',
+    {
+      schema: {
+        summary: 'Readings of one quantity over a period: raw, hourly or daily (days in the site time zone)',
+        description: `Raw readings span at most ${MAX_RAW_DAYS} days, aggregates ${MAX_AGG_DAYS}; at most ${MAX_ROWS} rows per series. Indexes (cumulative quantities) aggregate as consumption per period; other quantities as min/mean/max.`,
+        tags: ['readings'],
+        params: z.strictObject({ devEui }),
+        querystring: z.strictObject({
+          quantity: quantityId,
+          channel: channel.optional(),
+          aggregation: z.enum(['raw', 'hourly', 'daily']).default('hourly'),
+          ...rangeQuery,
+        }),
+      },
+    },
+    async (req) => {
+      const q = req.query;
+      const range = resolveRange(q, q.aggregation === 'raw' ? 1 : 7, q.aggregation === 'raw' ? MAX_RAW_DAYS : MAX_AGG_DAYS);
+      const tenants = requestedTenants(principalOf(req), undefined);
+      const device = (await listDevices(deps, tenants)).find((d) => d.devEui === req.params.devEui);
+      if (!device) throw notFound(`device ${req.params.devEui}`);
+      const timeZone = siteTimeZone(deps.registry, device.tenant, device.site);
+      const series = await readSeries(deps, {
+        tenants: [device.tenant],
+        devEui: device.devEui,
+        quantity: q.quantity,
+        channel: q.channel,
+        aggregation: q.aggregation,
+        timeZone,
+        limit: MAX_ROWS,
+        ...range,
+      });
+      const spec = QUANTITIES[q.quantity];
+      return {
+        devEui: device.devEui,
+        tenant: device.tenant,
+        site: device.site,
+        quantity: q.quantity,
+        unit: spec.unit,
+        cumulative: spec.cumulative === true,
+        aggregation: q.aggregation,
+        timeZone,
+        from: range.from.toISOString(),
+        to: range.to.toISOString(),
+        points: series[0]?.points ?? [],
+      };
+    },
+  );
+};
+
+/** The latest value of every quantity of a device (each measurement's most recent point, per channel). */
+async function lastReadings(deps: ApiDeps, tenant: string, dev: string) {
+  const since = Date.now() - 90 * 86_400_000;
+  const out: { quantity: string; value: number | boolean; unit: string; channel: string; time: string }[] = [];
+  await Promise.all(
+    MEASUREMENTS.map(async (m) => {
+      const series = await deps.influx.query(
+        `SELECT * FROM "${m}" WHERE time >= ${since}ms AND "dev_eui" = ${influxqlString(dev)}${tenantClause([tenant])} GROUP BY "channel" ORDER BY time DESC LIMIT 1`,
+      );
+      for (const { tags, rows } of seriesRows(series)) {
+        const row = rows[0];
+        if (!row) continue;
+        for (const [id, spec] of Object.entries(QUANTITIES) as [QuantityId, (typeof QUANTITIES)[QuantityId]][]) {
+          if (spec.measurement !== m) continue;
+          const v = row[spec.field];
+          if (typeof v !== 'number' && typeof v !== 'boolean') continue;
+          out.push({ quantity: id, value: v, unit: spec.unit, channel: tags.channel ?? '', time: new Date(Number(row.time)).toISOString() });
+        }
+      }
+    }),
+  );
+  return out.sort((a, b) => a.quantity.localeCompare(b.quantity) || a.channel.localeCompare(b.channel));
+}

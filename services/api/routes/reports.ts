@@ -1,0 +1,112 @@
+/** The datacenter report (PUE, kWh, kgCO2e) and CSV exports of readings and daily totals for open data. */
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { QUANTITIES } from '../../../decoders/model/quantities.ts';
+import { datacenterReport, datacenterReportCsv } from '../../datacenter/kpi.ts';
+import { EMISSION_FACTORS } from '../../datacenter/emission-factors.ts';
+import { DAILY_CSV_COLUMNS, localDate, READINGS_CSV_COLUMNS, toCsv } from '../csv.ts';
+import type { ApiDeps } from '../deps.ts';
+import { siteTimeZone } from '../inventory.ts';
+import { quantityId, rangeQuery, resolveRange, siteId, tenantId } from '../params.ts';
+import { readSeries } from '../readings.ts';
+import { ApiError, principalOf, requestedTenants } from '../scope.ts';
+import type { Principal } from '../keys.ts';
+
+/** Reports are about one tenant: the one asked for, or the key's only one. */
+function singleTenant(p: Principal, tenant: string | undefined): string {
+  const tenants = requestedTenants(p, tenant);
+  if (tenants?.length === 1) return tenants[0]!;
+  throw new ApiError(400, 'bad_request', 'querystring/tenant: required (this key covers several tenants)');
+}
+
+const factorIds = Object.keys(EMISSION_FACTORS) as [string, ...string[]];
+
+export const reportsRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app, { deps }) => {
+  app.get(
+    '/reports/datacenter',
+    {
+      schema: {
+        summary: 'PUE (ISO/IEC 30134-2), DCiE, IT/cooling/other split, kWh and kgCO2e of a server room over a period',
+        tags: ['reports'],
+        querystring: z.strictObject({
+          tenant: tenantId.optional(),
+          site: siteId,
+          zone: siteId.optional(),
+          category: z.enum(['1', '2', '3']).optional(),
+          factor: z.enum(factorIds).optional(),
+          format: z.enum(['json', 'csv']).default('json'),
+          ...rangeQuery,
+        }),
+      },
+    },
+    async (req, reply) => {
+      const q = req.query;
+      const tenant = singleTenant(principalOf(req), q.tenant);
+      const range = resolveRange(q, 30, 5 * 366);
+      const report = await datacenterReport({
+        influx: deps.influx,
+        tenant,
+        site: q.site,
+        zone: q.zone,
+        factor: q.factor,
+        category: q.category ? (Number(q.category) as 1 | 2 | 3) : undefined,
+        ...range,
+      });
+      if (q.format === 'csv') return reply.type('text/csv; charset=utf-8').send(datacenterReportCsv(report));
+      return report;
+    },
+  );
+
+  const exportQuery = z.strictObject({ tenant: tenantId.optional(), site: siteId, quantity: quantityId, ...rangeQuery });
+
+  app.get(
+    '/export/readings.csv',
+    {
+      schema: {
+        summary: `Raw readings of one quantity at a site, as CSV (columns: ${READINGS_CSV_COLUMNS.join(', ')}); at most 31 days`,
+        tags: ['export'],
+        querystring: exportQuery,
+      },
+    },
+    async (req, reply) => {
+      const q = req.query;
+      const tenant = singleTenant(principalOf(req), q.tenant);
+      const range = resolveRange(q, 1, 31);
+      const spec = QUANTITIES[q.quantity];
+      const series = await readSeries(deps, { tenants: [tenant], site: q.site, quantity: q.quantity, aggregation: 'raw', timeZone: 'UTC', limit: 100_000, ...range });
+      const rows = series.flatMap((s) =>
+        s.points.map((p) => ({ time_utc: p.time, tenant: s.tenant, site: s.site, dev_eui: s.devEui, device: s.device, channel: s.channel, quantity: q.quantity, value: p.value, unit: spec.unit })),
+      );
+      rows.sort((a, b) => a.time_utc.localeCompare(b.time_utc) || a.dev_eui.localeCompare(b.dev_eui));
+      return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${tenant}-${q.site}-${q.quantity}.csv"`).send(toCsv(READINGS_CSV_COLUMNS, rows));
+    },
+  );
+
+  app.get(
+    '/export/daily.csv',
+    {
+      schema: {
+        summary: `Daily totals (indexes: consumption) or min/mean/max per local day at a site, as CSV (columns: ${DAILY_CSV_COLUMNS.join(', ')}); at most 3 years`,
+        tags: ['export'],
+        querystring: exportQuery,
+      },
+    },
+    async (req, reply) => {
+      const q = req.query;
+      const tenant = singleTenant(principalOf(req), q.tenant);
+      const range = resolveRange(q, 30, 3 * 366);
+      const spec = QUANTITIES[q.quantity];
+      const timeZone = siteTimeZone(deps.registry, tenant, q.site);
+      const series = await readSeries(deps, { tenants: [tenant], site: q.site, quantity: q.quantity, aggregation: 'daily', timeZone, limit: 10_000, ...range });
+      const rows = series.flatMap((s) =>
+        s.points.flatMap((p) => {
+          const base = { date: localDate(new Date(p.time), timeZone), time_zone: timeZone, tenant: s.tenant, site: s.site, dev_eui: s.devEui, device: s.device, channel: s.channel, quantity: q.quantity, unit: spec.unit };
+          const stats = spec.cumulative ? (['consumption'] as const) : (['min', 'mean', 'max'] as const);
+          return stats.map((statistic) => ({ ...base, statistic, value: p[statistic] }));
+        }),
+      );
+      rows.sort((a, b) => a.date.localeCompare(b.date) || a.dev_eui.localeCompare(b.dev_eui));
+      return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${tenant}-${q.site}-${q.quantity}-daily.csv"`).send(toCsv(DAILY_CSV_COLUMNS, rows));
+    },
+  );
+};
