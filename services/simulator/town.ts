@@ -279,8 +279,9 @@ export function scaledTown(copies: number): SimDevice[] {
         out.push(d);
         continue;
       }
-      const suffix = c.toString(16).padStart(4, '0');
-      out.push({ ...d, devEui: `${d.devEui.slice(0, 12)}${suffix}`, name: `${d.name}-${c}` });
+      // The copy number goes into the first two bytes: the last ones already tell the town's devices apart.
+      const head = (parseInt(d.devEui.slice(0, 4), 16) ^ c).toString(16).padStart(4, '0');
+      out.push({ ...d, devEui: `${head}${d.devEui.slice(4)}`, name: `${d.name}-${c}` });
     }
   }
   return out;
