@@ -72,6 +72,8 @@ export class ServiceProcess {
       HTTP_PORT: String(await this.port),
       DATA_DIR: join(this.stack.dir, 'service'),
       LOG_LEVEL: 'info',
+      // Tests and the benchmark read the service's counters without a key.
+      HTTP_METRICS_PUBLIC: 'true',
       ...this.extraEnv,
     };
     if (this.registry) {
