@@ -9,7 +9,7 @@ export function createLogger(level: string, name = 'veilleur'): Logger {
     name,
     level,
     redact: {
-      paths: ['password', '*.password', 'token', '*.token', 'headers.authorization', '*.headers.authorization', 'req.headers.authorization'],
+      paths: ['password', '*.password', 'token', '*.token', 'headers.authorization', '*.headers.authorization', 'req.headers.authorization', 'req.headers["x-api-key"]', 'headers["x-api-key"]'],
       censor: '***',
     },
   });

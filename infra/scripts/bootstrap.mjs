@@ -9,6 +9,8 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const needServers = process.argv.includes('--servers');
+// The tests validate docker-compose.yml with `docker compose config` (Compose v2) or Debian's docker-compose 1.29.
+const needCompose = process.argv.includes('--compose');
 
 function has(bin) {
   return spawnSync('sh', ['-c', `command -v ${bin} || test -x /usr/sbin/${bin} || test -x /usr/bin/${bin}`]).status === 0;
@@ -28,4 +30,16 @@ if (needServers && !(has('mosquitto') && has('influxd'))) {
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   execSync('apt-get update -qq', { stdio: 'inherit', env });
   execSync('apt-get install -y -qq mosquitto influxdb', { stdio: 'inherit', env });
+}
+
+const hasCompose = () => spawnSync('docker', ['compose', 'version'], { stdio: 'ignore' }).status === 0 || has('docker-compose');
+if (needCompose && !hasCompose()) {
+  if (process.getuid?.() !== 0) {
+    console.error('bootstrap: a Compose client is needed to validate docker-compose.yml. Install one: sudo apt-get install -y docker-compose (or Docker Compose v2)');
+    process.exit(1);
+  }
+  console.error('bootstrap: installing docker-compose (client only, to validate docker-compose.yml)…');
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  execSync('apt-get update -qq', { stdio: 'inherit', env });
+  execSync('apt-get install -y -qq docker-compose', { stdio: 'inherit', env });
 }
