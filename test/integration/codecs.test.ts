@@ -8,6 +8,7 @@ import { chirpstackV4Up } from '../../services/simulator/envelopes.ts';
 import { publishUplinks } from '../../services/simulator/publish.ts';
 import type { SimDevice } from '../../services/simulator/town.ts';
 import type { SimUplink } from '../../services/simulator/generator.ts';
+import { fileSchema } from '../../services/config/schema.ts';
 import { queryRows, ROOT, ServiceProcess, startStack, waitFor, type Stack } from './support.ts';
 
 let stack: Stack;
@@ -16,9 +17,8 @@ const codecDir = join(ROOT, 'test', 'fixtures', 'codecs');
 
 beforeAll(async () => {
   stack = await startStack();
-  service = new ServiceProcess(stack, {}, {
+  service = new ServiceProcess(stack, {}, fileSchema.parse({
     tenants: [],
-    apiKeys: [],
     devices: [],
     profiles: [],
     sites: [],
@@ -36,7 +36,7 @@ beforeAll(async () => {
       },
       { name: 'buggy', file: join(codecDir, 'loop-ts013.js'), profiles: ['Buggy v0'], timeoutMs: 200, memoryMb: 32, readings: [] },
     ],
-  });
+  }));
   await service.start();
 });
 afterAll(async () => {
