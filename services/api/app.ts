@@ -30,6 +30,17 @@ export interface RouteEntry {
 
 export const API_PREFIX = '/api/v1';
 
+/** Error codes of the client errors Fastify and its plugins raise themselves (the API's own are ApiErrors). */
+const STATUS_CODES: Record<number, string> = {
+  400: 'bad_request',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  413: 'payload_too_large',
+  414: 'uri_too_long',
+  415: 'unsupported_media_type',
+  429: 'too_many_requests',
+};
+
 /** Must run before any route is added: collects the route table and marks /docs public when configured. */
 export function trackRoutes(app: FastifyInstance, opts: { docsPublic: boolean }): RouteEntry[] {
   const table: RouteEntry[] = [];
@@ -59,7 +70,8 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
       req.log.error({ err: err.message, url: req.routeOptions.url }, 'request failed');
       return reply.code(500).send({ statusCode: 500, error: 'internal_error', message: 'the request failed; see the service log' });
     }
-    return reply.code(status).send({ statusCode: status, error: err.code ?? 'bad_request', message: err.message });
+    const code = STATUS_CODES[status] ?? 'bad_request';
+    return reply.code(status).send({ statusCode: status, error: code, message: err.message });
   });
   app.setNotFoundHandler((req, reply) => sendError(reply, new ApiError(404, 'not_found', `no route ${req.method} ${req.url.split('?')[0]}`)));
 
