@@ -14,6 +14,7 @@ import { createMetrics, type Metrics } from './metrics.ts';
 import { MqttConsumer } from './mqtt/consumer.ts';
 import { alertPayload, alertTopic } from './alerts/notify-mqtt.ts';
 import { AlertEngine } from './alerts/engine.ts';
+import { createNotificationDispatcher } from './alerts/notify/dispatcher.ts';
 import { AlertBook } from './alerts/lifecycle.ts';
 import { calendarLookup, WindowedScheduler } from './alerts/scheduler.ts';
 import { alertEventLine, loadActiveAlerts } from './alerts/store.ts';
@@ -48,8 +49,16 @@ export function createService(cfg: Config, log: Logger, extraDecoders: DecoderRe
   const custom = loadCustomCodecs(cfg.registry.codecs, cfg.configFile);
   // Alert notifications go out on the broker connection; the consumer exists further down.
   let consumer: MqttConsumer | undefined;
-  const notifyMqtt = (e: AlertEvent) => consumer?.publish(alertTopic(cfg.alerts.mqttTopic, e), alertPayload(e));
-  const alerts = cfg.alerts.enabled ? new AlertEngine(defaultStreamRules(), new AlertBook(), [notifyMqtt]) : undefined;
+  const notifications = createNotificationDispatcher(cfg.registry.notifications, log.child({ component: 'notify' }), {
+    mqttPublish: (topic, payload) => consumer?.publish(topic, payload),
+    registry: metrics.registry,
+  });
+  // Every event goes to ALERT_MQTT_TOPIC, and to the configured routes (webhook, e-mail, MQTT): never blocking.
+  const notify = (e: AlertEvent) => {
+    consumer?.publish(alertTopic(cfg.alerts.mqttTopic, e), alertPayload(e));
+    notifications.notify(e);
+  };
+  const alerts = cfg.alerts.enabled ? new AlertEngine(defaultStreamRules(), new AlertBook(), [notify]) : undefined;
   const registry = new Registry(cfg.registry, cfg.defaultTenant);
   const decoders = [...extraDecoders, custom.resolver, builtInDecoders];
   const ingestor = new Ingestor(
@@ -136,7 +145,7 @@ export function createService(cfg: Config, log: Logger, extraDecoders: DecoderRe
         calendarLookup(cfg.registry.sites),
         (events) => {
           flushDurably(events.map(alertEventLine));
-          for (const e of events) notifyMqtt(e);
+          for (const e of events) notify(e);
         },
         cfg.alerts.evalMinutes * 60_000,
         log.child({ component: 'alerts' }),
@@ -155,7 +164,7 @@ export function createService(cfg: Config, log: Logger, extraDecoders: DecoderRe
       // Acknowledged and resolved by hand: stored like every other alert event, then notified.
       record: (events) => {
         flushDurably(events.map(alertEventLine));
-        for (const e of events) notifyMqtt(e);
+        for (const e of events) notify(e);
       },
       streamRules,
       windowedRules,
@@ -206,7 +215,7 @@ export function createService(cfg: Config, log: Logger, extraDecoders: DecoderRe
       stopping = true;
       await scheduler?.stop();
       await mqttConsumer.stop();
-      const left = await writer.drain(drainMs);
+      const [left] = await Promise.all([writer.drain(drainMs), notifications.stop(Math.min(drainMs, 5000))]);
       await writer.stop();
       spool.close();
       custom.stop();

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { QUANTITIES } from '../../decoders/model/quantities.ts';
 import { siteCalendarSchema } from '../alerts/calendar.ts';
+import { notificationsSchema } from '../alerts/notify/config.ts';
 import { apiKeyEntry } from '../api/keys.ts';
 
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
@@ -151,6 +152,8 @@ export const profileEntry = z.strictObject({
 });
 
 export const fileSchema = z.strictObject({
+  /** Alert notifications: channels (webhook, e-mail, MQTT topic) and routes (docs/notifications.md). */
+  notifications: notificationsSchema.optional(),
   /** Maps a network-server tenant / application to a Veilleur tenant (a commune). */
   tenants: z
     .array(
