@@ -107,8 +107,10 @@ interface PanelCommon extends PanelText {
   thresholds?: readonly Threshold[];
   mappings?: readonly ValueMapping[];
   transformations?: readonly DataTransformerConfig[];
-  /** Relative time range of this panel only (`1y`), when it differs from the dashboard's. */
+  /** Relative time range of this panel only (`1y`, `now/M`), when it differs from the dashboard's. */
   timeFrom?: string;
+  /** Shifts this panel's whole range back (`1y`: the same period last year, calendar-exact in Grafana). */
+  timeShift?: string;
 }
 
 interface Common {
@@ -126,6 +128,7 @@ interface Common {
   mappings(m: ValueMapping[]): this;
   withTransformation(t: DataTransformerConfig): this;
   timeFrom(t: string): this;
+  timeShift(t: string): this;
 }
 
 function apply<B extends Common>(b: B, lang: Lang, p: PanelCommon): B {
@@ -140,6 +143,7 @@ function apply<B extends Common>(b: B, lang: Lang, p: PanelCommon): B {
   if (p.mappings) b.mappings([...p.mappings]);
   for (const t of p.transformations ?? []) b.withTransformation(t);
   if (p.timeFrom) b.timeFrom(p.timeFrom);
+  if (p.timeShift) b.timeShift(p.timeShift);
   return b;
 }
 

@@ -1,9 +1,15 @@
-/** "Centre de données et salles serveurs" / "Datacenter and server rooms": IT vs total energy, PUE, inlet temperatures. */
-import type { DataTransformerConfig } from '@grafana/grafana-foundation-sdk/dashboard';
+/**
+ * "Centre de données et salles serveurs" / "Datacenter and server rooms": IT vs total energy, PUE (daily, monthly,
+ * rolling 12 months, this month against the same month last year), kgCO₂e, inlet temperatures.
+ */
+import { BigValueTextMode } from '@grafana/grafana-foundation-sdk/common';
+import { CustomVariableBuilder, type DataTransformerConfig } from '@grafana/grafana-foundation-sdk/dashboard';
 import { QUANTITIES } from '../decoders/model/quantities.ts';
+import { PUE_CATEGORIES, type PueCategory } from '../services/datacenter/kpi.ts';
+import { factorText, kgCo2e } from './building-energy.ts';
 import { dashboardBuilder, finish, stat, steps, table, timeseries, type DashboardDefinition } from './common.ts';
-import { tr, type Lang } from './i18n.ts';
-import { consumption, influxql, scope, type Condition, type Interval } from './influxql.ts';
+import { tr, type Lang, type Text } from './i18n.ts';
+import { consumption, influxql, scope, TIME_ZONE, type Condition, type Interval } from './influxql.ts';
 import { ROLES } from '../decoders/model/roles.ts';
 
 const ENERGY = QUANTITIES['metering.electricity.activeEnergy'];
@@ -15,6 +21,78 @@ const role = (r: string): Condition[] => [...ALL, { tag: 'role', equals: r }];
 function energyTargets(interval: Interval | undefined) {
   const q = (r: string, as: string) => influxql(consumption({ measurement: ENERGY.measurement, field: ENERGY.field, where: role(r), groupBy: [], as, ...(interval ? { interval } : {}) })).format('table');
   return [q(ROLES.itLoad, 'it_wh'), q(ROLES.facilityTotal, 'facility_wh')];
+}
+
+/** Emissions of the selected rooms' whole energy (`facility_kgco2e`) or IT energy (`it_kgco2e`). */
+function emissionTarget(r: string, as: string, interval?: Interval) {
+  return influxql(consumption({ measurement: ENERGY.measurement, field: ENERGY.field, where: role(r), groupBy: [], as, value: kgCo2e, ...(interval ? { interval } : {}) })).format('table');
+}
+
+/**
+ * The PUE measurement category (ISO/IEC 30134-2: where the IT energy is metered) is configuration, not data: a
+ * dashboard variable, shown in the PUE titles, with the labels of services/datacenter/kpi.ts.
+ */
+const CATEGORY_TEXT: Record<PueCategory, Text> = {
+  'category 1 (UPS output)': { fr: 'catégorie 1 (sortie des onduleurs)', en: PUE_CATEGORIES[1] },
+  'category 2 (PDU output)': { fr: 'catégorie 2 (sortie des PDU)', en: PUE_CATEGORIES[2] },
+  'category 3 (IT equipment input)': { fr: 'catégorie 3 (entrée des équipements)', en: PUE_CATEGORIES[3] },
+  unknown: { fr: 'catégorie non renseignée', en: 'category not configured' },
+};
+const CATEGORY_VARIABLE = 'pue_category';
+const CATEGORY_IN_TITLE = `\${${CATEGORY_VARIABLE}:text}`;
+
+function categoryVariable(lang: Lang): CustomVariableBuilder {
+  const unknown = { text: tr(CATEGORY_TEXT.unknown, lang), value: 'unknown' };
+  const options = [unknown, ...([1, 2, 3] as const).map((c) => ({ text: tr(CATEGORY_TEXT[PUE_CATEGORIES[c]], lang), value: String(c) }))];
+  return new CustomVariableBuilder(CATEGORY_VARIABLE)
+    .label(tr({ fr: 'Catégorie de mesure du PUE', en: 'PUE measurement category' }, lang))
+    .description(
+      tr(
+        {
+          fr: "Où l'énergie informatique est mesurée (ISO/IEC 30134-2) : 1 sortie des onduleurs, 2 sortie des PDU, 3 entrée des équipements. Les compteurs ne le disent pas : choisir la valeur passée à « veilleur report datacenter --category ».",
+          en: "Where the IT energy is metered (ISO/IEC 30134-2): 1 UPS output, 2 PDU output, 3 IT equipment input. Meters cannot tell: pick the value given to 'veilleur report datacenter --category'.",
+        },
+        lang,
+      ),
+    )
+    // Grafana's custom variable syntax: "text : value" pairs separated by commas.
+    .values(options.map((o) => `${o.text} : ${o.value}`).join(', '))
+    .options(options.map((o, i) => ({ ...o, selected: i === 0 })))
+    .allowCustomValue(false)
+    .current({ ...unknown, selected: true });
+}
+
+/** Daily energies → calendar months (Paris) → one row per month: IT, total, kgCO₂e, PUE. */
+function monthlyPue(lang: Lang): DataTransformerConfig[] {
+  const month = tr({ fr: 'Mois', en: 'Month' }, lang);
+  const sum = (f: string) => ({ [f]: { aggregations: ['sum'], operation: 'aggregate' } });
+  return [
+    { id: 'formatTime', options: { timeField: 'Time', outputFormat: 'YYYY-MM', useTimezone: true, timezone: TIME_ZONE } },
+    { id: 'groupBy', options: { fields: { Time: { aggregations: [], operation: 'groupby' }, ...sum('it_wh'), ...sum('facility_wh'), ...sum('facility_kgco2e') } } },
+    { id: 'joinByField', options: { byField: 'Time', mode: 'inner' } },
+    {
+      id: 'calculateField',
+      options: {
+        mode: 'binary',
+        binary: { left: { matcher: { id: 'byName', options: 'facility_wh (sum)' } }, operator: '/', right: { matcher: { id: 'byName', options: 'it_wh (sum)' } } },
+        alias: 'PUE',
+        replaceFields: false,
+      },
+    },
+    {
+      id: 'organize',
+      options: {
+        indexByName: { Time: 0, PUE: 1, 'it_wh (sum)': 2, 'facility_wh (sum)': 3, 'facility_kgco2e (sum)': 4 },
+        renameByName: {
+          Time: month,
+          'it_wh (sum)': tr({ fr: 'Énergie informatique', en: 'IT energy' }, lang),
+          'facility_wh (sum)': tr({ fr: 'Énergie totale', en: 'Total energy' }, lang),
+          'facility_kgco2e (sum)': tr({ fr: 'Émissions', en: 'Emissions' }, lang),
+        },
+      },
+    },
+    { id: 'sortBy', options: { sort: [{ field: month, desc: true }] } },
+  ];
 }
 
 /** Both queries side by side (one row per day), then PUE = facility / IT, computed by Grafana. */
@@ -32,6 +110,36 @@ const PUE: DataTransformerConfig[] = [
 ];
 const PUE_STEPS = steps(['green', null], ['orange', 1.5], ['red', 2]);
 
+/** This month so far, and (with `timeShift: '1y'`) the same days of the same month last year. */
+function monthToDate(lang: Lang, lastYear: boolean) {
+  return stat(lang, {
+    title: lastYear
+      ? { fr: "Même mois l'an dernier (mêmes jours)", en: 'Same month last year (same days)' }
+      : { fr: 'Mois en cours', en: 'This month so far' },
+    description: lastYear
+      ? {
+          fr: "Énergie totale, PUE et émissions du 1er du mois au même jour et à la même heure, un an plus tôt : le panneau « Mois en cours » décalé d'un an par Grafana (option « Time shift » de la requête, exacte au calendrier, années bissextiles comprises). InfluxQL n'a pas de décalage portable : la durée `1y` n'existe qu'en 3.x, et 365d glisse d'un jour les années bissextiles.",
+          en: "Total energy, PUE and emissions from the 1st of the month to the same day and hour, one year earlier: the 'This month so far' panel shifted by one year by Grafana (the query 'Time shift' option, calendar-exact, leap years included). InfluxQL has no portable shift: the `1y` duration exists only in 3.x, and 365d slips by a day in leap years.",
+        }
+      : {
+          fr: "Énergie totale, PUE et émissions du 1er du mois à maintenant (heure de Paris), à comparer au panneau voisin : le même mois l'an dernier. Un PUE sur moins de 12 mois est un PUE intermédiaire (ISO/IEC 30134-2).",
+          en: 'Total energy, PUE and emissions from the 1st of the month until now (Paris time), to compare with the next panel: the same month last year. A PUE over less than 12 months is an interim PUE (ISO/IEC 30134-2).',
+        },
+    span: 12,
+    height: 6,
+    fields: '/^(facility_wh|PUE|facility_kgco2e)$/',
+    thresholds: steps(['text', null]),
+    transformations: PUE,
+    timeFrom: 'now/M',
+    ...(lastYear ? { timeShift: '1y' } : {}),
+    targets: [...energyTargets(undefined), emissionTarget(ROLES.facilityTotal, 'facility_kgco2e')],
+  })
+    .textMode(BigValueTextMode.ValueAndName)
+    .overrideByName('facility_wh', [{ id: 'unit', value: 'watth' }, { id: 'displayName', value: tr({ fr: 'Énergie totale', en: 'Total energy' }, lang) }])
+    .overrideByName('PUE', [{ id: 'unit', value: 'none' }, { id: 'decimals', value: 2 }])
+    .overrideByName('facility_kgco2e', [{ id: 'unit', value: 'suffix: kgCO₂e' }, { id: 'decimals', value: 1 }, { id: 'displayName', value: tr({ fr: 'Émissions', en: 'Emissions' }, lang) }]);
+}
+
 function build(lang: Lang) {
   const perDay = (r: string, name: string) =>
     influxql(consumption({ measurement: ENERGY.measurement, field: ENERGY.field, where: role(r), interval: '1d', groupBy: ['site'] })).alias(`${name} – $tag_site`);
@@ -39,10 +147,11 @@ function build(lang: Lang) {
     dashboardBuilder('datacenter', lang, {
       title: { fr: 'Centre de données et salles serveurs', en: 'Datacenter and server rooms' },
       description: {
-        fr: "Énergie des équipements informatiques (rôle « it-load ») et de la salle entière (rôle « facility-total »), PUE journalier, températures d'entrée d'air des baies (rôle « it-inlet »). Indicateurs de la loi REEN.",
-        en: "Energy of the IT equipment (role 'it-load') and of the whole room (role 'facility-total'), daily PUE, rack inlet temperatures (role 'it-inlet').",
+        fr: "Énergie des équipements informatiques (rôle « it-load ») et de la salle entière (rôle « facility-total »), PUE journalier, mensuel et sur 12 mois glissants avec sa catégorie de mesure (ISO/IEC 30134-2), émissions de CO₂, mois en cours face au même mois l'an dernier, températures d'entrée d'air des baies (rôle « it-inlet »). Indicateurs de la loi REEN.",
+        en: "Energy of the IT equipment (role 'it-load') and of the whole room (role 'facility-total'), daily, monthly and rolling 12-month PUE with its measurement category (ISO/IEC 30134-2), CO₂ emissions, this month against the same month last year, rack inlet temperatures (role 'it-inlet').",
       },
     }, ['salle-serveur', 'pue'])
+      .withVariable(categoryVariable(lang))
       .withPanel(
         timeseries(lang, {
           title: { fr: 'Énergie informatique et énergie totale par jour', en: 'IT and total energy per day' },
@@ -86,6 +195,60 @@ function build(lang: Lang) {
           targets: energyTargets(undefined),
         }),
       )
+      .withPanel(
+        table(lang, {
+          title: { fr: `PUE mensuel – ${CATEGORY_IN_TITLE}`, en: `Monthly PUE – ${CATEGORY_IN_TITLE}` },
+          description: {
+            fr: `Par mois calendaire (heure de Paris), 12 derniers mois : énergie informatique, énergie totale, PUE = total / informatique et émissions de la salle (${factorText.fr}). InfluxQL ne groupe pas par mois : les énergies journalières sont additionnées par mois dans Grafana (« Format time », « Group by »), puis jointes et divisées. Le premier et le mois en cours sont partiels ; un PUE mensuel est un PUE intermédiaire (ISO/IEC 30134-2), le PUE de référence est celui de 12 mois. La catégorie de mesure vient de la variable « Catégorie de mesure du PUE ».`,
+            en: `Per calendar month (Paris time), last 12 months: IT energy, total energy, PUE = total / IT and the room's emissions (${factorText.en}). InfluxQL cannot group by month: daily energies are added up per month in Grafana ('Format time', 'Group by'), then joined and divided. The first and the current month are partial; a monthly PUE is an interim PUE (ISO/IEC 30134-2), the reference PUE is the 12-month one. The measurement category comes from the 'PUE measurement category' variable.`,
+          },
+          span: 24,
+          timeFrom: '1y',
+          transformations: monthlyPue(lang),
+          targets: [...energyTargets('1d'), emissionTarget(ROLES.facilityTotal, 'facility_kgco2e', '1d')],
+        })
+          .overrideByName('PUE', [{ id: 'decimals', value: 2 }, { id: 'unit', value: 'none' }])
+          .overrideByName(tr({ fr: 'Émissions', en: 'Emissions' }, lang), [{ id: 'unit', value: 'suffix: kgCO₂e' }, { id: 'decimals', value: 1 }])
+          .overrideByRegexp(tr({ fr: '^Énergie', en: 'energy$' }, lang), [{ id: 'unit', value: 'watth' }]),
+      )
+      .withPanel(
+        stat(lang, {
+          title: { fr: `PUE sur 12 mois glissants – ${CATEGORY_IN_TITLE}`, en: `PUE over the last 12 months – ${CATEGORY_IN_TITLE}` },
+          description: {
+            fr: "Énergie totale / énergie informatique des 12 derniers mois, quelle que soit la période affichée : le PUE annuel de l'ISO/IEC 30134-2 (le seul comparable d'une salle à l'autre). Tant que les compteurs ont moins d'un an, c'est un PUE intermédiaire. Moyenne des centres de données : ≈ 1,56 (Uptime Institute 2024) ; petites salles : 1,5 à 2,1.",
+            en: "Total energy / IT energy over the last 12 months, whatever the displayed range: the annual PUE of ISO/IEC 30134-2 (the only one comparable between rooms). While the meters are less than a year old, it is an interim PUE. Datacentre average: ≈ 1.56 (Uptime Institute 2024); small server rooms: 1.5 to 2.1.",
+          },
+          span: 12,
+          height: 6,
+          decimals: 2,
+          unit: 'none',
+          fields: '/^PUE$/',
+          thresholds: PUE_STEPS,
+          timeFrom: '1y',
+          transformations: PUE,
+          targets: energyTargets(undefined),
+        }),
+      )
+      .withPanel(
+        stat(lang, {
+          title: { fr: 'Émissions sur la période', en: 'Emissions over the period' },
+          description: {
+            fr: `Émissions de l'énergie totale de la salle et de sa part informatique sur la période affichée : énergie × ${factorText.fr}.`,
+            en: `Emissions of the room's total energy and of its IT part over the displayed period: energy × ${factorText.en}.`,
+          },
+          span: 12,
+          height: 6,
+          decimals: 1,
+          unit: 'suffix: kgCO₂e',
+          thresholds: steps(['text', null]),
+          targets: [emissionTarget(ROLES.facilityTotal, 'facility_kgco2e'), emissionTarget(ROLES.itLoad, 'it_kgco2e')],
+        })
+          .textMode(BigValueTextMode.ValueAndName)
+          .overrideByName('facility_kgco2e', [{ id: 'displayName', value: tr({ fr: 'Salle entière', en: 'Whole room' }, lang) }])
+          .overrideByName('it_kgco2e', [{ id: 'displayName', value: tr({ fr: 'Informatique', en: 'IT' }, lang) }]),
+      )
+      .withPanel(monthToDate(lang, false))
+      .withPanel(monthToDate(lang, true))
       .withPanel(
         timeseries(lang, {
           title: { fr: "Températures d'entrée d'air des baies", en: 'Rack inlet temperatures' },

@@ -1,8 +1,9 @@
 /**
  * A small typed InfluxQL builder for Grafana panels, limited to the subset that InfluxDB 1.x, 2.x (v1
- * compatibility, through the bucket's DBRP) and 3.x all accept: SELECT with mean/min/max/last/sum/count,
- * non_negative_difference (inside a subquery, to turn a meter index into consumption), GROUP BY time(...) with
- * fill(), and tz() for daily buckets. No SLIMIT/SOFFSET, no cardinality meta-queries, no INTO, no CQs.
+ * compatibility, through the bucket's DBRP) and 3.x all accept: SELECT with mean/min/max/last/sum/count or raw
+ * fields, + - * / between aggregates and constants, non_negative_difference (inside a subquery, to turn a meter
+ * index into consumption), field comparisons on a subquery's results, GROUP BY time(...) with fill(), and tz() for
+ * daily buckets. No SLIMIT/SOFFSET, no cardinality meta-queries, no INTO, no CQs, no `y` durations (1.x has none).
  *
  * Queries read Grafana macros (`$timeFilter`, `$__interval`) and the dashboard variables `$tenant`, `$site`,
  * `$device`, matched as anchored regexes so that "All" (`.*`) and multi-value selections (`(a|b)`) both work.
@@ -26,18 +27,35 @@ export type Interval = '$__interval' | `${number}${'m' | 'h' | 'd' | 'w'}`;
 /** Dashboard variables that filter on the tag of the same name. */
 export type Variable = 'tenant' | 'site' | 'device';
 
-/** One tag condition: a dashboard variable, an exact value, or a regex. */
+/**
+ * One condition: a tag against a dashboard variable, an exact value or a regex; or a numeric field (typically a
+ * subquery's result) against a bound, which is how InfluxQL filters aggregates (it has no HAVING).
+ */
 export type Condition =
   | { tag: string; variable: Variable }
   | { tag: string; equals: string }
   | { tag: string; notEquals: string }
-  | { tag: string; matches: RegExp };
+  | { tag: string; matches: RegExp }
+  | { field: string; greaterThan: number };
 
-export interface Projection {
+/** An aggregate of a field; or a raw field when `fn` is omitted (never both kinds in one query). */
+export interface Aggregation {
   fn: Aggregate;
   field: string;
-  as?: string;
 }
+
+/** Arithmetic between aggregates and constants, as InfluxQL evaluates it per bucket. */
+export type Expr = Aggregation | number | { op: '+' | '-' | '*' | '/'; left: Expr; right: Expr };
+
+export type Projection =
+  | { fn: Aggregate; field: string; as?: string }
+  | { field: string; as?: string }
+  | { expr: Expr; as: string };
+
+export const add = (left: Expr, right: Expr): Expr => ({ op: '+', left, right });
+export const sub = (left: Expr, right: Expr): Expr => ({ op: '-', left, right });
+export const mul = (left: Expr, right: Expr): Expr => ({ op: '*', left, right });
+export const div = (left: Expr, right: Expr): Expr => ({ op: '/', left, right });
 
 export interface SelectQuery {
   select: readonly Projection[];
@@ -64,7 +82,31 @@ export interface DifferenceQuery {
 export const ident = (name: string): string => `"${name.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 export const literal = (value: string): string => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
+/** A plain decimal: InfluxQL 1.x does not read exponents (`5e-05`). */
+function number(n: number): string {
+  const s = String(n);
+  if (!Number.isFinite(n) || /e/i.test(s)) throw new Error(`InfluxQL constant ${s}: use a plain decimal (scale it with * or /)`);
+  return s;
+}
+
+function expr(e: Expr): string {
+  if (typeof e === 'number') return number(e);
+  if ('fn' in e) return `${e.fn}(${ident(e.field)})`;
+  return `(${expr(e.left)} ${e.op} ${expr(e.right)})`;
+}
+
+function projection(p: Projection): string {
+  const as = p.as ? ` AS ${ident(p.as)}` : '';
+  if ('expr' in p) {
+    // The outer parentheses of a binary expression are redundant at the top level.
+    const e = expr(p.expr);
+    return `${typeof p.expr === 'object' && 'op' in p.expr ? e.slice(1, -1) : e}${as}`;
+  }
+  return 'fn' in p ? `${p.fn}(${ident(p.field)})${as}` : `${ident(p.field)}${as}`;
+}
+
 function condition(c: Condition): string {
+  if ('greaterThan' in c) return `${ident(c.field)} > ${number(c.greaterThan)}`;
   if ('variable' in c) return `${ident(c.tag)} =~ /^$${c.variable}$/`;
   if ('equals' in c) return `${ident(c.tag)} = ${literal(c.equals)}`;
   if ('notEquals' in c) return `${ident(c.tag)} != ${literal(c.notEquals)}`;
@@ -86,7 +128,10 @@ export function render(q: SelectQuery | DifferenceQuery): string {
     const sel = `non_negative_difference(${ident(q.difference.field)}) AS ${ident(q.difference.as)}`;
     return `SELECT ${sel} FROM ${ident(q.from)} WHERE ${where(q.where)} GROUP BY ${q.groupBy.map(ident).join(', ')}`;
   }
-  const sel = q.select.map((p) => `${p.fn}(${ident(p.field)})${p.as ? ` AS ${ident(p.as)}` : ''}`).join(', ');
+  const raw = q.select.filter((p) => !('fn' in p) && !('expr' in p)).length;
+  if (raw > 0 && raw < q.select.length) throw new Error('InfluxQL cannot mix raw fields and aggregates in one SELECT');
+  if (raw > 0 && q.interval) throw new Error('raw fields cannot be grouped by time');
+  const sel = q.select.map(projection).join(', ');
   const from = typeof q.from === 'string' ? ident(q.from) : `(${render(q.from)})`;
   const group = [...(q.interval ? [`time(${q.interval})`] : []), ...(q.groupBy ?? []).map(ident)];
   let s = `SELECT ${sel} FROM ${from} WHERE ${where(q.where)}`;
@@ -112,6 +157,8 @@ export interface ConsumptionOptions {
   groupBy: readonly string[];
   as?: string;
   fill?: Fill;
+  /** What to select from the summed Wh/L (default: the sum itself), e.g. kWh or kgCO₂e: `(s) => div(s, 1000)`. */
+  value?: (sum: Aggregation) => Expr;
 }
 
 const WHOLE_METER: Condition = { tag: 'channel', equals: '' };
@@ -119,7 +166,11 @@ const WHOLE_METER: Condition = { tag: 'channel', equals: '' };
 export function consumption(o: ConsumptionOptions): SelectQuery {
   const seriesKey = o.groupBy.includes('device') ? o.groupBy : [...o.groupBy, 'device'];
   return {
-    select: [{ fn: 'sum', field: 'delta', ...(o.as ? { as: o.as } : {}) }],
+    select: [
+      o.value
+        ? { expr: o.value({ fn: 'sum', field: 'delta' }), as: o.as ?? 'value' }
+        : { fn: 'sum', field: 'delta', ...(o.as ? { as: o.as } : {}) },
+    ],
     from: { difference: { field: o.field, as: 'delta' }, from: o.measurement, where: [...(o.where ?? []), WHOLE_METER], groupBy: seriesKey },
     groupBy: o.groupBy,
     ...(o.interval

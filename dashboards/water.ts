@@ -1,14 +1,113 @@
-/** "Réseau d'eau" / "Water network": flow, daily volume per meter, minimum night flow, leak sensors. */
-import { MappingType } from '@grafana/grafana-foundation-sdk/dashboard';
+/**
+ * "Réseau d'eau" / "Water network": flow, daily volume per meter, minimum night flow, leak sensors, district
+ * balance, open water alerts.
+ */
+import { MappingType, type DataTransformerConfig } from '@grafana/grafana-foundation-sdk/dashboard';
 import { QUANTITIES } from '../decoders/model/quantities.ts';
-import { dashboardBuilder, finish, stateTimeline, steps, timeseries, barGauge, type DashboardDefinition } from './common.ts';
-import { tr, type Lang } from './i18n.ts';
-import { consumption, dailyMinOfHourly, influxql, scope } from './influxql.ts';
+import { ROLES } from '../decoders/model/roles.ts';
+import type { AlertState, RuleInfo, Severity } from '../services/alerts/model.ts';
+import { ALERT_EVENT } from '../services/storage/schema.ts';
+import { dashboardBuilder, finish, stateTimeline, steps, table, timeseries, barGauge, type DashboardDefinition } from './common.ts';
+import { tr, type Lang, type Text } from './i18n.ts';
+import { consumption, dailyMinOfHourly, influxql, scope, type Condition, type SelectQuery } from './influxql.ts';
 
 const FLOW = QUANTITIES['water.flow'];
 const INDEX = QUANTITIES['metering.water.total'];
 const LEAK = QUANTITIES['water.leak'];
 const ALL = scope('tenant', 'site', 'device');
+
+/** District (DMA) balance: inflow meters against every other water meter of the selection, per local day. */
+const INFLOW: Condition = { tag: 'role', equals: ROLES.districtInflow };
+const NOT_INFLOW: Condition = { tag: 'role', notEquals: ROLES.districtInflow };
+const districtVolume = (role: Condition, as: string) =>
+  influxql(consumption({ measurement: INDEX.measurement, field: INDEX.field, where: [...ALL, role], interval: '1d', groupBy: [], as })).format('table');
+
+function districtBalance(lang: Lang): DataTransformerConfig[] {
+  return [
+    { id: 'joinByField', options: { byField: 'Time', mode: 'outer' } },
+    {
+      id: 'calculateField',
+      options: {
+        mode: 'binary',
+        binary: { left: { matcher: { id: 'byName', options: 'inflow_l' } }, operator: '-', right: { matcher: { id: 'byName', options: 'metered_l' } } },
+        alias: 'balance_l',
+        replaceFields: false,
+      },
+    },
+    {
+      id: 'organize',
+      options: {
+        renameByName: {
+          inflow_l: tr({ fr: 'Entrée du secteur', en: 'District inflow' }, lang),
+          metered_l: tr({ fr: 'Compteurs desservis', en: 'Metered consumption' }, lang),
+          balance_l: tr({ fr: 'Écart (pertes apparentes)', en: 'Difference (apparent losses)' }, lang),
+        },
+      },
+    },
+  ];
+}
+
+/** Water alerts: every event of the range, raw (alert_id is a field, so InfluxQL cannot group by it). */
+type AlertField = keyof typeof ALERT_EVENT.fields | (typeof ALERT_EVENT.tags)[number];
+const WATER_CATEGORY: RuleInfo['category'] = 'water';
+const RESOLVED: AlertState = 'resolved';
+const ALERT_COLUMNS: readonly AlertField[] = ['alert_id', 'state', 'rule', 'severity', 'site', 'device', 'message_fr', 'message_en'];
+const alertEvents: SelectQuery = {
+  select: ALERT_COLUMNS.map((field) => ({ field })),
+  from: ALERT_EVENT.measurement,
+  where: [...scope('tenant', 'site'), { tag: 'category' satisfies AlertField, equals: WATER_CATEGORY }],
+};
+/** How far back the panel looks for events: the window the service itself rebuilds its open alerts from. */
+const ALERT_LOOKBACK = '90d';
+
+const STATES: Record<Exclude<AlertState, 'resolved'>, Text & { color: string }> = {
+  open: { fr: 'Ouverte', en: 'Open', color: 'red' },
+  acknowledged: { fr: 'Prise en compte', en: 'Acknowledged', color: 'orange' },
+};
+const SEVERITIES: Record<Severity, Text & { color: string }> = {
+  critical: { fr: 'Critique', en: 'Critical', color: 'dark-red' },
+  major: { fr: 'Majeure', en: 'Major', color: 'red' },
+  warning: { fr: 'Avertissement', en: 'Warning', color: 'orange' },
+  info: { fr: 'Information', en: 'Information', color: 'blue' },
+};
+
+function openAlerts(lang: Lang): DataTransformerConfig[] {
+  const last = (f: AlertField | 'Time') => `${f} (last)`;
+  const message: AlertField = lang === 'fr' ? 'message_fr' : 'message_en';
+  const otherMessage: AlertField = lang === 'fr' ? 'message_en' : 'message_fr';
+  const since = tr({ fr: 'Dernier évènement', en: 'Last event' }, lang);
+  return [
+    // One row per alert: its latest event (rows come in time order) gives its current state.
+    {
+      id: 'groupBy',
+      options: {
+        fields: Object.fromEntries([
+          ['alert_id', { aggregations: [], operation: 'groupby' }],
+          ...(['Time', ...ALERT_COLUMNS.filter((c) => c !== 'alert_id')] as const).map((f) => [f, { aggregations: ['last'], operation: 'aggregate' }]),
+        ]),
+      },
+    },
+    // Still open = latest event is not a resolution.
+    { id: 'filterByValue', options: { type: 'exclude', match: 'any', filters: [{ fieldName: last('state'), config: { id: 'regex', options: { value: `^${RESOLVED}$` } } }] } },
+    { id: 'sortBy', options: { sort: [{ field: last('Time'), desc: true }] } },
+    {
+      id: 'organize',
+      options: {
+        excludeByName: { alert_id: true, [last(otherMessage)]: true },
+        indexByName: { [last('Time')]: 0, [last('state')]: 1, [last('severity')]: 2, [last('rule')]: 3, [last('site')]: 4, [last('device')]: 5, [last(message)]: 6 },
+        renameByName: {
+          [last('Time')]: since,
+          [last('state')]: tr({ fr: 'État', en: 'State' }, lang),
+          [last('severity')]: tr({ fr: 'Gravité', en: 'Severity' }, lang),
+          [last('rule')]: tr({ fr: 'Règle', en: 'Rule' }, lang),
+          [last('site')]: tr({ fr: 'Site', en: 'Site' }, lang),
+          [last('device')]: tr({ fr: 'Capteur', en: 'Device' }, lang),
+          [last(message)]: tr({ fr: 'Explication', en: 'Explanation' }, lang),
+        },
+      },
+    },
+  ];
+}
 
 function build(lang: Lang) {
   return finish(
@@ -80,6 +179,41 @@ function build(lang: Lang) {
             },
           ],
           targets: [influxql({ select: [{ fn: 'last', field: LEAK.field }], from: LEAK.measurement, where: ALL, interval: '$__interval', groupBy: ['device'], fill: 'previous' }).alias('$tag_device')],
+        }),
+      )
+      .withPanel(
+        timeseries(lang, {
+          title: { fr: 'Bilan de secteur (entrée − compteurs desservis)', en: 'District balance (inflow − metered)' },
+          description: {
+            fr: "Par jour (heure de Paris) : volume des compteurs d'entrée de secteur (rôle « district-inflow »), volume de tous les autres compteurs d'eau de la sélection, et leur écart (fuites du réseau, compteurs manquants, erreurs de comptage). Le secteur est la sélection : choisir dans « Collectivité » et « Site » l'entrée et les sites qu'elle dessert. Sans compteur d'entrée dans la sélection, la courbe d'écart reste vide. InfluxQL ne soustrait pas deux requêtes : l'écart est calculé par Grafana (« Join by field » puis « Add field from calculation »).",
+            en: "Per day (Paris time): volume of the district inflow meters (role 'district-inflow'), volume of every other water meter of the selection, and the difference (network leaks, unmetered users, metering errors). The district is the selection: pick the inflow and the sites it feeds in 'Organisation' and 'Site'. Without an inflow meter in the selection, the difference stays empty. InfluxQL cannot subtract two queries: Grafana computes the difference ('Join by field', then 'Add field from calculation').",
+          },
+          unit: 'litre',
+          bars: true,
+          span: 24,
+          transformations: districtBalance(lang),
+          targets: [districtVolume(INFLOW, 'inflow_l'), districtVolume(NOT_INFLOW, 'metered_l')],
+        }),
+      )
+      .withPanel(
+        table(lang, {
+          title: { fr: 'Alertes eau en cours', en: 'Open water alerts' },
+          description: {
+            fr: `Alertes de la catégorie eau dont le dernier évènement (table « ${ALERT_EVENT.measurement} ») n'est pas une résolution : ouvertes ou prises en compte. InfluxQL ne sait pas grouper par identifiant d'alerte (c'est un champ) : les évènements des ${ALERT_LOOKBACK.replace('d', ' derniers jours')} sont lus tels quels, puis Grafana garde le dernier de chaque alerte (« Group by ») et écarte les résolues (« Filter data by values »). Même fenêtre que celle dont le service reconstruit ses alertes ouvertes au démarrage.`,
+            en: `Water alerts whose latest event (measurement '${ALERT_EVENT.measurement}') is not a resolution: open or acknowledged. InfluxQL cannot group by alert id (it is a field): the events of the last ${ALERT_LOOKBACK.replace('d', ' days')} are read as they are, then Grafana keeps each alert's latest one ('Group by') and drops the resolved ones ('Filter data by values'). The same window the service rebuilds its open alerts from at start-up.`,
+          },
+          span: 24,
+          timeFrom: ALERT_LOOKBACK,
+          mappings: [
+            {
+              type: MappingType.ValueToText,
+              options: Object.fromEntries(
+                [...Object.entries(STATES), ...Object.entries(SEVERITIES)].map(([value, t], index) => [value, { text: tr(t, lang), color: t.color, index }]),
+              ),
+            },
+          ],
+          transformations: openAlerts(lang),
+          targets: [influxql(alertEvents).format('table')],
         }),
       ),
   );

@@ -7,6 +7,8 @@
  * - the town hall's server room is over-cooled (rack inlets at ≈ 19.5 °C: within the 18–27 °C band, far below
  *   the set point a sober room would run at).
  * Everything else behaves: rooms at 19 °C when occupied, CO₂ below 800 ppm, no leak, batteries fine.
+ * The town hall and the Jaurès school also have an outdoor sensor (role `outdoor`) for heating degree-days:
+ * a winter day, ≈ 2 °C before dawn to ≈ 12 °C mid-afternoon.
  */
 import { fileSchema, type FileConfig } from '../config/schema.ts';
 import type { DeviceState } from './frames/types.ts';
@@ -126,6 +128,30 @@ function serverInlet(meanC: number): BehaviourFactory {
   };
 }
 
+/**
+ * Outdoor air in a French winter: coldest around 05:00, warmest around 15:00 (a skewed daily cycle, as the
+ * ground radiates all night and the sun warms it through the afternoon), the day's mean drifting slowly from one
+ * day to the next so degree-days differ between days. Deterministic in time: two sensors of the town agree.
+ */
+export function winterOutdoorC(t: Date, local: LocalTime): number {
+  const hour = local.hour + t.getUTCMinutes() / 60;
+  // Rises over the 10 h from 05:00 to 15:00, falls over the other 14: a cosine on each part.
+  const rising = hour >= 5 && hour < 15;
+  const phase = rising ? (hour - 5) / 10 : ((hour - 15 + 24) % 24) / 14;
+  const shape = rising ? (1 - Math.cos(Math.PI * phase)) / 2 : (1 + Math.cos(Math.PI * phase)) / 2;
+  const day = Math.floor(t.getTime() / 86_400_000);
+  const drift = Math.sin(day / 3);
+  return 3 + drift + 8 * shape;
+}
+
+function outdoorSensor(): BehaviourFactory {
+  return () => (s, { t, rand, local }) => {
+    s.temperatureC = round(winterOutdoorC(t, local) + jitter(rand, 0.3), 0.01);
+    s.humidityPct = round(85 - 3 * (s.temperatureC - 2) + jitter(rand, 3), 0.1);
+    s.batteryV = 3.1;
+  };
+}
+
 function leakSensor(): BehaviourFactory {
   return () => (s, { rand }) => {
     s.leak = false;
@@ -217,6 +243,17 @@ export const TOWN: readonly SimDevice[] = [
     devEui: '0018b2400000b003', name: 'compteur-general-salle-serveur', lns: 'chirpstack-v4', lnsTenant: SV, application: 'salle-serveur',
     profile: 'Adeunis TIC CBE/LINKY MONO', decoder: 'adeunis/tic cbe/linky mono', site: 'mairie', building: 'mairie', zone: 'salle-serveur',
     role: 'facility-total', intervalS: 900, initial: { energyWh: 26_400_000 }, behaviour: electricity(3700, 3700),
+  },
+  // Outdoor air, under a radiation shield on the north wall: heating degree-days (DJU) of each heated site
+  {
+    devEui: 'a840410000020001', name: 'exterieur-mairie', lns: 'chirpstack-v4', lnsTenant: SV, application: 'meteo',
+    profile: 'Dragino LHT65', decoder: 'dragino/lht65', site: 'mairie', building: 'mairie', role: 'outdoor',
+    intervalS: 900, initial: {}, behaviour: outdoorSensor(),
+  },
+  {
+    devEui: 'a840410000020002', name: 'exterieur-ecole-jaures', lns: 'chirpstack-v4', lnsTenant: SV, application: 'meteo',
+    profile: 'Dragino LHT65', decoder: 'dragino/lht65', site: 'ecole-jaures', building: 'ecole-jaures', role: 'outdoor',
+    intervalS: 900, initial: {}, behaviour: outdoorSensor(),
   },
   // The agglomeration's water syndicate, on The Things Stack
   {

@@ -6,10 +6,12 @@
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { generate, OUTPUT_DIR, staleFiles } from '../../dashboards/build.ts';
+import { DEFAULT_OPENING_HOURS, openHoursRegex } from '../../dashboards/building-energy.ts';
 import { LANGS } from '../../dashboards/i18n.ts';
 import { DASHBOARDS } from '../../dashboards/index.ts';
-import type { InfluxQLDataquery } from '../../dashboards/influxql.ts';
-import { panelQueries, panelsOf } from './support.ts';
+import { div, mul, render, type InfluxQLDataquery } from '../../dashboards/influxql.ts';
+import { siteCalendarSchema } from '../../services/alerts/calendar.ts';
+import { panelQueries, panelRange, panelsOf } from './support.ts';
 
 describe('dashboard generation', () => {
   it('is deterministic', () => {
@@ -56,10 +58,27 @@ describe('dashboard generation', () => {
         for (const fn of q.query.matchAll(/\b([a-z_]+)\(/g)) {
           expect(['mean', 'min', 'max', 'last', 'sum', 'count', 'non_negative_difference', 'time', 'fill', 'tz']).toContain(fn[1]);
         }
-        // Daily buckets are local days.
-        if (/time\(1d\)/.test(q.query)) expect(q.query).toMatch(/tz\('Europe\/Paris'\)$/);
+        // Daily buckets are local days: every (sub)query grouped by day carries tz().
+        const days = q.query.match(/time\(1d\)[^()]*(\([^()]*\)[^()]*)*/g) ?? [];
+        for (const d of days) expect(d, q.query).toMatch(/tz\('Europe\/Paris'\)/);
+        // No duration InfluxDB 1.x lacks (`1y`, `1mo`): a shift by a year is Grafana's time shift, never InfluxQL's.
+        expect(q.query).not.toMatch(/\d+(y|mo)\b/);
       }
     }
+  });
+
+  it('gives panels only ranges and shifts the test harness (and Grafana) understand', () => {
+    const now = new Date('2026-03-15T12:00:00Z');
+    const shifted: string[] = [];
+    for (const d of DASHBOARDS) {
+      for (const q of panelQueries(d.build('en'))) {
+        const r = panelRange(q, now);
+        expect(r.from.getTime(), `${q.panel}`).toBeLessThan(r.to.getTime());
+        if (q.timeShift) shifted.push(`${q.panel}: ${r.from.toISOString()} → ${r.to.toISOString()}`);
+      }
+    }
+    // "Same month last year": 1 March 2025 00:00 Paris to the same instant of March 2025.
+    expect([...new Set(shifted)]).toEqual(['Same month last year (same days): 2025-02-28T23:00:00.000Z → 2025-03-15T12:00:00.000Z']);
   });
 
   it('gives French and English the same panels and queries, with unique uids and titles', () => {
@@ -74,8 +93,49 @@ describe('dashboard generation', () => {
         expect(titles.has(dash.title!)).toBe(false);
         uids.add(dash.uid!);
         titles.add(dash.title!);
-        expect(dash.templating.list?.map((v) => v.name)).toEqual(['datasource', 'tenant', 'site', 'device']);
+        expect(dash.templating.list?.map((v) => v.name).slice(0, 4)).toEqual(['datasource', 'tenant', 'site', 'device']);
       }
     }
+  });
+
+  it('names the PUE measurement category in the PUE titles, from a variable with the ISO/IEC 30134-2 categories', () => {
+    for (const lang of LANGS) {
+      const dash = DASHBOARDS.find((d) => d.name === 'datacenter')!.build(lang);
+      const v = dash.templating.list?.find((x) => x.name === 'pue_category');
+      expect(v?.type).toBe('custom');
+      expect(v?.options?.map((o) => o.value)).toEqual(['unknown', '1', '2', '3']);
+      expect(v?.current?.value).toBe('unknown');
+      const titles = panelsOf(dash).map((p) => p.title ?? '');
+      expect(titles.filter((t) => t.includes('${pue_category:text}'))).toHaveLength(2);
+    }
+    const en = DASHBOARDS.find((d) => d.name === 'datacenter')!.build('en').templating.list?.find((x) => x.name === 'pue_category');
+    expect(en?.options?.map((o) => o.text)).toEqual(['category not configured', 'category 1 (UPS output)', 'category 2 (PDU output)', 'category 3 (IT equipment input)']);
+  });
+});
+
+describe('out-of-hours share', () => {
+  it('treats the default calendar\'s weekday hours 08–17 as open, nights and weekends as closed', () => {
+    const open = new RegExp(openHoursRegex(DEFAULT_OPENING_HOURS));
+    for (const h of ['1 08', '1 12', '3 17', '5 08', '5 17']) expect(h).toMatch(open);
+    for (const h of ['1 07', '1 18', '2 23', '5 18', '6 10', '7 12', '1 8', '11 08']) expect(h).not.toMatch(open);
+  });
+
+  it('rounds half-hour openings to the nearer hour and skips closed days', () => {
+    const cal = siteCalendarSchema.parse({ openingHours: { mon: ['08:00-12:00', '13:30-17:00'], wed: ['08:30-11:29'], sat: ['09:00-12:00'] } });
+    const open = new RegExp(openHoursRegex(cal.openingHours));
+    for (const h of ['1 08', '1 11', '1 13', '1 16', '3 08', '3 10', '6 09', '6 11']) expect(h).toMatch(open);
+    for (const h of ['1 12', '1 17', '2 10', '3 11', '4 10', '6 12', '7 10']) expect(h).not.toMatch(open);
+    expect(openHoursRegex(siteCalendarSchema.parse({ openingHours: {} }).openingHours)).toBe('^$');
+  });
+});
+
+describe('InfluxQL builder', () => {
+  it('writes arithmetic on aggregates with plain decimals, and refuses what InfluxQL would reject', () => {
+    expect(render({ select: [{ expr: div(mul({ fn: 'sum', field: 'wh' }, 0.0519), 1000), as: 'kg' }], from: 'm' })).toBe(
+      'SELECT (sum("wh") * 0.0519) / 1000 AS "kg" FROM "m" WHERE $timeFilter',
+    );
+    expect(() => render({ select: [{ expr: mul({ fn: 'sum', field: 'wh' }, 0.0000001), as: 'x' }], from: 'm' })).toThrow(/plain decimal/);
+    expect(() => render({ select: [{ field: 'state' }, { fn: 'last', field: 'x' }], from: 'm' })).toThrow(/mix raw fields and aggregates/);
+    expect(render({ select: [{ fn: 'sum', field: 'd' }], from: 'm', where: [{ field: 'd', greaterThan: 0 }] })).toBe('SELECT sum("d") FROM "m" WHERE $timeFilter AND "d" > 0');
   });
 });
