@@ -7,6 +7,7 @@ import type { FileConfig } from '../config/schema.ts';
 import type { InfluxTarget } from '../storage/influx.ts';
 import { siteCalendarSchema, type SiteCalendar } from './calendar.ts';
 import type { AlertBook, AlertEvent } from './lifecycle.ts';
+import type { RulesLookup, SiteRules } from './settings.ts';
 import type { WindowContext, WindowedRule } from './windowed-rules.ts';
 
 export function calendarLookup(sites: FileConfig['sites']): WindowContext['calendarFor'] {
@@ -14,6 +15,13 @@ export function calendarLookup(sites: FileConfig['sites']): WindowContext['calen
   const byKey = new Map<string, SiteCalendar>();
   for (const s of sites) byKey.set(`${s.tenant ?? '*'}/${s.site}`, s.calendar);
   return (tenant, site) => byKey.get(`${tenant}/${site}`) ?? byKey.get(`*/${site}`) ?? fallback;
+}
+
+/** The `rules` settings of each configured site (an entry naming its tenant wins over one for any tenant). */
+export function siteRulesLookup(sites: FileConfig['sites']): RulesLookup {
+  const byKey = new Map<string, SiteRules>();
+  for (const s of sites) if (s.rules) byKey.set(`${s.tenant ?? '*'}/${s.site}`, s.rules);
+  return (tenant, site) => byKey.get(`${tenant}/${site}`) ?? byKey.get(`*/${site}`);
 }
 
 /** One round: every rule at `now`; the findings go through the alert book. */
@@ -41,6 +49,8 @@ export class WindowedScheduler {
     private readonly onEvents: (events: AlertEvent[]) => void,
     private readonly everyMs: number,
     private readonly log: Logger,
+    /** Per-site thresholds and `enabled: false` (siteRulesLookup); absent: defaults everywhere. */
+    private readonly rulesFor?: RulesLookup,
   ) {}
 
   start(): void {
@@ -56,7 +66,7 @@ export class WindowedScheduler {
   }
 
   async runOnce(now: Date): Promise<AlertEvent[]> {
-    const events = await evaluateWindowed(this.rules, this.book, { now, query: (q) => this.influx.query(q), calendarFor: this.calendarFor }, this.log);
+    const events = await evaluateWindowed(this.rules, this.book, { now, query: (q) => this.influx.query(q), calendarFor: this.calendarFor, rulesFor: this.rulesFor }, this.log);
     if (events.length) this.onEvents(events);
     return events;
   }

@@ -3,11 +3,13 @@
  * meter alarm flags (W3 burst, W4 backflow, W5 dry/tamper), CO₂ (A1), server-room inlet temperature (D1), low
  * battery (S2). Thresholds are the defaults of ../shared/reference/domain-rules.md §6; a rule returns undefined
  * when the uplink says nothing about its quantity, so it neither fires nor clears.
- * Duration conditions ("above 800 ppm for 10 min") keep a little state per subject.
+ * Duration conditions ("above 800 ppm for 10 min") keep a little state per subject. Sites may override the
+ * thresholds or disable a rule (settings.ts): `defaultStreamRules(rulesFor)` applies those.
  */
 import type { QuantityId } from '../../decoders/model/quantities.ts';
 import { ROLES } from '../../decoders/model/roles.ts';
 import { describeSubject, formatNumber, formatTime, subjectKey, type Finding, type RuleInfo, type Severity, type Subject, type Text } from './model.ts';
+import { paramsFor, RULE_DEFAULTS, type RuleId, type RuleParams, type RulesLookup, type SiteParams } from './settings.ts';
 
 export interface StreamInput {
   subject: Subject;
@@ -150,7 +152,7 @@ export const dryOrTamper: StreamRule = {
 };
 
 /** A1: CO₂ above 800 ppm for 10 min in occupied hours → "aérer"; above 1,500 ppm → major. */
-export function co2Rule(opts = { warnPpm: 800, majorPpm: 1500, forMs: 10 * MIN }): StreamRule {
+export function co2Rule(opts: RuleParams<'A1'> = RULE_DEFAULTS.A1): StreamRule {
   const above = new Sustained();
   const info: RuleInfo = {
     id: 'A1',
@@ -186,7 +188,7 @@ export function co2Rule(opts = { warnPpm: 800, majorPpm: 1500, forMs: 10 * MIN }
 }
 
 /** D1: server inlet outside 18–27 °C for 15 min → warning; above 32 °C → critical at once. */
-export function inletTemperatureRule(opts = { minC: 18, maxC: 27, criticalC: 32, forMs: 15 * MIN }): StreamRule {
+export function inletTemperatureRule(opts: RuleParams<'D1'> = RULE_DEFAULTS.D1): StreamRule {
   const outside = new Sustained();
   const info: RuleInfo = {
     id: 'D1',
@@ -222,7 +224,7 @@ export function inletTemperatureRule(opts = { minC: 18, maxC: 27, criticalC: 32,
 }
 
 /** S2: battery below 10 % (or below 2.9 V when only the voltage is known). */
-export function lowBatteryRule(opts = { minPct: 10, minV: 2.9 }): StreamRule {
+export function lowBatteryRule(opts: RuleParams<'S2'> = RULE_DEFAULTS.S2): StreamRule {
   const info: RuleInfo = {
     id: 'S2',
     version: 1,
@@ -251,7 +253,42 @@ export function lowBatteryRule(opts = { minPct: 10, minV: 2.9 }): StreamRule {
   };
 }
 
-/** The stream rules with their default thresholds (a new set per engine: duration rules keep state). */
-export function defaultStreamRules(): StreamRule[] {
-  return [leakSensorWet, burstFlag, backflowFlag, dryOrTamper, co2Rule(), inletTemperatureRule(), lowBatteryRule()];
+/**
+ * A stream rule that follows the site's settings: skipped where the site disables it, built with the site's
+ * thresholds where it overrides some (one instance per such site, so duration state stays per subject).
+ */
+export function perSite<K extends RuleId, P extends SiteParams<K>>(id: K, defaults: P, make: (p: P) => StreamRule, rulesFor: RulesLookup | undefined): StreamRule {
+  const base = make(defaults);
+  if (!rulesFor) return base;
+  const bySite = new Map<string, StreamRule>();
+  return {
+    info: base.info,
+    evaluate(input) {
+      const { tenant, site } = input.subject;
+      if (!rulesFor(tenant, site)?.[id]) return base.evaluate(input);
+      const p = paramsFor(rulesFor, id, defaults, tenant, site);
+      if (!p) return undefined;
+      const key = `${tenant}\u0000${site}`;
+      let rule = bySite.get(key);
+      if (!rule) bySite.set(key, (rule = make(p)));
+      return rule.evaluate(input);
+    },
+  };
+}
+
+/**
+ * The stream rules with their default thresholds, or each site's (a new set per engine: duration rules keep
+ * state). `rulesFor`: the sites' rule settings from the configuration (scheduler.ts `siteRulesLookup`).
+ */
+export function defaultStreamRules(rulesFor?: RulesLookup): StreamRule[] {
+  const fixed = (id: RuleId, rule: StreamRule) => perSite(id, {}, () => rule, rulesFor);
+  return [
+    fixed('W7', leakSensorWet),
+    fixed('W3', burstFlag),
+    fixed('W4', backflowFlag),
+    fixed('W5', dryOrTamper),
+    perSite('A1', RULE_DEFAULTS.A1, co2Rule, rulesFor),
+    perSite('D1', RULE_DEFAULTS.D1, inletTemperatureRule, rulesFor),
+    perSite('S2', RULE_DEFAULTS.S2, lowBatteryRule, rulesFor),
+  ];
 }

@@ -1,11 +1,12 @@
 /**
  * Rules over a window of stored data, evaluated on a schedule with InfluxQL against InfluxDB (so they work after
  * a restart, and can be run over history: `now` is a parameter). Each query names its window with absolute times,
- * never now(). Defaults from ../shared/reference/domain-rules.md §6:
+ * never now(). Defaults from ../shared/reference/domain-rules.md §6 (settings.ts), overridable per site:
  * - W1 continuous flow: no hour without water in the last 24 h, the smallest hourly volume ≥ 10 L;
  * - E4 base load: a building's median night consumption (00–05 h local) above 50 % of its median occupied-hour one;
  * - D2 over-cooling: a server room's mean inlet temperature over 24 h below 22 °C: raise the set point;
  * - S1 silent device: no uplink for more than 3 × its usual interval.
+ * The other rules of the catalogue live in rules/ (water, energy, datacenter, fleet).
  */
 import { QUANTITIES } from '../../decoders/model/quantities.ts';
 import { ROLES } from '../../decoders/model/roles.ts';
@@ -13,6 +14,12 @@ import { seriesRows, type InfluxSeries } from '../storage/influx.ts';
 import { UPLINK } from '../storage/schema.ts';
 import { isOccupied, localTime, type SiteCalendar } from './calendar.ts';
 import { describeSubject, formatNumber, formatTime, type Finding, type RuleInfo, type Subject } from './model.ts';
+import { DAY, deviceSubject, HOUR, median, ms } from './rules/common.ts';
+import { humidityRule, pueDriftRule } from './rules/datacenter.ts';
+import { coolingBelow26Rule, degreeDayDriftRule, heatedUnoccupiedRule, overheatingOccupiedRule } from './rules/energy.ts';
+import { parsimonyRule } from './rules/fleet.ts';
+import { districtBalanceRule, leakSensorSilentRule, nightFlowRule, stoppedMeterRule } from './rules/water.ts';
+import { paramsFor, RULE_DEFAULTS, type RuleParams, type RulesLookup } from './settings.ts';
 
 export type Query = (influxql: string) => Promise<InfluxSeries[]>;
 
@@ -20,32 +27,13 @@ export interface WindowContext {
   now: Date;
   query: Query;
   calendarFor(tenant: string, site: string): SiteCalendar;
+  /** Per-site rule settings (thresholds, `enabled: false`) from the configuration; absent: defaults everywhere. */
+  rulesFor?: RulesLookup | undefined;
 }
 
 export interface WindowedRule {
   info: RuleInfo;
   evaluate(ctx: WindowContext): Promise<Finding[]>;
-}
-
-const HOUR = 3_600_000;
-const DAY = 24 * HOUR;
-const ms = (t: number) => `${Math.trunc(t)}ms`;
-
-function deviceSubject(tags: Record<string, string>): Subject {
-  return {
-    tenant: tags.tenant ?? '',
-    site: tags.site ?? '',
-    ...(tags.building ? { building: tags.building } : {}),
-    ...(tags.zone ? { zone: tags.zone } : {}),
-    ...(tags.dev_eui ? { devEui: tags.dev_eui } : {}),
-    ...(tags.device ? { device: tags.device } : {}),
-  };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 const WATER = QUANTITIES['metering.water.total'];
@@ -54,7 +42,7 @@ const WATER = QUANTITIES['metering.water.total'];
  * W1: water flowing every hour for 24 h — a running toilet, a leaking valve after the meter. Not for network
  * meters (role district-inflow), through which water always flows.
  */
-export function continuousFlowRule(opts = { minLitresPerHour: 10, windowHours: 24, minHoursWithData: 20 }): WindowedRule {
+export function continuousFlowRule(opts: RuleParams<'W1'> = RULE_DEFAULTS.W1): WindowedRule {
   const info: RuleInfo = {
     id: 'W1',
     version: 1,
@@ -66,7 +54,7 @@ export function continuousFlowRule(opts = { minLitresPerHour: 10, windowHours: 2
   };
   return {
     info,
-    async evaluate({ now, query }) {
+    async evaluate({ now, query, rulesFor }) {
       const to = now.getTime();
       const from = to - (opts.windowHours + 1) * HOUR;
       const series = await query(
@@ -74,11 +62,12 @@ export function continuousFlowRule(opts = { minLitresPerHour: 10, windowHours: 2
       );
       const findings: Finding[] = [];
       for (const { tags, rows } of seriesRows(series)) {
+        const p = paramsFor(rulesFor, 'W1', opts, tags.tenant ?? '', tags.site ?? '');
         const hourly = rows.map((r) => r.litres).filter((v): v is number => typeof v === 'number');
-        if (hourly.length < opts.minHoursWithData) continue;
+        if (!p || hourly.length < p.minHoursWithData) continue;
         const min = Math.min(...hourly);
         const zeroHours = hourly.filter((v) => v === 0).length;
-        const firing = zeroHours === 0 && min >= opts.minLitresPerHour;
+        const firing = zeroHours === 0 && min >= p.minLitresPerHour;
         const subject = deviceSubject(tags);
         const who = describeSubject(subject);
         findings.push({
@@ -88,7 +77,7 @@ export function continuousFlowRule(opts = { minLitresPerHour: 10, windowHours: 2
           firing,
           severity: 'major',
           window: { from: new Date(to - opts.windowHours * HOUR), to: now },
-          thresholds: { min_l_per_h: opts.minLitresPerHour, window_h: opts.windowHours },
+          thresholds: { min_l_per_h: p.minLitresPerHour, window_h: opts.windowHours },
           measured: { hours: hourly.length, zero_hours: zeroHours, min_l_per_h: min, mean_l_per_h: Math.round(hourly.reduce((a, b) => a + b, 0) / hourly.length) },
           message: {
             fr: `Débit jamais nul depuis ${opts.windowHours} h au compteur ${who.fr}, minimum horaire ${formatNumber.fr(min)} L/h : fuite probable après compteur.`,
@@ -104,7 +93,7 @@ export function continuousFlowRule(opts = { minLitresPerHour: 10, windowHours: 2
 const ENERGY = QUANTITIES['metering.electricity.activeEnergy'];
 
 /** E4: a building that keeps consuming at night: forgotten loads, ventilation, heating without set-back. */
-export function baseLoadRule(opts = { ratio: 0.5, days: 7, nightFrom: 0, nightTo: 5, role: ROLES.buildingMain as string }): WindowedRule {
+export function baseLoadRule(opts: RuleParams<'E4'> = RULE_DEFAULTS.E4): WindowedRule {
   const info: RuleInfo = {
     id: 'E4',
     version: 1,
@@ -116,7 +105,7 @@ export function baseLoadRule(opts = { ratio: 0.5, days: 7, nightFrom: 0, nightTo
   };
   return {
     info,
-    async evaluate({ now, query, calendarFor }) {
+    async evaluate({ now, query, calendarFor, rulesFor }) {
       const to = now.getTime();
       const from = to - opts.days * DAY - HOUR;
       const series = await query(
@@ -124,6 +113,8 @@ export function baseLoadRule(opts = { ratio: 0.5, days: 7, nightFrom: 0, nightTo
       );
       const findings: Finding[] = [];
       for (const { tags, rows } of seriesRows(series)) {
+        const p = paramsFor(rulesFor, 'E4', opts, tags.tenant ?? '', tags.site ?? '');
+        if (!p) continue;
         const cal = calendarFor(tags.tenant ?? '', tags.site ?? '');
         const night: number[] = [];
         const occupiedHours: number[] = [];
@@ -146,10 +137,10 @@ export function baseLoadRule(opts = { ratio: 0.5, days: 7, nightFrom: 0, nightTo
           rule: info,
           subject,
           at: now,
-          firing: occMedian > 0 && ratio > opts.ratio,
+          firing: occMedian > 0 && ratio > p.ratio,
           severity: 'warning',
           window: { from: new Date(to - opts.days * DAY), to: now },
-          thresholds: { max_ratio: opts.ratio, night: `${opts.nightFrom}:00-${opts.nightTo}:00`, days: opts.days },
+          thresholds: { max_ratio: p.ratio, night: `${opts.nightFrom}:00-${opts.nightTo}:00`, days: opts.days },
           measured: { night_median_kwh_per_h: +nightMedian.toFixed(2), occupied_median_kwh_per_h: +occMedian.toFixed(2), ratio: +ratio.toFixed(2) },
           message: {
             fr: `Consommation de nuit élevée au compteur ${who.fr} : médiane ${formatNumber.fr(nightMedian)} kWh/h entre ${opts.nightFrom} h et ${opts.nightTo} h, soit ${pct} % de celle des heures d'occupation (${formatNumber.fr(occMedian)} kWh/h) sur ${opts.days} jours.`,
@@ -165,7 +156,7 @@ export function baseLoadRule(opts = { ratio: 0.5, days: 7, nightFrom: 0, nightTo
 const AIR_T = QUANTITIES['air.temperature'];
 
 /** D2: a server room kept colder than it needs: every degree of set point is cooling energy. */
-export function overCoolingRule(opts = { belowC: 22, windowHours: 24, minReadings: 12 }): WindowedRule {
+export function overCoolingRule(opts: RuleParams<'D2'> = RULE_DEFAULTS.D2): WindowedRule {
   const info: RuleInfo = {
     id: 'D2',
     version: 1,
@@ -177,7 +168,7 @@ export function overCoolingRule(opts = { belowC: 22, windowHours: 24, minReading
   };
   return {
     info,
-    async evaluate({ now, query }) {
+    async evaluate({ now, query, rulesFor }) {
       const to = now.getTime();
       const from = to - opts.windowHours * HOUR;
       const series = await query(
@@ -186,7 +177,8 @@ export function overCoolingRule(opts = { belowC: 22, windowHours: 24, minReading
       const findings: Finding[] = [];
       for (const { tags, rows } of seriesRows(series)) {
         const r = rows[0];
-        if (!r || typeof r.mean_c !== 'number' || Number(r.n) < opts.minReadings) continue;
+        const p = paramsFor(rulesFor, 'D2', opts, tags.tenant ?? '', tags.site ?? '');
+        if (!p || !r || typeof r.mean_c !== 'number' || Number(r.n) < opts.minReadings) continue;
         const subject: Subject = { tenant: tags.tenant ?? '', site: tags.site ?? '', ...(tags.building ? { building: tags.building } : {}), ...(tags.zone ? { zone: tags.zone } : {}) };
         const who = describeSubject(subject);
         const mean = Math.round(r.mean_c * 10) / 10;
@@ -194,14 +186,14 @@ export function overCoolingRule(opts = { belowC: 22, windowHours: 24, minReading
           rule: info,
           subject,
           at: now,
-          firing: mean < opts.belowC,
+          firing: mean < p.belowC,
           severity: 'warning',
           window: { from: new Date(from), to: now },
-          thresholds: { below_c: opts.belowC, window_h: opts.windowHours },
+          thresholds: { below_c: p.belowC, window_h: opts.windowHours },
           measured: { mean_inlet_c: mean, min_inlet_c: Number(r.min_c), max_inlet_c: Number(r.max_c), readings: Number(r.n) },
           message: {
-            fr: `Salle serveur ${who.fr} : entrée d'air à ${formatNumber.fr(mean)} °C en moyenne sur ${opts.windowHours} h, sous ${opts.belowC} °C : relever la consigne de climatisation.`,
-            en: `Server room ${who.en}: inlet air at ${formatNumber.en(mean)} °C on average over ${opts.windowHours} h, below ${opts.belowC} °C: raise the cooling set point.`,
+            fr: `Salle serveur ${who.fr} : entrée d'air à ${formatNumber.fr(mean)} °C en moyenne sur ${opts.windowHours} h, sous ${formatNumber.fr(p.belowC)} °C : relever la consigne de climatisation.`,
+            en: `Server room ${who.en}: inlet air at ${formatNumber.en(mean)} °C on average over ${opts.windowHours} h, below ${formatNumber.en(p.belowC)} °C: raise the cooling set point.`,
           },
         });
       }
@@ -211,7 +203,7 @@ export function overCoolingRule(opts = { belowC: 22, windowHours: 24, minReading
 }
 
 /** S1: a device that stopped talking: the rules that need its data are blind. */
-export function silentDeviceRule(opts = { factor: 3, minSilenceMs: HOUR, lookbackDays: 30 }): WindowedRule {
+export function silentDeviceRule(opts: RuleParams<'S1'> = RULE_DEFAULTS.S1): WindowedRule {
   const info: RuleInfo = {
     id: 'S1',
     version: 1,
@@ -223,7 +215,7 @@ export function silentDeviceRule(opts = { factor: 3, minSilenceMs: HOUR, lookbac
   };
   return {
     info,
-    async evaluate({ now, query }) {
+    async evaluate({ now, query, rulesFor }) {
       const to = now.getTime();
       const where = `FROM "${UPLINK.measurement}" WHERE time >= ${ms(to - opts.lookbackDays * DAY)} AND time < ${ms(to)} GROUP BY "tenant", "site", "dev_eui", "device"`;
       // The usual interval is the device's own: its uplinks over the look-back window, first to last.
@@ -234,10 +226,11 @@ export function silentDeviceRule(opts = { factor: 3, minSilenceMs: HOUR, lookbac
         const lastSeen = Number(rows[0]?.time);
         const firstSeen = Number(byDevice(first, t.dev_eui ?? '')?.[0]);
         const n = Number(byDevice(count, t.dev_eui ?? '')?.[1] ?? 0);
-        if (!t.dev_eui || !Number.isFinite(lastSeen) || !Number.isFinite(firstSeen) || n < 3) continue;
+        const p = paramsFor(rulesFor, 'S1', opts, t.tenant ?? '', t.site ?? '');
+        if (!p || !t.dev_eui || !Number.isFinite(lastSeen) || !Number.isFinite(firstSeen) || n < 3) continue;
         const usual = (lastSeen - firstSeen) / (n - 1);
         const silence = to - lastSeen;
-        const limit = Math.max(opts.minSilenceMs, opts.factor * usual);
+        const limit = Math.max(opts.minSilenceMs, p.factor * usual);
         const subject = deviceSubject(t);
         const who = describeSubject(subject);
         const hours = (x: number) => Math.round((x / HOUR) * 10) / 10;
@@ -249,7 +242,7 @@ export function silentDeviceRule(opts = { factor: 3, minSilenceMs: HOUR, lookbac
           firing: silence > limit,
           severity: 'warning',
           window: { from: new Date(lastSeen), to: now },
-          thresholds: { factor: opts.factor, limit_h: hours(limit) },
+          thresholds: { factor: p.factor, limit_h: hours(limit) },
           measured: { last_seen: new Date(lastSeen).toISOString(), silent_h: hours(silence), usual_interval_min: usualMin },
           message: {
             fr: `${who.fr} n'a rien envoyé depuis le ${formatTime.fr(new Date(lastSeen))} (${formatNumber.fr(hours(silence))} h ; habituellement toutes les ${usualMin} min).`,
@@ -262,6 +255,23 @@ export function silentDeviceRule(opts = { factor: 3, minSilenceMs: HOUR, lookbac
   };
 }
 
+/** Every windowed rule with its default thresholds (a new set each call: the daily rules keep a memo). */
 export function defaultWindowedRules(): WindowedRule[] {
-  return [continuousFlowRule(), baseLoadRule(), overCoolingRule(), silentDeviceRule()];
+  return [
+    continuousFlowRule(),
+    nightFlowRule(),
+    stoppedMeterRule(),
+    leakSensorSilentRule(),
+    districtBalanceRule(),
+    overheatingOccupiedRule(),
+    heatedUnoccupiedRule(),
+    coolingBelow26Rule(),
+    baseLoadRule(),
+    degreeDayDriftRule(),
+    overCoolingRule(),
+    humidityRule(),
+    pueDriftRule(),
+    silentDeviceRule(),
+    parsimonyRule(),
+  ];
 }

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { QUANTITIES } from '../../decoders/model/quantities.ts';
 import { siteCalendarSchema } from '../alerts/calendar.ts';
+import { siteRulesSchema } from '../alerts/settings.ts';
 import { notificationsSchema } from '../alerts/notify/config.ts';
 import { apiKeyEntry } from '../api/keys.ts';
 
@@ -169,9 +170,12 @@ export const fileSchema = z.strictObject({
   devices: z.array(deviceEntry).default([]),
   profiles: z.array(profileEntry).default([]),
   codecs: z.array(codecEntry).default([]),
-  /** Occupancy calendars (opening hours, closures, public holidays, time zone) of sites, for the alert rules. */
+  /**
+   * Occupancy calendars (opening hours, closures, public holidays, time zone) of sites, for the alert rules, and
+   * per-site rule settings (`rules: { W1: { minLitresPerHour: 20 }, E3: { enabled: false } }`, services/alerts/settings.ts).
+   */
   sites: z
-    .array(z.strictObject({ tenant: slug.optional(), site: slug, calendar: siteCalendarSchema.prefault({}) }))
+    .array(z.strictObject({ tenant: slug.optional(), site: slug, calendar: siteCalendarSchema.prefault({}), rules: siteRulesSchema.optional() }))
     .default([]),
 });
 

@@ -48,7 +48,9 @@ export function* generateUplinks(opts: GenerateOptions): Generator<SimUplink> {
       next: opts.start.getTime() + Math.floor((((i * 7919) % 1000) / 1000) * (opts.start.getTime() >= (opts.speedFrom?.getTime() ?? -Infinity) ? interval / speed : interval)),
       last: opts.start.getTime() - interval,
       interval,
-      radio: { rssi: -70 - Math.floor(rand() * 45), snr: Math.round((9 - rand() * 16) * 10) / 10, spreadingFactor: 7 + (i % 6), gateways: 1 + (i % 3) },
+      // A town's public network: ADR keeps devices near its gateways at SF7/SF8, the hourly ones in basements and
+      // boiler rooms at SF9/SF10, so that each stays within the 30 s/day airtime budget (rule P1) as a well-run fleet does.
+      radio: { rssi: -70 - Math.floor(rand() * 45), snr: Math.round((9 - rand() * 16) * 10) / 10, spreadingFactor: (d.intervalS >= 3600 ? 9 : 7) + (i % 2), gateways: 1 + (i % 3) },
     };
   });
   const speedFrom = opts.speedFrom?.getTime() ?? Number.NEGATIVE_INFINITY;

@@ -64,6 +64,14 @@ describe('windowed rules on stored series', () => {
     expect(Number(house.measured.zero_hours)).toBeGreaterThan(3);
   });
 
+  it('W1 follows a site threshold (minLitresPerHour: 20) and a site that turns it off', async () => {
+    const now = new Date(Date.parse('2026-06-01T00:00:00Z') + 26 * HOUR);
+    const strict = await continuousFlowRule().evaluate({ ...ctx(now), rulesFor: () => ({ W1: { minLitresPerHour: 20 } }) });
+    expect(strict.find((f) => f.subject.devEui === 'leaky')).toMatchObject({ firing: false, measured: { min_l_per_h: 14 }, thresholds: { min_l_per_h: 20 } });
+    const off = await continuousFlowRule().evaluate({ ...ctx(now), rulesFor: () => ({ W1: { enabled: false } }) });
+    expect(off).toEqual([]);
+  });
+
   it('a backtest of W1 over the same history shows when the leak would have been found', async () => {
     const { backtest } = await import('../../services/alerts/backtest.ts');
     const start = Date.parse('2026-06-01T00:00:00Z');

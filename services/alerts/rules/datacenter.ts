@@ -1,0 +1,209 @@
+/**
+ * Server-room rules (../shared/reference/domain-rules.md §3 and §6):
+ * - D3 humidity: the air at the IT inlet too humid (dew point above 15 °C or RH above 60 %: condensation,
+ *   corrosion) or too dry (dew point below −9 °C: electrostatic discharge), held for 30 min. Evaluated every round
+ *   over the last readings rather than per uplink, so that one odd reading does not raise it and a backtest can
+ *   replay it;
+ * - D4 PUE drift: the interim PUE of the last 30 days above 1.10 × the 12-month PUE, or above 2.0, computed by the
+ *   datacenter KPI module (same meters, same energy arithmetic as the reports).
+ */
+import { QUANTITIES } from '../../../decoders/model/quantities.ts';
+import { ROLES } from '../../../decoders/model/roles.ts';
+import { buildDatacenterReport, DATACENTER_ROLES, readMeterSeries } from '../../datacenter/kpi.ts';
+import { seriesRows } from '../../storage/influx.ts';
+import { describeSubject, formatNumber, type Finding, type RuleInfo, type Subject } from '../model.ts';
+import { paramsFor, RULE_DEFAULTS, type RuleParams } from '../settings.ts';
+import type { WindowedRule } from '../windowed-rules.ts';
+import { DAY, deviceSubject, dewPointC, formatNumber2, HOUR, memoByPeriod, MIN, ms, round1, round2 } from './common.ts';
+
+const AIR_T = QUANTITIES['air.temperature'];
+const AIR_RH = QUANTITIES['air.relativeHumidity'];
+const ENERGY = QUANTITIES['metering.electricity.activeEnergy'];
+
+// ---------------------------------------------------------------------------------------------------------
+// D3 humidity and dew point
+
+export function humidityRule(opts: RuleParams<'D3'> = RULE_DEFAULTS.D3): WindowedRule {
+  const info: RuleInfo = {
+    id: 'D3',
+    version: 1,
+    category: 'datacenter',
+    title: { fr: 'Humidité de la salle serveur hors plage', en: 'Server-room humidity out of range' },
+    source: {
+      text: 'ASHRAE TC 9.9 (2008 recommended envelope): dew point at most 15 °C and RH at most 60 %; later editions allow down to −9 °C dew point [U]. Dew point by the Magnus formula (Sonntag 1990 constants)',
+      reference: 'domain-rules.md §3.3 and §6 D3',
+    },
+    action: {
+      fr: 'Trop humide : vérifier la déshumidification de la climatisation et les entrées d’air extérieur. Trop sec : humidifier ou limiter l’air neuf, attention aux décharges électrostatiques.',
+      en: 'Too humid: check the cooling’s dehumidification and outside-air intakes. Too dry: humidify or reduce fresh air; beware of electrostatic discharge.',
+    },
+    clearAfterMs: 0,
+  };
+  return {
+    info,
+    async evaluate({ now, query, rulesFor }) {
+      const to = now.getTime();
+      const series = await query(
+        `SELECT "${AIR_T.field}" AS c, "${AIR_RH.field}" AS rh FROM "${AIR_T.measurement}" WHERE time >= ${ms(to - 3 * HOUR)} AND time < ${ms(to)} AND "role" = '${ROLES.itInlet}' GROUP BY "tenant", "site", "building", "zone", "dev_eui", "device"`,
+      );
+      const findings: Finding[] = [];
+      for (const { tags, rows } of seriesRows(series)) {
+        const p = paramsFor(rulesFor, 'D3', opts, tags.tenant ?? '', tags.site ?? '');
+        if (!p) continue;
+        const readings = rows
+          .filter((r) => typeof r.c === 'number' && typeof r.rh === 'number')
+          .map((r) => {
+            const c = r.c as number;
+            const rh = r.rh as number;
+            const dp = dewPointC(c, rh);
+            const kind = dp > p.maxDewPointC || rh > p.maxRhPct ? 'humid' : dp < p.minDewPointC ? 'dry' : undefined;
+            return { t: Number(r.time), c, rh, dp, kind };
+          })
+          .sort((a, b) => a.t - b.t);
+        const latest = readings[readings.length - 1];
+        // Stale data is the silent-device rule's business.
+        if (!latest || to - latest.t > HOUR) continue;
+        let i = readings.length - 1;
+        while (i > 0 && latest.kind && readings[i - 1]!.kind === latest.kind) i--;
+        const since = readings[i]!;
+        const minutes = latest.kind ? Math.round((latest.t - since.t) / MIN) : 0;
+        const firing = latest.kind !== undefined && minutes >= p.forMinutes;
+        const run = latest.kind ? readings.slice(i) : [latest];
+        const subject = deviceSubject(tags);
+        const who = describeSubject(subject);
+        const dp = round1(latest.dp);
+        const n = { fr: formatNumber.fr, en: formatNumber.en };
+        const breached = (lang: 'fr' | 'en') =>
+          latest.kind === 'dry'
+            ? `${lang === 'fr' ? 'point de rosée' : 'dew point'} ${n[lang](dp)} °C < ${n[lang](p.minDewPointC)} °C`
+            : [
+                ...(latest.dp > p.maxDewPointC ? [`${lang === 'fr' ? 'point de rosée' : 'dew point'} ${n[lang](dp)} °C > ${n[lang](p.maxDewPointC)} °C`] : []),
+                ...(latest.rh > p.maxRhPct ? [`${lang === 'fr' ? 'humidité' : 'RH'} ${n[lang](round1(latest.rh))} % > ${n[lang](p.maxRhPct)} %`] : []),
+              ].join(lang === 'fr' ? ' et ' : ' and ');
+        const what = latest.kind === 'dry' ? { fr: 'Air trop sec', en: 'Air too dry' } : { fr: 'Air trop humide', en: 'Air too humid' };
+        const risk = latest.kind === 'dry' ? { fr: 'risque de décharges électrostatiques', en: 'risk of electrostatic discharge' } : { fr: 'risque de condensation et de corrosion', en: 'risk of condensation and corrosion' };
+        findings.push({
+          rule: info,
+          subject,
+          at: now,
+          firing,
+          pending: latest.kind !== undefined && !firing,
+          severity: 'warning',
+          window: { from: new Date(since.t), to: now },
+          thresholds: { max_dew_point_c: p.maxDewPointC, max_rh_pct: p.maxRhPct, min_dew_point_c: p.minDewPointC, for_min: p.forMinutes },
+          measured: {
+            dew_point_c: dp,
+            rh_pct: round1(latest.rh),
+            temperature_c: round1(latest.c),
+            max_dew_point_c: round1(Math.max(...run.map((r) => r.dp))),
+            min_dew_point_c: round1(Math.min(...run.map((r) => r.dp))),
+            for_min: minutes,
+            condition: latest.kind ?? 'ok',
+          },
+          message: {
+            fr: `${what.fr} à l'entrée des serveurs ${who.fr} depuis ${minutes} min : ${breached('fr')} (${n.fr(round1(latest.c))} °C, ${n.fr(round1(latest.rh))} % HR) ; ${risk.fr}.`,
+            en: `${what.en} at the server inlet ${who.en} for ${minutes} min: ${breached('en')} (${n.en(round1(latest.c))} °C, ${n.en(round1(latest.rh))} % RH); ${risk.en}.`,
+          },
+        });
+      }
+      return findings;
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// D4 PUE drift
+
+export function pueDriftRule(opts: RuleParams<'D4'> = RULE_DEFAULTS.D4): WindowedRule {
+  const info: RuleInfo = {
+    id: 'D4',
+    version: 1,
+    category: 'datacenter',
+    title: { fr: 'PUE en dérive', en: 'PUE drifting' },
+    source: {
+      text: 'ISO/IEC 30134-2 (PUE = total / IT energy over the same period; interim PUE for shorter periods). Small server rooms run at 1.5–2.1 (LBNL), the average datacentre near 1.56 (Uptime 2024): above 2.0, or 10 % above its own 12-month PUE, a room wastes cooling (Veilleur defaults)',
+      reference: 'domain-rules.md §3.1, §3.2 and §6 D4',
+    },
+    action: {
+      fr: 'Vérifier la climatisation de la salle (consignes, free cooling, filtres, portes ouvertes, allées chaude/froide) et les charges non informatiques ajoutées.',
+      en: 'Check the room’s cooling (set points, free cooling, filters, open doors, hot/cold aisles) and any non-IT loads added.',
+    },
+    clearAfterMs: 0,
+  };
+  return {
+    info,
+    // Whole UTC days: a daily rule over months of index readings, read once a day.
+    evaluate: memoByPeriod(DAY, async ({ query, rulesFor }, to) => {
+      const roles = [DATACENTER_ROLES.facilityTotal, DATACENTER_ROLES.itLoad];
+      const scopes = await query(
+        `SELECT count("${ENERGY.field}") FROM "${ENERGY.measurement}" WHERE time >= ${ms(to - 2 * DAY)} AND time < ${ms(to)} AND "channel" = '' AND (${roles.map((r) => `"role" = '${r}'`).join(' OR ')}) GROUP BY "tenant", "site", "zone", "role"`,
+      );
+      const byScope = new Map<string, { tenant: string; site: string; zone: string; roles: Set<string> }>();
+      for (const s of scopes) {
+        const t = s.tags ?? {};
+        const key = `${t.tenant}\u0000${t.site}\u0000${t.zone ?? ''}`;
+        const scope = byScope.get(key) ?? { tenant: t.tenant ?? '', site: t.site ?? '', zone: t.zone ?? '', roles: new Set<string>() };
+        scope.roles.add(t.role ?? '');
+        byScope.set(key, scope);
+      }
+      const findings: Finding[] = [];
+      for (const scope of byScope.values()) {
+        const p = paramsFor(rulesFor, 'D4', opts, scope.tenant, scope.site);
+        if (!p || !roles.every((r) => scope.roles.has(r))) continue;
+        const refFrom = to - opts.referenceDays * DAY;
+        const recentFrom = to - p.days * DAY;
+        const meters = await readMeterSeries({ query }, { tenant: scope.tenant, site: scope.site, zone: scope.zone || undefined }, roles, new Date(refFrom), new Date(to));
+        if (meters.length === 0 || meters.some((m) => m.points.length === 0)) continue;
+        const firstT = Math.max(...meters.map((m) => m.points[0]!.t));
+        const lastT = Math.min(...meters.map((m) => m.points[m.points.length - 1]!.t));
+        // The interim PUE needs readings from the start to the end of its window.
+        if (firstT > recentFrom + DAY || lastT < to - DAY) continue;
+        const scopeArgs = { tenant: scope.tenant, site: scope.site, ...(scope.zone ? { zone: scope.zone } : {}), meters };
+        const recent = buildDatacenterReport({ ...scopeArgs, from: new Date(recentFrom), to: new Date(to) });
+        const hasReference = firstT <= to - opts.minReferenceDays * DAY;
+        const reference = hasReference ? buildDatacenterReport({ ...scopeArgs, from: new Date(Math.max(refFrom, firstT)), to: new Date(to) }) : undefined;
+        if (recent.pue === null) continue;
+        const pue = round2(recent.pue);
+        const ref = reference?.pue != null ? round2(reference.pue) : undefined;
+        const limit = ref !== undefined ? round2(ref * p.factor) : undefined;
+        const firing = pue > p.maxPue || (limit !== undefined && pue > limit);
+        const change = ref !== undefined ? Math.round((pue / ref - 1) * 100) : undefined;
+        const subject: Subject = { tenant: scope.tenant, site: scope.site, ...(scope.zone ? { zone: scope.zone } : {}) };
+        const who = describeSubject(subject);
+        const total = Math.round(recent.energyKwh.total ?? 0);
+        const it = Math.round(recent.energyKwh.it ?? 0);
+        const n = formatNumber2;
+        const against = (lang: 'fr' | 'en') =>
+          ref !== undefined
+            ? lang === 'fr'
+              ? `contre ${n.fr(ref)} sur 12 mois (${change! >= 0 ? '+' : ''}${change} %) ; seuils ${n.fr(limit!)} (${n.fr(p.factor)} × le PUE sur 12 mois) ou ${n.fr(p.maxPue)}`
+              : `against ${n.en(ref)} over 12 months (${change! >= 0 ? '+' : ''}${change} %); limits ${n.en(limit!)} (${n.en(p.factor)} × the 12-month PUE) or ${n.en(p.maxPue)}`
+            : lang === 'fr'
+              ? `(moins de 12 mois d'historique pour comparer) ; seuil ${n.fr(p.maxPue)}`
+              : `(less than 12 months of history to compare with); limit ${n.en(p.maxPue)}`;
+        findings.push({
+          rule: info,
+          subject,
+          at: new Date(to),
+          firing,
+          severity: 'warning',
+          window: { from: new Date(recentFrom), to: new Date(to) },
+          thresholds: { factor: p.factor, max_pue: p.maxPue, days: p.days, ...(limit !== undefined ? { limit_pue: limit } : {}) },
+          measured: {
+            pue_recent: pue,
+            pue_12_months: ref ?? 'n/a',
+            kwh_total_recent: total,
+            kwh_it_recent: it,
+            ...(change !== undefined ? { change_pct: change } : {}),
+            pue_category: recent.pueCategory,
+          },
+          message: {
+            fr: `PUE de la salle ${who.fr} à ${n.fr(pue)} sur les ${p.days} derniers jours (${n.fr(total)} kWh au total pour ${n.fr(it)} kWh informatiques) ${against('fr')} : vérifier la climatisation.`,
+            en: `PUE of room ${who.en} at ${n.en(pue)} over the last ${p.days} days (${n.en(total)} kWh in total for ${n.en(it)} kWh of IT) ${against('en')}: check the cooling.`,
+          },
+        });
+      }
+      return findings;
+    }),
+  };
+}

@@ -1,0 +1,442 @@
+/**
+ * Building energy rules (../shared/reference/domain-rules.md §2 and §6), on room sensors (role `room`), the site's
+ * occupancy calendar and its outdoor sensor (role `outdoor`):
+ * - E1 over 19 °C when occupied: the mean of the building's rooms over the occupied hours of the last 24 h above
+ *   19.5 °C (R241-26 sets 19 °C as a mean over the rooms; +0.5 °C absorbs sensor tolerance), in the heating season;
+ * - E2 heated while unoccupied: the mean over an unoccupied stretch of 24–48 h above 16 °C, of ≥ 48 h above 8 °C
+ *   (R241-27), in the heating season;
+ * - E3 cooling at or below 26 °C: a cooling meter drawing power while the rooms it serves are at ≤ 26 °C for more
+ *   than 30 min (R241-30); server rooms and configured devices are exempt;
+ * - E5 degree-day drift: kWh per heating degree-day (DJU, base 18 °C) of last month against the same month a year
+ *   before, more than 10 % up.
+ *
+ * Heating season: 1 October to 20 May by default, the conventional season of French heating degree-day statistics
+ * (232 days; COSTIC, Météo-France DJU tables) [S]. Sites set their own (`season: '10-15..05-05'`: the 2022 plan de
+ * sobriété shifted the season by 15 days). Outside it, E1 and E2 never fire: a building above 19 °C in June is
+ * not being heated.
+ */
+import { QUANTITIES } from '../../../decoders/model/quantities.ts';
+import { ROLES } from '../../../decoders/model/roles.ts';
+import { seriesRows } from '../../storage/influx.ts';
+import { isOccupied, localDayBounds, localTime, unoccupiedStretches } from '../calendar.ts';
+import { describeSubject, formatNumber, formatTime, type Finding, type RuleInfo, type Subject } from '../model.ts';
+import { inSeason, paramsFor, RULE_DEFAULTS, type RuleParams } from '../settings.ts';
+import type { WindowedRule } from '../windowed-rules.ts';
+import { consumption, DAY, describePlace, formatNumber2, HOUR, mean, memoByPeriod, MIN, monthName, ms, points, round1, round2 } from './common.ts';
+
+const AIR_T = QUANTITIES['air.temperature'];
+const ELEC = QUANTITIES['metering.electricity.activeEnergy'];
+const HEAT = QUANTITIES['metering.heat.total'];
+const Q = 15 * MIN;
+
+const buildingKey = (t: Record<string, string>) => `${t.tenant ?? ''}\u0000${t.site ?? ''}\u0000${t.building ?? ''}`;
+const buildingSubject = (t: Record<string, string>): Subject => ({ tenant: t.tenant ?? '', site: t.site ?? '', ...(t.building ? { building: t.building } : {}) });
+
+/** Room series grouped by building. */
+function byBuilding<T extends { tags: Record<string, string> }>(series: T[]): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const s of series) {
+    const k = buildingKey(s.tags);
+    out.set(k, [...(out.get(k) ?? []), s]);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// E1 over 19 °C in occupied hours
+
+export function overheatingOccupiedRule(opts: RuleParams<'E1'> = RULE_DEFAULTS.E1): WindowedRule {
+  const info: RuleInfo = {
+    id: 'E1',
+    version: 1,
+    category: 'energy',
+    title: { fr: 'Chauffage au-dessus de 19 °C', en: 'Heating above 19 °C' },
+    source: { text: "Code de l'énergie R241-26: heating limited to a mean of 19 °C over the building's rooms; +0.5 °C for sensor tolerance is a Veilleur default", reference: 'domain-rules.md §2.1 and §6 E1 [H: +0.5 °C]' },
+    action: { fr: 'Baisser la consigne de chauffage à 19 °C (1 °C de moins ≈ 7 % d’énergie).', en: 'Lower the heating set point to 19 °C (1 °C less ≈ 7 % energy).' },
+    clearAfterMs: 0,
+  };
+  return {
+    info,
+    evaluate: memoByPeriod(HOUR, async ({ query, calendarFor, rulesFor }, to) => {
+      const from = to - opts.windowHours * HOUR;
+      const series = await query(
+        `SELECT "${AIR_T.field}" AS c FROM "${AIR_T.measurement}" WHERE time >= ${ms(from)} AND time < ${ms(to)} AND "role" = '${opts.role}' GROUP BY "tenant", "site", "building", "dev_eui", "device"`,
+      );
+      const findings: Finding[] = [];
+      for (const rooms of byBuilding(seriesRows(series)).values()) {
+        const tags = rooms[0]!.tags;
+        const p = paramsFor(rulesFor, 'E1', opts, tags.tenant ?? '', tags.site ?? '');
+        if (!p) continue;
+        const cal = calendarFor(tags.tenant ?? '', tags.site ?? '');
+        const slots = new Set<number>();
+        const roomMeans: { name: string; c: number }[] = [];
+        for (const room of rooms) {
+          const occupied = points(room.rows, 'c').filter((x) => isOccupied(new Date(x.t), cal));
+          for (const x of occupied) slots.add(Math.floor(x.t / Q));
+          if (occupied.length >= 3) roomMeans.push({ name: room.tags.device ?? room.tags.dev_eui ?? '', c: mean(occupied.map((x) => x.v)) });
+        }
+        const hours = slots.size / 4;
+        if (roomMeans.length === 0 || hours < opts.minOccupiedHours) continue;
+        const meanC = round1(mean(roomMeans.map((r) => r.c)));
+        const warmest = roomMeans.reduce((a, b) => (b.c > a.c ? b : a));
+        const season = inSeason(localTime(new Date(to), cal.timeZone).date, p.season);
+        const subject = buildingSubject(tags);
+        const where = describePlace(subject);
+        findings.push({
+          rule: info,
+          subject,
+          at: new Date(to),
+          firing: season && meanC > p.maxMeanC,
+          severity: 'warning',
+          window: { from: new Date(from), to: new Date(to) },
+          thresholds: { max_mean_c: p.maxMeanC, legal_mean_c: 19, season: p.season },
+          measured: { mean_c: meanC, rooms: roomMeans.length, occupied_h: hours, warmest_room: warmest.name, warmest_room_c: round1(warmest.c), heating_season: season ? 'yes' : 'no' },
+          message: {
+            fr: `Chauffage au-dessus de 19 °C au ${where.fr} : ${formatNumber.fr(meanC)} °C en moyenne sur ${roomMeans.length} pièce(s) pendant ${formatNumber.fr(hours)} h d'occupation (dernières ${opts.windowHours} h ; la plus chaude, ${warmest.name}, à ${formatNumber.fr(round1(warmest.c))} °C), seuil ${formatNumber.fr(p.maxMeanC)} °C (R241-26 : 19 °C en moyenne) : baisser la consigne.`,
+            en: `Heating above 19 °C in ${where.en}: ${formatNumber.en(meanC)} °C on average over ${roomMeans.length} room(s) during ${formatNumber.en(hours)} occupied hours (last ${opts.windowHours} h; warmest, ${warmest.name}, at ${formatNumber.en(round1(warmest.c))} °C), limit ${formatNumber.en(p.maxMeanC)} °C (R241-26: 19 °C mean): lower the set point.`,
+          },
+        });
+      }
+      return findings;
+    }),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// E2 heated while unoccupied
+
+export function heatedUnoccupiedRule(opts: RuleParams<'E2'> = RULE_DEFAULTS.E2): WindowedRule {
+  const info: RuleInfo = {
+    id: 'E2',
+    version: 1,
+    category: 'energy',
+    title: { fr: 'Bâtiment inoccupé chauffé', en: 'Unoccupied building heated' },
+    source: {
+      text: "Code de l'énergie R241-27: unoccupied for ≥ 24 h and < 48 h, 16 °C; for ≥ 48 h, 8 °C. The first hours (cool-down) and the last ones (pre-heat before opening) are left out of the mean (Veilleur defaults)",
+      reference: 'domain-rules.md §2.1 and §6 E2',
+    },
+    action: { fr: 'Programmer un réduit de chauffage pendant les fermetures (16 °C de 24 à 48 h, 8 °C au-delà).', en: 'Program a heating set-back during closures (16 °C for 24–48 h, 8 °C beyond).' },
+    clearAfterMs: 0,
+  };
+  return {
+    info,
+    evaluate: memoByPeriod(HOUR, async ({ query, calendarFor, rulesFor }, to) => {
+      const from = to - opts.lookbackDays * DAY;
+      const series = await query(
+        `SELECT mean("${AIR_T.field}") AS c FROM "${AIR_T.measurement}" WHERE time >= ${ms(from)} AND time < ${ms(to)} AND "role" = '${opts.role}' GROUP BY time(15m), "tenant", "site", "building", "dev_eui", "device" fill(none)`,
+      );
+      const findings: Finding[] = [];
+      for (const rooms of byBuilding(seriesRows(series)).values()) {
+        const tags = rooms[0]!.tags;
+        const p = paramsFor(rulesFor, 'E2', opts, tags.tenant ?? '', tags.site ?? '');
+        if (!p) continue;
+        const cal = calendarFor(tags.tenant ?? '', tags.site ?? '');
+        // The latest stretch of ≥ 24 h (possibly still going on), computed over a longer range so it is not clipped.
+        const stretches = unoccupiedStretches(new Date(from - 14 * DAY), new Date(to), cal).filter((s) => s.end.getTime() - s.start.getTime() >= DAY);
+        const stretch = stretches[stretches.length - 1];
+        if (!stretch || stretch.end.getTime() <= from) continue;
+        const ongoing = stretch.end.getTime() >= to;
+        const length = stretch.end.getTime() - stretch.start.getTime();
+        const spanFrom = Math.max(stretch.start.getTime() + p.coolDownHours * HOUR, from);
+        const spanTo = stretch.end.getTime() - (ongoing ? 0 : p.preheatHours * HOUR);
+        const slots = Math.floor((spanTo - spanFrom) / Q);
+        if (slots < 4) continue;
+        const roomMeans = rooms.flatMap((room) => {
+          const inSpan = points(room.rows, 'c').filter((x) => x.t + Q / 2 >= spanFrom && x.t + Q / 2 < spanTo);
+          // Half of the quarter-hours at least, or a gap would bias the mean.
+          return inSpan.length >= slots / 2 ? [mean(inSpan.map((x) => x.v))] : [];
+        });
+        if (roomMeans.length === 0) continue;
+        const meanC = round1(mean(roomMeans));
+        const long = length >= 2 * DAY;
+        const limit = long ? p.maxC48h : p.maxC24to48h;
+        const season = inSeason(localTime(new Date(Math.min(stretch.end.getTime(), to) - 1), cal.timeZone).date, p.season);
+        const subject = buildingSubject(tags);
+        const where = describePlace(subject);
+        const hours = round1(length / HOUR);
+        const kind = long ? { fr: 'de 48 h ou plus', en: 'of 48 h or more' } : { fr: 'de 24 à 48 h', en: 'of 24 to 48 h' };
+        const until = ongoing ? { fr: 'maintenant', en: 'now' } : { fr: formatTime.fr(stretch.end), en: formatTime.en(stretch.end) };
+        findings.push({
+          rule: info,
+          subject,
+          at: new Date(to),
+          firing: season && meanC > limit,
+          severity: 'warning',
+          window: { from: stretch.start, to: ongoing ? new Date(to) : stretch.end },
+          thresholds: { max_c: limit, max_c_24_48h: p.maxC24to48h, max_c_48h: p.maxC48h, cool_down_h: p.coolDownHours, preheat_h: ongoing ? 0 : p.preheatHours, season: p.season },
+          measured: {
+            mean_c: meanC,
+            rooms: roomMeans.length,
+            unoccupied_h: hours,
+            unoccupied_from: stretch.start.toISOString(),
+            unoccupied_to: ongoing ? 'ongoing' : stretch.end.toISOString(),
+            mean_from: new Date(spanFrom).toISOString(),
+            mean_to: new Date(spanTo).toISOString(),
+            heating_season: season ? 'yes' : 'no',
+          },
+          message: {
+            fr: `${where.fr[0]!.toUpperCase()}${where.fr.slice(1)} chauffé pendant son inoccupation : ${formatNumber.fr(meanC)} °C en moyenne sur ${roomMeans.length} pièce(s), inoccupé du ${formatTime.fr(stretch.start)} à ${until.fr} (${formatNumber.fr(hours)} h ; ${formatNumber.fr(p.coolDownHours)} h de refroidissement${ongoing ? '' : ` et ${formatNumber.fr(p.preheatHours)} h de relance`} exclues), limite ${formatNumber.fr(limit)} °C pour une inoccupation ${kind.fr} (R241-27) : programmer le réduit.`,
+            en: `${where.en[0]!.toUpperCase()}${where.en.slice(1)} heated while unoccupied: ${formatNumber.en(meanC)} °C on average over ${roomMeans.length} room(s), unoccupied from ${formatTime.en(stretch.start)} to ${until.en} (${formatNumber.en(hours)} h; ${formatNumber.en(p.coolDownHours)} h of cool-down${ongoing ? '' : ` and ${formatNumber.en(p.preheatHours)} h of pre-heat`} left out), limit ${formatNumber.en(limit)} °C for a closure ${kind.en} (R241-27): program the set-back.`,
+          },
+        });
+      }
+      return findings;
+    }),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// E3 cooling at or below 26 °C
+
+export function coolingBelow26Rule(opts: RuleParams<'E3'> = RULE_DEFAULTS.E3): WindowedRule {
+  const info: RuleInfo = {
+    id: 'E3',
+    version: 1,
+    category: 'energy',
+    title: { fr: 'Climatisation sous 26 °C', en: 'Cooling below 26 °C' },
+    source: {
+      text: "Code de l'énergie R241-30 (décret 2007-363): cooling may be turned on or kept on only when the indoor temperature exceeds 26 °C. Server rooms (zones with IT meters or inlet sensors) and configured devices (care, crèches) are exempt",
+      reference: 'domain-rules.md §2.1 and §6 E3',
+    },
+    action: { fr: 'Arrêter la climatisation ou relever sa consigne au-dessus de 26 °C.', en: 'Turn the cooling off or raise its set point above 26 °C.' },
+    clearAfterMs: 0,
+  };
+  return {
+    info,
+    async evaluate({ now, query, rulesFor }) {
+      // Complete quarter-hours only.
+      const to = Math.floor(now.getTime() / Q) * Q;
+      const from = to - opts.lookbackHours * HOUR;
+      const window = `time >= ${ms(from - Q)} AND time < ${ms(to)}`;
+      const coolingSeries = await query(
+        `SELECT last("${ELEC.field}") AS v FROM "${ELEC.measurement}" WHERE ${window} AND "channel" = '' AND "role" = '${ROLES.cooling}' GROUP BY time(15m), "tenant", "site", "building", "zone", "dev_eui", "device" fill(none)`,
+      );
+      if (coolingSeries.length === 0) return [];
+      const itWindow = `time >= ${ms(to - 7 * DAY)} AND time < ${ms(to)}`;
+      const [rooms, inlets, itMeters] = await Promise.all([
+        query(`SELECT mean("${AIR_T.field}") AS c FROM "${AIR_T.measurement}" WHERE ${window} AND "role" = '${ROLES.room}' GROUP BY time(15m), "tenant", "site", "building", "zone" fill(none)`),
+        query(`SELECT count("${AIR_T.field}") FROM "${AIR_T.measurement}" WHERE ${itWindow} AND "role" = '${ROLES.itInlet}' GROUP BY "tenant", "site", "zone"`),
+        query(`SELECT count("${ELEC.field}") FROM "${ELEC.measurement}" WHERE ${itWindow} AND ("role" = '${ROLES.itLoad}' OR "role" = '${ROLES.facilityTotal}') GROUP BY "tenant", "site", "zone"`),
+      ]);
+      const zoneKey = (t: Record<string, string> | undefined) => `${t?.tenant ?? ''}\u0000${t?.site ?? ''}\u0000${t?.zone ?? ''}`;
+      const itZones = new Set([...inlets, ...itMeters].filter((s) => s.tags?.zone).map((s) => zoneKey(s.tags)));
+      const roomRows = seriesRows(rooms);
+
+      const findings: Finding[] = [];
+      for (const { tags, rows } of seriesRows(coolingSeries)) {
+        const p = paramsFor(rulesFor, 'E3', opts, tags.tenant ?? '', tags.site ?? '');
+        if (!p || p.exemptDevices.includes(tags.device ?? '') || p.exemptDevices.includes(tags.dev_eui ?? '')) continue;
+        if (tags.zone && itZones.has(zoneKey(tags))) continue;
+        // The rooms it serves: its zone when rooms are there, else its building.
+        const sameZone = roomRows.filter((r) => tags.zone && zoneKey(r.tags) === zoneKey(tags));
+        const served = sameZone.length > 0 ? sameZone : roomRows.filter((r) => buildingKey(r.tags) === buildingKey(tags));
+        if (served.length === 0) continue;
+        const indoor = new Map<number, number[]>();
+        for (const r of served) for (const x of points(r.rows, 'c')) indoor.set(x.t, [...(indoor.get(x.t) ?? []), x.v]);
+        // Power of each quarter-hour from the index: the energy between two readings spread over the quarters it covers.
+        const power = new Map<number, number>();
+        const idx = points(rows, 'v');
+        for (let i = 1; i < idx.length; i++) {
+          const a = idx[i - 1]!;
+          const b = idx[i]!;
+          if (b.v < a.v) continue;
+          const w = (b.v - a.v) / ((b.t - a.t) / HOUR);
+          for (let t = a.t; t < b.t; t += Q) power.set(t, w);
+        }
+        // The latest quarter with both values, then back while cooling runs at ≤ the limit.
+        let t = to - Q;
+        while (t >= from && !(power.has(t) && indoor.has(t))) t -= Q;
+        if (t < to - 3 * Q) continue; // nothing in the last 45 min: neither fires nor clears
+        const latest = t;
+        const run: { w: number; c: number }[] = [];
+        for (; t >= from; t -= Q) {
+          const w = power.get(t);
+          const c = indoor.has(t) ? mean(indoor.get(t)!) : undefined;
+          if (w === undefined || c === undefined || w < p.minCoolingW || c > p.maxIndoorC) break;
+          run.push({ w, c });
+        }
+        const minutes = run.length * 15;
+        const subject: Subject = {
+          tenant: tags.tenant ?? '',
+          site: tags.site ?? '',
+          ...(tags.building ? { building: tags.building } : {}),
+          ...(tags.zone ? { zone: tags.zone } : {}),
+          ...(tags.dev_eui ? { devEui: tags.dev_eui } : {}),
+          ...(tags.device ? { device: tags.device } : {}),
+        };
+        const who = describeSubject(subject);
+        const indoorMean = run.length ? round1(mean(run.map((x) => x.c))) : 0;
+        const indoorMax = run.length ? round1(Math.max(...run.map((x) => x.c))) : 0;
+        const watts = run.length ? Math.round(mean(run.map((x) => x.w))) : 0;
+        findings.push({
+          rule: info,
+          subject,
+          at: now,
+          firing: minutes > p.minMinutes,
+          pending: run.length > 0 && minutes <= p.minMinutes,
+          severity: 'warning',
+          window: { from: new Date(t + Q), to: new Date(latest + Q) },
+          thresholds: { max_indoor_c: p.maxIndoorC, min_minutes: p.minMinutes, min_cooling_w: p.minCoolingW },
+          measured: { running_min: minutes, indoor_mean_c: indoorMean, indoor_max_c: indoorMax, cooling_mean_w: watts, rooms: served.length },
+          message: {
+            fr: `Climatisation en marche depuis ${minutes} min (${formatNumber.fr(watts)} W en moyenne au compteur ${who.fr}) alors que les pièces desservies sont à ${formatNumber.fr(indoorMean)} °C en moyenne (au plus ${formatNumber.fr(indoorMax)} °C) : elle n'est permise qu'au-dessus de ${formatNumber.fr(p.maxIndoorC)} °C (R241-30).`,
+            en: `Cooling running for ${minutes} min (${formatNumber.en(watts)} W on average at meter ${who.en}) while the rooms it serves are at ${formatNumber.en(indoorMean)} °C on average (at most ${formatNumber.en(indoorMax)} °C): it is allowed only above ${formatNumber.en(p.maxIndoorC)} °C (R241-30).`,
+          },
+        });
+      }
+      return findings;
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// E5 kWh per degree-day against the same month last year
+
+function shiftMonth(ym: string, months: number): string {
+  const y = Number(ym.slice(0, 4));
+  const m = Number(ym.slice(5, 7)) - 1 + months;
+  const yy = y + Math.floor(m / 12);
+  const mm = ((m % 12) + 12) % 12;
+  return `${String(yy).padStart(4, '0')}-${String(mm + 1).padStart(2, '0')}`;
+}
+
+/** Local days of a month: [start, end) each. */
+function monthDays(ym: string, timeZone: string): { start: number; end: number }[] {
+  const out: { start: number; end: number }[] = [];
+  const last = Number(new Date(Date.UTC(Number(ym.slice(0, 4)), Number(ym.slice(5, 7)), 0)).getUTCDate());
+  for (let d = 1; d <= last; d++) {
+    const b = localDayBounds(`${ym}-${String(d).padStart(2, '0')}`, timeZone);
+    out.push({ start: b.start.getTime(), end: b.end.getTime() });
+  }
+  return out;
+}
+
+/**
+ * Heating degree-days of a month, "météo" method: Σ max(0, base − (Tmin + Tmax) / 2) over local days, from hourly
+ * minima and maxima of the outdoor sensors. Days with fewer than 12 hours of data are left out and the sum is
+ * scaled to the whole month; undefined when fewer than `minCoverage` of the days have data.
+ */
+export function degreeDays(rows: Record<string, unknown>[], ym: string, timeZone: string, baseC: number, minCoverage: number): { dju: number; days: number; ofDays: number } | undefined {
+  const tmin = points(rows, 'tmin');
+  const tmax = points(rows, 'tmax');
+  const days = monthDays(ym, timeZone);
+  let sum = 0;
+  let n = 0;
+  for (const d of days) {
+    const lo = tmin.filter((x) => x.t >= d.start && x.t < d.end);
+    const hi = tmax.filter((x) => x.t >= d.start && x.t < d.end);
+    if (lo.length < 12 || hi.length < 12) continue;
+    const tMean = (Math.min(...lo.map((x) => x.v)) + Math.max(...hi.map((x) => x.v))) / 2;
+    sum += Math.max(0, baseC - tMean);
+    n++;
+  }
+  if (n < minCoverage * days.length) return undefined;
+  return { dju: round1((sum * days.length) / n), days: n, ofDays: days.length };
+}
+
+export function degreeDayDriftRule(opts: RuleParams<'E5'> = RULE_DEFAULTS.E5): WindowedRule {
+  const info: RuleInfo = {
+    id: 'E5',
+    version: 1,
+    category: 'energy',
+    title: { fr: 'Consommation par degré-jour en hausse', en: 'Consumption per degree-day rising' },
+    source: {
+      text: 'Décret tertiaire 2019-771 and arrêté of 10 April 2020 (climate adjustment by DJU): kWh per heating degree-day (base 18 °C, daily (Tmin+Tmax)/2 from the site’s outdoor sensor) against the same month a year before; +10 % is a Veilleur default',
+      reference: 'domain-rules.md §2.2, §2.4 and §6 E5',
+    },
+    action: {
+      fr: 'Comparer les réglages de chauffage avec l’an dernier (consignes, horaires, réduits), vérifier la chaufferie et les usages nouveaux.',
+      en: 'Compare the heating settings with last year (set points, schedules, set-backs); check the boiler room and new uses.',
+    },
+    clearAfterMs: 0,
+  };
+  return {
+    info,
+    // A monthly comparison over two months of index readings: read once a day.
+    evaluate: memoByPeriod(DAY, async ({ query, calendarFor, rulesFor }, to) => {
+      // The last complete month (complete in every time zone from UTC−14 on), queried in UTC ±2 days; the
+      // month's bounds are local per site below.
+      const ym = shiftMonth(new Date(to - 14 * HOUR).toISOString().slice(0, 7), -1);
+      const range = (m: string) => {
+        const start = Date.parse(`${m}-01T00:00:00Z`) - 2 * DAY;
+        const end = Date.parse(`${shiftMonth(m, 1)}-01T00:00:00Z`) + 2 * DAY;
+        return `time >= ${ms(start)} AND time < ${ms(Math.min(end, to))}`;
+      };
+      const read = (m: string) =>
+        Promise.all([
+          query(`SELECT min("${AIR_T.field}") AS tmin, max("${AIR_T.field}") AS tmax FROM "${AIR_T.measurement}" WHERE ${range(m)} AND "role" = '${ROLES.outdoor}' GROUP BY time(1h), "tenant", "site" fill(none)`),
+          query(`SELECT "${HEAT.field}" AS v FROM "${HEAT.measurement}" WHERE ${range(m)} AND "channel" = '' GROUP BY "tenant", "site", "building", "dev_eui", "device"`),
+          query(`SELECT "${ELEC.field}" AS v FROM "${ELEC.measurement}" WHERE ${range(m)} AND "channel" = '' AND "role" = '${ROLES.buildingMain}' GROUP BY "tenant", "site", "building", "dev_eui", "device"`),
+        ]);
+      const [cur, before] = await Promise.all([read(ym), read(shiftMonth(ym, -12))]);
+      const outdoor = (series: (typeof cur)[0], t: Record<string, string>) => series.find((s) => s.tags?.tenant === t.tenant && s.tags?.site === t.site);
+      const meterKey = (t: Record<string, string> | undefined) => `${t?.tenant}\u0000${t?.site}\u0000${t?.dev_eui}\u0000${t?.device}`;
+      const findings: Finding[] = [];
+      for (const [meters, previous] of [
+        [cur[1], before[1]],
+        [cur[2], before[2]],
+      ] as const) {
+        for (const { tags, rows } of seriesRows(meters)) {
+          const p = paramsFor(rulesFor, 'E5', opts, tags.tenant ?? '', tags.site ?? '');
+          const prevRows = seriesRows(previous.filter((s) => meterKey(s.tags) === meterKey(tags)))[0]?.rows;
+          const outNow = outdoor(cur[0], tags);
+          const outBefore = outdoor(before[0], tags);
+          if (!p || !prevRows || !outNow || !outBefore) continue;
+          const tz = calendarFor(tags.tenant ?? '', tags.site ?? '').timeZone;
+          const djuNow = degreeDays(seriesRows([outNow])[0]!.rows, ym, tz, p.baseC, opts.minDayCoverage);
+          const ymBefore = shiftMonth(ym, -12);
+          const djuBefore = degreeDays(seriesRows([outBefore])[0]!.rows, ymBefore, tz, p.baseC, opts.minDayCoverage);
+          if (!djuNow || !djuBefore || djuNow.dju < p.minDegreeDays || djuBefore.dju < p.minDegreeDays) continue;
+          const month = (m: string) => ({ start: localDayBounds(`${m}-01`, tz).start.getTime(), end: localDayBounds(`${shiftMonth(m, 1)}-01`, tz).start.getTime() });
+          const a = month(ym);
+          const b = month(ymBefore);
+          const whNow = consumption(points(rows, 'v'), a.start, a.end, 6 * HOUR);
+          const whBefore = consumption(points(prevRows, 'v'), b.start, b.end, 6 * HOUR);
+          if (whNow === undefined || whBefore === undefined || whBefore <= 0) continue;
+          const kwhNow = Math.round(whNow / 1000);
+          const kwhBefore = Math.round(whBefore / 1000);
+          const rNow = round2(whNow / 1000 / djuNow.dju);
+          const rBefore = round2(whBefore / 1000 / djuBefore.dju);
+          const change = Math.round((rNow / rBefore - 1) * 100);
+          const subject: Subject = {
+            tenant: tags.tenant ?? '',
+            site: tags.site ?? '',
+            ...(tags.building ? { building: tags.building } : {}),
+            ...(tags.dev_eui ? { devEui: tags.dev_eui } : {}),
+            ...(tags.device ? { device: tags.device } : {}),
+          };
+          const who = describeSubject(subject);
+          const m1 = monthName(ym);
+          const m0 = monthName(ymBefore);
+          const sign = (n: number) => (n >= 0 ? `+${n}` : `${n}`);
+          findings.push({
+            rule: info,
+            subject,
+            at: new Date(to),
+            firing: rNow > rBefore * p.factor,
+            severity: 'warning',
+            window: { from: new Date(a.start), to: new Date(a.end) },
+            thresholds: { factor: p.factor, max_change_pct: Math.round((p.factor - 1) * 100), base_c: p.baseC, min_dju: p.minDegreeDays },
+            measured: {
+              month: ym,
+              kwh: kwhNow,
+              dju: djuNow.dju,
+              kwh_per_dju: rNow,
+              month_last_year: ymBefore,
+              kwh_last_year: kwhBefore,
+              dju_last_year: djuBefore.dju,
+              kwh_per_dju_last_year: rBefore,
+              change_pct: change,
+              outdoor_days: `${djuNow.days}/${djuNow.ofDays}`,
+            },
+            message: {
+              fr: `Consommation par degré-jour en hausse au compteur ${who.fr} : ${formatNumber2.fr(rNow)} kWh/DJU en ${m1.fr} (${formatNumber.fr(kwhNow)} kWh pour ${formatNumber.fr(djuNow.dju)} DJU base ${p.baseC}) contre ${formatNumber2.fr(rBefore)} kWh/DJU en ${m0.fr} (${formatNumber.fr(kwhBefore)} kWh, ${formatNumber.fr(djuBefore.dju)} DJU), soit ${sign(change)} % (seuil +${Math.round((p.factor - 1) * 100)} %).`,
+              en: `Consumption per degree-day rising at meter ${who.en}: ${formatNumber2.en(rNow)} kWh/HDD in ${m1.en} (${formatNumber.en(kwhNow)} kWh for ${formatNumber.en(djuNow.dju)} HDD base ${p.baseC}) against ${formatNumber2.en(rBefore)} kWh/HDD in ${m0.en} (${formatNumber.en(kwhBefore)} kWh, ${formatNumber.en(djuBefore.dju)} HDD), ${sign(change)} % (limit +${Math.round((p.factor - 1) * 100)} %).`,
+            },
+          });
+        }
+      }
+      return findings;
+    }),
+  };
+}

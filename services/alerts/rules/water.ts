@@ -1,0 +1,364 @@
+/**
+ * Water rules over stored series (../shared/reference/domain-rules.md §1 and §6):
+ * - W2 minimum night flow: the 7-night 20th percentile of the smallest rolling hour between 02:00 and 04:00
+ *   site-local time, against the same statistic over the 28 nights before (UKWIR 99/WM/08/21);
+ * - W6 stopped meter: still reporting, but its index has not moved for 21 days after a history of consumption;
+ * - W7S silent leak sensor: no state from a leak sensor for more than twice its heartbeat;
+ * - W8 district balance: water entering a district (role district-inflow) minus what the site's other meters
+ *   counted, day by day, against its own 28-day baseline.
+ */
+import { QUANTITIES } from '../../../decoders/model/quantities.ts';
+import { ROLES } from '../../../decoders/model/roles.ts';
+import { influxqlString, seriesRows } from '../../storage/influx.ts';
+import { localDayBounds, localTime, localWindow } from '../calendar.ts';
+import { describeSubject, formatNumber, formatTime, type Finding, type RuleInfo, type Subject } from '../model.ts';
+import { paramsFor, RULE_DEFAULTS, type RuleParams } from '../settings.ts';
+import type { WindowedRule } from '../windowed-rules.ts';
+import { consumption, DAY, deviceSubject, formatDate, HOUR, indexAt, mean, median, memoByPeriod, MIN, ms, percentile, points, round1, stdDev, type Point } from './common.ts';
+
+const WATER = QUANTITIES['metering.water.total'];
+const LEAK = QUANTITIES['water.leak'];
+const DEVICE_TAGS = `"tenant", "site", "building", "zone", "dev_eui", "device"`;
+
+/** The local date before `date` ('YYYY-MM-DD'). */
+function previousDate(date: string): string {
+  return new Date(Date.parse(`${date}T00:00:00Z`) - DAY).toISOString().slice(0, 10);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// W2 minimum night flow
+
+/**
+ * The smallest volume over a rolling hour (starts every 15 min) inside the local window of `date`, in litres, or
+ * undefined when the readings do not cover the window. The window follows the wall clock: 1 h on the spring DST
+ * night (02:00-03:00 does not exist), 3 h on the autumn one.
+ */
+export function nightMinimum(pts: readonly Point[], date: string, window: string, timeZone: string): number | undefined {
+  const w = localWindow(date, window.slice(0, 5), window.slice(6), timeZone);
+  let min: number | undefined;
+  for (let s = w.start.getTime(); s + HOUR <= w.end.getTime(); s += 15 * MIN) {
+    const a = indexAt(pts, s, 3 * HOUR);
+    const b = indexAt(pts, s + HOUR, 3 * HOUR);
+    if (a === undefined || b === undefined) continue;
+    const v = b - a;
+    if (min === undefined || v < min) min = v;
+  }
+  return min;
+}
+
+export function nightFlowRule(opts: RuleParams<'W2'> = RULE_DEFAULTS.W2): WindowedRule {
+  const info: RuleInfo = {
+    id: 'W2',
+    version: 1,
+    category: 'water',
+    title: { fr: 'Débit minimum de nuit en hausse', en: 'Minimum night flow rising' },
+    source: {
+      text: 'UKWIR 99/WM/08/21: rolling 7-day 20th percentile of the minimum hour each night; IWA minimum night flow 02:00-04:00. The 1.5 × baseline and 10 L/h floor are Veilleur defaults',
+      reference: 'domain-rules.md §1.2 and §6 W2 [H for factors]',
+    },
+    action: {
+      fr: 'Relever l’index la nuit pour confirmer, puis chercher la fuite (réseau intérieur, chasses d’eau, robinets, arrosage).',
+      en: 'Read the index at night to confirm, then look for the leak (indoor pipes, toilets, taps, irrigation).',
+    },
+    clearAfterMs: 0,
+  };
+  const nights = opts.recentNights + opts.baselineNights;
+  return {
+    info,
+    evaluate: memoByPeriod(HOUR, async ({ query, calendarFor, rulesFor }, to) => {
+      // Whole days either side of the nights, whatever the site's time zone.
+      const from = to - (nights + 2) * DAY;
+      const series = await query(
+        `SELECT "${WATER.field}" AS v FROM "${WATER.measurement}" WHERE time >= ${ms(from)} AND time < ${ms(to)} AND "channel" = '' GROUP BY ${DEVICE_TAGS}`,
+      );
+      const findings: Finding[] = [];
+      for (const { tags, rows } of seriesRows(series)) {
+        const p = paramsFor(rulesFor, 'W2', opts, tags.tenant ?? '', tags.site ?? '');
+        if (!p) continue;
+        const tz = calendarFor(tags.tenant ?? '', tags.site ?? '').timeZone;
+        const pts = points(rows, 'v');
+        // The last night whose window has ended, then the ones before it.
+        let date = localTime(new Date(to), tz).date;
+        while (localWindow(date, p.window.slice(0, 5), p.window.slice(6), tz).end.getTime() > to) date = previousDate(date);
+        const recent: number[] = [];
+        const baseline: number[] = [];
+        const lastNight = date;
+        let lastMin: number | undefined;
+        let firstWindowStart = to;
+        for (let i = 0; i < nights; i++, date = previousDate(date)) {
+          const m = nightMinimum(pts, date, p.window, tz);
+          if (i === 0) lastMin = m;
+          if (i === opts.recentNights - 1) firstWindowStart = localWindow(date, p.window.slice(0, 5), p.window.slice(6), tz).start.getTime();
+          if (m === undefined) continue;
+          (i < opts.recentNights ? recent : baseline).push(m);
+        }
+        if (recent.length < opts.minRecentNights || baseline.length < opts.minBaselineNights) continue;
+        const recentP = round1(percentile(recent, opts.percentile));
+        const baseP = round1(percentile(baseline, opts.percentile));
+        const limit = round1(Math.max(p.factor * baseP, p.minLitresPerHour));
+        const firing = recentP > p.factor * baseP && recentP > p.minLitresPerHour;
+        const subject = deviceSubject(tags);
+        const who = describeSubject(subject);
+        const win = p.window.replace('-', '–');
+        findings.push({
+          rule: info,
+          subject,
+          at: new Date(to),
+          firing,
+          severity: 'warning',
+          window: { from: new Date(firstWindowStart), to: new Date(to) },
+          thresholds: { factor: p.factor, min_l_per_h: p.minLitresPerHour, limit_l_per_h: limit, window: p.window, percentile: opts.percentile, recent_nights: opts.recentNights, baseline_nights: opts.baselineNights },
+          measured: {
+            recent_p20_l_per_h: recentP,
+            baseline_p20_l_per_h: baseP,
+            nights_recent: recent.length,
+            nights_baseline: baseline.length,
+            last_night: lastNight,
+            ...(lastMin !== undefined ? { last_night_min_l_per_h: round1(lastMin) } : {}),
+          },
+          message: {
+            fr: `Débit minimum de nuit en hausse au compteur ${who.fr} : ${formatNumber.fr(recentP)} L/h (P${opts.percentile} des minima horaires ${win} des ${opts.recentNights} dernières nuits) contre ${formatNumber.fr(baseP)} L/h les ${opts.baselineNights} nuits précédentes ; seuil ${formatNumber.fr(limit)} L/h (${formatNumber.fr(p.factor)} × la référence, au moins ${formatNumber.fr(p.minLitresPerHour)} L/h) : fuite probable.`,
+            en: `Minimum night flow rising at meter ${who.en}: ${formatNumber.en(recentP)} L/h (P${opts.percentile} of the smallest hourly volumes ${win} over the last ${opts.recentNights} nights) against ${formatNumber.en(baseP)} L/h over the ${opts.baselineNights} nights before; limit ${formatNumber.en(limit)} L/h (${formatNumber.en(p.factor)} × baseline, at least ${formatNumber.en(p.minLitresPerHour)} L/h): probable leak.`,
+          },
+        });
+      }
+      return findings;
+    }),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// W6 stopped meter
+
+export function stoppedMeterRule(opts: RuleParams<'W6'> = RULE_DEFAULTS.W6): WindowedRule {
+  const info: RuleInfo = {
+    id: 'W6',
+    version: 1,
+    category: 'water',
+    title: { fr: 'Compteur arrêté', en: 'Stopped meter' },
+    source: { text: 'Diehl IZAR RC: "meter blocked" after no pulse for a programmable period, "generally several weeks"; 21 days is a Veilleur default', reference: 'domain-rules.md §1.1 and §6 W6 [H: 21 d]' },
+    action: { fr: 'Vérifier le compteur sur place (bloqué, vanne fermée, câble d’impulsions débranché) ; le remplacer s’il est bloqué.', en: 'Check the meter on site (blocked, valve closed, pulse cable unplugged); replace it if blocked.' },
+    clearAfterMs: 0,
+  };
+  // Longest per-site quiet period (settings.ts allows up to 60 days) plus the history before it, in UTC days.
+  const lookbackDays = 60 + opts.historyDays + 1;
+  return {
+    info,
+    evaluate: memoByPeriod(HOUR, async ({ query, rulesFor }, to) => {
+      const from = Math.floor(to / DAY) * DAY - lookbackDays * DAY;
+      const where = `FROM "${WATER.measurement}" WHERE time >= ${ms(from)} AND time < ${ms(to)} AND "channel" = ''`;
+      const [daily, last] = await Promise.all([
+        query(`SELECT non_negative_difference(last("${WATER.field}")) AS litres ${where} GROUP BY time(1d), ${DEVICE_TAGS} fill(none)`),
+        query(`SELECT last("${WATER.field}") AS idx ${where} GROUP BY ${DEVICE_TAGS}`),
+      ]);
+      const lastByDevice = new Map(seriesRows(last).map(({ tags, rows }) => [tags.dev_eui ?? '', rows[0]]));
+      const findings: Finding[] = [];
+      for (const { tags, rows } of seriesRows(daily)) {
+        const p = paramsFor(rulesFor, 'W6', opts, tags.tenant ?? '', tags.site ?? '');
+        const latest = lastByDevice.get(tags.dev_eui ?? '');
+        if (!p || !latest || !tags.dev_eui) continue;
+        const lastSeen = Number(latest.time);
+        const quietStart = Math.floor(to / DAY) * DAY - p.days * DAY;
+        const historyStart = quietStart - opts.historyDays * DAY;
+        const days = points(rows, 'litres');
+        const quiet = days.filter((d) => d.t >= quietStart);
+        const quietLitres = quiet.reduce((a, d) => a + d.v, 0);
+        const history = days.filter((d) => d.t >= historyStart && d.t < quietStart);
+        const historyLitres = history.reduce((a, d) => a + d.v, 0);
+        // Still reporting (a silent meter is S1's business), on most days of the period.
+        if (to - lastSeen > 2 * DAY || quiet.length < p.days / 2) continue;
+        const lastIncrease = [...days].reverse().find((d) => d.v > 0);
+        const subject = deviceSubject(tags);
+        const who = describeSubject(subject);
+        const index = Math.round(Number(latest.idx));
+        const lastDay = lastIncrease ? new Date(lastIncrease.t).toISOString().slice(0, 10) : undefined;
+        const since = lastDay ? formatDate(lastDay) : { fr: 'aucune', en: 'none' };
+        findings.push({
+          rule: info,
+          subject,
+          at: new Date(to),
+          firing: quietLitres === 0 && historyLitres >= p.minHistoryLitres && historyLitres > 0,
+          severity: 'warning',
+          window: { from: new Date(quietStart), to: new Date(to) },
+          thresholds: { days: p.days, min_history_l: p.minHistoryLitres, history_days: opts.historyDays },
+          measured: {
+            index_l: index,
+            quiet_l: Math.round(quietLitres),
+            history_l: Math.round(historyLitres),
+            days_with_readings: quiet.length,
+            last_seen: new Date(lastSeen).toISOString(),
+            ...(lastDay ? { last_increase_day: lastDay } : {}),
+          },
+          message: {
+            fr: `Index figé à ${formatNumber.fr(index)} L depuis ${p.days} jours au compteur ${who.fr}, qui émet toujours (${quiet.length} jours relevés ; dernière hausse le ${since.fr}), après ${formatNumber.fr(Math.round(historyLitres))} L consommés les ${opts.historyDays} jours précédents : compteur probablement bloqué.`,
+            en: `Index stuck at ${formatNumber.en(index)} L for ${p.days} days at meter ${who.en}, which still reports (${quiet.length} days with readings; last increase on ${since.en}), after ${formatNumber.en(Math.round(historyLitres))} L used over the ${opts.historyDays} days before: meter probably blocked.`,
+          },
+        });
+      }
+      return findings;
+    }),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// W7S silent leak sensor
+
+export function leakSensorSilentRule(opts: RuleParams<'W7S'> = RULE_DEFAULTS.W7S): WindowedRule {
+  const info: RuleInfo = {
+    id: 'W7S',
+    version: 1,
+    category: 'water',
+    title: { fr: 'Détecteur de fuite muet', en: 'Leak sensor silent' },
+    source: {
+      text: 'Netvox R718WB (hourly heartbeat), Dragino LWL03A (every 2 h) / LWL04 (daily) user manuals: a leak sensor reports its state periodically; one silent for more than 2 × its heartbeat would not report a leak',
+      reference: 'domain-rules.md §1.1 and §6 W7',
+    },
+    action: { fr: 'Vérifier la pile et la couverture radio du détecteur : tant qu’il se tait, une fuite ne serait pas signalée.', en: 'Check the sensor’s battery and radio coverage: while it is silent, a leak would go unreported.' },
+    clearAfterMs: 0,
+  };
+  return {
+    info,
+    async evaluate({ now, query, rulesFor }) {
+      const to = now.getTime();
+      const series = await query(
+        `SELECT "${LEAK.field}" AS leak FROM "${LEAK.measurement}" WHERE time >= ${ms(to - opts.lookbackDays * DAY)} AND time < ${ms(to)} AND "role" = '${ROLES.leakSensor}' GROUP BY ${DEVICE_TAGS}`,
+      );
+      const findings: Finding[] = [];
+      for (const { tags, rows } of seriesRows(series)) {
+        const p = paramsFor(rulesFor, 'W7S', opts, tags.tenant ?? '', tags.site ?? '');
+        const times = rows.map((r) => Number(r.time)).filter(Number.isFinite).sort((a, b) => a - b);
+        if (!p || times.length === 0) continue;
+        // The heartbeat: configured, else the sensor's own median interval (state-change uplinks come in between).
+        const intervals = times.slice(-200).flatMap((t, i, a) => (i > 0 ? [t - a[i - 1]!] : []));
+        const learnt = p.heartbeatMinutes === 0;
+        if (learnt && intervals.length < 2) continue;
+        const heartbeat = learnt ? median(intervals) : p.heartbeatMinutes * MIN;
+        const lastSeen = times[times.length - 1]!;
+        const silence = to - lastSeen;
+        const limit = p.factor * heartbeat;
+        const subject = deviceSubject(tags);
+        const who = describeSubject(subject);
+        const hours = round1(silence / HOUR);
+        const hbMin = Math.round(heartbeat / MIN);
+        findings.push({
+          rule: info,
+          subject,
+          at: now,
+          firing: silence > limit,
+          severity: 'warning',
+          window: { from: new Date(lastSeen), to: now },
+          thresholds: { factor: p.factor, heartbeat_min: hbMin, heartbeat: learnt ? 'learnt' : 'configured', limit_h: round1(limit / HOUR) },
+          measured: { last_seen: new Date(lastSeen).toISOString(), silent_h: hours },
+          message: {
+            fr: `Détecteur de fuite ${who.fr} muet depuis ${formatNumber.fr(hours)} h (dernier état reçu le ${formatTime.fr(new Date(lastSeen))}), plus de ${formatNumber.fr(p.factor)} × son intervalle de ${hbMin} min : une fuite ne serait pas signalée.`,
+            en: `Leak sensor ${who.en} silent for ${formatNumber.en(hours)} h (last state received ${formatTime.en(new Date(lastSeen))}), over ${formatNumber.en(p.factor)} × its ${hbMin} min interval: a leak would go unreported.`,
+          },
+        });
+      }
+      return findings;
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// W8 district balance
+
+export function districtBalanceRule(opts: RuleParams<'W8'> = RULE_DEFAULTS.W8): WindowedRule {
+  const info: RuleInfo = {
+    id: 'W8',
+    version: 1,
+    category: 'water',
+    title: { fr: 'Pertes du secteur en hausse', en: 'District losses rising' },
+    source: {
+      text: 'IWA water balance: losses = system input volume − authorised consumption, here the district inflow meter minus the site’s other meters, day by day; above the 28-day mean + 3σ for 3 days (Veilleur defaults)',
+      reference: 'domain-rules.md §1.3 and §6 W8',
+    },
+    action: {
+      fr: 'Comparer avec le débit minimum de nuit du secteur, vérifier les compteurs clients, puis lancer une recherche de fuite sur le réseau (écoute, corrélation).',
+      en: 'Compare with the district’s minimum night flow, check the customer meters, then survey the network for leaks (listening, correlation).',
+    },
+    clearAfterMs: 0,
+  };
+  // Whole local days either side of the period, whatever the time zone.
+  const spanDays = opts.baselineDays + 7 + 2;
+  return {
+    info,
+    evaluate: memoByPeriod(HOUR, async ({ query, calendarFor, rulesFor }, to) => {
+      const from = to - spanDays * DAY;
+      const districts = await query(
+        `SELECT last("${WATER.field}") FROM "${WATER.measurement}" WHERE time >= ${ms(from)} AND time < ${ms(to)} AND "channel" = '' AND "role" = '${ROLES.districtInflow}' GROUP BY "tenant", "site"`,
+      );
+      const findings: Finding[] = [];
+      for (const d of districts) {
+        const tenant = d.tags?.tenant ?? '';
+        const site = d.tags?.site ?? '';
+        const p = paramsFor(rulesFor, 'W8', opts, tenant, site);
+        if (!p) continue;
+        const series = await query(
+          `SELECT "${WATER.field}" AS v FROM "${WATER.measurement}" WHERE time >= ${ms(from)} AND time < ${ms(to)} AND "channel" = '' AND "tenant" = ${influxqlString(tenant)} AND "site" = ${influxqlString(site)} GROUP BY "dev_eui", "device", "role"`,
+        );
+        const meters = seriesRows(series).map(({ tags, rows }) => ({ inflow: tags.role === ROLES.districtInflow, pts: points(rows, 'v') }));
+        const inflows = meters.filter((m) => m.inflow);
+        const customers = meters.filter((m) => !m.inflow);
+        if (inflows.length === 0) continue;
+        const tz = calendarFor(tenant, site).timeZone;
+        // Complete local days, newest first: losses = inflow − customers, only when every meter read at both ends.
+        let date = localTime(new Date(to), tz).date;
+        while (localDayBounds(date, tz).end.getTime() > to) date = previousDate(date);
+        const daysOut: { date: string; start: number; loss?: number; inflow?: number; customers?: number }[] = [];
+        for (let i = 0; i < p.days + opts.baselineDays; i++, date = previousDate(date)) {
+          const b = localDayBounds(date, tz);
+          const start = b.start.getTime();
+          const end = b.end.getTime();
+          const inflow = inflows.map((m) => consumption(m.pts, start, end, 3 * HOUR));
+          const used = customers.map((m) => consumption(m.pts, start, end, 3 * HOUR));
+          if ([...inflow, ...used].some((v) => v === undefined)) {
+            daysOut.push({ date, start });
+            continue;
+          }
+          const inL = inflow.reduce<number>((a, v) => a + v!, 0);
+          const usedL = used.reduce<number>((a, v) => a + v!, 0);
+          daysOut.push({ date, start, loss: inL - usedL, inflow: inL, customers: usedL });
+        }
+        const recent = daysOut.slice(0, p.days);
+        const base = daysOut.slice(p.days).flatMap((x) => (x.loss !== undefined ? [x.loss] : []));
+        if (base.length < opts.minBaselineDays || recent.some((x) => x.loss === undefined)) continue;
+        const mu = mean(base);
+        const sigma = stdDev(base);
+        const limit = mu + Math.max(p.sigmas * sigma, p.minExcessLitresPerDay);
+        const losses = recent.map((x) => Math.round(x.loss!));
+        const firing = recent.every((x) => x.loss! > limit);
+        const newest = recent[0]!;
+        const subject: Subject = { tenant, site };
+        const list = (f: (n: number) => string) => [...losses].reverse().map(f).join(' ; ');
+        const lossPerConnection = p.connections > 0 ? round1(losses[0]! / p.connections) : undefined;
+        const oldest = recent[recent.length - 1]!;
+        findings.push({
+          rule: info,
+          subject,
+          at: new Date(to),
+          firing,
+          severity: 'warning',
+          window: { from: new Date(oldest.start), to: new Date(to) },
+          thresholds: { sigmas: p.sigmas, days: p.days, min_excess_l_per_day: p.minExcessLitresPerDay, limit_l_per_day: Math.round(limit), baseline_days: opts.baselineDays },
+          measured: {
+            losses_l_per_day: [...losses].reverse().join(', '),
+            days: recent.map((x) => x.date).reverse().join(', '),
+            baseline_mean_l_per_day: Math.round(mu),
+            baseline_sd_l_per_day: Math.round(sigma),
+            baseline_days_used: base.length,
+            inflow_l_last_day: Math.round(newest.inflow!),
+            customers_l_last_day: Math.round(newest.customers!),
+            customer_meters: customers.length,
+            ...(lossPerConnection !== undefined ? { loss_l_per_connection_last_day: lossPerConnection } : {}),
+          },
+          message: {
+            fr: `Pertes du secteur ${site} au-dessus de la normale ${p.days} jours de suite : ${list((n) => formatNumber.fr(n))} L/j (volume entrant moins ${customers.length} compteur(s) du site ; hier ${formatNumber.fr(Math.round(newest.inflow!))} L entrés, ${formatNumber.fr(Math.round(newest.customers!))} L comptés), pour une référence de ${formatNumber.fr(Math.round(mu))} L/j ± ${formatNumber.fr(Math.round(sigma))} sur ${base.length} jours ; seuil ${formatNumber.fr(Math.round(limit))} L/j : fuite probable sur le réseau.`,
+            en: `District ${site} losses above normal ${p.days} days in a row: ${list((n) => formatNumber.en(n))} L/day (inflow minus ${customers.length} meter(s) of the site; last day ${formatNumber.en(Math.round(newest.inflow!))} L in, ${formatNumber.en(Math.round(newest.customers!))} L metered), against a baseline of ${formatNumber.en(Math.round(mu))} L/day ± ${formatNumber.en(Math.round(sigma))} over ${base.length} days; limit ${formatNumber.en(Math.round(limit))} L/day: probable leak on the network.`,
+          },
+        });
+      }
+      return findings;
+    }),
+  };
+}
