@@ -21,6 +21,8 @@ commands:
                         a new API key (printed once) and its configuration entry (hash only)
   report datacenter --site S --from T --to T [--tenant T] [--zone Z] [--format json|csv] [--category 1|2|3] [--eed YEAR]
                         PUE, DCiE, IT/cooling split, kWh and kgCO2e of a server room or datacenter
+  retention <show|set|apply|log>
+                        how long each data class is kept, changes (shortening needs --reason) and their audit log
 `;
 
 const [command, ...rest] = process.argv.slice(2);
@@ -43,6 +45,8 @@ async function main(): Promise<number | undefined> {
       return (await import('./backtest.ts')).backtestCommand(rest);
     case 'report':
       return (await import('./report.ts')).reportCommand(rest);
+    case 'retention':
+      return (await import('./retention.ts')).retentionCommand(rest);
     case 'keys':
       return (await import('./keys.ts')).keysCommand(rest);
     case undefined:

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { QUANTITIES } from '../../decoders/model/quantities.ts';
 import { siteCalendarSchema } from '../alerts/calendar.ts';
 import { siteRulesSchema } from '../alerts/settings.ts';
+import { retentionSchema } from '../retention/config.ts';
 import { notificationsSchema } from '../alerts/notify/config.ts';
 import { apiKeyEntry } from '../api/keys.ts';
 
@@ -177,6 +178,11 @@ export const fileSchema = z.strictObject({
   sites: z
     .array(z.strictObject({ tenant: slug.optional(), site: slug, calendar: siteCalendarSchema.prefault({}), rules: siteRulesSchema.optional() }))
     .default([]),
+  /**
+   * How long each data class is kept, which rollups are computed, who decided and why (services/retention).
+   * Absent: Veilleur leaves InfluxDB's retention alone (data kept until someone decides) and computes no rollups.
+   */
+  retention: retentionSchema.optional(),
 });
 
 export type FileConfig = z.infer<typeof fileSchema>;

@@ -31,8 +31,12 @@ export interface InfluxTarget {
   readonly describe: string;
   /** The database name InfluxQL queries run against (1.x database, 2.x/3.x bucket). */
   readonly database: string;
-  /** Line protocol, as bytes (never turned into a JS string: batches are megabytes). */
-  write(body: Buffer): Promise<void>;
+  /**
+   * Line protocol, as bytes (never turned into a JS string: batches are megabytes). `rp` addresses another retention
+   * policy of the same database (1.x `/write?rp=`), or on 2.x/3.x the bucket/database `<bucket>/<rp>` (their v1
+   * DBRP naming), so InfluxQL reads it as `"rp"."measurement"` on every version. Without it: the configured target.
+   */
+  write(body: Buffer, rp?: string): Promise<void>;
   /** One InfluxQL statement; throws on an error in the result. Times are epoch milliseconds. */
   query(q: string): Promise<InfluxSeries[]>;
   ping(): Promise<boolean>;
@@ -50,20 +54,23 @@ export function createInfluxTarget(cfg: Config['influx']): InfluxTarget {
   const auth: Record<string, string> =
     cfg.api === 'v1' && cfg.username ? { Authorization: `Basic ${Buffer.from(`${cfg.username}:${cfg.password ?? ''}`).toString('base64')}` } : {};
   const database = cfg.api === 'v1' ? cfg.db : cfg.bucket;
-  const writePath =
-    cfg.api === 'v1'
-      ? `/write?${new URLSearchParams({ db: cfg.db, precision: 'ms', ...(cfg.rp ? { rp: cfg.rp } : {}) })}`
-      : `/api/v2/write?${new URLSearchParams({ org: cfg.org, bucket: cfg.bucket, precision: 'ms' })}`;
+  const writePathFor = (rp: string | undefined) => {
+    if (cfg.api === 'v2') return `/api/v2/write?${new URLSearchParams({ org: cfg.org, bucket: rp ? `${cfg.bucket}/${rp}` : cfg.bucket, precision: 'ms' })}`;
+    const policy = rp ?? cfg.rp;
+    return `/write?${new URLSearchParams({ db: cfg.db, precision: 'ms', ...(policy ? { rp: policy } : {}) })}`;
+  };
+  const writePath = writePathFor(undefined);
   const queryDb: Record<string, string> = cfg.api === 'v1' ? { db: cfg.db, ...(cfg.rp ? { rp: cfg.rp } : {}) } : { db: cfg.bucket };
 
   return {
     describe: cfg.api === 'v1' ? `InfluxDB 1.x ${cfg.url} db=${cfg.db}` : `InfluxDB 2.x/3.x ${cfg.url} org=${cfg.org} bucket=${cfg.bucket}`,
     database,
-    write(body) {
+    write(body, rp) {
+      const path = rp === undefined ? writePath : writePathFor(rp);
       // transport.send copies the body with Buffer.from, which takes bytes as well as text: a multi-megabyte batch
       // never becomes a V8 string (request() would JSON-encode a non-string body).
       return new Promise((resolve, reject) => {
-        transport.send(writePath, body as unknown as string, { method: 'POST', headers: { 'content-type': 'text/plain; charset=utf-8', ...auth } }, {
+        transport.send(path, body as unknown as string, { method: 'POST', headers: { 'content-type': 'text/plain; charset=utf-8', ...auth } }, {
           error: reject,
           complete: () => resolve(),
         });

@@ -14,6 +14,28 @@ export interface WriterOptions {
   flushMs: number;
   minRetryMs?: number;
   maxRetryMs?: number;
+  /**
+   * Measurements whose lines are also written to another retention policy once their batch is stored (e.g.
+   * `alert_event` to the long-kept `events` policy): each copy lives as long as its policy says, the original as
+   * long as the default one. A copy that fails like its batch would is retried with it (writes are idempotent); one
+   * whose policy is missing is logged and skipped, so a missing policy never blocks ingestion.
+   */
+  copies?: readonly { measurement: string; rp: string }[];
+}
+
+/** The lines of `measurement` in a batch, or undefined when there are none. */
+export function linesOfMeasurement(body: Buffer, measurement: string): Buffer | undefined {
+  const head = Buffer.from(measurement);
+  if (body.indexOf(head) < 0) return undefined; // most batches hold none: one native search decides
+  const parts: Buffer[] = [];
+  for (let start = 0; start < body.length; ) {
+    let end = body.indexOf(0x0a, start);
+    if (end < 0) end = body.length - 1;
+    const next = body[start + head.length];
+    if ((next === 0x2c || next === 0x20) && body.compare(head, 0, head.length, start, start + head.length) === 0) parts.push(body.subarray(start, end + 1));
+    start = end + 1;
+  }
+  return parts.length > 0 ? Buffer.concat(parts) : undefined;
 }
 
 export class SpoolWriter {
@@ -72,6 +94,7 @@ export class SpoolWriter {
       const started = process.hrtime.bigint();
       try {
         await this.target.write(batch.body);
+        await this.writeCopies(batch.body);
         this.metrics.writeSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
         this.metrics.pointsWritten.inc(batch.lines);
         this.spool.commit(batch.end);
@@ -85,6 +108,8 @@ export class SpoolWriter {
           // InfluxDB stored the valid lines and refused the rest: moving on is the only way not to block everything.
           this.metrics.writeRejected.inc(batch.lines);
           this.log.error({ err: message, lines: batch.lines, sample: batch.body.subarray(0, 300).toString() }, 'InfluxDB refused a batch as invalid; skipped');
+          // Its valid lines were stored: so are their copies (a failure here is logged, never retried).
+          await this.writeCopies(batch.body).catch((e: unknown) => this.log.error({ err: (e as Error).message }, 'copies of a refused batch not written'));
           this.spool.commit(batch.end);
           continue;
         }
@@ -98,6 +123,20 @@ export class SpoolWriter {
           this.log.warn({ err: message, attempt: this.failures, retryInMs: delay, spoolBytes: this.spool.pendingBytes() }, 'InfluxDB write failed; data stays in the spool');
         }
         await this.sleep(delay, false);
+      }
+    }
+  }
+
+  private async writeCopies(body: Buffer): Promise<void> {
+    for (const { measurement, rp } of this.opts.copies ?? []) {
+      const lines = linesOfMeasurement(body, measurement);
+      if (!lines) continue;
+      try {
+        await this.target.write(lines, rp);
+      } catch (err) {
+        const message = (err as Error).message;
+        if (isRetryable(err) && !/retention policy not found|bucket .*not found/i.test(message)) throw err;
+        this.log.error({ err: message, measurement, rp }, 'copy to another retention policy refused; the original is stored, the copy skipped');
       }
     }
   }

@@ -4,7 +4,8 @@
  * - capacity: N uplinks published as fast as the broker acknowledges; uplinks/s from the first publish to the moment
  *   all N are queryable in InfluxDB, CPU seconds of the service per 1,000 uplinks, its peak RSS;
  * - latency: uplinks at a fixed 1,000/s; publish → queryable p50/p99 (resolution: the 20 ms poll);
- * - idle: the service's RSS and CPU use with nothing to do.
+ * - idle: the service's RSS and CPU use with nothing to do;
+ * - storage: bytes stored per device-year with rollups and retention applied (services/retention/footprint.ts).
  * The service runs as in production: the bundled build (npm run build) with the Dockerfile's heap limits.
  * Everything listens on 127.0.0.1; every loop is bounded in count and time. Options: BENCH_N (100000),
  * BENCH_RATE_SECONDS (20), BENCH_DEVICES_COPIES (63 → 1,008 devices).
@@ -18,6 +19,7 @@ import { generateUplinks, type SimUplink } from '../../services/simulator/genera
 import { publishUplinks } from '../../services/simulator/publish.ts';
 import { scaledTown, townRegistry } from '../../services/simulator/town.ts';
 import { ROOT, ServiceProcess, startStack, waitFor } from '../integration/support.ts';
+import { formatFootprint, measureFootprint } from '../../services/retention/footprint.ts';
 import { cpuSeconds, memoryMb } from './procstat.ts';
 
 const N = Number(process.env.BENCH_N ?? 100_000);
@@ -163,6 +165,9 @@ ${JSON.stringify(result)}
     await service.stop();
     await stack.close();
   }
+  // Bytes stored per device-year with rollups and retention: its own influxd, once the servers above are stopped.
+  const footprint = await measureFootprint();
+  process.stdout.write(`  storage    ${formatFootprint(footprint)}\n${JSON.stringify({ footprint })}\n`);
 }
 
 await main();
