@@ -16,7 +16,7 @@ import { alertPayload, alertTopic } from './alerts/notify-mqtt.ts';
 import { AlertEngine } from './alerts/engine.ts';
 import { createNotificationDispatcher } from './alerts/notify/dispatcher.ts';
 import { AlertBook } from './alerts/lifecycle.ts';
-import { calendarLookup, WindowedScheduler } from './alerts/scheduler.ts';
+import { calendarLookup, siteRulesLookup, WindowedScheduler } from './alerts/scheduler.ts';
 import { alertEventLine, loadActiveAlerts } from './alerts/store.ts';
 import { defaultWindowedRules } from './alerts/windowed-rules.ts';
 import type { AlertEvent } from './alerts/lifecycle.ts';
@@ -25,6 +25,9 @@ import { loadCustomCodecs } from './pipeline/custom-codecs.ts';
 import { builtInDecoders, type DecoderResolver } from './pipeline/decode.ts';
 import { Ingestor } from './pipeline/ingest.ts';
 import { redecode } from './pipeline/redecode.ts';
+import { applyRetention, RetentionError } from './retention/apply.ts';
+import { CLASSES, COPIED_MEASUREMENTS } from './retention/classes.ts';
+import { createRollupScheduler } from './rollups/scheduler.ts';
 import { Registry } from './registry/registry.ts';
 import { createInfluxTarget, type InfluxTarget } from './storage/influx.ts';
 import { Spool } from './storage/spool.ts';
@@ -45,7 +48,10 @@ export function createService(cfg: Config, log: Logger, extraDecoders: DecoderRe
   const metrics = createMetrics();
   const influx = createInfluxTarget(cfg.influx);
   const spool = new Spool({ dir: join(cfg.spool.dir, 'spool'), maxBytes: cfg.spool.maxBytes, segmentBytes: cfg.spool.segmentBytes, fsyncMs: cfg.spool.fsyncMs });
-  const writer = new SpoolWriter(spool, influx, { batchBytes: cfg.write.batchBytes, flushMs: cfg.write.flushMs }, metrics, log.child({ component: 'writer' }));
+  const retention = cfg.registry.retention;
+  // Alert events are also kept in their own retention policy, which outlives raw data.
+  const copies = retention ? COPIED_MEASUREMENTS.map((c) => ({ measurement: c.measurement, rp: CLASSES[c.dataClass].rp! })) : [];
+  const writer = new SpoolWriter(spool, influx, { batchBytes: cfg.write.batchBytes, flushMs: cfg.write.flushMs, copies }, metrics, log.child({ component: 'writer' }));
   const custom = loadCustomCodecs(cfg.registry.codecs, cfg.configFile);
   // Alert notifications go out on the broker connection; the consumer exists further down.
   let consumer: MqttConsumer | undefined;
@@ -58,7 +64,8 @@ export function createService(cfg: Config, log: Logger, extraDecoders: DecoderRe
     consumer?.publish(alertTopic(cfg.alerts.mqttTopic, e), alertPayload(e));
     notifications.notify(e);
   };
-  const alerts = cfg.alerts.enabled ? new AlertEngine(defaultStreamRules(), new AlertBook(), [notify]) : undefined;
+  const rulesFor = siteRulesLookup(cfg.registry.sites);
+  const alerts = cfg.alerts.enabled ? new AlertEngine(defaultStreamRules(rulesFor), new AlertBook(), [notify]) : undefined;
   const registry = new Registry(cfg.registry, cfg.defaultTenant);
   const decoders = [...extraDecoders, custom.resolver, builtInDecoders];
   const ingestor = new Ingestor(
@@ -149,11 +156,36 @@ export function createService(cfg: Config, log: Logger, extraDecoders: DecoderRe
         },
         cfg.alerts.evalMinutes * 60_000,
         log.child({ component: 'alerts' }),
+        rulesFor,
       )
     : undefined;
 
-  const windowedRules = defaultWindowedRules();
-  const streamRules = defaultStreamRules();
+  // Rollups run once retention is applied (their policies exist), and not while a backlog is still draining.
+  const rollups = retention
+    ? createRollupScheduler({ influx, retention, sites: cfg.registry.sites, log: log.child({ component: 'rollups' }), ready: () => spool.pendingBytes() < cfg.write.batchBytes })
+    : undefined;
+  const applyStorage = async (): Promise<void> => {
+    if (!retention || !rollups) {
+      log.warn('no retention: section in the configuration: InfluxDB keeps everything until someone decides (docs/schema.md, Retention)');
+      return;
+    }
+    for (let attempt = 1; !stopping; attempt++) {
+      try {
+        await applyRetention({ influx, influxConfig: cfg.influx, retention, ...(cfg.configFile ? { configFile: cfg.configFile } : {}), log: log.child({ component: 'retention' }) });
+        rollups.start();
+        return;
+      } catch (err) {
+        if (err instanceof RetentionError) {
+          log.error({ err: err.message, settings: err.settings }, 'retention configuration refused; nothing changed');
+          rollups.start();
+          return;
+        }
+        if (attempt === 1) log.warn({ err: (err as Error).message }, 'cannot apply retention yet; retrying');
+        await new Promise((r) => setTimeout(r, 5000));
+      }
+    }
+  };
+
   const apiDeps: ApiDeps = {
     keys: new KeyRing(cfg.registry.apiKeys),
     influx,
@@ -166,10 +198,10 @@ export function createService(cfg: Config, log: Logger, extraDecoders: DecoderRe
         flushDurably(events.map(alertEventLine));
         for (const e of events) notify(e);
       },
-      streamRules,
-      windowedRules,
       calendarFor: calendarLookup(cfg.registry.sites),
+      rulesFor,
     },
+    retention: { influx, influxConfig: cfg.influx, settings: retention },
     redecode: (opts) => redecode(influx, registry, decoders, opts, log.child({ component: 'redecode' })),
     options: { docsPublic: cfg.http.docsPublic, metricsPublic: cfg.http.metricsPublic, rateLimitPerMinute: cfg.http.rateLimitPerMinute, corsOrigins: cfg.http.corsOrigins },
   };
@@ -204,6 +236,8 @@ export function createService(cfg: Config, log: Logger, extraDecoders: DecoderRe
       const replay = spool.open();
       if (replay > 0) log.info({ bytes: replay }, 'spool holds data from a previous run; draining it to InfluxDB first');
       writer.start();
+      // In the background, like the alert restore: an unreachable InfluxDB never delays ingestion.
+      void applyStorage();
       http = await buildHttpServer({ ...httpDeps, api: apiDeps });
       await http.app.listen({ host: cfg.http.host, port: cfg.http.port });
       if (cfg.registry.apiKeys.length === 0) log.warn('no API keys configured: the API refuses every request (veilleur keys create makes one)');
@@ -214,6 +248,7 @@ export function createService(cfg: Config, log: Logger, extraDecoders: DecoderRe
     async stop(drainMs = 10_000) {
       stopping = true;
       await scheduler?.stop();
+      await rollups?.stop();
       await mqttConsumer.stop();
       const [left] = await Promise.all([writer.drain(drainMs), notifications.stop(Math.min(drainMs, 5000))]);
       await writer.stop();

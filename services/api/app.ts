@@ -18,6 +18,7 @@ import { adminRoutes } from './routes/admin.ts';
 import { alertsRoutes } from './routes/alerts.ts';
 import { devicesRoutes } from './routes/devices.ts';
 import { reportsRoutes } from './routes/reports.ts';
+import { retentionRoutes } from './routes/retention.ts';
 import { ApiError, sendError } from './scope.ts';
 
 export interface RouteEntry {
@@ -106,6 +107,7 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
       await api.register(alertsRoutes, { deps });
       await api.register(reportsRoutes, { deps });
       await api.register(adminRoutes, { deps });
+      await api.register(retentionRoutes, { deps });
     },
     { prefix: API_PREFIX },
   );

@@ -1,19 +1,19 @@
 /** What the API needs from the running service; tests build it around a real InfluxDB. */
 import type { FileConfig } from '../config/schema.ts';
 import type { AlertBook, AlertEvent } from '../alerts/lifecycle.ts';
-import type { StreamRule } from '../alerts/stream-rules.ts';
-import type { WindowContext, WindowedRule } from '../alerts/windowed-rules.ts';
+import type { WindowContext } from '../alerts/windowed-rules.ts';
 import type { RedecodeOptions, RedecodeReport } from '../pipeline/redecode.ts';
 import type { InfluxTarget } from '../storage/influx.ts';
+import type { Config } from '../config/load.ts';
+import type { RetentionConfig } from '../retention/config.ts';
 import type { KeyRing } from './keys.ts';
 
 export interface AlertsAccess {
   book: AlertBook;
   /** Stores (through the spool) and notifies events caused by hand: acknowledge, resolve. */
   record(events: AlertEvent[]): void;
-  streamRules: StreamRule[];
-  windowedRules: WindowedRule[];
   calendarFor: WindowContext['calendarFor'];
+  rulesFor?: WindowContext['rulesFor'];
 }
 
 export interface ApiOptions {
@@ -32,6 +32,8 @@ export interface ApiDeps {
   registry: FileConfig;
   defaultTenant: string;
   alerts?: AlertsAccess | undefined;
+  /** Retention settings and their audit log (absent from tests that do not need them). */
+  retention?: { influx: Pick<InfluxTarget, 'query' | 'write'>; influxConfig: Config['influx']; settings: RetentionConfig | undefined } | undefined;
   redecode?: ((opts: RedecodeOptions) => Promise<RedecodeReport>) | undefined;
   options: ApiOptions;
 }

@@ -47,7 +47,8 @@ export async function listDevices(deps: ApiDeps, tenants: string[] | undefined, 
     if (!a.subject.devEui) continue;
     const k = `${a.subject.tenant}|${a.subject.devEui}`;
     openByDevice.set(k, (openByDevice.get(k) ?? 0) + 1);
-    if (a.ruleId === 'S1' || a.ruleId === 'W7S' || /silent/i.test(a.title.en)) silentByDevice.add(k);
+    // S1: any device silent for 3 × its interval; W7S: a leak sensor past 2 × its heartbeat.
+    if (a.ruleId === 'S1' || a.ruleId === 'W7S') silentByDevice.add(k);
   }
 
   const out = new Map<string, DeviceView>();

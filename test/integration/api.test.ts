@@ -458,8 +458,8 @@ describe('malformed input (generated from the OpenAPI document)', () => {
     for (const op of ops) {
       const fields = [...op.params.map((p) => ({ name: p.name, schema: p.schema })), ...Object.entries(op.body?.properties ?? {}).map(([name, schema]) => ({ name, schema }))];
       for (const f of fields) {
-        // A free-text comment is stored as a string field, never put in a query: only its length is bounded.
-        const values = f.name === 'comment' ? ['x'.repeat(5000), 42, ''] : bad;
+        // Free text (a comment, a reason) is stored as a string field, never put in a query: only its length is bounded.
+        const values = f.name === 'comment' || f.name === 'reason' ? ['x'.repeat(5000), 42, ''] : bad;
         for (const value of values) {
           const inQuery = op.params.some((p) => p.name === f.name);
           // A query string carries text only; in a JSON body every wrong type is tried.

@@ -5,6 +5,8 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { backtest } from '../../alerts/backtest.ts';
+import { ruleCatalogue } from '../../alerts/catalogue.ts';
+import { defaultWindowedRules } from '../../alerts/windowed-rules.ts';
 import type { Alert } from '../../alerts/model.ts';
 import { loadAlerts } from '../../alerts/store.ts';
 import type { ApiDeps, AlertsAccess } from '../deps.ts';
@@ -113,13 +115,9 @@ export const alertsRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app
   handAction('acknowledge');
   handAction('resolve');
 
-  app.get('/rules', { schema: { summary: 'The rule catalogue: what each rule checks, its source, default thresholds', tags: ['alerts'] } }, async () => {
-    const alerts = requireAlerts(deps);
-    return [
-      ...alerts.streamRules.map((r) => ({ ...r.info, evaluation: 'stream' as const })),
-      ...alerts.windowedRules.map((r) => ({ ...r.info, evaluation: 'windowed' as const })),
-    ];
-  });
+  app.get('/rules', { schema: { summary: 'The rule catalogue: what each rule checks, its source, defaults and what a site may override', tags: ['alerts'] } }, async () =>
+    ruleCatalogue(),
+  );
 
   app.post(
     '/rules/:rule/backtest',
@@ -141,10 +139,11 @@ export const alertsRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app
     async (req) => {
       const alerts = requireAlerts(deps);
       const tenants = requestedTenants(principalOf(req), req.body.tenant);
-      const rule = alerts.windowedRules.find((r) => r.info.id === req.params.rule);
+      // Fresh instances: daily rules remember their last computation, which must not leak between backtests.
+      const rule = defaultWindowedRules().find((r) => r.info.id === req.params.rule);
       if (!rule) throw notFound(`windowed rule ${req.params.rule}`);
       const { from, to } = resolveRange(req.body, 90, 366);
-      const events = await backtest([rule], { query: (q) => deps.influx.query(q), calendarFor: alerts.calendarFor }, { from, to, stepMs: req.body.stepHours * 3_600_000, maxSteps: 2000 }).catch((err: unknown) => {
+      const events = await backtest([rule], { query: (q) => deps.influx.query(q), calendarFor: alerts.calendarFor, rulesFor: alerts.rulesFor }, { from, to, stepMs: req.body.stepHours * 3_600_000, maxSteps: 2000 }).catch((err: unknown) => {
         if (err instanceof RangeError) throw new ApiError(400, 'bad_request', err.message);
         throw err;
       });
