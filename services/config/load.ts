@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { findDevice } from '../../decoders/index.ts';
@@ -62,6 +63,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(`invalid environment:\n${describeIssues((p) => `variable ${String(p[0])}`, parsedEnv.error)}`);
   }
   const e = parsedEnv.data;
+  checkTlsFiles(e);
   const registry = e.VEILLEUR_CONFIG ? loadFile(e.VEILLEUR_CONFIG) : fileSchema.parse({});
   return {
     mqtt: {
@@ -93,6 +95,46 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     registry,
     ...(e.VEILLEUR_CONFIG ? { configFile: e.VEILLEUR_CONFIG } : {}),
   };
+}
+
+/**
+ * The TLS files are read and tried at start-up: a wrong path, a key that is encrypted or does not match its
+ * certificate would otherwise surface inside the MQTT or HTTP client after the service has half started.
+ */
+function checkTlsFiles(e: Env): void {
+  type TlsVariable = 'MQTT_CA_FILE' | 'MQTT_CERT_FILE' | 'MQTT_KEY_FILE' | 'INFLUX_CA_FILE';
+  const fail = (name: TlsVariable, why: string) => new ConfigError(`invalid environment:\nvariable ${name}: ${why}`);
+  const read = (name: TlsVariable): Buffer | undefined => {
+    const path = e[name];
+    if (!path) return undefined;
+    let pem: Buffer;
+    try {
+      pem = readFileSync(path);
+    } catch (err) {
+      throw fail(name, `cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    }
+    // Node takes a CA file without a single certificate in it silently, and then trusts nothing.
+    if (name.endsWith('_CA_FILE') && !pem.includes('-----BEGIN CERTIFICATE-----')) throw fail(name, `${path} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
+    return pem;
+  };
+  const usable = (name: TlsVariable, options: SecureContextOptions, expected: string) => {
+    try {
+      createSecureContext(options);
+    } catch (err) {
+      throw fail(name, `${e[name] ?? ''}: expected ${expected} (${(err as Error).message})`);
+    }
+  };
+  const mqttCa = read('MQTT_CA_FILE');
+  const influxCa = read('INFLUX_CA_FILE');
+  if (mqttCa) usable('MQTT_CA_FILE', { ca: mqttCa }, 'PEM CA certificates');
+  if (influxCa) usable('INFLUX_CA_FILE', { ca: influxCa }, 'PEM CA certificates');
+  if (!e.MQTT_CERT_FILE !== !e.MQTT_KEY_FILE) throw fail(e.MQTT_CERT_FILE ? 'MQTT_KEY_FILE' : 'MQTT_CERT_FILE', 'a client certificate needs both MQTT_CERT_FILE and MQTT_KEY_FILE');
+  const cert = read('MQTT_CERT_FILE');
+  const key = read('MQTT_KEY_FILE');
+  if (cert && key) {
+    usable('MQTT_CERT_FILE', { cert }, 'a PEM certificate');
+    usable('MQTT_KEY_FILE', { cert, key }, 'the unencrypted PEM private key of MQTT_CERT_FILE');
+  }
 }
 
 /** InfluxDB 2.x/3.x (token, org, bucket) is the production default; INFLUX_DB alone selects the 1.x API. */

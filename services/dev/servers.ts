@@ -4,7 +4,9 @@
  * Nothing here is used in production (docker-compose.yml runs the real stack).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { request as plainRequest } from 'node:http';
+import { request as tlsRequest } from 'node:https';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 
@@ -27,6 +29,15 @@ export function which(binary: string, dirs = ['/usr/sbin', '/usr/bin', '/usr/loc
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** TLS for a private server: its certificate and key, and the CA that signed them (which these helpers trust). */
+export interface ServerTls {
+  caFile: string;
+  certFile: string;
+  keyFile: string;
+  /** Mosquitto only: every client must present a certificate signed by `caFile` (mutual TLS). */
+  requireClientCert?: boolean;
+}
 
 export interface ManagedServer {
   readonly name: string;
@@ -96,10 +107,15 @@ abstract class ChildServer implements ManagedServer {
 export class MosquittoServer extends ChildServer {
   readonly name = 'mosquitto';
   get url(): string {
-    return `mqtt://127.0.0.1:${this.port}`;
+    return `${this.tls ? 'mqtts' : 'mqtt'}://127.0.0.1:${this.port}`;
   }
 
-  constructor(port: number, dir: string, persistence: boolean) {
+  constructor(
+    port: number,
+    dir: string,
+    persistence: boolean,
+    private readonly tls?: ServerTls,
+  ) {
     super(port, dir);
     mkdirSync(join(dir, 'persist'), { recursive: true });
 
@@ -108,6 +124,10 @@ export class MosquittoServer extends ChildServer {
       join(dir, 'mosquitto.conf'),
       [
         `listener ${port} 127.0.0.1`,
+        // TLS settings belong to the listener above; cafile verifies client certificates when they are required.
+        ...(tls
+          ? [`cafile ${tls.caFile}`, `certfile ${tls.certFile}`, `keyfile ${tls.keyFile}`, `require_certificate ${tls.requireClientCert ? 'true' : 'false'}`]
+          : []),
         'allow_anonymous true',
         `persistence ${persistence ? 'true' : 'false'}`,
         `persistence_location ${join(dir, 'persist')}/`,
@@ -146,12 +166,15 @@ export class MosquittoServer extends ChildServer {
 
 export class InfluxServer extends ChildServer {
   readonly name = 'influxd';
+  /** The CA the helpers below trust when the server speaks HTTPS. */
+  private readonly ca: Buffer | undefined;
   get url(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return `${this.ca ? 'https' : 'http'}://127.0.0.1:${this.port}`;
   }
 
-  constructor(port: number, rpcPort: number, dir: string) {
+  constructor(port: number, rpcPort: number, dir: string, tls?: ServerTls) {
     super(port, dir);
+    this.ca = tls ? readFileSync(tls.caFile) : undefined;
     for (const d of ['meta', 'data', 'wal']) mkdirSync(join(dir, d), { recursive: true });
     // influxd 1.x always opens its RPC listener: bound to loopback. Everything else that listens is off.
     writeFileSync(
@@ -179,7 +202,7 @@ bind-address = "127.0.0.1:${rpcPort}"
   suppress-write-log = true
   pprof-enabled = false
   unix-socket-enabled = false
-[ifql]
+${tls ? `  https-enabled = true\n  https-certificate = "${tls.certFile}"\n  https-private-key = "${tls.keyFile}"\n` : ''}[ifql]
   enabled = false
 [logging]
   level = "warn"
@@ -196,7 +219,7 @@ bind-address = "127.0.0.1:${rpcPort}"
 
   protected async ready(): Promise<boolean> {
     try {
-      const r = await fetch(`${this.url}/ping`, { signal: AbortSignal.timeout(1000) });
+      const r = await httpRequest(`${this.url}/ping`, { ca: this.ca, timeoutMs: 1000 });
       return r.status === 204;
     } catch {
       return false;
@@ -204,9 +227,15 @@ bind-address = "127.0.0.1:${rpcPort}"
   }
 
   async query(q: string, db?: string): Promise<InfluxQueryResponse> {
-    const body = new URLSearchParams({ q, epoch: 'ms', ...(db ? { db } : {}) });
-    const r = await fetch(`${this.url}/query`, { method: 'POST', body, signal: AbortSignal.timeout(30_000) });
-    const json = (await r.json()) as InfluxQueryResponse;
+    const body = new URLSearchParams({ q, epoch: 'ms', ...(db ? { db } : {}) }).toString();
+    const r = await httpRequest(`${this.url}/query`, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      ca: this.ca,
+      timeoutMs: 30_000,
+    });
+    const json = JSON.parse(r.body) as InfluxQueryResponse;
     const err = json.error ?? json.results?.find((x) => x.error)?.error;
     if (err) throw new Error(`InfluxQL '${q}': ${err}`);
     return json;
@@ -222,14 +251,39 @@ export interface InfluxQueryResponse {
   results?: { statement_id?: number; error?: string; series?: { name: string; tags?: Record<string, string>; columns: string[]; values: unknown[][] }[] }[];
 }
 
+/** One HTTP(S) request; node:https because fetch cannot be told to trust a private CA. No agent: nothing lingers. */
+function httpRequest(
+  url: string,
+  opts: { method?: string; body?: string; headers?: Record<string, string>; ca?: Buffer | undefined; timeoutMs: number },
+): Promise<{ status: number; body: string }> {
+  const https = url.startsWith('https:');
+  return new Promise((resolve, reject) => {
+    const req = (https ? tlsRequest : plainRequest)(
+      url,
+      { method: opts.method ?? 'GET', headers: opts.headers ?? {}, agent: false, signal: AbortSignal.timeout(opts.timeoutMs), ...(https && opts.ca ? { ca: opts.ca } : {}) },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(opts.body);
+  });
+}
+
 function missing(pkg: string): string {
   return `${pkg} is not installed: run 'sudo apt-get install -y mosquitto influxdb' (Debian/Ubuntu), or use docker-compose.yml`;
 }
 
-/** Starts both servers in `dir`; the caller stops them. */
-export async function startLocalStack(dir: string, opts: { persistence?: boolean; db?: string } = {}): Promise<{ mqtt: MosquittoServer; influx: InfluxServer }> {
-  const mqtt = new MosquittoServer(await freePort(), join(dir, 'mosquitto'), opts.persistence ?? true);
-  const influx = new InfluxServer(await freePort(), await freePort(), join(dir, 'influxdb'));
+/** Starts both servers in `dir`; the caller stops them. With `tls`, both use that certificate (mqtts://, https://). */
+export async function startLocalStack(
+  dir: string,
+  opts: { persistence?: boolean; db?: string; tls?: ServerTls } = {},
+): Promise<{ mqtt: MosquittoServer; influx: InfluxServer }> {
+  const mqtt = new MosquittoServer(await freePort(), join(dir, 'mosquitto'), opts.persistence ?? true, opts.tls);
+  const influx = new InfluxServer(await freePort(), await freePort(), join(dir, 'influxdb'), opts.tls);
   await Promise.all([mqtt.start(), influx.start()]);
   if (opts.db) await influx.createDatabase(opts.db);
   return { mqtt, influx };

@@ -76,7 +76,20 @@ export class MqttConsumer {
       if (pending) pending.then(() => done(), (err: Error) => this.log.error({ err: err.message }, 'message not acknowledged'));
       else done();
     };
+    // A refused TLS handshake comes back at every reconnection (each second): the first is logged at warn with what
+    // to configure, its repeats at debug and every 60th at warn, so that a misconfiguration does not flood the log.
+    let lastError = '';
+    let repeats = 0;
+    client.on('error', (err: Error & { code?: string | number }) => {
+      repeats = err.message === lastError ? repeats + 1 : 0;
+      lastError = err.message;
+      const fields = { err: err.message.trim(), ...(err.code ? { code: err.code } : {}), ...tlsHint(err.code), ...(repeats ? { repeats } : {}) };
+      if (repeats % 60 === 0) this.log.warn(fields, 'MQTT error');
+      else this.log.debug(fields, 'MQTT error');
+    });
     client.on('connect', (connack) => {
+      lastError = '';
+      repeats = 0;
       this.connected = true;
       this.metrics.mqttConnected.set(1);
       this.log.info({ broker: redactUrl(this.cfg.url), clientId: this.cfg.clientId, sessionPresent: connack.sessionPresent }, 'connected to the MQTT broker');
@@ -94,7 +107,6 @@ export class MqttConsumer {
       this.connected = false;
       this.metrics.mqttConnected.set(0);
     });
-    client.on('error', (err) => this.log.warn({ err: err.message }, 'MQTT error'));
   }
 
   /**
@@ -144,6 +156,17 @@ export class MqttConsumer {
     });
     this.connected = false;
   }
+}
+
+/** What to configure when the TLS handshake failed: OpenSSL alerts sent by the broker, Node's verification codes. */
+function tlsHint(code: string | number | undefined): { hint?: string } {
+  if (typeof code !== 'string') return {};
+  if (/^ERR_SSL_.*ALERT_(CERTIFICATE_REQUIRED|BAD_CERTIFICATE|UNKNOWN_CA|CERTIFICATE_UNKNOWN|HANDSHAKE_FAILURE)$/.test(code)) {
+    return { hint: 'the broker refused the TLS handshake: if it requires a client certificate, set MQTT_CERT_FILE and MQTT_KEY_FILE to one it trusts' };
+  }
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return { hint: "the broker's certificate does not name the host of MQTT_URL" };
+  if (/CERT|SELF_SIGNED|ISSUER|VERIFY/.test(code)) return { hint: "the broker's certificate is not trusted: set MQTT_CA_FILE to the CA that signed it (and check its dates)" };
+  return {};
 }
 
 /** mqtt://user:secret@host → mqtt://user:***@host, for logs. */
