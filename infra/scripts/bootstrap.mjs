@@ -9,8 +9,9 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const needServers = process.argv.includes('--servers');
-// The tests validate docker-compose.yml with `docker compose config` (Compose v2) or Debian's docker-compose 1.29.
-const needCompose = process.argv.includes('--compose');
+// --test-tools: what only the tests need: a Compose client to validate docker-compose.yml (Compose v2, or Debian's
+// docker-compose 1.29) and openssl for the TLS test.
+const needTestTools = process.argv.includes('--test-tools');
 
 function has(bin) {
   return spawnSync('sh', ['-c', `command -v ${bin} || test -x /usr/sbin/${bin} || test -x /usr/bin/${bin}`]).status === 0;
@@ -32,8 +33,17 @@ if (needServers && !(has('mosquitto') && has('influxd'))) {
   execSync('apt-get install -y -qq mosquitto influxdb', { stdio: 'inherit', env });
 }
 
+// The TLS test makes a throw-away certificate authority with openssl.
+if (needTestTools && !has('openssl')) {
+  if (process.getuid?.() !== 0) {
+    console.error('bootstrap: openssl is needed by the TLS test. Install it: sudo apt-get install -y openssl');
+    process.exit(1);
+  }
+  execSync('apt-get install -y -qq openssl', { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+}
+
 const hasCompose = () => spawnSync('docker', ['compose', 'version'], { stdio: 'ignore' }).status === 0 || has('docker-compose');
-if (needCompose && !hasCompose()) {
+if (needTestTools && !hasCompose()) {
   if (process.getuid?.() !== 0) {
     console.error('bootstrap: a Compose client is needed to validate docker-compose.yml. Install one: sudo apt-get install -y docker-compose (or Docker Compose v2)');
     process.exit(1);

@@ -31,6 +31,14 @@ export async function serve(): Promise<number | undefined> {
     log.fatal({ err: err.stack }, 'uncaught exception; exiting');
     process.exit(70);
   });
-  await service.start();
+  try {
+    await service.start();
+  } catch (err) {
+    // A port already taken, a spool directory that cannot be written: say so and exit rather than half-run
+    // (a healthy /healthz with nothing consumed). What the spool holds stays for the next start.
+    log.fatal({ err: (err as Error).message }, 'cannot start');
+    await service.stop(1000).catch(() => undefined);
+    process.exit(1);
+  }
   return undefined;
 }
