@@ -47,8 +47,13 @@ export async function demo(args: string[]): Promise<number> {
   // Two demo keys (printed below): the agglomeration's own team sees everything, the town's agent sees its town.
   const adminKey = generateKey();
   const townKey = generateKey();
+  const town = townRegistry();
   const registry = {
-    ...townRegistry(),
+    ...town,
+    // The demo's devices talk 30 times faster than in the field: the parsimony rule (P1) would flag every one.
+    sites: [...new Set(town.devices.map((d) => d.site))].map((site) => ({ site, rules: { P1: { enabled: false } } })),
+    // Decided retention, applied at start-up and recorded in the audit log (GET /api/v1/retention/audit).
+    retention: { raw: '90d', hourly: '730d', daily: '1900d', events: '3650d', changedBy: 'démo Veilleur', reason: 'démo : conservation minimale, oubli automatique' },
     apiKeys: [
       { id: adminKey.id, name: 'démo agglomération', role: 'admin' as const, tenants: ['*'], hash: adminKey.hash },
       { id: townKey.id, name: 'démo mairie de Saint-Veilleur', role: 'operator' as const, tenants: ['saint-veilleur'], hash: townKey.hash },
