@@ -34,6 +34,8 @@ export class MqttConsumer {
   private client: MqttClient | undefined;
   private corked: { uncork(): void; destroy(err?: Error): void } | undefined;
   connected = false;
+  /** Set by stop(): the close that follows is ours, not a lost connection. */
+  private closing = false;
 
   constructor(
     private readonly cfg: Config['mqtt'],
@@ -103,7 +105,7 @@ export class MqttConsumer {
       );
     });
     client.on('close', () => {
-      if (this.connected) this.log.warn({ broker: redactUrl(this.cfg.url) }, 'MQTT connection closed; reconnecting');
+      if (this.connected && !this.closing) this.log.warn({ broker: redactUrl(this.cfg.url) }, 'MQTT connection closed; reconnecting');
       this.connected = false;
       this.metrics.mqttConnected.set(0);
     });
@@ -146,6 +148,7 @@ export class MqttConsumer {
   async stop(): Promise<void> {
     const client = this.client;
     if (!client) return;
+    this.closing = true;
     // A clean DISCONNECT keeps the session; if the broker is unreachable, give up after 3 s.
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => client.end(true, {}, () => resolve()), 3000);
