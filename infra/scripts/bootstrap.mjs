@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const needServers = process.argv.includes('--servers');
 // --test-tools: what only the tests need: a Compose client to validate docker-compose.yml (Compose v2, or Debian's
-// docker-compose 1.29) and openssl for the TLS test.
+// docker-compose 1.29), openssl for the TLS test, chromium for the report screenshot test.
 const needTestTools = process.argv.includes('--test-tools');
 
 function has(bin) {
@@ -33,13 +33,18 @@ if (needServers && !(has('mosquitto') && has('influxd'))) {
   execSync('apt-get install -y -qq mosquitto influxdb', { stdio: 'inherit', env });
 }
 
-// The TLS test makes a throw-away certificate authority with openssl.
-if (needTestTools && !has('openssl')) {
+// The TLS test makes a throw-away certificate authority with openssl; the yearly report test screenshots its
+// HTML in a headless Chromium.
+const testPackages = needTestTools ? [has('openssl') ? '' : 'openssl', existsSync('/usr/bin/chromium') ? '' : 'chromium'].filter(Boolean) : [];
+if (testPackages.length) {
   if (process.getuid?.() !== 0) {
-    console.error('bootstrap: openssl is needed by the TLS test. Install it: sudo apt-get install -y openssl');
+    console.error(`bootstrap: the tests need ${testPackages.join(' and ')}. Install: sudo apt-get install -y ${testPackages.join(' ')}`);
     process.exit(1);
   }
-  execSync('apt-get install -y -qq openssl', { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  console.error(`bootstrap: installing ${testPackages.join(', ')} for the tests…`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  execSync('apt-get update -qq', { stdio: 'inherit', env });
+  execSync(`apt-get install -y -qq ${testPackages.join(' ')}`, { stdio: 'inherit', env });
 }
 
 const hasCompose = () => spawnSync('docker', ['compose', 'version'], { stdio: 'ignore' }).status === 0 || has('docker-compose');

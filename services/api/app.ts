@@ -17,6 +17,7 @@ import type { ApiRole } from './keys.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { alertsRoutes } from './routes/alerts.ts';
 import { devicesRoutes } from './routes/devices.ts';
+import { governanceRoutes } from './routes/governance.ts';
 import { reportsRoutes } from './routes/reports.ts';
 import { retentionRoutes } from './routes/retention.ts';
 import { ApiError, sendError } from './scope.ts';
@@ -108,6 +109,7 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
       await api.register(reportsRoutes, { deps });
       await api.register(adminRoutes, { deps });
       await api.register(retentionRoutes, { deps });
+      await api.register(governanceRoutes, { deps });
     },
     { prefix: API_PREFIX },
   );

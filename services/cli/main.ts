@@ -21,6 +21,10 @@ commands:
                         a new API key (printed once) and its configuration entry (hash only)
   report datacenter --site S --from T --to T [--tenant T] [--zone Z] [--format json|csv] [--category 1|2|3] [--eed YEAR]
                         PUE, DCiE, IT/cooling split, kWh and kgCO2e of a server room or datacenter
+  report parsimony --tenant T [--from T --to T] [--format json|csv]
+                        uplinks and airtime per device and day, battery estimate, over-reporting devices
+  report yearly --tenant T --year Y [--format html|csv] [--lang fr|en] [--out FILE]
+                        the REEN yearly review (water, leaks, energy, datacenter, fleet, own footprint)
   retention <show|set|apply|log>
                         how long each data class is kept, changes (shortening needs --reason) and their audit log
 `;

@@ -1,12 +1,19 @@
 /**
  * `veilleur report datacenter`: the PUE report of a server room (JSON or CSV), or its yearly EU data-centre
- * export (Delegated Regulation (EU) 2024/1364) with `--eed YEAR`. Reads InfluxDB with the service's own
- * configuration (environment variables, VEILLEUR_CONFIG), so it runs wherever `veilleur serve` runs.
+ * export (Delegated Regulation (EU) 2024/1364) with `--eed YEAR`.
+ * `veilleur report parsimony`: uplinks, airtime and battery per device against what its rules need.
+ * `veilleur report yearly`: the REEN yearly review of a tenant (HTML with charts, CSV or JSON).
+ * Reads InfluxDB with the service's own configuration (environment variables, VEILLEUR_CONFIG), so it runs
+ * wherever `veilleur serve` runs.
  */
+import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../config/load.ts';
+import { loadConfig, type Config } from '../config/load.ts';
 import { EMISSION_FACTORS, isEmissionFactorId } from '../datacenter/emission-factors.ts';
 import { datacenterReport, datacenterReportCsv, eedYearlyExport } from '../datacenter/kpi.ts';
+import { parsimonyCsv, yearlyCsv } from '../reports/csv.ts';
+import { renderParsimonyHtml, renderYearlyHtml } from '../reports/html.ts';
+import { parsimonyReport, yearlyReport } from '../reports/read.ts';
 import { createInfluxTarget } from '../storage/influx.ts';
 
 export const REPORT_USAGE = `usage: veilleur report datacenter --site S [--tenant T] [--zone Z] --from RFC3339 --to RFC3339
@@ -21,7 +28,21 @@ export const REPORT_USAGE = `usage: veilleur report datacenter --site S [--tenan
   --category        PUE measurement category of the IT meter: 1 UPS output, 2 PDU output, 3 IT equipment input
   --factor ID       emission factor (${Object.keys(EMISSION_FACTORS).join(', ')})
   --eed YEAR        the calendar year's EU data-centre report fields (JSON; Europe/Paris year boundaries)
+
+       veilleur report parsimony --tenant T [--from RFC3339 --to RFC3339] [--format json|csv|html] [--lang fr|en] [--out FILE]
+
+  uplinks/day, airtime/day, battery estimate per device, against the reporting interval its rules need
+  --from, --to      period [from, to) (default: the last 7 days; at most 366 days)
+
+       veilleur report yearly --tenant T --year YYYY [--format html|csv|json] [--lang fr|en] [--out FILE]
+
+  the REEN yearly review: water and leaks, building energy (DJU, décret tertiaire), server rooms, fleet and
+  platform footprint; HTML (default) is self-contained, with charts, and opens offline
+  --lang            fr (default) or en, for HTML (and the notes of the CSV)
+  --out FILE        write the report to FILE instead of the standard output
 `;
+
+const MAX_PARSIMONY_DAYS = 366;
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/i;
 
@@ -43,7 +64,8 @@ export async function reportCommand(args: string[]): Promise<number> {
     process.stdout.write(REPORT_USAGE);
     return 0;
   }
-  if (kind !== 'datacenter') return fail(kind === undefined ? 'which report? (datacenter)' : `unknown report '${kind}' (expected: datacenter)`);
+  if (kind === 'parsimony' || kind === 'yearly') return governanceCommand(kind, rest);
+  if (kind !== 'datacenter') return fail(kind === undefined ? 'which report? (datacenter, parsimony, yearly)' : `unknown report '${kind}' (expected: datacenter, parsimony, yearly)`);
 
   let values: Record<string, string | undefined>;
   try {
@@ -113,5 +135,78 @@ export async function reportCommand(args: string[]): Promise<number> {
   }
   const report = await datacenterReport({ ...common, from: from!, to: to! });
   process.stdout.write(format === 'csv' ? datacenterReportCsv(report) : `${JSON.stringify(report, null, 2)}\n`);
+  return 0;
+}
+
+function resolveTenant(cfg: Config, tenant: string | undefined): string | { error: string } {
+  if (tenant) return tenant;
+  const tenants = cfg.registry.tenants.map((t) => t.id);
+  if (tenants.length > 1) return { error: `--tenant: required, VEILLEUR_CONFIG has several tenants (${tenants.join(', ')})` };
+  return tenants[0] ?? cfg.defaultTenant;
+}
+
+/** `report parsimony` and `report yearly`. */
+async function governanceCommand(kind: 'parsimony' | 'yearly', args: string[]): Promise<number> {
+  let values: Record<string, string | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        tenant: { type: 'string' },
+        from: { type: 'string' },
+        to: { type: 'string' },
+        year: { type: 'string' },
+        format: { type: 'string' },
+        lang: { type: 'string' },
+        out: { type: 'string' },
+      },
+    }));
+  } catch (err) {
+    return fail((err as Error).message);
+  }
+  const formats = kind === 'parsimony' ? ['json', 'csv', 'html'] : ['html', 'csv', 'json'];
+  const format = values.format ?? formats[0]!;
+  if (!formats.includes(format)) return fail(`--format: expected ${formats.join(', ')}, got '${format}'`);
+  const lang = values.lang ?? 'fr';
+  if (lang !== 'fr' && lang !== 'en') return fail(`--lang: expected fr or en, got '${lang}'`);
+
+  let from: Date | undefined;
+  let to: Date | undefined;
+  let year: number | undefined;
+  if (kind === 'parsimony') {
+    if (values.year !== undefined) return fail('--year: only for the yearly report (parsimony takes --from and --to)');
+    const t = values.to === undefined ? new Date() : parseTime('--to', values.to);
+    if (typeof t === 'string') return fail(t);
+    const f = values.from === undefined ? new Date(t.getTime() - 7 * 86_400_000) : parseTime('--from', values.from);
+    if (typeof f === 'string') return fail(f);
+    if (t.getTime() <= f.getTime()) return fail('--to: must be after --from');
+    if (t.getTime() - f.getTime() > MAX_PARSIMONY_DAYS * 86_400_000) return fail(`--from: the period is at most ${MAX_PARSIMONY_DAYS} days`);
+    from = f;
+    to = t;
+  } else {
+    if (values.from !== undefined || values.to !== undefined) return fail('--year: the yearly report covers a calendar year; leave out --from and --to');
+    if (values.year === undefined || !/^20\d{2}$/.test(values.year)) return fail(`--year: expected a year (2026), got '${values.year ?? ''}'`);
+    year = Number(values.year);
+  }
+
+  const cfg = loadConfig();
+  const tenant = resolveTenant(cfg, values.tenant);
+  if (typeof tenant !== 'string') return fail(tenant.error);
+  const influx = createInfluxTarget(cfg.influx);
+
+  let text: string;
+  if (kind === 'parsimony') {
+    const r = await parsimonyReport({ influx, registry: cfg.registry, tenant, from: from!, to: to! });
+    text = format === 'csv' ? parsimonyCsv(r) : format === 'html' ? renderParsimonyHtml(r, lang) : `${JSON.stringify(r, null, 2)}\n`;
+  } else {
+    const r = await yearlyReport({ influx, registry: cfg.registry, tenant, year: year! });
+    text = format === 'csv' ? yearlyCsv(r, lang) : format === 'html' ? renderYearlyHtml(r, lang) : `${JSON.stringify(r, null, 2)}\n`;
+  }
+  if (values.out) {
+    writeFileSync(values.out, text);
+    process.stderr.write(`veilleur report: ${kind} report written to ${values.out}\n`);
+  } else process.stdout.write(text);
   return 0;
 }

@@ -10,6 +10,7 @@ import { siteRulesSchema } from '../alerts/settings.ts';
 import { retentionSchema } from '../retention/config.ts';
 import { notificationsSchema } from '../alerts/notify/config.ts';
 import { apiKeyEntry } from '../api/keys.ts';
+import { reportsConfigSchema } from '../reports/config.ts';
 
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
 const int = (min: number, max: number) =>
@@ -183,6 +184,8 @@ export const fileSchema = z.strictObject({
    * Absent: Veilleur leaves InfluxDB's retention alone (data kept until someone decides) and computes no rollups.
    */
   retention: retentionSchema.optional(),
+  /** What the yearly report needs beyond data: décret tertiaire reference years, PUE categories (docs/reports.md). */
+  reports: reportsConfigSchema.optional(),
 });
 
 export type FileConfig = z.infer<typeof fileSchema>;
