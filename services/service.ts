@@ -65,7 +65,7 @@ export function createService(cfg: Config, log: Logger, extraDecoders: DecoderRe
     notifications.notify(e);
   };
   const rulesFor = siteRulesLookup(cfg.registry.sites);
-  const alerts = cfg.alerts.enabled ? new AlertEngine(defaultStreamRules(rulesFor), new AlertBook(), [notify]) : undefined;
+  const alerts = cfg.alerts.enabled ? new AlertEngine(defaultStreamRules(rulesFor), new AlertBook(), [notify], calendarLookup(cfg.registry.sites)) : undefined;
   const registry = new Registry(cfg.registry, cfg.defaultTenant);
   const decoders = [...extraDecoders, custom.resolver, builtInDecoders];
   const ingestor = new Ingestor(

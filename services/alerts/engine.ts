@@ -5,6 +5,7 @@
  */
 import type { Reading } from '../../decoders/index.ts';
 import type { DeviceMeta } from '../registry/registry.ts';
+import { isOccupied, type SiteCalendar } from './calendar.ts';
 import { AlertBook, type AlertEvent } from './lifecycle.ts';
 import type { Subject } from './model.ts';
 import { alertEventLine } from './store.ts';
@@ -12,17 +13,47 @@ import type { StreamInput, StreamRule } from './stream-rules.ts';
 
 export type Notifier = (event: AlertEvent) => void;
 
+/**
+ * How far a reading's own time (a meter's clock) may be from the uplink's for the reading to count as the device's
+ * current state: one usual reporting interval. Older ones are history records (logs, datalog replies).
+ */
+const CURRENT_WITHIN_MS = 15 * 60_000;
+
+/**
+ * The device's current state in an uplink, by quantity: channel-less readings without a time of their own, or
+ * else the newest one stamped within CURRENT_WITHIN_MS of the uplink (meters such as the Qalcosonic W1 stamp
+ * every reading, alarm flags included, with their clock).
+ */
+function currentValues(readings: Reading[], at: Date): StreamInput['values'] {
+  const values: StreamInput['values'] = {};
+  const stampedAt = new Map<string, number>();
+  for (const r of readings) {
+    if (r.channel !== undefined) continue;
+    if (!r.time) {
+      values[r.quantity] = r.value;
+      stampedAt.set(r.quantity, Number.POSITIVE_INFINITY);
+      continue;
+    }
+    const t = r.time.getTime();
+    if (Math.abs(t - at.getTime()) > CURRENT_WITHIN_MS || t < (stampedAt.get(r.quantity) ?? Number.NEGATIVE_INFINITY)) continue;
+    values[r.quantity] = r.value;
+    stampedAt.set(r.quantity, t);
+  }
+  return values;
+}
+
 export class AlertEngine {
+  /** `calendarFor`: the sites' occupancy calendars, for rules that only apply when a site is occupied (A1). */
   constructor(
     private readonly rules: StreamRule[],
     readonly book: AlertBook,
     private readonly notifiers: Notifier[] = [],
+    private readonly calendarFor?: (tenant: string, site: string) => SiteCalendar,
   ) {}
 
-  /** Evaluates the uplink's channel-less readings; returns the lines of the alert events it caused. */
+  /** Evaluates the uplink's current readings; returns the lines of the alert events it caused. */
   onReadings(devEui: string, meta: DeviceMeta, at: Date, readings: Reading[]): string[] {
-    const values: StreamInput['values'] = {};
-    for (const r of readings) if (r.channel === undefined && !r.time) values[r.quantity] = r.value;
+    const values = currentValues(readings, at);
     const subject: Subject = {
       tenant: meta.tenant,
       site: meta.site,
@@ -31,9 +62,10 @@ export class AlertEngine {
       devEui,
       device: meta.name,
     };
+    const occupied = this.calendarFor ? isOccupied(at, this.calendarFor(meta.tenant, meta.site)) : undefined;
     const lines: string[] = [];
     for (const rule of this.rules) {
-      const finding = rule.evaluate({ subject, role: meta.role, at, values });
+      const finding = rule.evaluate({ subject, role: meta.role, at, values, ...(occupied !== undefined ? { occupied } : {}) });
       if (!finding) continue;
       for (const event of this.book.apply(finding)) {
         lines.push(alertEventLine(event));

@@ -223,6 +223,10 @@ export function inletTemperatureRule(opts: RuleParams<'D1'> = RULE_DEFAULTS.D1):
   };
 }
 
+// Volts to the hundredth: at one decimal, 2.85 V (below the 2.9 V threshold) would read "2,9 V".
+const voltsFr = new Intl.NumberFormat('fr-FR', { maximumFractionDigits: 2 });
+const voltsEn = new Intl.NumberFormat('en-GB', { maximumFractionDigits: 2 });
+
 /** S2: battery below 10 % (or below 2.9 V when only the voltage is known). */
 export function lowBatteryRule(opts: RuleParams<'S2'> = RULE_DEFAULTS.S2): StreamRule {
   const info: RuleInfo = {
@@ -241,8 +245,8 @@ export function lowBatteryRule(opts: RuleParams<'S2'> = RULE_DEFAULTS.S2): Strea
       const v = input.values.battery;
       if (typeof pct !== 'number' && typeof v !== 'number') return undefined;
       const low = typeof pct === 'number' ? pct < opts.minPct : (v as number) < opts.minV;
-      const value = typeof pct === 'number' ? `${formatNumber.fr(pct)} %` : `${formatNumber.fr(v as number)} V`;
-      const valueEn = typeof pct === 'number' ? `${formatNumber.en(pct)} %` : `${formatNumber.en(v as number)} V`;
+      const value = typeof pct === 'number' ? `${formatNumber.fr(pct)} %` : `${voltsFr.format(v as number)} V`;
+      const valueEn = typeof pct === 'number' ? `${formatNumber.en(pct)} %` : `${voltsEn.format(v as number)} V`;
       const who = describeSubject(input.subject);
       return finding(info, input, low, 'warning', input.at, {
         thresholds: { min_pct: opts.minPct, min_v: opts.minV },

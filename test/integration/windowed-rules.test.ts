@@ -1,18 +1,20 @@
 /**
  * Windowed alert rules on series written to a real InfluxDB: each rule has a scenario that must fire, with the
  * expected numbers in the alert, and one that must not. Then the simulated town, through the service: its leaking
- * meter, its building wasting energy at night and its over-cooled server room raise their alert, and nothing else.
+ * meter, its building wasting energy at night and its over-cooled server room raise their alert, and nothing else:
+ * no other windowed rule, and no stream rule on any of its uplinks.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { siteCalendarSchema } from '../../services/alerts/calendar.ts';
 import { AlertBook } from '../../services/alerts/lifecycle.ts';
 import { evaluateWindowed } from '../../services/alerts/scheduler.ts';
+import { defaultStreamRules } from '../../services/alerts/stream-rules.ts';
 import { baseLoadRule, continuousFlowRule, defaultWindowedRules, overCoolingRule, silentDeviceRule, type WindowContext } from '../../services/alerts/windowed-rules.ts';
 import { generateUplinks } from '../../services/simulator/generator.ts';
 import { publishUplinks } from '../../services/simulator/publish.ts';
 import { townRegistry } from '../../services/simulator/town.ts';
 import { createInfluxTarget } from '../../services/storage/influx.ts';
-import { countPoints, ServiceProcess, startStack, waitFor, type Stack } from './support.ts';
+import { countPoints, queryRows, ServiceProcess, startStack, waitFor, type Stack } from './support.ts';
 
 let stack: Stack;
 let ctx: (now: Date) => WindowContext;
@@ -145,6 +147,12 @@ describe('the simulated town', () => {
       const sent = [...generateUplinks({ start, end, seed: 1 })];
       await publishUplinks(sent, { url: town.mqtt.url });
       await waitFor(async () => (await countPoints(town.influx, town.db, 'SELECT count(f_cnt) FROM uplink')) >= sent.length, 30_000, 'town stored');
+      // The stream rules ran on every uplink as the service ingested it; their events are stored with the uplinks.
+      const streamIds = new Set(defaultStreamRules().map((r) => r.info.id));
+      const stored = await queryRows(town.influx, town.db, 'SELECT * FROM alert_event');
+      const streamAlerts = stored.filter((e) => streamIds.has(String(e.rule))).map((e) => `${String(e.rule)} ${String(e.event)} ${String(e.device)}: ${String(e.message_fr)}`);
+      expect([...streamIds].sort()).toEqual(['A1', 'D1', 'S2', 'W3', 'W4', 'W5', 'W7']);
+      expect(streamAlerts).toEqual([]);
       const influx = createInfluxTarget({ api: 'v1', url: town.influx.url, db: town.db, timeoutMs: 10_000 });
       const calendar = siteCalendarSchema.parse({});
       const book = new AlertBook();

@@ -25,4 +25,4 @@ const all: FrameBuilder[] = [
 
 export const frameBuilders: Record<string, FrameBuilder> = Object.fromEntries(all.map((b) => [b.decoder, b]));
 
-export type { DeviceState, Frame, FrameBuilder } from './types.ts';
+export type { DeviceState, Frame, FrameBuilder, MeterAlarm } from './types.ts';

@@ -25,7 +25,12 @@ export interface DeviceState {
   volumeL?: number;
   batteryPct?: number;
   batteryV?: number;
+  /** A water meter's own temporary alarm (Axioma Qalcosonic W1 status code); absent: no alarm. */
+  meterAlarm?: MeterAlarm;
 }
+
+/** Temporary alarms a water meter reports in its status (Axioma "W1 LORA PAYLOAD EXTENDED" §3). */
+export type MeterAlarm = 'dry' | 'leakage' | 'backflow' | 'lowTemperature' | 'burst' | 'manipulation';
 
 export interface FrameBuilder {
   /** 'vendor/model', as in the registry's `decoder` and `veilleur devices`. */
