@@ -6,12 +6,13 @@ import type { DataTransformerConfig } from '@grafana/grafana-foundation-sdk/dash
 import { QUANTITIES } from '../decoders/model/quantities.ts';
 import { siteCalendarSchema, type SiteCalendar } from '../services/alerts/calendar.ts';
 import { DEFAULT_EMISSION_FACTOR_ID, EMISSION_FACTORS, type EmissionFactor } from '../services/datacenter/emission-factors.ts';
-import { dashboardBuilder, finish, steps, table, timeseries, type DashboardDefinition } from './common.ts';
+import { DAILY_ROLLUPS, RAW_TOTAL, dashboardBuilder, finish, monthlyTotals, steps, table, timeseries, withNote, type DashboardDefinition } from './common.ts';
 import { tr, type Lang } from './i18n.ts';
-import { add, consumption, dailyMinOfHourly, div, influxql, mul, scope, sub, TIME_ZONE, type Aggregation, type Condition, type Expr, type SelectQuery } from './influxql.ts';
+import { add, consumption, dailyMinOfHourly, div, influxql, mul, rollupConsumption, scope, sub, TIME_ZONE, type Aggregation, type Condition, type Expr, type SelectQuery } from './influxql.ts';
 import { ROLES } from '../decoders/model/roles.ts';
 
-const ENERGY = QUANTITIES['metering.electricity.activeEnergy'];
+const ENERGY_ID = 'metering.electricity.activeEnergy';
+const ENERGY = QUANTITIES[ENERGY_ID];
 const TEMPERATURE = QUANTITIES['air.temperature'];
 const CO2 = QUANTITIES['air.co2'];
 const ALL = scope('tenant', 'site', 'device');
@@ -160,37 +161,9 @@ function perDegreeDay(lang: Lang): DataTransformerConfig[] {
   ];
 }
 
-function monthly(lang: Lang): DataTransformerConfig[] {
-  const month = tr({ fr: 'Mois', en: 'Month' }, lang);
-  return [
-    // Daily kWh in local days → the month of each day as text → one row per month and building.
-    { id: 'formatTime', options: { timeField: 'Time', outputFormat: 'YYYY-MM', useTimezone: true, timezone: TIME_ZONE } },
-    {
-      id: 'groupBy',
-      options: {
-        fields: {
-          Time: { aggregations: [], operation: 'groupby' },
-          building: { aggregations: [], operation: 'groupby' },
-          energy_wh: { aggregations: ['sum'], operation: 'aggregate' },
-        },
-      },
-    },
-    {
-      id: 'organize',
-      options: {
-        renameByName: {
-          Time: month,
-          building: tr({ fr: 'Bâtiment', en: 'Building' }, lang),
-          'energy_wh (sum)': tr({ fr: 'Énergie', en: 'Energy' }, lang),
-        },
-      },
-    },
-    { id: 'sortBy', options: { sort: [{ field: month, desc: true }] } },
-  ];
-}
-
 function build(lang: Lang) {
-  const daily = consumption({ measurement: ENERGY.measurement, field: ENERGY.field, where: MAIN_METERS, interval: '1d', groupBy: ['building'], as: 'energy_wh' });
+  // Whole local days from the daily rollups: the same query feeds the daily bars and the monthly table.
+  const daily = rollupConsumption({ quantity: ENERGY_ID, resolution: '1d', where: MAIN_METERS, interval: '1d', groupBy: ['building'], as: 'energy_wh' });
   return finish(
     dashboardBuilder('building-energy', lang, {
       title: { fr: 'Énergie des bâtiments', en: 'Building energy' },
@@ -202,10 +175,13 @@ function build(lang: Lang) {
       .withPanel(
         timeseries(lang, {
           title: { fr: 'Énergie par jour et par bâtiment', en: 'Energy per day and building' },
-          description: {
-            fr: "Somme des différences positives de l'index d'énergie active des compteurs principaux, par jour (heure de Paris). Les sous-compteurs (salle serveur…) ne sont pas ajoutés.",
-            en: 'Sum of the non-negative differences of the main meters’ active energy index, per day (Paris time). Sub-meters (server room…) are not added.',
-          },
+          description: withNote(
+            {
+              fr: "Somme des différences positives de l'index d'énergie active des compteurs principaux, par jour (heure de Paris). Les sous-compteurs (salle serveur…) ne sont pas ajoutés.",
+              en: 'Sum of the non-negative differences of the main meters’ active energy index, per day (Paris time). Sub-meters (server room…) are not added.',
+            },
+            DAILY_ROLLUPS,
+          ),
           unit: 'watth',
           min: 0,
           bars: true,
@@ -216,13 +192,16 @@ function build(lang: Lang) {
       .withPanel(
         table(lang, {
           title: { fr: 'Énergie par mois et par bâtiment (12 derniers mois)', en: 'Energy per month and building (last 12 months)' },
-          description: {
-            fr: "InfluxQL ne groupe pas par mois calendaire : les énergies journalières (heure de Paris) sont additionnées par mois dans Grafana (transformations « Format time » puis « Group by »). Le premier et le mois en cours sont partiels.",
-            en: 'InfluxQL cannot group by calendar month: daily energies (Paris time) are added up per month in Grafana ("Format time" then "Group by" transformations). The first and the current month are partial.',
-          },
+          description: withNote(
+            {
+              fr: "InfluxQL ne groupe pas par mois calendaire : les énergies journalières (heure de Paris) sont additionnées par mois dans Grafana (transformations « Format time » puis « Group by »). Le premier et le mois en cours sont partiels.",
+              en: 'InfluxQL cannot group by calendar month: daily energies (Paris time) are added up per month in Grafana ("Format time" then "Group by" transformations). The first and the current month are partial.',
+            },
+            DAILY_ROLLUPS,
+          ),
           unit: 'watth',
           timeFrom: '1y',
-          transformations: monthly(lang),
+          transformations: monthlyTotals(lang, { field: 'energy_wh', by: { tag: 'building', label: { fr: 'Bâtiment', en: 'Building' } }, label: { fr: 'Énergie', en: 'Energy' } }),
           targets: [influxql(daily).format('table')],
         }),
       )
@@ -241,10 +220,13 @@ function build(lang: Lang) {
       .withPanel(
         table(lang, {
           title: { fr: "Part de l'énergie hors heures d'ouverture", en: 'Share of energy outside opening hours' },
-          description: {
-            fr: "Énergie consommée hors heures d'ouverture / énergie totale, par bâtiment, sur la période. InfluxQL ne sait pas filtrer par heure de la journée : l'énergie horaire est lue, Grafana écrit chaque heure en « jour de semaine + heure » (heure de Paris) puis retire les heures d'ouverture (transformations « Format time », « Filter data by values », « Group by »). Approximation : le calendrier par défaut des sites (lundi–vendredi, 08:00–18:00) ; les calendriers propres à chaque site, jours fériés et fermetures (vacances scolaires) ne sont pas connus de Grafana, et comptent comme ouverts. Un bâtiment sobre reste sous 30 à 40 % (nuits et week-ends font plus des deux tiers des heures).",
-            en: "Energy used outside opening hours / total energy, per building, over the period. InfluxQL cannot filter by hour of day: the hourly energy is read, Grafana writes each hour as 'weekday + hour' (Paris time) and removes the opening hours ('Format time', 'Filter data by values', 'Group by' transformations). Approximation: the sites' default calendar (Monday–Friday, 08:00–18:00); per-site calendars, public holidays and closures (school holidays) are unknown to Grafana and count as open. A sober building stays below 30–40 % (nights and weekends are over two thirds of the hours).",
-          },
+          description: withNote(
+            {
+              fr: "Énergie consommée hors heures d'ouverture / énergie totale, par bâtiment, sur la période. InfluxQL ne sait pas filtrer par heure de la journée : l'énergie horaire est lue, Grafana écrit chaque heure en « jour de semaine + heure » (heure de Paris) puis retire les heures d'ouverture (transformations « Format time », « Filter data by values », « Group by »). Approximation : le calendrier par défaut des sites (lundi–vendredi, 08:00–18:00) ; les calendriers propres à chaque site, jours fériés et fermetures (vacances scolaires) ne sont pas connus de Grafana, et comptent comme ouverts. Un bâtiment sobre reste sous 30 à 40 % (nuits et week-ends font plus des deux tiers des heures).",
+              en: "Energy used outside opening hours / total energy, per building, over the period. InfluxQL cannot filter by hour of day: the hourly energy is read, Grafana writes each hour as 'weekday + hour' (Paris time) and removes the opening hours ('Format time', 'Filter data by values', 'Group by' transformations). Approximation: the sites' default calendar (Monday–Friday, 08:00–18:00); per-site calendars, public holidays and closures (school holidays) are unknown to Grafana and count as open. A sober building stays below 30–40 % (nights and weekends are over two thirds of the hours).",
+            },
+            RAW_TOTAL,
+          ),
           transformations: outOfHoursShare(lang),
           targets: [
             influxql(consumption({ measurement: ENERGY.measurement, field: ENERGY.field, where: MAIN_METERS, groupBy: ['building'], as: 'total_wh' })).format('table'),
@@ -256,10 +238,13 @@ function build(lang: Lang) {
       .withPanel(
         table(lang, {
           title: { fr: 'Énergie par degré-jour de chauffage (DJU)', en: 'Energy per heating degree-day' },
-          description: {
-            fr: `kWh des compteurs principaux / DJU de la période, par site. DJU base ${DJU_BASE_C} °C, méthode « météo » : chaque jour (heure de Paris), max(0 ; ${DJU_BASE_C} − (Tmin + Tmax) / 2) du capteur extérieur du site (rôle « outdoor ») ; les sites sans capteur extérieur n'apparaissent pas. Le rapport se compare d'une période à l'autre quand la météo change ; il porte sur toute l'électricité du bâtiment, pas seulement le chauffage (OPERAT ne corrige que la part chauffage). Jours incomplets en bord de période : Tmin et Tmax sur les relevés disponibles. InfluxQL ne divise pas deux requêtes : Grafana joint par site puis divise.`,
-            en: `Main-meter kWh / degree-days of the period, per site. Base ${DJU_BASE_C} °C, 'météo' method: each day (Paris time), max(0, ${DJU_BASE_C} − (Tmin + Tmax) / 2) of the site's outdoor sensor (role 'outdoor'); sites without an outdoor sensor are not listed. The ratio compares periods with different weather; it covers all the building's electricity, not only heating (OPERAT adjusts only the heating part). Partial days at the range edges use the readings available. InfluxQL cannot divide two queries: Grafana joins by site, then divides.`,
-          },
+          description: withNote(
+            {
+              fr: `kWh des compteurs principaux / DJU de la période, par site. DJU base ${DJU_BASE_C} °C, méthode « météo » : chaque jour (heure de Paris), max(0 ; ${DJU_BASE_C} − (Tmin + Tmax) / 2) du capteur extérieur du site (rôle « outdoor ») ; les sites sans capteur extérieur n'apparaissent pas. Le rapport se compare d'une période à l'autre quand la météo change ; il porte sur toute l'électricité du bâtiment, pas seulement le chauffage (OPERAT ne corrige que la part chauffage). Jours incomplets en bord de période : Tmin et Tmax sur les relevés disponibles. InfluxQL ne divise pas deux requêtes : Grafana joint par site puis divise.`,
+              en: `Main-meter kWh / degree-days of the period, per site. Base ${DJU_BASE_C} °C, 'météo' method: each day (Paris time), max(0, ${DJU_BASE_C} − (Tmin + Tmax) / 2) of the site's outdoor sensor (role 'outdoor'); sites without an outdoor sensor are not listed. The ratio compares periods with different weather; it covers all the building's electricity, not only heating (OPERAT adjusts only the heating part). Partial days at the range edges use the readings available. InfluxQL cannot divide two queries: Grafana joins by site, then divides.`,
+            },
+            RAW_TOTAL,
+          ),
           transformations: perDegreeDay(lang),
           targets: [
             influxql(consumption({ measurement: ENERGY.measurement, field: ENERGY.field, where: MAIN_METERS, groupBy: ['site'], as: 'energy_kwh', value: (wh) => div(wh, 1000) })).format('table'),
@@ -271,17 +256,20 @@ function build(lang: Lang) {
       .withPanel(
         timeseries(lang, {
           title: { fr: 'Émissions de CO₂ par jour et par bâtiment', en: 'CO₂ emissions per day and building' },
-          description: {
-            fr: `Énergie journalière des compteurs principaux (heure de Paris) × ${factorText.fr}. Facteur d'inventaire (analyse de cycle de vie), pas le signal horaire du réseau.`,
-            en: `Daily energy of the main meters (Paris time) × ${factorText.en}. An inventory factor (life-cycle), not the grid's hourly signal.`,
-          },
+          description: withNote(
+            {
+              fr: `Énergie journalière des compteurs principaux (heure de Paris) × ${factorText.fr}. Facteur d'inventaire (analyse de cycle de vie), pas le signal horaire du réseau.`,
+              en: `Daily energy of the main meters (Paris time) × ${factorText.en}. An inventory factor (life-cycle), not the grid's hourly signal.`,
+            },
+            DAILY_ROLLUPS,
+          ),
           unit: 'suffix: kgCO₂e',
           decimals: 1,
           min: 0,
           bars: true,
           stacked: true,
           targets: [
-            influxql(consumption({ measurement: ENERGY.measurement, field: ENERGY.field, where: MAIN_METERS, interval: '1d', groupBy: ['building'], as: 'kg_co2e', value: kgCo2e })).alias('$tag_building'),
+            influxql(rollupConsumption({ quantity: ENERGY_ID, resolution: '1d', where: MAIN_METERS, interval: '1d', groupBy: ['building'], as: 'kg_co2e', value: kgCo2e })).alias('$tag_building'),
           ],
         }),
       )

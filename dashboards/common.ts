@@ -22,6 +22,7 @@ import { PanelBuilder as StatBuilder } from '@grafana/grafana-foundation-sdk/sta
 import { PanelBuilder as StateTimelineBuilder } from '@grafana/grafana-foundation-sdk/statetimeline';
 import { PanelBuilder as TableBuilder } from '@grafana/grafana-foundation-sdk/table';
 import { PanelBuilder as TimeseriesBuilder } from '@grafana/grafana-foundation-sdk/timeseries';
+import { ROLLUP_RP } from '../services/rollups/names.ts';
 import { UPLINK } from '../services/storage/schema.ts';
 import { COMMON, tr, type Lang, type Text } from './i18n.ts';
 import { DATASOURCE, ident, TIME_ZONE, type InfluxQLTarget } from './influxql.ts';
@@ -145,6 +146,48 @@ function apply<B extends Common>(b: B, lang: Lang, p: PanelCommon): B {
   if (p.timeFrom) b.timeFrom(p.timeFrom);
   if (p.timeShift) b.timeShift(p.timeShift);
   return b;
+}
+
+/** `text` followed by `note`, in every language. */
+export const withNote = (text: Text, note: Text): Text => ({ fr: `${text.fr} ${note.fr}`, en: `${text.en} ${note.en}` });
+
+/** The end of the description of every panel that reads the daily rollups: what a user sees differs from raw data. */
+export const DAILY_ROLLUPS: Text = {
+  fr: `Source : agrégats journaliers calculés par le service (politique « ${ROLLUP_RP['1d']} », conservés plus de 5 ans), jours complets seulement : une journée apparaît peu après minuit (heure de Paris), la journée en cours n'y est pas encore.`,
+  en: `Source: the daily rollups computed by the service (policy '${ROLLUP_RP['1d']}', kept over 5 years), whole days only: a day appears shortly after midnight (Paris time), the current day is not there yet.`,
+};
+
+/**
+ * The end of the description of totals over the displayed range read from raw readings: exact at both ends and
+ * including today, but raw readings are kept a few months, and an older start would silently count less.
+ */
+export const RAW_TOTAL: Text = {
+  fr: "Source : relevés bruts, exacts aux bornes de la période et jusqu'à maintenant, mais conservés quelques mois (90 jours par défaut) : au-delà, la période ne compte que ce qui reste ; les panneaux mensuels et sur 12 mois lisent les agrégats journaliers.",
+  en: 'Source: raw readings, exact at both ends of the range and up to now, but kept a few months (90 days by default): beyond that, the total only counts what is left; the monthly and 12-month panels read the daily rollups.',
+};
+
+/**
+ * Daily rows (one per local day and tag value, from the daily rollups) → one row per calendar month (Paris) and tag
+ * value, the days added up by Grafana: InfluxQL has no calendar-month GROUP BY ("Format time" writes each day's
+ * month, "Group by" sums them). Newest month first.
+ */
+export function monthlyTotals(lang: Lang, o: { field: string; by: { tag: string; label: Text }; label: Text }): DataTransformerConfig[] {
+  const month = tr(COMMON.month, lang);
+  return [
+    { id: 'formatTime', options: { timeField: 'Time', outputFormat: 'YYYY-MM', useTimezone: true, timezone: TIME_ZONE } },
+    {
+      id: 'groupBy',
+      options: {
+        fields: {
+          Time: { aggregations: [], operation: 'groupby' },
+          [o.by.tag]: { aggregations: [], operation: 'groupby' },
+          [o.field]: { aggregations: ['sum'], operation: 'aggregate' },
+        },
+      },
+    },
+    { id: 'organize', options: { renameByName: { Time: month, [o.by.tag]: tr(o.by.label, lang), [`${o.field} (sum)`]: tr(o.label, lang) } } },
+    { id: 'sortBy', options: { sort: [{ field: month, desc: true }] } },
+  ];
 }
 
 export const steps = (...s: [color: string, from: number | null][]): Threshold[] => s.map(([color, value]) => ({ color, value }));

@@ -7,25 +7,40 @@ import { CustomVariableBuilder, type DataTransformerConfig } from '@grafana/graf
 import { QUANTITIES } from '../decoders/model/quantities.ts';
 import { PUE_CATEGORIES, type PueCategory } from '../services/datacenter/kpi.ts';
 import { factorText, kgCo2e } from './building-energy.ts';
-import { dashboardBuilder, finish, stat, steps, table, timeseries, type DashboardDefinition } from './common.ts';
+import { DAILY_ROLLUPS, RAW_TOTAL, dashboardBuilder, finish, stat, steps, table, timeseries, withNote, type DashboardDefinition } from './common.ts';
 import { tr, type Lang, type Text } from './i18n.ts';
-import { consumption, influxql, scope, TIME_ZONE, type Condition, type Interval } from './influxql.ts';
+import { consumption, influxql, rollupConsumption, scope, TIME_ZONE, type Aggregation, type Condition, type Expr } from './influxql.ts';
+import { ROLLUP_RP, type Resolution } from '../services/rollups/names.ts';
 import { ROLES } from '../decoders/model/roles.ts';
 
-const ENERGY = QUANTITIES['metering.electricity.activeEnergy'];
+const ENERGY_ID = 'metering.electricity.activeEnergy';
+const ENERGY = QUANTITIES[ENERGY_ID];
 const TEMPERATURE = QUANTITIES['air.temperature'];
 const ALL = scope('tenant', 'site', 'device');
 const role = (r: string): Condition[] => [...ALL, { tag: 'role', equals: r }];
 
+/**
+ * Where a panel's energy comes from: raw readings (exact range, today included) or the rollups (whole periods, kept
+ * for years: days for monthly and 12-month figures, hours for the same days last year).
+ */
+type Source = 'raw' | Resolution;
+
+/** Energy of one role of the selected rooms (Wh, or `value` of it), per day or over the range. */
+function energy(source: Source, r: string, as: string, interval?: '1d', value?: (wh: Aggregation) => Expr) {
+  const o = { where: role(r), groupBy: [], as, ...(interval ? { interval } : {}), ...(value ? { value } : {}) };
+  return influxql(
+    source === 'raw' ? consumption({ measurement: ENERGY.measurement, field: ENERGY.field, ...o }) : rollupConsumption({ quantity: ENERGY_ID, resolution: source, ...o }),
+  ).format('table');
+}
+
 /** IT and facility energy of the selected rooms, as `it_wh` and `facility_wh`, per day or over the range. */
-function energyTargets(interval: Interval | undefined) {
-  const q = (r: string, as: string) => influxql(consumption({ measurement: ENERGY.measurement, field: ENERGY.field, where: role(r), groupBy: [], as, ...(interval ? { interval } : {}) })).format('table');
-  return [q(ROLES.itLoad, 'it_wh'), q(ROLES.facilityTotal, 'facility_wh')];
+function energyTargets(source: Source, interval?: '1d') {
+  return [energy(source, ROLES.itLoad, 'it_wh', interval), energy(source, ROLES.facilityTotal, 'facility_wh', interval)];
 }
 
 /** Emissions of the selected rooms' whole energy (`facility_kgco2e`) or IT energy (`it_kgco2e`). */
-function emissionTarget(r: string, as: string, interval?: Interval) {
-  return influxql(consumption({ measurement: ENERGY.measurement, field: ENERGY.field, where: role(r), groupBy: [], as, value: kgCo2e, ...(interval ? { interval } : {}) })).format('table');
+function emissionTarget(source: Source, r: string, as: string, interval?: '1d') {
+  return energy(source, r, as, interval, kgCo2e);
 }
 
 /**
@@ -110,20 +125,26 @@ const PUE: DataTransformerConfig[] = [
 ];
 const PUE_STEPS = steps(['green', null], ['orange', 1.5], ['red', 2]);
 
-/** This month so far, and (with `timeShift: '1y'`) the same days of the same month last year. */
+/**
+ * This month so far, and (with `timeShift: '1y'`) the same days of the same month last year. This month reads raw
+ * readings (up to now; raw data are kept longer than a month); last year's are long gone from raw data, so the
+ * shifted panel reads the hourly rollups (kept two years), which end at the same hour where daily ones would count
+ * the whole of the same date.
+ */
 function monthToDate(lang: Lang, lastYear: boolean) {
+  const source: Source = lastYear ? '1h' : 'raw';
   return stat(lang, {
     title: lastYear
       ? { fr: "Même mois l'an dernier (mêmes jours)", en: 'Same month last year (same days)' }
       : { fr: 'Mois en cours', en: 'This month so far' },
     description: lastYear
       ? {
-          fr: "Énergie totale, PUE et émissions du 1er du mois au même jour et à la même heure, un an plus tôt : le panneau « Mois en cours » décalé d'un an par Grafana (option « Time shift » de la requête, exacte au calendrier, années bissextiles comprises). InfluxQL n'a pas de décalage portable : la durée `1y` n'existe qu'en 3.x, et 365d glisse d'un jour les années bissextiles.",
-          en: "Total energy, PUE and emissions from the 1st of the month to the same day and hour, one year earlier: the 'This month so far' panel shifted by one year by Grafana (the query 'Time shift' option, calendar-exact, leap years included). InfluxQL has no portable shift: the `1y` duration exists only in 3.x, and 365d slips by a day in leap years.",
+          fr: `Énergie totale, PUE et émissions du 1er du mois au même jour et à la même heure, un an plus tôt : le panneau « Mois en cours » décalé d'un an par Grafana (option « Time shift » de la requête, exacte au calendrier, années bissextiles comprises). InfluxQL n'a pas de décalage portable : la durée \`1y\` n'existe qu'en 3.x, et 365d glisse d'un jour les années bissextiles. Source : agrégats horaires du service (politique « ${ROLLUP_RP['1h']} », conservés 2 ans), les relevés bruts d'il y a un an n'étant plus conservés ; l'heure en cours d'il y a un an compte en entier.`,
+          en: `Total energy, PUE and emissions from the 1st of the month to the same day and hour, one year earlier: the 'This month so far' panel shifted by one year by Grafana (the query 'Time shift' option, calendar-exact, leap years included). InfluxQL has no portable shift: the \`1y\` duration exists only in 3.x, and 365d slips by a day in leap years. Source: the service's hourly rollups (policy '${ROLLUP_RP['1h']}', kept 2 years), since raw readings of a year ago are no longer kept; the hour in progress a year ago counts in full.`,
         }
       : {
-          fr: "Énergie totale, PUE et émissions du 1er du mois à maintenant (heure de Paris), à comparer au panneau voisin : le même mois l'an dernier. Un PUE sur moins de 12 mois est un PUE intermédiaire (ISO/IEC 30134-2).",
-          en: 'Total energy, PUE and emissions from the 1st of the month until now (Paris time), to compare with the next panel: the same month last year. A PUE over less than 12 months is an interim PUE (ISO/IEC 30134-2).',
+          fr: "Énergie totale, PUE et émissions du 1er du mois à maintenant (heure de Paris), à comparer au panneau voisin : le même mois l'an dernier. Un PUE sur moins de 12 mois est un PUE intermédiaire (ISO/IEC 30134-2). Source : relevés bruts (jusqu'à maintenant).",
+          en: 'Total energy, PUE and emissions from the 1st of the month until now (Paris time), to compare with the next panel: the same month last year. A PUE over less than 12 months is an interim PUE (ISO/IEC 30134-2). Source: raw readings (up to now).',
         },
     span: 12,
     height: 6,
@@ -132,7 +153,7 @@ function monthToDate(lang: Lang, lastYear: boolean) {
     transformations: PUE,
     timeFrom: 'now/M',
     ...(lastYear ? { timeShift: '1y' } : {}),
-    targets: [...energyTargets(undefined), emissionTarget(ROLES.facilityTotal, 'facility_kgco2e')],
+    targets: [...energyTargets(source), emissionTarget(source, ROLES.facilityTotal, 'facility_kgco2e')],
   })
     .textMode(BigValueTextMode.ValueAndName)
     .overrideByName('facility_wh', [{ id: 'unit', value: 'watth' }, { id: 'displayName', value: tr({ fr: 'Énergie totale', en: 'Total energy' }, lang) }])
@@ -142,7 +163,7 @@ function monthToDate(lang: Lang, lastYear: boolean) {
 
 function build(lang: Lang) {
   const perDay = (r: string, name: string) =>
-    influxql(consumption({ measurement: ENERGY.measurement, field: ENERGY.field, where: role(r), interval: '1d', groupBy: ['site'] })).alias(`${name} – $tag_site`);
+    influxql(rollupConsumption({ quantity: ENERGY_ID, resolution: '1d', where: role(r), interval: '1d', groupBy: ['site'] })).alias(`${name} – $tag_site`);
   return finish(
     dashboardBuilder('datacenter', lang, {
       title: { fr: 'Centre de données et salles serveurs', en: 'Datacenter and server rooms' },
@@ -155,10 +176,13 @@ function build(lang: Lang) {
       .withPanel(
         timeseries(lang, {
           title: { fr: 'Énergie informatique et énergie totale par jour', en: 'IT and total energy per day' },
-          description: {
-            fr: "Différences positives des index des compteurs, par jour (heure de Paris) et par site : équipements informatiques d'un côté, salle entière (informatique + froid + pertes) de l'autre.",
-            en: 'Non-negative index differences, per day (Paris time) and site: IT equipment on one side, the whole room (IT + cooling + losses) on the other.',
-          },
+          description: withNote(
+            {
+              fr: "Différences positives des index des compteurs, par jour (heure de Paris) et par site : équipements informatiques d'un côté, salle entière (informatique + froid + pertes) de l'autre.",
+              en: 'Non-negative index differences, per day (Paris time) and site: IT equipment on one side, the whole room (IT + cooling + losses) on the other.',
+            },
+            DAILY_ROLLUPS,
+          ),
           unit: 'watth',
           min: 0,
           bars: true,
@@ -169,43 +193,52 @@ function build(lang: Lang) {
       .withPanel(
         table(lang, {
           title: { fr: 'PUE journalier', en: 'Daily PUE' },
-          description: {
-            fr: "PUE = énergie totale de la salle / énergie informatique, par jour. InfluxQL ne divise pas deux requêtes entre elles : les deux énergies journalières sont jointes sur le temps puis divisées par Grafana (transformations « Join by field » et « Add field from calculation »). Toutes les salles sélectionnées sont additionnées : choisir un site pour le PUE d'une salle.",
-            en: "PUE = whole-room energy / IT energy, per day. InfluxQL cannot divide one query by another: both daily energies are joined on time, then divided by Grafana ('Join by field' and 'Add field from calculation' transformations). All selected rooms are added up: pick one site for one room's PUE.",
-          },
+          description: withNote(
+            {
+              fr: "PUE = énergie totale de la salle / énergie informatique, par jour. InfluxQL ne divise pas deux requêtes entre elles : les deux énergies journalières sont jointes sur le temps puis divisées par Grafana (transformations « Join by field » et « Add field from calculation »). Toutes les salles sélectionnées sont additionnées : choisir un site pour le PUE d'une salle.",
+              en: "PUE = whole-room energy / IT energy, per day. InfluxQL cannot divide one query by another: both daily energies are joined on time, then divided by Grafana ('Join by field' and 'Add field from calculation' transformations). All selected rooms are added up: pick one site for one room's PUE.",
+            },
+            DAILY_ROLLUPS,
+          ),
           span: 14,
           transformations: PUE,
-          targets: energyTargets('1d'),
+          targets: energyTargets('1d', '1d'),
         }).overrideByName('PUE', [{ id: 'decimals', value: 2 }, { id: 'unit', value: 'none' }])
           .overrideByRegexp('_wh$', [{ id: 'unit', value: 'watth' }]),
       )
       .withPanel(
         stat(lang, {
           title: { fr: 'PUE sur la période', en: 'PUE over the period' },
-          description: {
-            fr: "Énergie totale / énergie informatique sur toute la période affichée (mêmes transformations que le tableau). 1,0 serait parfait ; au-delà de 2, le froid et les pertes consomment plus que l'informatique.",
-            en: 'Total energy / IT energy over the displayed period (same transformations as the table). 1.0 would be perfect; above 2, cooling and losses use more than the IT itself.',
-          },
+          description: withNote(
+            {
+              fr: "Énergie totale / énergie informatique sur toute la période affichée (mêmes transformations que le tableau). 1,0 serait parfait ; au-delà de 2, le froid et les pertes consomment plus que l'informatique.",
+              en: 'Total energy / IT energy over the displayed period (same transformations as the table). 1.0 would be perfect; above 2, cooling and losses use more than the IT itself.',
+            },
+            RAW_TOTAL,
+          ),
           span: 10,
           decimals: 2,
           unit: 'none',
           fields: '/^PUE$/',
           thresholds: PUE_STEPS,
           transformations: PUE,
-          targets: energyTargets(undefined),
+          targets: energyTargets('raw'),
         }),
       )
       .withPanel(
         table(lang, {
           title: { fr: `PUE mensuel – ${CATEGORY_IN_TITLE}`, en: `Monthly PUE – ${CATEGORY_IN_TITLE}` },
-          description: {
-            fr: `Par mois calendaire (heure de Paris), 12 derniers mois : énergie informatique, énergie totale, PUE = total / informatique et émissions de la salle (${factorText.fr}). InfluxQL ne groupe pas par mois : les énergies journalières sont additionnées par mois dans Grafana (« Format time », « Group by »), puis jointes et divisées. Le premier et le mois en cours sont partiels ; un PUE mensuel est un PUE intermédiaire (ISO/IEC 30134-2), le PUE de référence est celui de 12 mois. La catégorie de mesure vient de la variable « Catégorie de mesure du PUE ».`,
-            en: `Per calendar month (Paris time), last 12 months: IT energy, total energy, PUE = total / IT and the room's emissions (${factorText.en}). InfluxQL cannot group by month: daily energies are added up per month in Grafana ('Format time', 'Group by'), then joined and divided. The first and the current month are partial; a monthly PUE is an interim PUE (ISO/IEC 30134-2), the reference PUE is the 12-month one. The measurement category comes from the 'PUE measurement category' variable.`,
-          },
+          description: withNote(
+            {
+              fr: `Par mois calendaire (heure de Paris), 12 derniers mois : énergie informatique, énergie totale, PUE = total / informatique et émissions de la salle (${factorText.fr}). InfluxQL ne groupe pas par mois : les énergies journalières sont additionnées par mois dans Grafana (« Format time », « Group by »), puis jointes et divisées. Le premier et le mois en cours sont partiels ; un PUE mensuel est un PUE intermédiaire (ISO/IEC 30134-2), le PUE de référence est celui de 12 mois. La catégorie de mesure vient de la variable « Catégorie de mesure du PUE ».`,
+              en: `Per calendar month (Paris time), last 12 months: IT energy, total energy, PUE = total / IT and the room's emissions (${factorText.en}). InfluxQL cannot group by month: daily energies are added up per month in Grafana ('Format time', 'Group by'), then joined and divided. The first and the current month are partial; a monthly PUE is an interim PUE (ISO/IEC 30134-2), the reference PUE is the 12-month one. The measurement category comes from the 'PUE measurement category' variable.`,
+            },
+            DAILY_ROLLUPS,
+          ),
           span: 24,
           timeFrom: '1y',
           transformations: monthlyPue(lang),
-          targets: [...energyTargets('1d'), emissionTarget(ROLES.facilityTotal, 'facility_kgco2e', '1d')],
+          targets: [...energyTargets('1d', '1d'), emissionTarget('1d', ROLES.facilityTotal, 'facility_kgco2e', '1d')],
         })
           .overrideByName('PUE', [{ id: 'decimals', value: 2 }, { id: 'unit', value: 'none' }])
           .overrideByName(tr({ fr: 'Émissions', en: 'Emissions' }, lang), [{ id: 'unit', value: 'suffix: kgCO₂e' }, { id: 'decimals', value: 1 }])
@@ -214,10 +247,13 @@ function build(lang: Lang) {
       .withPanel(
         stat(lang, {
           title: { fr: `PUE sur 12 mois glissants – ${CATEGORY_IN_TITLE}`, en: `PUE over the last 12 months – ${CATEGORY_IN_TITLE}` },
-          description: {
-            fr: "Énergie totale / énergie informatique des 12 derniers mois, quelle que soit la période affichée : le PUE annuel de l'ISO/IEC 30134-2 (le seul comparable d'une salle à l'autre). Tant que les compteurs ont moins d'un an, c'est un PUE intermédiaire. Moyenne des centres de données : ≈ 1,56 (Uptime Institute 2024) ; petites salles : 1,5 à 2,1.",
-            en: "Total energy / IT energy over the last 12 months, whatever the displayed range: the annual PUE of ISO/IEC 30134-2 (the only one comparable between rooms). While the meters are less than a year old, it is an interim PUE. Datacentre average: ≈ 1.56 (Uptime Institute 2024); small server rooms: 1.5 to 2.1.",
-          },
+          description: withNote(
+            {
+              fr: "Énergie totale / énergie informatique des 12 derniers mois, quelle que soit la période affichée : le PUE annuel de l'ISO/IEC 30134-2 (le seul comparable d'une salle à l'autre). Tant que les compteurs ont moins d'un an, c'est un PUE intermédiaire. Moyenne des centres de données : ≈ 1,56 (Uptime Institute 2024) ; petites salles : 1,5 à 2,1.",
+              en: "Total energy / IT energy over the last 12 months, whatever the displayed range: the annual PUE of ISO/IEC 30134-2 (the only one comparable between rooms). While the meters are less than a year old, it is an interim PUE. Datacentre average: ≈ 1.56 (Uptime Institute 2024); small server rooms: 1.5 to 2.1.",
+            },
+            DAILY_ROLLUPS,
+          ),
           span: 12,
           height: 6,
           decimals: 2,
@@ -226,22 +262,25 @@ function build(lang: Lang) {
           thresholds: PUE_STEPS,
           timeFrom: '1y',
           transformations: PUE,
-          targets: energyTargets(undefined),
+          targets: energyTargets('1d'),
         }),
       )
       .withPanel(
         stat(lang, {
           title: { fr: 'Émissions sur la période', en: 'Emissions over the period' },
-          description: {
-            fr: `Émissions de l'énergie totale de la salle et de sa part informatique sur la période affichée : énergie × ${factorText.fr}.`,
-            en: `Emissions of the room's total energy and of its IT part over the displayed period: energy × ${factorText.en}.`,
-          },
+          description: withNote(
+            {
+              fr: `Émissions de l'énergie totale de la salle et de sa part informatique sur la période affichée : énergie × ${factorText.fr}.`,
+              en: `Emissions of the room's total energy and of its IT part over the displayed period: energy × ${factorText.en}.`,
+            },
+            RAW_TOTAL,
+          ),
           span: 12,
           height: 6,
           decimals: 1,
           unit: 'suffix: kgCO₂e',
           thresholds: steps(['text', null]),
-          targets: [emissionTarget(ROLES.facilityTotal, 'facility_kgco2e'), emissionTarget(ROLES.itLoad, 'it_kgco2e')],
+          targets: [emissionTarget('raw', ROLES.facilityTotal, 'facility_kgco2e'), emissionTarget('raw', ROLES.itLoad, 'it_kgco2e')],
         })
           .textMode(BigValueTextMode.ValueAndName)
           .overrideByName('facility_kgco2e', [{ id: 'displayName', value: tr({ fr: 'Salle entière', en: 'Whole room' }, lang) }])

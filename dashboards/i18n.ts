@@ -21,4 +21,5 @@ export const COMMON = {
   deviceHelp: { fr: 'Nom du capteur dans le registre ou le serveur de réseau', en: 'Device name in the registry or the network server' },
   dashboardsTag: { fr: 'veilleur', en: 'veilleur' },
   languageTag: { fr: 'français', en: 'english' },
+  month: { fr: 'Mois', en: 'Month' },
 } as const satisfies Record<string, Text>;

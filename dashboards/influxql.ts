@@ -5,6 +5,10 @@
  * index into consumption), field comparisons on a subquery's results, GROUP BY time(...) with fill(), and tz() for
  * daily buckets. No SLIMIT/SOFFSET, no cardinality meta-queries, no INTO, no CQs, no `y` durations (1.x has none).
  *
+ * Sources: raw readings (a measurement name), or the service's rollups (`{ rollup, resolution }`, rendered by
+ * `rollupFrom` of services/rollups/names.ts as `"rollup_1d"."water_1d"`: a retention policy and a measurement, which
+ * 1.x reads natively and 2.x/3.x through their DBRP mapping).
+ *
  * Queries read Grafana macros (`$timeFilter`, `$__interval`) and the dashboard variables `$tenant`, `$site`,
  * `$device`, matched as anchored regexes so that "All" (`.*`) and multi-value selections (`(a|b)`) both work.
  *
@@ -13,6 +17,8 @@
  */
 import type * as cog from '@grafana/grafana-foundation-sdk/cog';
 import type * as common from '@grafana/grafana-foundation-sdk/common';
+import { QUANTITIES, type Measurement, type QuantityId } from '../decoders/model/quantities.ts';
+import { rollupField, rollupFrom, type Resolution } from '../services/rollups/names.ts';
 
 /** The dashboards' datasource: the `datasource` variable (type influxdb). */
 export const DATASOURCE: common.DataSourceRef = { type: 'influxdb', uid: '${datasource}' };
@@ -57,10 +63,16 @@ export const sub = (left: Expr, right: Expr): Expr => ({ op: '-', left, right })
 export const mul = (left: Expr, right: Expr): Expr => ({ op: '*', left, right });
 export const div = (left: Expr, right: Expr): Expr => ({ op: '/', left, right });
 
+/** The rollups of a reading measurement at one resolution (`water` + `1d` → `"rollup_1d"."water_1d"`). */
+export interface RollupSource {
+  rollup: Measurement;
+  resolution: Resolution;
+}
+
 export interface SelectQuery {
   select: readonly Projection[];
-  /** A measurement, or a subquery. */
-  from: string | SelectQuery | DifferenceQuery;
+  /** A raw measurement, rollups, or a subquery. */
+  from: string | RollupSource | SelectQuery | DifferenceQuery;
   /** Tag conditions, ANDed with `$timeFilter` (always present: every query is bounded by the panel range). */
   where?: readonly Condition[];
   /** Omitted: one value over the whole range. */
@@ -132,7 +144,7 @@ export function render(q: SelectQuery | DifferenceQuery): string {
   if (raw > 0 && raw < q.select.length) throw new Error('InfluxQL cannot mix raw fields and aggregates in one SELECT');
   if (raw > 0 && q.interval) throw new Error('raw fields cannot be grouped by time');
   const sel = q.select.map(projection).join(', ');
-  const from = typeof q.from === 'string' ? ident(q.from) : `(${render(q.from)})`;
+  const from = typeof q.from === 'string' ? ident(q.from) : 'rollup' in q.from ? rollupFrom(q.from.rollup, q.from.resolution) : `(${render(q.from)})`;
   const group = [...(q.interval ? [`time(${q.interval})`] : []), ...(q.groupBy ?? []).map(ident)];
   let s = `SELECT ${sel} FROM ${from} WHERE ${where(q.where)}`;
   if (group.length) s += ` GROUP BY ${group.join(', ')}`;
@@ -176,6 +188,40 @@ export function consumption(o: ConsumptionOptions): SelectQuery {
     ...(o.interval
       ? { interval: o.interval, fill: o.fill ?? 'null', localTime: o.interval.endsWith('d') || o.interval.endsWith('w') }
       : {}),
+  };
+}
+
+const RESOLUTION_MS: Record<Resolution, number> = { '1h': 3_600_000, '1d': 86_400_000 };
+const UNIT_MS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 };
+
+export interface RollupConsumptionOptions extends Omit<ConsumptionOptions, 'measurement' | 'field' | 'interval'> {
+  /** A cumulative quantity (meter index): its rollup field `<field>_diff` is the consumption of each period. */
+  quantity: QuantityId;
+  resolution: Resolution;
+  /** Omitted: one total over the range. Never finer than the resolution, and fixed (not `$__interval`). */
+  interval?: Exclude<Interval, '$__interval'>;
+}
+
+/**
+ * Consumption from the rollups: the sum of the periods' `_diff` (each already the sum of the non-negative index
+ * differences of its period, from the last reading before it). A period counts when its start (its timestamp) is in
+ * the range, so only whole periods count: whole local days for `1d` (those the service has completed: not today),
+ * whole UTC hours for `1h`. Channel-less readings only, as `consumption`.
+ */
+export function rollupConsumption(o: RollupConsumptionOptions): SelectQuery {
+  const field = rollupField(o.quantity, 'diff');
+  if (o.interval) {
+    const m = /^(\d+)([mhdw])$/.exec(o.interval);
+    const ms = m ? Number(m[1]) * UNIT_MS[m[2]!]! : NaN;
+    // A bucket holds whole periods: a finer one would split them (empty buckets between the period starts).
+    if (!(ms >= RESOLUTION_MS[o.resolution] && ms % RESOLUTION_MS[o.resolution] === 0)) throw new RangeError(`interval ${o.interval} is finer than the ${o.resolution} rollups or not made of whole periods`);
+  }
+  return {
+    select: [o.value ? { expr: o.value({ fn: 'sum', field }), as: o.as ?? 'value' } : { fn: 'sum', field, ...(o.as ? { as: o.as } : {}) }],
+    from: { rollup: QUANTITIES[o.quantity].measurement, resolution: o.resolution },
+    where: [...(o.where ?? []), WHOLE_METER],
+    groupBy: o.groupBy,
+    ...(o.interval ? { interval: o.interval, fill: o.fill ?? 'null', localTime: o.interval.endsWith('d') || o.interval.endsWith('w') } : {}),
   };
 }
 

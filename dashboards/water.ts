@@ -1,26 +1,30 @@
 /**
- * "Réseau d'eau" / "Water network": flow, daily volume per meter, minimum night flow, leak sensors, district
- * balance, open water alerts.
+ * "Réseau d'eau" / "Water network": flow, daily and monthly volume per meter, minimum night flow, leak sensors,
+ * district balance, open water alerts.
  */
 import { MappingType, type DataTransformerConfig } from '@grafana/grafana-foundation-sdk/dashboard';
 import { QUANTITIES } from '../decoders/model/quantities.ts';
 import { ROLES } from '../decoders/model/roles.ts';
 import type { AlertState, RuleInfo, Severity } from '../services/alerts/model.ts';
 import { ALERT_EVENT } from '../services/storage/schema.ts';
-import { dashboardBuilder, finish, stateTimeline, steps, table, timeseries, barGauge, type DashboardDefinition } from './common.ts';
+import { DAILY_ROLLUPS, RAW_TOTAL, dashboardBuilder, finish, monthlyTotals, stateTimeline, steps, table, timeseries, barGauge, withNote, type DashboardDefinition } from './common.ts';
 import { tr, type Lang, type Text } from './i18n.ts';
-import { consumption, dailyMinOfHourly, influxql, scope, type Condition, type SelectQuery } from './influxql.ts';
+import { consumption, dailyMinOfHourly, influxql, rollupConsumption, scope, type Condition, type SelectQuery } from './influxql.ts';
 
 const FLOW = QUANTITIES['water.flow'];
-const INDEX = QUANTITIES['metering.water.total'];
+const INDEX_ID = 'metering.water.total';
+const INDEX = QUANTITIES[INDEX_ID];
 const LEAK = QUANTITIES['water.leak'];
 const ALL = scope('tenant', 'site', 'device');
+
+/** Volume per meter and whole local day, from the daily rollups. */
+const dailyVolume = (as?: string) => rollupConsumption({ quantity: INDEX_ID, resolution: '1d', where: ALL, interval: '1d', groupBy: ['device'], ...(as ? { as } : {}) });
 
 /** District (DMA) balance: inflow meters against every other water meter of the selection, per local day. */
 const INFLOW: Condition = { tag: 'role', equals: ROLES.districtInflow };
 const NOT_INFLOW: Condition = { tag: 'role', notEquals: ROLES.districtInflow };
 const districtVolume = (role: Condition, as: string) =>
-  influxql(consumption({ measurement: INDEX.measurement, field: INDEX.field, where: [...ALL, role], interval: '1d', groupBy: [], as })).format('table');
+  influxql(rollupConsumption({ quantity: INDEX_ID, resolution: '1d', where: [...ALL, role], interval: '1d', groupBy: [], as })).format('table');
 
 function districtBalance(lang: Lang): DataTransformerConfig[] {
   return [
@@ -130,14 +134,33 @@ function build(lang: Lang) {
       .withPanel(
         timeseries(lang, {
           title: { fr: 'Volume journalier par compteur', en: 'Daily volume per meter' },
-          description: {
-            fr: "Somme des différences positives de l'index de chaque compteur, par jour (heure de Paris). Un changement de compteur ou un retour à zéro ne donne pas de volume négatif.",
-            en: "Sum of the non-negative differences of each meter's index, per day (Paris time). A meter replacement or wrap gives no negative volume.",
-          },
+          description: withNote(
+            {
+              fr: "Somme des différences positives de l'index de chaque compteur, par jour (heure de Paris). Un changement de compteur ou un retour à zéro ne donne pas de volume négatif.",
+              en: "Sum of the non-negative differences of each meter's index, per day (Paris time). A meter replacement or wrap gives no negative volume.",
+            },
+            DAILY_ROLLUPS,
+          ),
           unit: 'litre',
           min: 0,
           bars: true,
-          targets: [influxql(consumption({ measurement: INDEX.measurement, field: INDEX.field, where: ALL, interval: '1d', groupBy: ['device'] })).alias('$tag_device')],
+          targets: [influxql(dailyVolume()).alias('$tag_device')],
+        }),
+      )
+      .withPanel(
+        table(lang, {
+          title: { fr: 'Volume par mois et par compteur (12 derniers mois)', en: 'Volume per month and meter (last 12 months)' },
+          description: withNote(
+            {
+              fr: "Volume de chaque compteur par mois calendaire (heure de Paris), quelle que soit la période affichée. InfluxQL ne groupe pas par mois : les volumes journaliers sont additionnés par mois dans Grafana (transformations « Format time » puis « Group by »). Le premier et le mois en cours sont partiels.",
+              en: 'Volume of each meter per calendar month (Paris time), whatever the displayed range. InfluxQL cannot group by month: daily volumes are added up per month in Grafana ("Format time" then "Group by" transformations). The first and the current month are partial.',
+            },
+            DAILY_ROLLUPS,
+          ),
+          unit: 'litre',
+          timeFrom: '1y',
+          transformations: monthlyTotals(lang, { field: 'volume_l', by: { tag: 'device', label: { fr: 'Compteur', en: 'Meter' } }, label: { fr: 'Volume', en: 'Volume' } }),
+          targets: [influxql(dailyVolume('volume_l')).format('table')],
         }),
       )
       .withPanel(
@@ -155,7 +178,10 @@ function build(lang: Lang) {
       .withPanel(
         barGauge(lang, {
           title: { fr: 'Volume sur la période', en: 'Volume over the period' },
-          description: { fr: "Volume consommé par compteur sur la période affichée (différences positives de l'index).", en: 'Volume used per meter over the displayed period (non-negative index differences).' },
+          description: withNote(
+            { fr: "Volume consommé par compteur sur la période affichée (différences positives de l'index).", en: 'Volume used per meter over the displayed period (non-negative index differences).' },
+            RAW_TOTAL,
+          ),
           unit: 'litre',
           min: 0,
           thresholds: steps(['blue', null]),
@@ -184,10 +210,13 @@ function build(lang: Lang) {
       .withPanel(
         timeseries(lang, {
           title: { fr: 'Bilan de secteur (entrée − compteurs desservis)', en: 'District balance (inflow − metered)' },
-          description: {
-            fr: "Par jour (heure de Paris) : volume des compteurs d'entrée de secteur (rôle « district-inflow »), volume de tous les autres compteurs d'eau de la sélection, et leur écart (fuites du réseau, compteurs manquants, erreurs de comptage). Le secteur est la sélection : choisir dans « Collectivité » et « Site » l'entrée et les sites qu'elle dessert. Sans compteur d'entrée dans la sélection, la courbe d'écart reste vide. InfluxQL ne soustrait pas deux requêtes : l'écart est calculé par Grafana (« Join by field » puis « Add field from calculation »).",
-            en: "Per day (Paris time): volume of the district inflow meters (role 'district-inflow'), volume of every other water meter of the selection, and the difference (network leaks, unmetered users, metering errors). The district is the selection: pick the inflow and the sites it feeds in 'Organisation' and 'Site'. Without an inflow meter in the selection, the difference stays empty. InfluxQL cannot subtract two queries: Grafana computes the difference ('Join by field', then 'Add field from calculation').",
-          },
+          description: withNote(
+            {
+              fr: "Par jour (heure de Paris) : volume des compteurs d'entrée de secteur (rôle « district-inflow »), volume de tous les autres compteurs d'eau de la sélection, et leur écart (fuites du réseau, compteurs manquants, erreurs de comptage). Le secteur est la sélection : choisir dans « Collectivité » et « Site » l'entrée et les sites qu'elle dessert. Sans compteur d'entrée dans la sélection, la courbe d'écart reste vide. InfluxQL ne soustrait pas deux requêtes : l'écart est calculé par Grafana (« Join by field » puis « Add field from calculation »).",
+              en: "Per day (Paris time): volume of the district inflow meters (role 'district-inflow'), volume of every other water meter of the selection, and the difference (network leaks, unmetered users, metering errors). The district is the selection: pick the inflow and the sites it feeds in 'Organisation' and 'Site'. Without an inflow meter in the selection, the difference stays empty. InfluxQL cannot subtract two queries: Grafana computes the difference ('Join by field', then 'Add field from calculation').",
+            },
+            DAILY_ROLLUPS,
+          ),
           unit: 'litre',
           bars: true,
           span: 24,

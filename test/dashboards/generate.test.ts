@@ -9,8 +9,10 @@ import { generate, OUTPUT_DIR, staleFiles } from '../../dashboards/build.ts';
 import { DEFAULT_OPENING_HOURS, openHoursRegex } from '../../dashboards/building-energy.ts';
 import { LANGS } from '../../dashboards/i18n.ts';
 import { DASHBOARDS } from '../../dashboards/index.ts';
-import { div, mul, render, type InfluxQLDataquery } from '../../dashboards/influxql.ts';
+import { div, mul, render, rollupConsumption, type InfluxQLDataquery } from '../../dashboards/influxql.ts';
+import { MEASUREMENTS } from '../../decoders/model/quantities.ts';
 import { siteCalendarSchema } from '../../services/alerts/calendar.ts';
+import { RESOLUTIONS, rollupFields, rollupFrom } from '../../services/rollups/names.ts';
 import { panelQueries, panelRange, panelsOf } from './support.ts';
 
 describe('dashboard generation', () => {
@@ -110,6 +112,53 @@ describe('dashboard generation', () => {
     }
     const en = DASHBOARDS.find((d) => d.name === 'datacenter')!.build('en').templating.list?.find((x) => x.name === 'pue_category');
     expect(en?.options?.map((o) => o.text)).toEqual(['category not configured', 'category 1 (UPS output)', 'category 2 (PDU output)', 'category 3 (IT equipment input)']);
+  });
+});
+
+describe('long ranges on the rollups', () => {
+  const ROLLUPS = RESOLUTIONS.flatMap((resolution) => MEASUREMENTS.map((m) => ({ from: rollupFrom(m, resolution), m, resolution })));
+  const all = DASHBOARDS.flatMap((d) => panelQueries(d.build('en')));
+  const onRollups = (query: string) => ROLLUPS.filter((r) => query.includes(`FROM ${r.from}`));
+
+  it('reads rollups by their names in services/rollups/names.ts, with fields they have, in whole periods', () => {
+    const used = all.filter((q) => /FROM "rollup_/.test(q.query));
+    expect(used.length).toBeGreaterThanOrEqual(15);
+    for (const q of used) {
+      const [r, ...more] = onRollups(q.query);
+      expect(r, q.query).toBeDefined();
+      expect(more, q.query).toEqual([]);
+      // Every FROM names one rollup measurement, or raw readings: never both in one query.
+      expect(q.query.match(/FROM "/g)?.length, q.query).toBe(1);
+      const fields = rollupFields(r!.m).flatMap((f) => f.fields);
+      for (const f of q.query.matchAll(/\b(?:sum|min|max|mean|last)\("([^"]+)"\)/g)) expect(fields, q.query).toContain(f[1]);
+      // Buckets no finer than the periods, and never Grafana's automatic interval (minutes on short ranges).
+      for (const g of q.query.matchAll(/time\(([^)]+)\)/g)) expect(r!.resolution === '1d' ? ['1d', '1w'] : ['1h', '1d', '1w'], q.query).toContain(g[1]);
+    }
+  });
+
+  it('gives every panel of a year, or shifted a year back, the rollups (raw readings are kept 90 days)', () => {
+    const long = all.filter((q) => q.timeFrom === '1y' || q.timeShift === '1y');
+    expect(new Set(long.map((q) => q.panel)).size).toBeGreaterThanOrEqual(5);
+    for (const q of long) expect(onRollups(q.query), `${q.panel} / ${q.refId}`).toHaveLength(1);
+  });
+
+  it('keeps raw readings for whatever rollups cannot give: today, sub-daily detail, exact range totals', () => {
+    for (const panel of ['Flow', 'Minimum night flow (approximate)', 'Volume over the period', 'Base load', 'Share of energy outside opening hours', 'Indoor temperature', 'PUE over the period', 'This month so far']) {
+      const qs = all.filter((q) => q.panel === panel);
+      expect(qs.length, panel).toBeGreaterThan(0);
+      for (const q of qs) expect(onRollups(q.query), `${panel} / ${q.refId}`).toEqual([]);
+    }
+  });
+
+  it('renders rollup consumption as the sum of whole periods, and refuses buckets finer than the periods', () => {
+    expect(render(rollupConsumption({ quantity: 'metering.water.total', resolution: '1d', interval: '1d', groupBy: ['device'], as: 'l' }))).toBe(
+      `SELECT sum("volume_index_l_diff") AS "l" FROM ${rollupFrom('water', '1d')} WHERE $timeFilter AND "channel" = '' GROUP BY time(1d), "device" fill(null) tz('Europe/Paris')`,
+    );
+    expect(render(rollupConsumption({ quantity: 'metering.electricity.activeEnergy', resolution: '1h', groupBy: [], as: 'wh' }))).toBe(
+      `SELECT sum("active_energy_index_wh_diff") AS "wh" FROM ${rollupFrom('electricity', '1h')} WHERE $timeFilter AND "channel" = ''`,
+    );
+    expect(() => rollupConsumption({ quantity: 'metering.water.total', resolution: '1d', interval: '1h', groupBy: [] })).toThrow(/finer/);
+    expect(() => rollupConsumption({ quantity: 'water.flow', resolution: '1d', groupBy: [] })).toThrow(/no 'diff' rollup/);
   });
 });
 

@@ -3,8 +3,10 @@
  * the simulated town, over the range Grafana would give it (the panel's own relative time and time shift
  * included). Plus what the town does not produce by itself: a flow meter decoded by an operator's codec, an
  * uplink no decoder knows, a malformed MQTT message, a day of the town one year earlier (for the panels shifted
- * by a year), and leak sensors that report water (the service opens W7 alerts, one of them resolved). Each query
- * must return at least one non-null value.
+ * by a year), and leak sensors that report water (the service opens W7 alerts, one of them resolved). Then the
+ * service is restarted with a `retention:` section and computes its hourly and daily rollups over all of it, which
+ * the long-range panels read. Each query must return at least one non-null value, and the rollup panels must give
+ * the same figures as the raw-data queries they stand for.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,17 +15,24 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { degreeDays } from '../../dashboards/building-energy.ts';
 import { VARIABLE_QUERIES } from '../../dashboards/common.ts';
 import { DASHBOARDS } from '../../dashboards/index.ts';
-import { render } from '../../dashboards/influxql.ts';
+import { consumption, render, scope, TIME_ZONE, type SelectQuery } from '../../dashboards/influxql.ts';
+import { QUANTITIES } from '../../decoders/model/quantities.ts';
+import { ROLES } from '../../decoders/model/roles.ts';
+import type { FileConfig } from '../../services/config/schema.ts';
+import { retentionSchema } from '../../services/retention/config.ts';
+import { firstPeriodAt, readCheckpoint } from '../../services/rollups/rollup.ts';
 import { chirpstackV4Up } from '../../services/simulator/envelopes.ts';
 import { frameBuilders } from '../../services/simulator/frames/index.ts';
 import { generateUplinks, type SimUplink } from '../../services/simulator/generator.ts';
 import { publishUplinks } from '../../services/simulator/publish.ts';
 import { TOWN, townRegistry, type SimDevice } from '../../services/simulator/town.ts';
+import { createInfluxTarget } from '../../services/storage/influx.ts';
 import { queryRows, ServiceProcess, startStack, waitFor, type Stack } from '../integration/support.ts';
 import { panelQueries, panelRange, startOfLocalMonth, substitute, type Range } from './support.ts';
 
 let stack: Stack;
 let service: ServiceProcess;
+let config: FileConfig;
 
 const FLOW_CODEC = `function decodeUplink(input) {
   var b = input.bytes;
@@ -62,11 +71,12 @@ beforeAll(async () => {
   stack = await startStack();
   const codec = join(stack.dir, 'flow-ts013.js');
   writeFileSync(codec, FLOW_CODEC);
-  const registry = townRegistry();
-  service = new ServiceProcess(stack, {}, {
-    ...registry,
+  config = {
+    ...townRegistry(),
     codecs: [{ name: 'flow', file: codec, profiles: ['Flow meter v1'], timeoutMs: 200, memoryMb: 32, readings: [{ field: 'flow_l_h', quantity: 'water.flow', scale: 1 }] }],
-  });
+  };
+  // No `retention:` yet, so no rollups while the readings arrive (see the restart below).
+  service = new ServiceProcess(stack, {}, config);
   await service.start();
 }, 120_000);
 
@@ -122,9 +132,34 @@ describe('dashboard panels on real data', () => {
       'uplinks and alert events stored',
     );
 
+    // The rollups: the service restarted with a `retention:` section once every reading is stored. Its first round
+    // catches up from the oldest reading (a year back) to the last complete hour and day; started with the readings
+    // still arriving, it would checkpoint periods before their readings are in, and never compute them again. Raw
+    // data kept forever, so that the readings of a year ago are still there to roll up (with 90 days InfluxDB
+    // would refuse them); no lag, so that the last complete hour and day count; the year in one round.
+    await service.stop();
+    service = new ServiceProcess(stack, {}, { ...config, retention: retentionSchema.parse({ raw: 'inf', rollups: { timeZone: TIME_ZONE, lagMinutes: 0, maxPeriodsPerRound: 10_000 } }) });
+    const restarted = Date.now();
+    await service.start();
+    const influx = createInfluxTarget({ api: 'v1', url: stack.influx.url, db: stack.db, timeoutMs: 10_000 });
+    const doneUntil = async (resolution: '1h' | '1d', zone: string) => {
+      try {
+        return (await readCheckpoint(influx, resolution, zone)) ?? 0;
+      } catch {
+        return 0; // its retention policy is not created yet
+      }
+    };
+    await waitFor(
+      async () => (await doneUntil('1h', 'UTC')) >= firstPeriodAt('1h', 'UTC', restarted).start && (await doneUntil('1d', TIME_ZONE)) >= firstPeriodAt('1d', TIME_ZONE, restarted).start,
+      120_000,
+      'hourly and daily rollups up to the restart',
+    );
+
     // Grafana's "now" is when the dashboard is read: after everything was stored (the rejected message is stamped
     // with its reception time).
     const now = new Date(Math.max(Date.now(), end.getTime()));
+    const rows = async (sql: string) =>
+      ((await stack.influx.query(sql, stack.db)).results?.[0]?.series ?? []).flatMap((s) => s.values.map((v) => ({ ...s.tags, ...Object.fromEntries(s.columns.map((c, i) => [c, v[i]])) })));
     const failures: string[] = [];
     const rowsOf: Record<string, Record<string, unknown>[]> = {};
     const panels = new Set<string>();
@@ -146,9 +181,49 @@ describe('dashboard panels on real data', () => {
       const values = (await stack.influx.query(substitute(q, dashboardRange), stack.db)).results?.[0]?.series?.[0]?.values ?? [];
       if (values.length === 0) failures.push(`variable ${name}: no values for ${substitute(q, dashboardRange)}`);
     }
-    console.log(`[dashboards] ${DASHBOARDS.length} dashboards, ${panels.size} panels, ${queries.length} queries checked on ${expected} uplinks`);
+    const fromRollups = queries.filter((q) => /FROM "rollup_1[hd]"\./.test(q.query)).length;
+    console.log(`[dashboards] ${DASHBOARDS.length} dashboards, ${panels.size} panels, ${queries.length} queries (${fromRollups} on rollups) checked on ${expected} uplinks`);
     expect(failures).toEqual([]);
-    expect(panels.size).toBeGreaterThanOrEqual(33);
+    expect(panels.size).toBeGreaterThanOrEqual(34);
+    expect(fromRollups).toBeGreaterThanOrEqual(15);
+
+    // Daily panels on the rollups give, for every day they show, what the raw-data query they replaced gives for
+    // that day: same meters (channel-less, role), same local days, same differences (the first one of a day taken
+    // from the day before's last reading).
+    const sameDays = async (panel: string, column: string, tag: string, raw: SelectQuery) => {
+      const rawRows = await rows(substitute(render(raw), dashboardRange));
+      const byKey = new Map(rawRows.map((r) => [`${String(r[tag])} ${String(r.time)}`, r[column]]));
+      const daily = (rowsOf[panel] ?? []).filter((r) => r[column] !== null);
+      for (const r of daily) expect(byKey.get(`${String(r[tag])} ${String(r.time)}`), `${panel}: ${String(r[tag])} ${new Date(Number(r.time)).toISOString()}`).toBeCloseTo(Number(r[column]), 3);
+      return new Set(daily.map((r) => r.time)).size;
+    };
+    const water = QUANTITIES['metering.water.total'];
+    const energy = QUANTITIES['metering.electricity.activeEnergy'];
+    const ALL = scope('tenant', 'site', 'device');
+    // Three days of data: at least the two whole days before today.
+    expect(await sameDays('Volume journalier par compteur / A', 'sum', 'device', consumption({ measurement: water.measurement, field: water.field, where: ALL, interval: '1d', groupBy: ['device'] }))).toBeGreaterThanOrEqual(2);
+    expect(
+      await sameDays(
+        'Énergie par jour et par bâtiment / A',
+        'energy_wh',
+        'building',
+        consumption({ measurement: energy.measurement, field: energy.field, where: [...ALL, { tag: 'role', equals: ROLES.buildingMain }], interval: '1d', groupBy: ['building'], as: 'energy_wh' }),
+      ),
+    ).toBeGreaterThanOrEqual(2);
+
+    // Same month last year (hourly rollups) measures what "This month so far" (raw readings) measures: over last
+    // year's range, both give the same energies and emissions (the readings of a year ago end at that range's end).
+    const lastYear = queries.filter((q) => q.timeShift);
+    expect(lastYear.map((q) => q.refId)).toEqual(['A', 'B', 'C']);
+    for (const q of lastYear) {
+      const thisMonth = queries.find((x) => x.timeFrom === q.timeFrom && !x.timeShift && x.refId === q.refId)!;
+      const range = panelRange(q, now);
+      const [fromRaw] = await rows(substitute(thisMonth.query, range));
+      const [fromHours] = await rows(substitute(q.query, range));
+      const column = Object.keys(fromHours ?? {}).find((c) => c !== 'time')!;
+      expect(Number(fromHours?.[column]), `${q.panel} / ${q.refId}`).toBeGreaterThan(0);
+      expect(Number(fromHours?.[column]), `${q.panel} / ${q.refId}`).toBeCloseTo(Number(fromRaw?.[column]), 3);
+    }
 
     // The open-alerts table keeps each alert's latest event when it is not a resolution (Grafana "Group by" and
     // "Filter data by values"); the rows it gets must allow that: the boiler room's W7 stays, the server room's
