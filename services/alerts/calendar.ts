@@ -217,13 +217,31 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
   return f;
 }
 
-/** The local wall time of instant `ms`, expressed as if it were a UTC epoch (ms, whole seconds). */
-function wallMs(ms: number, timeZone: string): number {
+function formattedWallMs(ms: number, timeZone: string): number {
   const p: Record<string, number> = {};
   for (const part of formatter(timeZone).formatToParts(new Date(ms))) {
     if (part.type !== 'literal') p[part.type] = Number(part.value);
   }
   return Date.UTC(p.year ?? 0, (p.month ?? 1) - 1, p.day ?? 1, p.hour ?? 0, p.minute ?? 0, p.second ?? 0);
+}
+
+/**
+ * UTC offsets by zone and minute. formatToParts costs microseconds and the stream rules ask for every uplink;
+ * offsets only change on whole minutes (DST), so one computation serves every uplink of the same minute.
+ */
+const offsetByMinute = new Map<string, number>();
+
+/** The local wall time of instant `ms`, expressed as if it were a UTC epoch (ms, whole seconds). */
+function wallMs(ms: number, timeZone: string): number {
+  const minuteStart = Math.floor(ms / 60_000) * 60_000;
+  const key = `${timeZone}|${minuteStart}`;
+  let offset = offsetByMinute.get(key);
+  if (offset === undefined) {
+    offset = formattedWallMs(minuteStart, timeZone) - minuteStart;
+    if (offsetByMinute.size >= 4096) offsetByMinute.clear();
+    offsetByMinute.set(key, offset);
+  }
+  return ms - (((ms % 1000) + 1000) % 1000) + offset;
 }
 
 /** UTC offset of the zone at instant `ms`, in ms (Paris: +3,600,000 in winter, +7,200,000 in summer). */
