@@ -1,8 +1,8 @@
 /**
- * The reports as CSV: RFC 4180 (comma, CRLF, quotes doubled), UTF-8, dot decimals, one header row. Text cells a
- * spreadsheet would run as a formula (=, +, -, @ first) get a leading apostrophe: device names come from the field.
- * Columns are documented in docs/reports.md; the unit tests check that the document and these constants agree.
+ * The reports as CSV (written by services/csv.ts: RFC 4180, formulas defused). Columns are documented in
+ * docs/reports.md; the unit tests check that the document and these constants agree.
  */
+import { toCsv, type CsvCell } from '../csv.ts';
 import type { Lang } from './common.ts';
 import type { ParsimonyReport } from './parsimony.ts';
 import type { YearlyReport } from './yearly.ts';
@@ -38,20 +38,6 @@ export const PARSIMONY_CSV_COLUMNS = [
 
 export const YEARLY_CSV_COLUMNS = ['tenant', 'year', 'section', 'site', 'building', 'device', 'dev_eui', 'role', 'measurement', 'metric', 'period', 'value', 'unit', 'note'] as const;
 
-type Cell = string | number | boolean | null | undefined;
-
-export function csvCell(v: Cell): string {
-  if (v === null || v === undefined) return '';
-  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : '';
-  if (typeof v === 'boolean') return String(v);
-  const safe = /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
-  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-}
-
-function toCsv(columns: readonly string[], rows: readonly Record<string, Cell>[]): string {
-  return [columns.join(','), ...rows.map((r) => columns.map((c) => csvCell(r[c])).join(','))].join('\r\n') + '\r\n';
-}
-
 export function parsimonyCsv(r: ParsimonyReport): string {
   return toCsv(
     PARSIMONY_CSV_COLUMNS,
@@ -86,7 +72,7 @@ export function parsimonyCsv(r: ParsimonyReport): string {
   );
 }
 
-type YearlyRow = Partial<Record<(typeof YEARLY_CSV_COLUMNS)[number], Cell>>;
+type YearlyRow = Partial<Record<(typeof YEARLY_CSV_COLUMNS)[number], CsvCell>>;
 
 /** The yearly report as one long table: a row per figure, each carrying its section, subject, period and unit. */
 export function yearlyCsv(r: YearlyReport, lang: Lang = 'fr'): string {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { generateKey, hashOfKey, hasRole, KeyRing } from '../../services/api/keys.ts';
-import { localDate, toCsv } from '../../services/api/csv.ts';
+import { localTime } from '../../services/alerts/calendar.ts';
+import { toCsv } from '../../services/csv.ts';
 import { ApiError, requestedTenants, tenantClause } from '../../services/api/scope.ts';
 
 describe('API keys', () => {
@@ -65,7 +66,7 @@ describe('CSV', () => {
   });
 
   it('gives the local date of an instant', () => {
-    expect(localDate(new Date('2026-10-24T22:30:00Z'), 'Europe/Paris')).toBe('2026-10-25');
-    expect(localDate(new Date('2026-10-25T22:30:00Z'), 'Europe/Paris')).toBe('2026-10-25');
+    expect(localTime(new Date('2026-10-24T22:30:00Z'), 'Europe/Paris').date).toBe('2026-10-25');
+    expect(localTime(new Date('2026-10-25T22:30:00Z'), 'Europe/Paris').date).toBe('2026-10-25');
   });
 });

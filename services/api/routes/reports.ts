@@ -4,7 +4,9 @@ import { z } from 'zod';
 import { QUANTITIES } from '../../../decoders/model/quantities.ts';
 import { datacenterReport, datacenterReportCsv } from '../../datacenter/kpi.ts';
 import { EMISSION_FACTORS } from '../../datacenter/emission-factors.ts';
-import { DAILY_CSV_COLUMNS, localDate, READINGS_CSV_COLUMNS, toCsv } from '../csv.ts';
+import { localTime } from '../../alerts/calendar.ts';
+import { toCsv } from '../../csv.ts';
+import { DAILY_CSV_COLUMNS, READINGS_CSV_COLUMNS } from '../csv.ts';
 import type { ApiDeps } from '../deps.ts';
 import { siteTimeZone } from '../inventory.ts';
 import { quantityId, rangeQuery, resolveRange, siteId, tenantId } from '../params.ts';
@@ -100,7 +102,7 @@ export const reportsRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (ap
       const series = await readSeries(deps, { tenants: [tenant], site: q.site, quantity: q.quantity, aggregation: 'daily', timeZone, limit: 10_000, ...range });
       const rows = series.flatMap((s) =>
         s.points.flatMap((p) => {
-          const base = { date: localDate(new Date(p.time), timeZone), time_zone: timeZone, tenant: s.tenant, site: s.site, dev_eui: s.devEui, device: s.device, channel: s.channel, quantity: q.quantity, unit: spec.unit };
+          const base = { date: localTime(new Date(p.time), timeZone).date, time_zone: timeZone, tenant: s.tenant, site: s.site, dev_eui: s.devEui, device: s.device, channel: s.channel, quantity: q.quantity, unit: spec.unit };
           const stats = spec.cumulative ? (['consumption'] as const) : (['min', 'mean', 'max'] as const);
           return stats.map((statistic) => ({ ...base, statistic, value: p[statistic] }));
         }),
