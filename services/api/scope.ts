@@ -5,7 +5,7 @@
  * key cannot even learn which DevEUIs or alert ids its neighbours have.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { influxqlString } from '../storage/influx.ts';
+import { influxqlAnyOf } from '../storage/influx.ts';
 import type { Principal } from './keys.ts';
 
 export class ApiError extends Error {
@@ -45,7 +45,7 @@ export function requestedTenants(p: Principal, tenant: string | undefined): stri
 export function tenantClause(tenants: string[] | undefined): string {
   if (tenants === undefined) return '';
   if (tenants.length === 0) throw new ApiError(403, 'forbidden', 'this key covers no tenant');
-  return ` AND (${tenants.map((t) => `"tenant" = ${influxqlString(t)}`).join(' OR ')})`;
+  return ` AND ${influxqlAnyOf('tenant', tenants)}`;
 }
 
 export function sendError(reply: FastifyReply, err: ApiError): FastifyReply {

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { Uplink } from '../lns/uplink.ts';
 import type { Registry } from '../registry/registry.ts';
 import type { InfluxTarget } from '../storage/influx.ts';
-import { allRows, influxqlString } from '../storage/influx.ts';
+import { allRows, influxqlAnyOf, influxqlString } from '../storage/influx.ts';
 import { escapeTag, lineWithTags } from '../storage/line-protocol.ts';
 import { decodedLines } from '../storage/points.ts';
 import { UPLINK_UNDECODED } from '../storage/schema.ts';
@@ -42,7 +42,7 @@ export async function redecode(
 ): Promise<RedecodeReport> {
   const report: RedecodeReport = { examined: 0, decoded: 0, stillUndecoded: 0, alreadyDone: 0, linesWritten: 0 };
   const pageSize = opts.pageSize ?? 5000;
-  const byTenant = opts.tenants ? ` AND (${opts.tenants.map((t) => `"tenant" = ${influxqlString(t)}`).join(' OR ') || 'false'})` : '';
+  const byTenant = opts.tenants ? ` AND ${opts.tenants.length ? influxqlAnyOf('tenant', opts.tenants) : '(false)'}` : '';
   const filter = (opts.devEui ? ` AND dev_eui = ${influxqlString(opts.devEui.toLowerCase())}` : '') + byTenant;
   // Pages by offset (several devices can share a timestamp, so a time cursor could split them); writing the
   // `redecoded_by` marker updates points in place, so offsets stay valid. Bounded by the time range.

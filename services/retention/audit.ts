@@ -6,7 +6,7 @@
  * a change that failed half-way still leaves its trace.
  */
 import { int, lineWithTags, tagString } from '../storage/line-protocol.ts';
-import { allRows, influxqlString, type InfluxTarget } from '../storage/influx.ts';
+import { allRows, influxqlAnyOf, influxqlString, type InfluxTarget } from '../storage/influx.ts';
 import { CLASSES, type DataClass } from './classes.ts';
 
 export const AUDIT_LOG = {
@@ -85,7 +85,7 @@ export async function listAudit(influx: Pick<InfluxTarget, 'query'>, q: AuditQue
   const where: string[] = [];
   if (q.from) where.push(`time >= ${q.from.getTime()}ms`);
   if (q.to) where.push(`time < ${q.to.getTime()}ms`);
-  if (q.tenant !== undefined) where.push(`("tenant" = ${influxqlString(q.tenant)} OR "tenant" = ${influxqlString(ALL_TENANTS)})`);
+  if (q.tenant !== undefined) where.push(influxqlAnyOf('tenant', [q.tenant, ALL_TENANTS]));
   if (q.scope) where.push(`"scope" = ${influxqlString(q.scope)}`);
   if (q.dataClass) where.push(`"data_class" = ${influxqlString(q.dataClass)}`);
   const limit = Math.max(1, Math.min(100_000, Math.trunc(q.limit ?? 1000)));
