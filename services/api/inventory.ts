@@ -4,7 +4,8 @@
  * which has no SHOW TAG VALUES cardinality queries).
  */
 import type { FileConfig } from '../config/schema.ts';
-import { seriesRows } from '../storage/influx.ts';
+import { calendarLookup } from '../alerts/scheduler.ts';
+import { influxqlString, seriesRows } from '../storage/influx.ts';
 import { UPLINK } from '../storage/schema.ts';
 import type { ApiDeps } from './deps.ts';
 import { tenantClause } from './scope.ts';
@@ -29,10 +30,10 @@ export interface DeviceView {
 
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
-/** Devices seen within `lookbackDays` (or registered), confined to `tenants`. */
-export async function listDevices(deps: ApiDeps, tenants: string[] | undefined, lookbackDays = 90): Promise<DeviceView[]> {
-  const since = Date.now() - lookbackDays * 86_400_000;
-  const where = `WHERE time >= ${since}ms${tenantClause(tenants)}`;
+/** Devices seen within `lookbackDays` (or registered), confined to `tenants`; only `devEui` when given. */
+export async function listDevices(deps: ApiDeps, tenants: string[] | undefined, opts: { devEui?: string; lookbackDays?: number } = {}): Promise<DeviceView[]> {
+  const since = Date.now() - (opts.lookbackDays ?? 90) * 86_400_000;
+  const where = `WHERE time >= ${since}ms${tenantClause(tenants)}${opts.devEui ? ` AND "dev_eui" = ${influxqlString(opts.devEui)}` : ''}`;
   const group = 'GROUP BY "tenant", "site", "dev_eui", "device"';
   // One selector per query keeps the point's own timestamp (several selectors return time 0).
   const [seen, radio] = await Promise.all([
@@ -77,10 +78,11 @@ export async function listDevices(deps: ApiDeps, tenants: string[] | undefined, 
     });
   }
   // Registered devices never heard from (a sensor installed but not joined is worth knowing about).
+  const heard = new Set([...out.values()].map((d) => d.devEui));
   for (const [devEui, entry] of registered) {
     const tenant = entry.tenant ?? deps.defaultTenant;
     if (tenants !== undefined && !tenants.includes(tenant)) continue;
-    if ([...out.values()].some((d) => d.devEui === devEui)) continue;
+    if (heard.has(devEui) || (opts.devEui !== undefined && devEui !== opts.devEui)) continue;
     out.set(`${tenant}|${devEui}`, {
       devEui,
       tenant,
@@ -106,8 +108,7 @@ function registryByEui(registry: FileConfig): Map<string, FileConfig['devices'][
   return new Map(registry.devices.map((d) => [d.devEui, d]));
 }
 
-/** The time zone of a site (its calendar), Europe/Paris by default. */
+/** The time zone of a site: its calendar's, as the alert rules see it (Europe/Paris by default). */
 export function siteTimeZone(registry: FileConfig, tenant: string, site: string): string {
-  const s = registry.sites.find((x) => x.site === site && (x.tenant === undefined || x.tenant === tenant));
-  return s?.calendar.timeZone ?? 'Europe/Paris';
+  return calendarLookup(registry.sites)(tenant, site).timeZone;
 }

@@ -8,8 +8,8 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 
-export const ROLES = ['viewer', 'operator', 'admin'] as const;
-export type ApiRole = (typeof ROLES)[number];
+export const API_ROLES = ['viewer', 'operator', 'admin'] as const;
+export type ApiRole = (typeof API_ROLES)[number];
 const RANK: Record<ApiRole, number> = { viewer: 0, operator: 1, admin: 2 };
 
 export function hasRole(role: ApiRole, needed: ApiRole): boolean {
@@ -23,7 +23,7 @@ export const apiKeyEntry = z.strictObject({
   id: z.string().regex(KEY_ID, 'expected 8-32 lower-case letters or digits'),
   /** Who or what holds the key ("Grafana mairie", "astreinte eau"), for the audit trail. */
   name: z.string().min(1).max(100),
-  role: z.enum(ROLES),
+  role: z.enum(API_ROLES),
   /** Tenants the key may read or change; ['*'] is the whole instance (the agglomeration's own team). */
   tenants: z.array(z.string().regex(/^(\*|[A-Za-z0-9][A-Za-z0-9_.-]{0,62})$/, "expected a tenant id or '*'")).min(1),
   hash: z.string().regex(/^sha256:[0-9a-f]{64}$/, "expected 'sha256:' and 64 hexadecimal characters (veilleur keys create prints it)"),

@@ -6,7 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
-import { apiKeyEntry, generateKey, hashOfKey, ROLES } from '../api/keys.ts';
+import { API_ROLES, apiKeyEntry, generateKey, hashOfKey } from '../api/keys.ts';
 
 export const KEYS_USAGE = `usage: veilleur keys create --name NAME --role viewer|operator|admin --tenant T [--tenant T2…] [--expires RFC3339] [--id ID]
        veilleur keys hash --name NAME --role R --tenant T < key.txt
@@ -48,7 +48,7 @@ export async function keysCommand(args: string[]): Promise<number> {
   }
   const entry = apiKeyEntry.safeParse({ id: stored.id, name: values.name, role: values.role, tenants: values.tenant, hash: stored.hash, ...(values.expires ? { expires: values.expires } : {}) });
   if (!entry.success) {
-    const flag: Record<string, string> = { name: '--name', role: `--role (${ROLES.join(', ')})`, tenants: '--tenant', expires: '--expires', id: '--id' };
+    const flag: Record<string, string> = { name: '--name', role: `--role (${API_ROLES.join(', ')})`, tenants: '--tenant', expires: '--expires', id: '--id' };
     process.stderr.write(`veilleur keys: ${entry.error.issues.map((i) => `${flag[String(i.path[0])] ?? String(i.path[0])}: ${i.message}`).join('; ')}\n`);
     return 2;
   }

@@ -71,7 +71,7 @@ export const devicesRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (ap
     { schema: { summary: 'One device with its last reading of each quantity', tags: ['devices'], params: z.strictObject({ devEui }) } },
     async (req) => {
       const tenants = requestedTenants(principalOf(req), undefined);
-      const device = (await listDevices(deps, tenants)).find((d) => d.devEui === req.params.devEui);
+      const [device] = await listDevices(deps, tenants, { devEui: req.params.devEui });
       if (!device) throw notFound(`device ${req.params.devEui}`);
       return { ...device, lastReadings: await lastReadings(deps, device.tenant, device.devEui) };
     },
@@ -97,7 +97,7 @@ export const devicesRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (ap
       const q = req.query;
       const range = resolveRange(q, q.aggregation === 'raw' ? 1 : 7, q.aggregation === 'raw' ? MAX_RAW_DAYS : MAX_AGG_DAYS);
       const tenants = requestedTenants(principalOf(req), undefined);
-      const device = (await listDevices(deps, tenants)).find((d) => d.devEui === req.params.devEui);
+      const [device] = await listDevices(deps, tenants, { devEui: req.params.devEui });
       if (!device) throw notFound(`device ${req.params.devEui}`);
       const timeZone = siteTimeZone(deps.registry, device.tenant, device.site);
       const series = await readSeries(deps, {
