@@ -97,3 +97,8 @@ export function describeSubject(s: Subject): Text {
 const numberFr = new Intl.NumberFormat('fr-FR', { maximumFractionDigits: 1 });
 const numberEn = new Intl.NumberFormat('en-GB', { maximumFractionDigits: 1 });
 export const formatNumber = { fr: (n: number) => numberFr.format(n), en: (n: number) => numberEn.format(n) };
+
+const twoFr = new Intl.NumberFormat('fr-FR', { maximumFractionDigits: 2 });
+const twoEn = new Intl.NumberFormat('en-GB', { maximumFractionDigits: 2 });
+/** Numbers shown with two decimals at most (PUE, kWh per degree-day, battery volts), as they are measured. */
+export const formatNumber2 = { fr: (n: number) => twoFr.format(n), en: (n: number) => twoEn.format(n) };

@@ -8,7 +8,7 @@
  */
 import type { QuantityId } from '../../decoders/model/quantities.ts';
 import { ROLES } from '../../decoders/model/roles.ts';
-import { describeSubject, formatNumber, formatTime, subjectKey, type Finding, type RuleInfo, type Severity, type Subject, type Text } from './model.ts';
+import { describeSubject, formatNumber, formatNumber2, formatTime, subjectKey, type Finding, type RuleInfo, type Severity, type Subject, type Text } from './model.ts';
 import { paramsFor, RULE_DEFAULTS, type RuleId, type RuleParams, type RulesLookup, type SiteParams } from './settings.ts';
 
 export interface StreamInput {
@@ -223,9 +223,6 @@ export function inletTemperatureRule(opts: RuleParams<'D1'> = RULE_DEFAULTS.D1):
   };
 }
 
-// Volts to the hundredth: at one decimal, 2.85 V (below the 2.9 V threshold) would read "2,9 V".
-const voltsFr = new Intl.NumberFormat('fr-FR', { maximumFractionDigits: 2 });
-const voltsEn = new Intl.NumberFormat('en-GB', { maximumFractionDigits: 2 });
 
 /** S2: battery below 10 % (or below 2.9 V when only the voltage is known). */
 export function lowBatteryRule(opts: RuleParams<'S2'> = RULE_DEFAULTS.S2): StreamRule {
@@ -245,8 +242,9 @@ export function lowBatteryRule(opts: RuleParams<'S2'> = RULE_DEFAULTS.S2): Strea
       const v = input.values.battery;
       if (typeof pct !== 'number' && typeof v !== 'number') return undefined;
       const low = typeof pct === 'number' ? pct < opts.minPct : (v as number) < opts.minV;
-      const value = typeof pct === 'number' ? `${formatNumber.fr(pct)} %` : `${voltsFr.format(v as number)} V`;
-      const valueEn = typeof pct === 'number' ? `${formatNumber.en(pct)} %` : `${voltsEn.format(v as number)} V`;
+      // Volts to the hundredth: at one decimal, 2.85 V (below the 2.9 V threshold) would read "2,9 V".
+      const value = typeof pct === 'number' ? `${formatNumber.fr(pct)} %` : `${formatNumber2.fr(v as number)} V`;
+      const valueEn = typeof pct === 'number' ? `${formatNumber.en(pct)} %` : `${formatNumber2.en(v as number)} V`;
       const who = describeSubject(input.subject);
       return finding(info, input, low, 'warning', input.at, {
         thresholds: { min_pct: opts.minPct, min_v: opts.minV },

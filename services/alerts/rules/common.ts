@@ -137,11 +137,6 @@ export function memoByPeriod(periodMs: number, compute: (ctx: WindowContext, to:
   };
 }
 
-const twoFr = new Intl.NumberFormat('fr-FR', { maximumFractionDigits: 2 });
-const twoEn = new Intl.NumberFormat('en-GB', { maximumFractionDigits: 2 });
-/** Numbers shown with two decimals at most (PUE, kWh per degree-day), as they are measured. */
-export const formatNumber2 = { fr: (n: number) => twoFr.format(n), en: (n: number) => twoEn.format(n) };
-
 /** Months in French and English for messages ("février 2026", "February 2026"), from 'YYYY-MM'. */
 export function monthName(ym: string): Text {
   const d = new Date(`${ym}-15T12:00:00Z`);

@@ -11,10 +11,10 @@ import { QUANTITIES } from '../../../decoders/model/quantities.ts';
 import { ROLES } from '../../../decoders/model/roles.ts';
 import { buildDatacenterReport, DATACENTER_ROLES, readMeterSeries } from '../../datacenter/kpi.ts';
 import { seriesRows } from '../../storage/influx.ts';
-import { describeSubject, formatNumber, type Finding, type RuleInfo, type Subject } from '../model.ts';
+import { describeSubject, formatNumber, formatNumber2, type Finding, type RuleInfo, type Subject } from '../model.ts';
 import { paramsFor, RULE_DEFAULTS, type RuleParams } from '../settings.ts';
 import type { WindowedRule } from '../windowed-rules.ts';
-import { DAY, deviceSubject, dewPointC, formatNumber2, HOUR, memoByPeriod, MIN, ms, round1, round2 } from './common.ts';
+import { DAY, deviceSubject, dewPointC, HOUR, memoByPeriod, MIN, ms, round1, round2 } from './common.ts';
 
 const AIR_T = QUANTITIES['air.temperature'];
 const AIR_RH = QUANTITIES['air.relativeHumidity'];

@@ -19,10 +19,10 @@ import { QUANTITIES } from '../../../decoders/model/quantities.ts';
 import { ROLES } from '../../../decoders/model/roles.ts';
 import { seriesRows } from '../../storage/influx.ts';
 import { isOccupied, localDayBounds, localTime, unoccupiedStretches } from '../calendar.ts';
-import { describeSubject, formatNumber, formatTime, type Finding, type RuleInfo, type Subject } from '../model.ts';
+import { describeSubject, formatNumber, formatNumber2, formatTime, type Finding, type RuleInfo, type Subject } from '../model.ts';
 import { inSeason, paramsFor, RULE_DEFAULTS, type RuleParams } from '../settings.ts';
 import type { WindowedRule } from '../windowed-rules.ts';
-import { consumption, DAY, describePlace, formatNumber2, HOUR, mean, memoByPeriod, MIN, monthName, ms, points, round1, round2 } from './common.ts';
+import { consumption, DAY, describePlace, HOUR, mean, memoByPeriod, MIN, monthName, ms, points, round1, round2 } from './common.ts';
 
 const AIR_T = QUANTITIES['air.temperature'];
 const ELEC = QUANTITIES['metering.electricity.activeEnergy'];
