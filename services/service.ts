@@ -64,8 +64,10 @@ export function createService(cfg: Config, log: Logger, extraDecoders: DecoderRe
     consumer?.publish(alertTopic(cfg.alerts.mqttTopic, e), alertPayload(e));
     notifications.notify(e);
   };
+  // Per-site rule settings and occupancy calendars, shared by the stream rules, the windowed ones and the API.
   const rulesFor = siteRulesLookup(cfg.registry.sites);
-  const alerts = cfg.alerts.enabled ? new AlertEngine(defaultStreamRules(rulesFor), new AlertBook(), [notify], calendarLookup(cfg.registry.sites)) : undefined;
+  const calendarFor = calendarLookup(cfg.registry.sites);
+  const alerts = cfg.alerts.enabled ? new AlertEngine(defaultStreamRules(rulesFor), new AlertBook(), [notify], calendarFor) : undefined;
   const registry = new Registry(cfg.registry, cfg.defaultTenant);
   const decoders = [...extraDecoders, custom.resolver, builtInDecoders];
   const ingestor = new Ingestor(
@@ -149,7 +151,7 @@ export function createService(cfg: Config, log: Logger, extraDecoders: DecoderRe
         defaultWindowedRules(),
         alerts.book,
         influx,
-        calendarLookup(cfg.registry.sites),
+        calendarFor,
         (events) => {
           flushDurably(events.map(alertEventLine));
           for (const e of events) notify(e);
@@ -198,7 +200,7 @@ export function createService(cfg: Config, log: Logger, extraDecoders: DecoderRe
         flushDurably(events.map(alertEventLine));
         for (const e of events) notify(e);
       },
-      calendarFor: calendarLookup(cfg.registry.sites),
+      calendarFor,
       rulesFor,
     },
     retention: { influx, influxConfig: cfg.influx, settings: retention },
