@@ -162,6 +162,8 @@ export const fileSchema = z.strictObject({
     .array(
       z.strictObject({
         id: slug,
+        /** What people read: "Commune de Saint-Veilleur" (the console, reports and alert texts never show the id). */
+        name: z.string().trim().min(1).max(120).optional(),
         lnsTenants: z.array(z.string()).default([]),
         applications: z.array(z.string()).default([]),
       }),
@@ -177,7 +179,15 @@ export const fileSchema = z.strictObject({
    * per-site rule settings (`rules: { W1: { minLitresPerHour: 20 }, E3: { enabled: false } }`, services/alerts/settings.ts).
    */
   sites: z
-    .array(z.strictObject({ tenant: slug.optional(), site: slug, calendar: siteCalendarSchema.prefault({}), rules: siteRulesSchema.optional() }))
+    .array(
+      z.strictObject({
+        tenant: slug.optional(),
+        site: slug,
+        /** What people read: "École Jean-Jaurès" rather than `ecole-jaures`. */
+        name: z.string().trim().min(1).max(120).optional(),
+        calendar: siteCalendarSchema.prefault({}), rules: siteRulesSchema.optional(),
+      }),
+    )
     .default([]),
   /**
    * How long each data class is kept, which rollups are computed, who decided and why (services/retention).

@@ -51,7 +51,7 @@ export async function demo(args: string[]): Promise<number> {
   const registry = {
     ...town,
     // The demo's devices talk 30 times faster than in the field: the parsimony rule (P1) would flag every one.
-    sites: [...new Set(town.devices.map((d) => d.site))].map((site) => ({ site, rules: { P1: { enabled: false } } })),
+    sites: [...new Set(town.devices.map((d) => d.site ?? ''))].map((site) => ({ ...town.sites.find((s) => s.site === site), site, rules: { P1: { enabled: false } } })),
     // Decided retention, applied at start-up and recorded in the audit log (GET /api/v1/retention/audit).
     retention: { raw: '90d', hourly: '730d', daily: '1900d', events: '3650d', changedBy: 'démo Veilleur', reason: 'démo : conservation minimale, oubli automatique' },
     apiKeys: [

@@ -279,13 +279,22 @@ export const TOWN: readonly SimDevice[] = [
   },
 ];
 
+/** Display names of the town's sites, as its staff call them. */
+const SITE_NAMES = [
+  { site: 'mairie', name: 'Mairie' },
+  { site: 'gymnase', name: 'Gymnase municipal' },
+  { site: 'ecole-jaures', name: 'École Jean-Jaurès' },
+  { site: 'reservoir-nord', name: 'Réservoir nord' },
+  { site: 'station-pompage', name: 'Station de pompage' },
+];
+
 /** The registry entries (YAML `devices:` and `tenants:`) that describe the town to the service. */
 export function townRegistry(devices: readonly SimDevice[] = TOWN): FileConfig {
   // Parsed, so that sections the town does not use get their defaults.
   return fileSchema.parse({
     tenants: [
-      { id: 'saint-veilleur', lnsTenants: [SV], applications: [] },
-      { id: 'agglo-sud', lnsTenants: [AGGLO], applications: [] },
+      { id: 'saint-veilleur', name: 'Commune de Saint-Veilleur', lnsTenants: [SV], applications: [] },
+      { id: 'agglo-sud', name: 'Agglomération Sud – service de l’eau', lnsTenants: [AGGLO], applications: [] },
     ],
     devices: devices.map((d) => ({
       devEui: d.devEui,
@@ -300,7 +309,7 @@ export function townRegistry(devices: readonly SimDevice[] = TOWN): FileConfig {
     profiles: [],
     codecs: [],
     // The schools and the town hall open on weekdays 08:00-18:00 (the default calendar); the server room never closes.
-    sites: [],
+    sites: SITE_NAMES.filter((s) => devices.some((d) => d.site === s.site)),
   });
 }
 
