@@ -53,6 +53,27 @@ export function parseLnsMessage(topic: string, message: Buffer, now: Date = new 
   return { kind: 'rejected', reason: 'unknown_envelope', detail: `The Things Stack topic '${topic}' but the JSON has no 'end_device_ids'` };
 }
 
+/**
+ * What the topic itself says about who published: ChirpStack's application id (`application/{id}/…`), The Things
+ * Stack's application and tenant (`v3/{app}@{tenant}/…`). Unlike the body, the broker's ACLs can bind a topic to the
+ * network server allowed to publish it, so this is what places an event in a commune (services/registry).
+ */
+export interface TopicIds {
+  application: string;
+  /** The Things Stack tenant after '@'; absent on ChirpStack topics and on TTS topics without one (open source). */
+  tenant?: string;
+}
+
+export function topicIds(topic: string): TopicIds | undefined {
+  const cs = CHIRPSTACK_TOPIC.exec(topic) ?? CHIRPSTACK_V3_OLD_TOPIC.exec(topic);
+  if (cs) return { application: cs[1]! };
+  const tts = TTS_TOPIC.exec(topic);
+  if (!tts) return undefined;
+  const appAtTenant = tts[1]!;
+  const at = appAtTenant.indexOf('@');
+  return at >= 0 ? { application: appAtTenant.slice(0, at), tenant: appAtTenant.slice(at + 1) } : { application: appAtTenant };
+}
+
 function firstNonSpace(b: Buffer): number | undefined {
   for (let i = 0; i < b.length; i++) {
     const c = b[i]!;

@@ -81,7 +81,9 @@ export type RejectReason =
   | 'unknown_topic'
   | 'unknown_envelope'
   | 'invalid_envelope'
-  | 'bad_base64';
+  | 'bad_base64'
+  /** A valid event whose body or registry entry places the device in another commune than its topic (services/registry/tenant-authority.ts). */
+  | 'tenant_mismatch';
 
 /** Events the LNS publishes that Veilleur deliberately does not store (e.g. ChirpStack `log`, `txack`). */
 export interface Ignored {
