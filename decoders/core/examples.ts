@@ -16,6 +16,10 @@ export interface DeviceExample {
     events?: { type: string }[];
     /** Substrings that must each appear in one of the errors (an error vector). */
     errors?: string[];
+    /** Substrings that must each appear in one of the warnings (lenient decoding: what was not understood). */
+    warnings?: string[];
+    /** Byte offset where decoding stopped (`undecodedFrom`), for frames decoded in part. */
+    undecodedFrom?: number;
   };
 }
 

@@ -36,6 +36,10 @@ for (const { file, content } of loadAllExamples()) {
           const want = ex.output.readings.map((r) => (r.time ? { ...r, time: new Date(r.time).toISOString() } : r));
           expect(sortReadings(got)).toEqual(sortReadings(want));
         }
+        for (const fragment of ex.output.warnings ?? []) {
+          expect(result.warnings.join(' | ')).toContain(fragment);
+        }
+        expect(result.undecodedFrom, 'undecodedFrom').toBe(ex.output.undecodedFrom);
         if (ex.output.events) {
           expect(result.events.map((e) => e.type).sort()).toEqual(ex.output.events.map((e) => e.type).sort());
         }

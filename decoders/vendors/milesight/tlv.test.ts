@@ -17,18 +17,28 @@ describe('Milesight channel/type/value parser', () => {
   it('reads consecutive entries in any order', () => {
     expect(run('0367f6ff017564').data).toEqual({ temperature: -1, battery: 100 });
   });
-  it('rejects an unknown channel/type, naming it and its offset', () => {
-    expect(() => run('0175640a00')).toThrow(new DecodeError('unknown channel 0x0a type 0x00 at byte 3'));
+  it('stops at an unknown channel/type, keeping the entries before it and naming the offset', () => {
+    const r = run('0175640a0001');
+    expect(r.data).toEqual({ battery: 100 });
+    expect(r.undecodedFrom).toBe(3);
+    expect(r.warnings).toEqual(['TEST: byte 3: unknown channel 0x0a type 0x00; 3 byte(s) from there not decoded (0a0001)']);
   });
-  it('rejects a value cut short, naming the field', () => {
-    expect(() => run('017564036710')).toThrow(/field 'temperature' \(channel 0x03 type 0x67\) at byte 5 needs 2 byte/);
+  it('stops at a value cut short, naming the field', () => {
+    const r = run('017564036710');
+    expect(r.data).toEqual({ battery: 100 });
+    expect(r.warnings.join()).toMatch(/byte 3: field 'temperature' \(channel 0x03 type 0x67\) at byte 5 needs 2 byte/);
   });
-  it('rejects a lone trailing byte (incomplete header)', () => {
-    expect(() => run('01756403')).toThrow(/channel\/type header at byte 3 needs 2 bytes/);
+  it('stops at a lone trailing byte (incomplete header)', () => {
+    const r = run('01756403');
+    expect(r.undecodedFrom).toBe(3);
+    expect(r.warnings.join()).toMatch(/byte 3: a channel\/type header needs 2 bytes/);
   });
-  it('rejects another port and an empty payload', () => {
-    expect(() => run('017564', 1)).toThrow(/fPort 1/);
-    expect(() => run('')).toThrow(/empty payload/);
+  it('reads a frame on another port when its first entry is known, and rejects it otherwise', () => {
+    expect(run('017564', 3).data).toEqual({ battery: 100 });
+    expect(() => run('0a0001', 3)).toThrow(/fPort 3 is not an uplink port .* does not start with one of its channel\/type entries/);
+  });
+  it('rejects an empty payload', () => {
+    expect(() => run('')).toThrow(new DecodeError('empty payload, expected at least one channel/type/value entry'));
   });
   it('warns when an entry repeats, keeping the last value', () => {
     const r = run('017564017532');
@@ -58,10 +68,10 @@ describe('Milesight models through the boundary', () => {
     const r = decodeUplink(em300Zld, { bytes: hexToBytes('0367f6ff'), fPort: 85 });
     expect(r.readings).toEqual([{ quantity: 'air.temperature', value: -1 }]);
   });
-  it('every model rejects a frame with an unknown entry as a whole (no half-decoded readings)', () => {
+  it('every model rejects a frame that starts with an unknown entry (nothing to keep)', () => {
     for (const d of definitions) {
-      const r = decodeUplink(d, { bytes: hexToBytes('017564fe00'), fPort: 85 });
-      expect(r.errors.length, d.model).toBeGreaterThan(0);
+      const r = decodeUplink(d, { bytes: hexToBytes('fe00017564'), fPort: 85 });
+      expect(r.errors.join(), d.model).toMatch(/nothing could be decoded: .*byte 0: unknown channel 0xfe type 0x00/);
       expect(r.readings, d.model).toEqual([]);
     }
   });

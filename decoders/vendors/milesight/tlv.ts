@@ -8,7 +8,10 @@
  *     channel (1 byte) | type (1 byte) | value (N bytes, N fixed by the channel/type pair)
  *
  * Multi-byte values are little endian. There is no length byte, so an entry this decoder does not know
- * cannot be skipped: the whole frame is then rejected with an error naming the channel, type and offset.
+ * cannot be skipped: decoding stops there, the entries before it are kept, and a warning names the channel,
+ * type and byte offset (lenient decoding, core/lenient.ts). A frame whose first entry is unknown is an error.
+ * Installers can change the application port (85 by default): a frame on another port is decoded when it
+ * starts with an entry of the model's table, since the channel/type pairs identify it.
  * Channel 0xff carries device information (versions, serial number, class, power-on); channels
  * 0x20 / 0x21 carry history records that hold their own Unix timestamp.
  *
@@ -16,6 +19,7 @@
  * (`<model>/index.ts`) lists the entries its document describes.
  */
 import { DecodeError } from '../../core/errors.ts';
+import { stopAt } from '../../core/lenient.ts';
 import { ByteReader } from '../../core/reader.ts';
 import type { DecodeInput, DecodeResult, DeviceEvent, Reading } from '../../core/types.ts';
 import type { QuantityId } from '../../model/quantities.ts';
@@ -97,32 +101,41 @@ export function tlvTable(entries: readonly TlvEntry[]): TlvTable {
 }
 
 /**
- * Decodes one uplink against a model's table. Throws `DecodeError` for a wrong port, an empty payload,
- * an unknown channel/type or a value cut short; the boundary turns it into `errors`.
+ * Decodes one uplink against a model's table. Throws `DecodeError` for an empty payload, or a frame that does not
+ * start with a known entry; stops at an unknown or cut-short entry after that, keeping what came before.
  */
 export function decodeTlv(model: string, table: TlvTable, input: DecodeInput, fPorts: readonly number[] = [MILESIGHT_FPORT]): DecodeResult {
-  if (!fPorts.includes(input.fPort)) {
-    throw new DecodeError(`fPort ${input.fPort} is not an uplink port of this device (expected ${fPorts.join(' or ')})`);
-  }
   const bytes = input.bytes;
   if (bytes.length === 0) throw new DecodeError(`empty payload, expected at least one channel/type/value entry`);
+  if (!fPorts.includes(input.fPort) && !(bytes.length >= 2 && table.has((bytes[0]! << 8) | bytes[1]!))) {
+    throw new DecodeError(
+      `fPort ${input.fPort} is not an uplink port of this device (expected ${fPorts.join(' or ')}) and the frame does not start with one of its channel/type entries`,
+    );
+  }
   const ctx = new TlvContext(model, input.recvTime);
   let i = 0;
   while (i < bytes.length) {
     if (i + 2 > bytes.length) {
-      throw new DecodeError(`payload ends at byte ${bytes.length}, a channel/type header at byte ${i} needs 2 bytes`);
+      stopAt(ctx.result, bytes, i, `a channel/type header needs 2 bytes, the frame ends at byte ${bytes.length}`, model);
+      break;
     }
     const channel = bytes[i]!;
     const type = bytes[i + 1]!;
     const entry = table.get((channel << 8) | type);
     if (!entry) {
-      throw new DecodeError(`unknown channel 0x${hex2(channel)} type 0x${hex2(type)} at byte ${i}`);
+      stopAt(ctx.result, bytes, i, `unknown channel 0x${hex2(channel)} type 0x${hex2(type)}`, model);
+      break;
     }
     const start = i + 2;
     if (start + entry.size > bytes.length) {
-      throw new DecodeError(
-        `payload ends at byte ${bytes.length}, field '${entry.name}' (channel 0x${hex2(channel)} type 0x${hex2(type)}) at byte ${start} needs ${entry.size} byte(s)`,
+      stopAt(
+        ctx.result,
+        bytes,
+        i,
+        `field '${entry.name}' (channel 0x${hex2(channel)} type 0x${hex2(type)}) at byte ${start} needs ${entry.size} byte(s), the frame ends at byte ${bytes.length}`,
+        model,
       );
+      break;
     }
     const r = new ByteReader(bytes.subarray(start, start + entry.size), entry.name);
     entry.decode(r, ctx);
