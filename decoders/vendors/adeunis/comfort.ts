@@ -16,27 +16,29 @@
  */
 import { emptyResult } from '../../core/boundary.ts';
 import type { DecodeInput, DecodeResult } from '../../core/types.ts';
-import { assertPort, decodeConfigFrame, hex, parseHeader, sampleCount, statusEvents, unknownFrame } from './frame.ts';
+import { applyTimestamp, decodeConfigFrame, endFixedFrame, hex, parseHeader, sampleCount, statusEvents, unknownFrame } from './frame.ts';
 
 const round1 = (x: number): number => Math.round(x * 10) / 10;
 
 export function decodeComfortFrame(input: DecodeInput, withCo2: boolean): DecodeResult {
-  assertPort(input);
-  const h = parseHeader(input.bytes, { layout: 'timestamped', appFlag1: 'configurationInconsistency' });
+  const h = parseHeader(input.bytes, {
+    layout: 'timestamped',
+    appFlag1: 'configurationInconsistency',
+    ...(input.recvTime ? { recvTime: input.recvTime } : {}),
+  });
   const r = h.reader;
   const result = emptyResult();
   result.events.push(...statusEvents(h));
   if (decodeConfigFrame(h, input.bytes, result)) return result;
   const data = result.data;
-  const time = h.timestamp;
-  const at = time ? { time } : {};
+  const at = () => (h.time ? { time: h.time } : {});
   const dataCode = withCo2 ? 0x6a : 0x4c;
 
   if (h.code === dataCode) {
     data.type = withCo2 ? '0x6a Comfort CO2 data' : '0x4c Comfort 2 data';
     data.status = h.status;
-    if (time) data.timestamp = time.toISOString();
-    const n = sampleCount(h, withCo2 ? 5 : 3, 'samples');
+    applyTimestamp(h, result);
+    const n = sampleCount(h, input.bytes, result, withCo2 ? 5 : 3, 'samples');
     const t: number[] = [];
     const rh: number[] = [];
     const co2: number[] = [];
@@ -49,10 +51,10 @@ export function decodeComfortFrame(input: DecodeInput, withCo2: boolean): Decode
     data.humidity = { unit: '%', values: rh };
     if (withCo2) data.co2 = { unit: 'ppm', values: co2 };
     result.readings.push(
-      { quantity: 'air.temperature', value: t[0]!, ...at },
-      { quantity: 'air.relativeHumidity', value: rh[0]!, ...at },
+      { quantity: 'air.temperature', value: t[0]!, ...at() },
+      { quantity: 'air.relativeHumidity', value: rh[0]!, ...at() },
     );
-    if (withCo2) result.readings.push({ quantity: 'air.co2', value: co2[0]!, ...at });
+    if (withCo2) result.readings.push({ quantity: 'air.co2', value: co2[0]!, ...at() });
     return result;
   }
   if (h.code === 0x4d && !withCo2) {
@@ -61,17 +63,17 @@ export function decodeComfortFrame(input: DecodeInput, withCo2: boolean): Decode
     const a = r.u8('alarm status');
     const temperature = round1(r.i16be('temperature') / 10);
     const humidity = r.u8('humidity');
-    if (r.offset !== h.payloadEnd) result.warnings.push(`0x4d: ${h.payloadEnd - r.offset} trailing byte(s) ignored`);
-    if (time) data.timestamp = time.toISOString();
+    endFixedFrame(h, input.bytes, result, '0x4d alarm frame');
+    applyTimestamp(h, result);
     const tActive = (a & 0xf0) !== 0;
     const hActive = (a & 0x0f) !== 0;
     data.alarmTemperature = { alarmStatus: tActive ? 'active' : 'inactive', temperature: { unit: '°C', value: temperature } };
     data.alarmHumidity = { alarmStatus: hActive ? 'active' : 'inactive', humidity: { unit: '%', value: humidity } };
-    if (tActive) result.events.push({ type: 'alarm', message: `temperature alarm (${temperature} °C)`, ...at });
-    if (hActive) result.events.push({ type: 'alarm', message: `humidity alarm (${humidity} %)`, ...at });
+    if (tActive) result.events.push({ type: 'alarm', message: `temperature alarm (${temperature} °C)`, ...at() });
+    if (hActive) result.events.push({ type: 'alarm', message: `humidity alarm (${humidity} %)`, ...at() });
     result.readings.push(
-      { quantity: 'air.temperature', value: temperature, ...at },
-      { quantity: 'air.relativeHumidity', value: humidity, ...at },
+      { quantity: 'air.temperature', value: temperature, ...at() },
+      { quantity: 'air.relativeHumidity', value: humidity, ...at() },
     );
     return result;
   }
@@ -79,8 +81,8 @@ export function decodeComfortFrame(input: DecodeInput, withCo2: boolean): Decode
     data.type = '0x30 keep alive';
     data.status = h.status;
     data.payload = hex(input.bytes.subarray(2, h.payloadEnd));
-    if (time) data.timestamp = time.toISOString();
+    applyTimestamp(h, result);
     return result;
   }
-  return unknownFrame(h.code);
+  return unknownFrame(h.code, input);
 }

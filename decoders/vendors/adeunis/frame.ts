@@ -18,9 +18,20 @@
  * 2013-01-01T00:00:00Z (the vendor's TTN examples: status 0x67/0x96 with bit 2 set carry
  * 0x14ABA3E9 = 2023-12-28T19:22:17Z). In that layout this parser does not report a hardware-error bit.
  *
+ * Frame timestamps are the device's clock: until the network sets it, it counts from the 2013 origin, so a
+ * frame can say "2013-01-03" or, after a bad setting, a date in the future. Readings take the device time only
+ * when it is plausible against the network reception time (not more than 30 days before it, not more than 10
+ * minutes after it); otherwise `data.timestamp` still shows what the device sent, the readings take the reception
+ * time, and a warning says why (readings dated 2013 would fall outside every retention and rollup).
+ *
+ * Lenient decoding: any port is accepted (installers can change it; the frame code and status byte identify the
+ * frame), bytes after a fixed-size frame are reported as not understood (with a timestamp, it follows the
+ * documented payload), and a sample list keeps its whole samples.
+ *
  * This is written from the documents' field descriptions; no vendor code is used.
  */
 import { DecodeError } from '../../core/errors.ts';
+import { stopAt } from '../../core/lenient.ts';
 import { ByteReader } from '../../core/reader.ts';
 import type { DecodeInput, DecodeResult, DeviceEvent } from '../../core/types.ts';
 
@@ -41,6 +52,8 @@ export interface HeaderOptions {
   appFlag1?: string;
   /** Vendor's name for AppFlag2 on this product (default 'appFlag2'). */
   appFlag2?: string;
+  /** Network reception time: the reference a device timestamp is checked against. */
+  recvTime?: Date;
 }
 
 export interface AdeunisHeader {
@@ -54,8 +67,33 @@ export interface AdeunisHeader {
   reader: ByteReader;
   /** Index one past the last payload byte (excludes a trailing timestamp). */
   payloadEnd: number;
-  /** Device timestamp when present. */
+  /** Device timestamp when present, as the device sent it. */
   timestamp?: Date;
+  /** The time readings take: the device timestamp when plausible (see the header comment), else absent. */
+  time?: Date;
+  /** Why a device timestamp was not used for the readings. */
+  clockWarning?: string;
+  recvTime?: Date;
+}
+
+const MAX_AGE_MS = 30 * 86_400_000;
+const MAX_AHEAD_MS = 10 * 60_000;
+/** Without a reception time, a device time before this (2015-01-01) is a clock that was never set. */
+const EARLIEST_MS = Date.UTC(2015, 0, 1);
+
+/** Reads the 4-byte device timestamp at `at` and decides whether readings may use it. */
+function readTimestamp(h: AdeunisHeader, bytes: Uint8Array, at: number): void {
+  const t = new ByteReader(bytes.subarray(at, at + 4), 'payload').u32be('timestamp');
+  const ts = new Date((t + ADEUNIS_EPOCH_S) * 1000);
+  h.timestamp = ts;
+  delete h.time;
+  delete h.clockWarning;
+  const recv = h.recvTime?.getTime();
+  const plausible = recv === undefined ? ts.getTime() >= EARLIEST_MS : ts.getTime() >= recv - MAX_AGE_MS && ts.getTime() <= recv + MAX_AHEAD_MS;
+  if (plausible) h.time = ts;
+  else {
+    h.clockWarning = `device timestamp ${isoSeconds(ts)} is not plausible${h.recvTime ? ` against the reception time ${isoSeconds(h.recvTime)}` : ''} (clock not set by the network?); readings use the reception time`;
+  }
 }
 
 /** Parses frame code + status byte, and the trailing timestamp when the status says there is one. */
@@ -79,17 +117,40 @@ export function parseHeader(bytes: Uint8Array, opts: HeaderOptions): AdeunisHead
     hasTimestamp = (s & 0x04) !== 0;
     status.timestamp = hasTimestamp;
   }
-  let payloadEnd = bytes.length;
-  let timestamp: Date | undefined;
+  const h: AdeunisHeader = { code, status, lowBattery, hardwareError, hasTimestamp, reader, payloadEnd: bytes.length };
+  if (opts.recvTime) h.recvTime = opts.recvTime;
   if (hasTimestamp) {
     if (bytes.length < 6) {
       throw new DecodeError(`status says a 4-byte timestamp ends the frame, but the frame has only ${bytes.length} byte(s)`);
     }
-    payloadEnd = bytes.length - 4;
-    const t = new ByteReader(bytes.subarray(payloadEnd), 'payload').u32be('timestamp');
-    timestamp = new Date((t + ADEUNIS_EPOCH_S) * 1000);
+    h.payloadEnd = bytes.length - 4;
+    readTimestamp(h, bytes, h.payloadEnd);
   }
-  return { code, status, lowBattery, hardwareError, hasTimestamp, reader, payloadEnd, ...(timestamp ? { timestamp } : {}) };
+  return h;
+}
+
+/**
+ * End of a fixed-size frame: more bytes than its layout are reported as not understood (they are kept out of the
+ * readings); with a timestamp, it is the 4 bytes right after the layout, and what follows it is not understood.
+ */
+export function endFixedFrame(h: AdeunisHeader, bytes: Uint8Array, result: DecodeResult, frame: string): void {
+  const left = h.payloadEnd - h.reader.offset;
+  if (left < 0) throw new DecodeError(`${frame} needs ${-left} more byte(s) before its timestamp`);
+  if (left === 0) return;
+  if (!h.hasTimestamp) {
+    stopAt(result, bytes, h.reader.offset, `bytes after the ${frame} are not part of its documented layout`);
+    return;
+  }
+  const at = h.reader.offset;
+  readTimestamp(h, bytes, at);
+  h.payloadEnd = at;
+  stopAt(result, bytes, at + 4, `bytes after the ${frame} and its timestamp are not part of its documented layout`);
+}
+
+/** Data timestamp, clock warning: the same for every frame that may carry a timestamp. */
+export function applyTimestamp(h: AdeunisHeader, result: DecodeResult): void {
+  if (h.timestamp) result.data.timestamp = h.timestamp.toISOString();
+  if (h.clockWarning) result.warnings.push(h.clockWarning);
 }
 
 /** "2023-12-28T19:22:17.000Z" → "2023-12-28T19:22:17Z" style used in data (UTC, seconds). */
@@ -101,11 +162,6 @@ export function frameHex(code: number): string {
   return `0x${code.toString(16).padStart(2, '0')}`;
 }
 
-export function assertPort(input: DecodeInput): void {
-  if (input.fPort !== ADEUNIS_PORT) {
-    throw new DecodeError(`unknown fPort ${input.fPort}, Adeunis LoRaWAN uplinks use port ${ADEUNIS_PORT}`);
-  }
-}
 
 /** Status-derived events, common to all products. */
 export function statusEvents(h: AdeunisHeader): DeviceEvent[] {
@@ -154,17 +210,23 @@ export function decodeConfigFrame(h: AdeunisHeader, bytes: Uint8Array, result: D
   return true;
 }
 
-export function unknownFrame(code: number): never {
-  throw new DecodeError(`unknown frame code ${frameHex(code)}`);
+export function unknownFrame(code: number, input: DecodeInput): never {
+  const port = input.fPort === ADEUNIS_PORT ? '' : ` on fPort ${input.fPort} (Adeunis LoRaWAN uplinks use port ${ADEUNIS_PORT})`;
+  throw new DecodeError(`unknown frame code ${frameHex(code)}${port}`);
 }
 
-/** A value list of n-byte samples must fill the payload exactly. */
-export function sampleCount(h: AdeunisHeader, sampleSize: number, field: string): number {
+/**
+ * Whole n-byte samples in the payload (at least one). A remainder that does not make a whole sample is reported
+ * as not understood, after the samples.
+ */
+export function sampleCount(h: AdeunisHeader, bytes: Uint8Array, result: DecodeResult, sampleSize: number, field: string): number {
   const n = h.payloadEnd - h.reader.offset;
-  if (n <= 0 || n % sampleSize !== 0) {
-    throw new DecodeError(
-      `${field} needs a whole number (>= 1) of ${sampleSize}-byte samples, got ${Math.max(n, 0)} byte(s)`,
-    );
+  if (n < sampleSize) {
+    throw new DecodeError(`${field} needs a whole number (>= 1) of ${sampleSize}-byte samples, got ${Math.max(n, 0)} byte(s)`);
   }
-  return n / sampleSize;
+  const count = Math.floor(n / sampleSize);
+  if (n % sampleSize !== 0) {
+    stopAt(result, bytes.subarray(0, h.payloadEnd), h.reader.offset + count * sampleSize, `${n % sampleSize} byte(s) after the last whole ${sampleSize}-byte sample of ${field}`);
+  }
+  return count;
 }

@@ -19,16 +19,8 @@
 import { DecodeError } from '../../core/errors.ts';
 import { emptyResult } from '../../core/boundary.ts';
 import type { DecodeInput, DecodeResult, Reading } from '../../core/types.ts';
-import {
-  assertPort,
-  decodeConfigFrame,
-  parseHeader,
-  sampleCount,
-  statusEvents,
-  unknownFrame,
-  type AdeunisHeader,
-  type StatusLayout,
-} from './frame.ts';
+import { stopAt } from '../../core/lenient.ts';
+import { applyTimestamp, decodeConfigFrame, endFixedFrame, parseHeader, sampleCount, statusEvents, unknownFrame, type StatusLayout } from './frame.ts';
 
 const CHANNELS = ['A', 'B'] as const;
 
@@ -36,23 +28,17 @@ function pulse(value: number, channel: string, time?: Date): Reading {
   return { quantity: 'metering.pulse.total', value, channel, ...(time ? { time } : {}) };
 }
 
-function expectEnd(h: AdeunisHeader, frame: string): void {
-  const left = h.payloadEnd - h.reader.offset;
-  if (left !== 0) throw new DecodeError(`${frame} has ${left} unexpected trailing byte(s)`);
-}
-
 export function decodePulseFrame(input: DecodeInput, layout: StatusLayout): DecodeResult {
-  assertPort(input);
   const bytes = input.bytes;
   const h = parseHeader(bytes, {
     layout,
     ...(layout === 'classic' ? { appFlag1: 'configurationInconsistency' } : {}),
+    ...(input.recvTime ? { recvTime: input.recvTime } : {}),
   });
   const r = h.reader;
   const result = emptyResult();
   result.events.push(...statusEvents(h));
   if (decodeConfigFrame(h, bytes, result)) return result;
-  const time = h.timestamp;
   const data = result.data;
 
   switch (h.code) {
@@ -65,7 +51,8 @@ export function decodePulseFrame(input: DecodeInput, layout: StatusLayout): Deco
       const maxB = r.u16be('channel B max flow (24 h)');
       const minA = r.u16be('channel A min flow (24 h)');
       const minB = r.u16be('channel B min flow (24 h)');
-      expectEnd(h, 'keep alive frame');
+      endFixedFrame(h, bytes, result, 'keep alive frame');
+      applyTimestamp(h, result);
       const max = [maxA, maxB];
       const min = [minA, minB];
       data.channels = CHANNELS.map((c, i) => {
@@ -89,8 +76,9 @@ export function decodePulseFrame(input: DecodeInput, layout: StatusLayout): Deco
       data.status = h.status;
       const a = r.u32be('counter channel A');
       const b = r.u32be('counter channel B');
-      expectEnd(h, '0x46 data frame');
-      if (time) data.timestamp = time.toISOString();
+      endFixedFrame(h, bytes, result, '0x46 data frame');
+      applyTimestamp(h, result);
+      const time = h.time;
       data.counterValues = [a, b];
       result.readings.push(pulse(a, 'A', time), pulse(b, 'B', time));
       break;
@@ -100,8 +88,9 @@ export function decodePulseFrame(input: DecodeInput, layout: StatusLayout): Deco
       data.status = h.status;
       const a = r.u16be('measured flow channel A');
       const b = r.u16be('measured flow channel B');
-      expectEnd(h, '0x47 alarm frame');
-      if (time) data.timestamp = time.toISOString();
+      endFixedFrame(h, bytes, result, '0x47 alarm frame');
+      applyTimestamp(h, result);
+      const time = h.time;
       data.flowValues = [a, b];
       data.flowUnit = 'pulse/h';
       result.events.push({ type: 'alarm', message: `flow threshold exceeded (A ${a} pulse/h, B ${b} pulse/h)`, ...(time ? { time } : {}) });
@@ -115,7 +104,7 @@ export function decodePulseFrame(input: DecodeInput, layout: StatusLayout): Deco
       data.frameIndex = frameIndex;
       let index: [number, number] | undefined;
       if (frameIndex === 0) index = [r.u32be('counter channel A'), r.u32be('counter channel B')];
-      const pairs = sampleCount(h, 4, '0x48 delta pairs');
+      const pairs = sampleCount(h, bytes, result, 4, '0x48 delta pairs');
       const deltas: [number[], number[]] = [[], []];
       for (let i = 0; i < pairs; i++) {
         deltas[0].push(r.u16be(`delta A${i}`));
@@ -134,11 +123,13 @@ export function decodePulseFrame(input: DecodeInput, layout: StatusLayout): Deco
       const c = h.code === 0x5a ? 'A' : 'B';
       data.type = `0x${h.code.toString(16)} Pulse data - channel ${c}`;
       data.status = h.status;
-      if (time) data.timestamp = time.toISOString();
+      applyTimestamp(h, result);
+      const time = h.time;
       let counter = r.u32be(`counter channel ${c}`);
+      if (r.offset > h.payloadEnd) throw new DecodeError(`counter channel ${c} needs ${r.offset - h.payloadEnd} more byte(s) before the timestamp`);
       const values = [counter];
-      const n = (h.payloadEnd - r.offset) / 2;
-      if (!Number.isInteger(n)) throw new DecodeError(`channel ${c} history needs 2-byte deltas, got an odd length`);
+      const n = Math.floor((h.payloadEnd - r.offset) / 2);
+      if ((h.payloadEnd - r.offset) % 2 !== 0) stopAt(result, bytes.subarray(0, h.payloadEnd), r.offset + 2 * n, `channel ${c} history: an odd byte after the 2-byte deltas`);
       for (let i = 0; i < n; i++) {
         counter -= r.u16be(`delta ${i + 1}`);
         values.push(counter);
@@ -148,7 +139,7 @@ export function decodePulseFrame(input: DecodeInput, layout: StatusLayout): Deco
       break;
     }
     default:
-      unknownFrame(h.code);
+      unknownFrame(h.code, input);
   }
   return result;
 }

@@ -25,7 +25,8 @@ import { emptyResult } from '../../core/boundary.ts';
 import type { ByteReader } from '../../core/reader.ts';
 import type { DecodeInput, DecodeResult, Reading } from '../../core/types.ts';
 import type { QuantityId } from '../../model/quantities.ts';
-import { ascii, assertPort, decodeConfigFrame, hex, parseHeader, statusEvents, unknownFrame } from './frame.ts';
+import { stopAt } from '../../core/lenient.ts';
+import { ascii, decodeConfigFrame, hex, parseHeader, statusEvents, unknownFrame } from './frame.ts';
 
 type Slot =
   | { label: string; kind: 'text'; size: number }
@@ -84,7 +85,6 @@ function readSlots(r: ByteReader, slots: Slot[], data: Record<string, unknown>, 
 }
 
 export function decodeTicFrame(input: DecodeInput, profile: 'mono' | 'tri'): DecodeResult {
-  assertPort(input);
   const h = parseHeader(input.bytes, {
     layout: 'classic',
     appFlag1: 'configurationInconsistency',
@@ -101,7 +101,7 @@ export function decodeTicFrame(input: DecodeInput, profile: 'mono' | 'tri'): Dec
       data.status = h.status;
       readSlots(r, TIC_PROFILES[profile], data, result.readings);
       if (r.remaining !== 0) {
-        throw new DecodeError(`0x49 frame has ${r.remaining} byte(s) beyond the ${profile.toUpperCase()} profile layout`);
+        stopAt(result, input.bytes, r.offset, `bytes beyond the ${profile.toUpperCase()} profile layout of the 0x49 frame`);
       }
       if (data.readError === true) result.warnings.push('status: TIC read error flag set');
       return result;
@@ -121,6 +121,6 @@ export function decodeTicFrame(input: DecodeInput, profile: 'mono' | 'tri'): Dec
       return result;
     }
     default:
-      return unknownFrame(h.code);
+      return unknownFrame(h.code, input);
   }
 }

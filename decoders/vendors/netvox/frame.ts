@@ -17,6 +17,7 @@
  */
 import { ByteReader } from '../../core/reader.ts';
 import { DecodeError } from '../../core/errors.ts';
+import { trailingBytes } from '../../core/lenient.ts';
 import { emptyResult } from '../../core/boundary.ts';
 import type { DecodeInput, DecodeResult } from '../../core/types.ts';
 
@@ -65,20 +66,35 @@ export interface NetvoxDeviceSpec {
 
 const hex2 = (n: number) => `0x${n.toString(16).toUpperCase().padStart(2, '0')}`;
 
+/**
+ * Which kind of frame this is. On ports 6 and 7 the port says; on another port (changed by the installer) the frame
+ * must identify itself: Version 0x01 then this model's DeviceType for a report, CmdID 0x81/0x82 then the DeviceType
+ * for a configuration response.
+ */
+function frameKind(spec: NetvoxDeviceSpec, { bytes, fPort }: DecodeInput): 'report' | 'config' {
+  if (fPort === NETVOX_REPORT_PORT) return 'report';
+  if (fPort === NETVOX_CONFIG_PORT) return 'config';
+  if (bytes.length >= 2 && bytes[1] === spec.deviceType) {
+    if (bytes[0] === 0x01) return 'report';
+    if (bytes[0] === 0x81 || bytes[0] === 0x82) return 'config';
+  }
+  throw new DecodeError(
+    `${spec.model}: unknown fPort ${fPort}, expected 6 (ReportDataCmd) or 7 (ConfigureCmd response), and the frame does not start with Version 0x01 or CmdID 0x81/0x82 and DeviceType ${hex2(spec.deviceType)}`,
+  );
+}
+
 /** One decoder for every Netvox device: ports, DeviceType check, version packet, configuration responses. */
 export function decodeNetvox(spec: NetvoxDeviceSpec, input: DecodeInput): DecodeResult {
-  const { bytes, fPort } = input;
-  if (fPort !== NETVOX_REPORT_PORT && fPort !== NETVOX_CONFIG_PORT) {
-    throw new DecodeError(`${spec.model}: unknown fPort ${fPort}, expected 6 (ReportDataCmd) or 7 (ConfigureCmd response)`);
-  }
+  const { bytes } = input;
+  const kind = frameKind(spec, input);
   if (bytes.length < FRAME_LENGTH) {
     throw new DecodeError(`${spec.model}: frame has ${bytes.length} bytes, Netvox frames have ${FRAME_LENGTH}`);
   }
   const out = emptyResult();
-  if (bytes.length > FRAME_LENGTH) out.warnings.push(`${spec.model}: ${bytes.length - FRAME_LENGTH} byte(s) after the 11-byte frame ignored`);
+  trailingBytes(out, bytes, FRAME_LENGTH, 'Netvox frame', spec.model);
   const r = new ByteReader(bytes.subarray(0, FRAME_LENGTH), spec.model);
 
-  if (fPort === NETVOX_REPORT_PORT) {
+  if (kind === 'report') {
     const version = r.u8('Version');
     if (version !== 0x01) throw new DecodeError(`${spec.model}: Version ${hex2(version)}, expected 0x01`);
     checkDeviceType(spec, r.u8('DeviceType'));
