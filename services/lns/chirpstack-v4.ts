@@ -4,9 +4,9 @@
  * Reference: chirpstack/chirpstack api/proto/integration/integration.proto; ../shared/reference/lns-and-decoders.md §a.
  */
 import { z } from 'zod';
-import { best, statusEvent, devEuiHex, rfc3339, stringMap } from './common.ts';
+import { best, earliest, ignored, pickTime, position, statusEvent, devEuiHex, lenientTime, rfc3339, stringMap } from './common.ts';
 import { decodeBase64Strict } from './base64.ts';
-import type { DeviceIdentity, ParseOutcome } from './uplink.ts';
+import type { DeviceIdentity, GatewayInfo, ParseOutcome } from './uplink.ts';
 import { zodDetail } from './zod-detail.ts';
 
 const deviceInfo = z.looseObject({
@@ -20,8 +20,24 @@ const deviceInfo = z.looseObject({
   tags: stringMap.default({}),
 });
 
-// Protobuf JSON omits zero values: a gateway entry without `snr` reported 0 dB.
-const rxInfo = z.looseObject({ rssi: z.number().default(0), snr: z.number().default(0) });
+const location = z.looseObject({
+  latitude: z.number().optional(),
+  longitude: z.number().optional(),
+  altitude: z.number().optional(),
+  accuracy: z.number().optional(),
+  source: z.string().optional(),
+});
+
+// Protobuf JSON omits zero values: a gateway entry without `snr` reported 0 dB. Gateway times are hints (the NS time
+// comes first), so one gateway's odd clock never costs the uplink.
+const rxInfo = z.looseObject({
+  gatewayId: z.string().optional(),
+  rssi: z.number().default(0),
+  snr: z.number().default(0),
+  gwTime: lenientTime.optional(),
+  nsTime: lenientTime.optional(),
+  location: location.optional(),
+});
 
 const txInfo = z.looseObject({
   frequency: z.number().optional(),
@@ -57,10 +73,16 @@ const status = z.looseObject({
 
 const join = z.looseObject({ time: rfc3339.optional(), deviceInfo, devAddr: z.string().optional() });
 
+const locationEvent = z.looseObject({ time: rfc3339.optional(), deviceInfo, location });
+
+/** Events ChirpStack v4's MQTT integration publishes that Veilleur counts but does not store (chirpstack/src/integration/mqtt.rs). */
+const IGNORED_EVENTS = ['ack', 'txack', 'log', 'integration'] as const;
+
 type Info = z.infer<typeof deviceInfo>;
 
-function identity(info: Info): DeviceIdentity {
+function identity(info: Info, topicApplication: string): DeviceIdentity {
   return {
+    topicApplication,
     lns: 'chirpstack-v4',
     lnsTenant: info.tenantName || info.tenantId,
     applicationId: info.applicationId,
@@ -72,22 +94,39 @@ function identity(info: Info): DeviceIdentity {
   };
 }
 
-export function parseChirpstackV4(topic: string, event: string, json: unknown, now: Date): ParseOutcome {
-  if (event !== 'up' && event !== 'status' && event !== 'join') {
-    return { kind: 'ignored', detail: `ChirpStack v4 '${event}' event is not stored` };
+export function parseChirpstackV4(topic: string, topicApp: string, event: string, json: unknown, now: Date): ParseOutcome {
+  if (event !== 'up' && event !== 'status' && event !== 'join' && event !== 'location') {
+    return ignored('chirpstack-v4', event, IGNORED_EVENTS, `ChirpStack v4 '${event}' event is not stored`);
   }
-  const schema = event === 'up' ? up : event === 'status' ? status : join;
+  const schema = event === 'up' ? up : event === 'status' ? status : event === 'join' ? join : locationEvent;
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
     return { kind: 'rejected', reason: 'invalid_envelope', lns: 'chirpstack-v4', detail: `ChirpStack v4 ${event}: ${zodDetail(parsed.error)}` };
   }
   if (event === 'status') {
     const s = parsed.data as z.infer<typeof status>;
-    return statusEvent(topic, identity(s.deviceInfo), s.time ?? now, s);
+    return statusEvent(topic, identity(s.deviceInfo, topicApp), pickTime([['network_server', s.time]], now), s);
   }
   if (event === 'join') {
     const j = parsed.data as z.infer<typeof join>;
-    return { kind: 'join', topic, ...identity(j.deviceInfo), receivedAt: j.time ?? now, ...(j.devAddr ? { devAddr: j.devAddr } : {}) };
+    return { kind: 'join', topic, ...identity(j.deviceInfo, topicApp), ...pickTime([['network_server', j.time]], now), ...(j.devAddr ? { devAddr: j.devAddr } : {}) };
+  }
+  if (event === 'location') {
+    const l = parsed.data as z.infer<typeof locationEvent>;
+    const at = position(l.location.latitude, l.location.longitude);
+    if (!at) {
+      return { kind: 'rejected', reason: 'invalid_envelope', lns: 'chirpstack-v4', devEui: l.deviceInfo.devEui, detail: 'ChirpStack v4 location: location.latitude/longitude: expected a position' };
+    }
+    return {
+      kind: 'location',
+      topic,
+      ...identity(l.deviceInfo, topicApp),
+      ...pickTime([['network_server', l.time]], now),
+      ...at,
+      ...(l.location.altitude !== undefined ? { altitudeM: l.location.altitude } : {}),
+      ...(l.location.accuracy ? { accuracyM: l.location.accuracy } : {}),
+      source: (l.location.source ?? '').toLowerCase(),
+    };
   }
   const u = parsed.data as z.infer<typeof up>;
   const payload = decodeBase64Strict(u.data);
@@ -101,14 +140,27 @@ export function parseChirpstackV4(topic: string, event: string, json: unknown, n
     };
   }
   const lora = u.txInfo?.modulation?.lora;
+  const gatewayInfo: GatewayInfo[] = [];
+  for (const r of u.rxInfo) {
+    if (!r.gatewayId) continue;
+    const at = position(r.location?.latitude, r.location?.longitude);
+    gatewayInfo.push({ gatewayId: r.gatewayId.toLowerCase(), rssi: r.rssi, snr: r.snr, ...at, ...(at && r.location?.altitude !== undefined ? { altitudeM: r.location.altitude } : {}) });
+  }
   return {
     kind: 'uplink',
     topic,
-    ...identity(u.deviceInfo),
+    ...identity(u.deviceInfo, topicApp),
     fPort: u.fPort,
     fCnt: u.fCnt,
     payload,
-    receivedAt: u.time ?? now,
+    ...pickTime(
+      [
+        ['network_server', u.time],
+        ['network_server', earliest(u.rxInfo.map((r) => r.nsTime))],
+        ['gateway', earliest(u.rxInfo.map((r) => r.gwTime))],
+      ],
+      now,
+    ),
     ...(u.deduplicationId ? { messageId: u.deduplicationId } : {}),
     confirmed: u.confirmed,
     radio: {
@@ -121,5 +173,6 @@ export function parseChirpstackV4(topic: string, event: string, json: unknown, n
       dataRate: u.dr,
     },
     ...(u.object ? { lnsObject: u.object } : {}),
+    ...(gatewayInfo.length ? { gatewayInfo } : {}),
   };
 }

@@ -1,25 +1,31 @@
 /**
  * Turns one MQTT message into a network-server event, whatever the LNS: the format is detected from the topic
- * (ChirpStack `application/…/device/…/event/…`, The Things Stack `v3/…/devices/…/…`) and then from the shape
- * (ChirpStack v4 carries `deviceInfo`, v3 `applicationID`). Pure: no I/O, never throws.
+ * (ChirpStack `application/…/device/…/event|state/…`, The Things Stack `v3/…/devices/…/…`, Live Objects `fifo/…` or
+ * `router/~event/v1/data/new/…`) and then from the shape (ChirpStack v4 carries `deviceInfo`, v3 `applicationID`).
+ * ThingPark's topic is whatever its connection was configured with, so it is recognised by its body alone
+ * (`{"DevEUI_uplink": {…}}`). Pure: no I/O, never throws.
  */
 import { parseChirpstackV3 } from './chirpstack-v3.ts';
 import { parseChirpstackV4 } from './chirpstack-v4.ts';
+import { parseLiveObjects } from './liveobjects.ts';
+import { isThingPark, parseThingPark } from './thingpark.ts';
 import { parseTtsV3 } from './tts-v3.ts';
 import type { ParseOutcome } from './uplink.ts';
 
-const CHIRPSTACK_TOPIC = /^(?:.*\/)?application\/([^/]+)\/device\/([^/]+)\/event\/([^/]+)$/;
-const CHIRPSTACK_V3_OLD_TOPIC = /^(?:.*\/)?application\/([^/]+)\/device\/([^/]+)\/(rx|up|status|join)$/;
-const TTS_TOPIC = /^(?:.*\/)?v3\/([^/]+)\/devices\/([^/]+)\/([^/]+)$/;
+// `state` topics: ChirpStack v4 builds before 4.0.0 published join, status and location there, retained (removed in
+// chirpstack/chirpstack 83504948, "Remove mqtt state topic"); a broker keeps retained messages until they are cleared.
+const CHIRPSTACK_TOPIC = /^(?:.*\/)?application\/([^/]+)\/device\/([^/]+)\/(?:event|state)\/([^/]+)$/;
+const CHIRPSTACK_V3_OLD_TOPIC = /^(?:.*\/)?application\/([^/]+)\/device\/([^/]+)\/(rx|up|status|join|ack|error|location)$/;
+const TTS_TOPIC = /^(?:.*\/)?v3\/([^/]+)\/devices\/([^/]+)\/(.+)$/;
+const LIVEOBJECTS_TOPIC = /^(?:fifo\/[^/]+|router\/~event\/v1\/data\/new(?:\/.*)?)$/;
 
 export function parseLnsMessage(topic: string, message: Buffer, now: Date = new Date()): ParseOutcome {
   const first = firstNonSpace(message);
   const cs = CHIRPSTACK_TOPIC.exec(topic) ?? CHIRPSTACK_V3_OLD_TOPIC.exec(topic);
   const tts = cs ? null : TTS_TOPIC.exec(topic);
-  if (!cs && !tts) {
-    return { kind: 'rejected', reason: 'unknown_topic', detail: `topic '${topic}' matches neither ChirpStack (application/{id}/device/{devEui}/event/{event}) nor The Things Stack (v3/{app}@{tenant}/devices/{id}/{event})` };
-  }
+  const lo = cs || tts ? null : LIVEOBJECTS_TOPIC.exec(topic);
   if (first !== 0x7b /* { */) {
+    if (!cs && !tts && !lo) return unknownTopic(topic);
     if (cs && message.length > 0) {
       return {
         kind: 'rejected',
@@ -33,45 +39,56 @@ export function parseLnsMessage(topic: string, message: Buffer, now: Date = new 
   try {
     json = JSON.parse(message.toString('utf8'));
   } catch (err) {
+    if (!cs && !tts && !lo) return unknownTopic(topic);
     return { kind: 'rejected', reason: 'invalid_json', detail: `message on '${topic}' is not valid JSON: ${(err as Error).message}` };
   }
+  // ChirpStack v3's `json` marshaler (and ChirpStack v4 in some versions, ThingPark's CustomerData.loc) print `null`
+  // for unset fields: null means absent, everywhere, so no optional field can turn a good uplink into a reject.
+  json = withoutNulls(json);
   if (cs) {
-    const [, , topicDevEui = '', event = ''] = cs;
+    const [, topicApp = '', topicDevEui = '', event = ''] = cs;
     const ev = event === 'rx' ? 'up' : event;
-    if (isObject(json) && 'deviceInfo' in json) return parseChirpstackV4(topic, ev, json, now);
-    if (isObject(json) && ('applicationID' in json || 'devEUI' in json)) return parseChirpstackV3(topic, topicDevEui, ev, json, now);
+    if (isObject(json) && 'deviceInfo' in json) return parseChirpstackV4(topic, topicApp, ev, json, now);
+    if (isObject(json) && ('applicationID' in json || 'devEUI' in json)) return parseChirpstackV3(topic, topicApp, topicDevEui, ev, json, now);
     return {
       kind: 'rejected',
       reason: 'unknown_envelope',
       detail: `ChirpStack topic '${topic}' but the JSON has neither 'deviceInfo' (v4) nor 'applicationID'/'devEUI' (v3)`,
     };
   }
-  const [, appAtTenant = '', , event = ''] = tts!;
-  const at = appAtTenant.indexOf('@');
-  const tenant = at >= 0 ? appAtTenant.slice(at + 1) : '';
-  if (isObject(json) && 'end_device_ids' in json) return parseTtsV3(topic, tenant, event, json, now);
-  return { kind: 'rejected', reason: 'unknown_envelope', detail: `The Things Stack topic '${topic}' but the JSON has no 'end_device_ids'` };
+  if (tts) {
+    const [, appAtTenant = '', , event = ''] = tts;
+    const at = appAtTenant.indexOf('@');
+    const app = at >= 0 ? appAtTenant.slice(0, at) : appAtTenant;
+    const tenant = at >= 0 ? appAtTenant.slice(at + 1) : '';
+    if (isObject(json) && 'end_device_ids' in json) return parseTtsV3(topic, app, tenant, event, json, now);
+    return { kind: 'rejected', reason: 'unknown_envelope', detail: `The Things Stack topic '${topic}' but the JSON has no 'end_device_ids'` };
+  }
+  if (isObject(json) && isThingPark(json)) return parseThingPark(topic, json, now);
+  if (lo) {
+    if (isObject(json) && ('streamId' in json || 'metadata' in json)) return parseLiveObjects(topic, json, now);
+    return { kind: 'rejected', reason: 'unknown_envelope', detail: `Live Objects topic '${topic}' but the JSON has neither 'streamId' nor 'metadata'` };
+  }
+  return unknownTopic(topic);
 }
 
-/**
- * What the topic itself says about who published: ChirpStack's application id (`application/{id}/…`), The Things
- * Stack's application and tenant (`v3/{app}@{tenant}/…`). Unlike the body, the broker's ACLs can bind a topic to the
- * network server allowed to publish it, so this is what places an event in a commune (services/registry).
- */
-export interface TopicIds {
-  application: string;
-  /** The Things Stack tenant after '@'; absent on ChirpStack topics and on TTS topics without one (open source). */
-  tenant?: string;
+function unknownTopic(topic: string): ParseOutcome {
+  return {
+    kind: 'rejected',
+    reason: 'unknown_topic',
+    detail:
+      `topic '${topic}' matches no network server: ChirpStack (application/{id}/device/{devEui}/event/{event}), The Things Stack ` +
+      `(v3/{app}@{tenant}/devices/{id}/{event}), Live Objects (fifo/{name}, router/~event/v1/data/new/…), and the body is not ThingPark's ({"DevEUI_uplink": …})`,
+  };
 }
 
-export function topicIds(topic: string): TopicIds | undefined {
-  const cs = CHIRPSTACK_TOPIC.exec(topic) ?? CHIRPSTACK_V3_OLD_TOPIC.exec(topic);
-  if (cs) return { application: cs[1]! };
-  const tts = TTS_TOPIC.exec(topic);
-  if (!tts) return undefined;
-  const appAtTenant = tts[1]!;
-  const at = appAtTenant.indexOf('@');
-  return at >= 0 ? { application: appAtTenant.slice(0, at), tenant: appAtTenant.slice(at + 1) } : { application: appAtTenant };
+/** A copy without the object keys whose value is null (array items are kept: a null there is not "unset"). */
+export function withoutNulls(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(withoutNulls);
+  if (v === null || typeof v !== 'object') return v;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) if (x !== null) out[k] = withoutNulls(x);
+  return out;
 }
 
 function firstNonSpace(b: Buffer): number | undefined {

@@ -3,17 +3,20 @@
  * input; everything that cannot be stored as readings is stored raw with its reason.
  */
 import type { Logger } from 'pino';
+import { GatewayLog } from '../lns/gateways.ts';
 import { parseLnsMessage } from '../lns/parse.ts';
+import type { Uplink } from '../lns/uplink.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Reading } from '../../decoders/index.ts';
 import type { DeviceMeta, Registry } from '../registry/registry.ts';
-import { joinLines, rejectedLine, statusLines, uplinkLines } from '../storage/points.ts';
+import { gatewayLine, joinLines, locationLines, rejectedLine, statusLines, uplinkLines } from '../storage/points.ts';
 import { RecentUplinks } from './dedupe.ts';
 import { decodeWith, type DecoderResolver } from './decode.ts';
 import { RateLimitedLog } from './rate-limited-log.ts';
 
 export class Ingestor {
   private readonly recent = new RecentUplinks();
+  private readonly gateways = new GatewayLog();
   private readonly badInputLog: RateLimitedLog;
   /** Rejected messages carry no time of their own: keep their timestamps unique so none overwrites another. */
   private lastRejectedMs = 0;
@@ -43,7 +46,11 @@ export class Ingestor {
     switch (event.kind) {
       case 'ignored':
         this.metrics.ignored.inc();
+        this.metrics.ignoredEvents.labels(event.lns, event.event).inc();
         return [];
+      case 'location':
+        this.metrics.locations.inc();
+        return locationLines(event, this.registry.resolve(event));
       case 'rejected': {
         this.metrics.rejected.labels(event.reason).inc();
         this.badInputLog.warn(event.reason, { topic, reason: event.reason, devEui: event.devEui, detail: event.detail }, 'message kept raw: not a valid network-server event');
@@ -72,7 +79,7 @@ export class Ingestor {
         }
         if (outcome.kind === 'decoded') {
           this.metrics.decodedBy.decoder.inc();
-          if (this.onDecoded) return [...uplinkLines(event, meta, outcome), ...this.onDecoded(event.devEui, meta, event.receivedAt, outcome.result.readings)];
+          if (this.onDecoded) return [...uplinkLines(event, meta, outcome), ...this.gatewayLines(event, meta.tenant), ...this.onDecoded(event.devEui, meta, event.receivedAt, outcome.result.readings)];
         } else if (outcome.kind === 'lns-object') this.metrics.decodedBy.lnsObject.inc();
         else if (outcome.kind === 'undecoded') {
           this.metrics.undecoded.labels(outcome.reason).inc();
@@ -82,8 +89,20 @@ export class Ingestor {
             'uplink kept raw: not decoded',
           );
         }
-        return uplinkLines(event, meta, outcome);
+        return [...uplinkLines(event, meta, outcome), ...this.gatewayLines(event, meta.tenant)];
       }
     }
+  }
+
+  /** `gateway` points for the gateways this uplink names, when due (GatewayLog). */
+  private gatewayLines(u: Uplink, tenant: string): string[] {
+    const out: string[] = [];
+    const t = u.receivedAt.getTime();
+    for (const g of u.gatewayInfo ?? []) {
+      if (!this.gateways.due(tenant, g, t)) continue;
+      const l = gatewayLine(g, u.lns, tenant, t);
+      if (l) out.push(l);
+    }
+    return out;
   }
 }

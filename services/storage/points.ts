@@ -2,11 +2,11 @@
 import { QUANTITIES } from '../../decoders/model/quantities.ts';
 import type { DecodeResult, Reading } from '../../decoders/index.ts';
 import type { DecodeOutcome } from '../pipeline/decode.ts';
-import type { JoinEvent, Rejection, StatusEvent, Uplink } from '../lns/uplink.ts';
+import type { GatewayInfo, JoinEvent, LocationEvent, Rejection, StatusEvent, Uplink } from '../lns/uplink.ts';
 import { loraAirtimeMs } from '../radio/airtime.ts';
 import type { DeviceMeta } from '../registry/registry.ts';
 import { escapeTag, int, line, lineWithTags, tagString, type FieldValue } from './line-protocol.ts';
-import { DEVICE_EVENT, DEVICE_STATUS, LNS_OBJECT, UPLINK, UPLINK_REJECTED, UPLINK_UNDECODED } from './schema.ts';
+import { DEVICE_EVENT, DEVICE_LOCATION, DEVICE_STATUS, GATEWAY, LNS_OBJECT, UPLINK, UPLINK_REJECTED, UPLINK_UNDECODED } from './schema.ts';
 
 const MAX_RAW_BYTES = 64 * 1024;
 
@@ -57,6 +57,7 @@ export function uplinkLines(u: Uplink, meta: DeviceMeta, outcome: DecodeOutcome)
         frequency_hz: r.frequencyHz !== undefined ? int(r.frequencyHz) : undefined,
         airtime_ms: airtime !== undefined ? Math.round(airtime * 1000) / 1000 : undefined,
         decoded_by: decodedBy,
+        time_source: u.timeSource,
       },
       t,
     ),
@@ -131,15 +132,40 @@ export function statusLines(s: StatusEvent, meta: DeviceMeta): string[] {
   const l = lineWithTags(
     DEVICE_STATUS.measurement,
     tagsOf(s.devEui, meta).device,
-    { battery_level_pct: s.batteryLevel, margin_db: s.marginDb, external_power: s.externalPowerSource },
+    { battery_level_pct: s.batteryLevel, margin_db: s.marginDb, external_power: s.externalPowerSource, time_source: s.timeSource },
     s.receivedAt.getTime(),
   );
   return l ? [l] : [];
 }
 
 export function joinLines(j: JoinEvent, meta: DeviceMeta): string[] {
-  const l = lineWithTags(DEVICE_EVENT.measurement, `${tagsOf(j.devEui, meta).device},type=join`, { count: int(1), message: j.devAddr ? `DevAddr ${j.devAddr}` : '' }, j.receivedAt.getTime());
+  const l = lineWithTags(
+    DEVICE_EVENT.measurement,
+    `${tagsOf(j.devEui, meta).device},type=join`,
+    { count: int(1), message: j.devAddr ? `DevAddr ${j.devAddr}` : '', time_source: j.timeSource },
+    j.receivedAt.getTime(),
+  );
   return l ? [l] : [];
+}
+
+export function locationLines(l: LocationEvent, meta: DeviceMeta): string[] {
+  const line = lineWithTags(
+    DEVICE_LOCATION.measurement,
+    tagsOf(l.devEui, meta).device,
+    { latitude: l.latitude, longitude: l.longitude, altitude_m: l.altitudeM, accuracy_m: l.accuracyM, source: l.source, time_source: l.timeSource },
+    l.receivedAt.getTime(),
+  );
+  return line ? [line] : [];
+}
+
+/** One gateway as seen by one uplink of a tenant's device (the caller decides how often: see GatewayLog). */
+export function gatewayLine(g: GatewayInfo, lns: string, tenant: string, timeMs: number): string | undefined {
+  return line(
+    GATEWAY.measurement,
+    { gateway_id: g.gatewayId, lns, tenant },
+    { latitude: g.latitude, longitude: g.longitude, altitude_m: g.altitudeM, rssi_dbm: g.rssi, snr_db: g.snr },
+    timeMs,
+  );
 }
 
 export function rejectedLine(topic: string, message: Buffer, rejection: Rejection, timeMs: number): string {

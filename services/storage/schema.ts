@@ -25,6 +25,7 @@ export const UPLINK = {
     frequency_hz: 'integer: frequency, Hz',
     airtime_ms: 'float: time on air, ms (LNS value, else computed)',
     decoded_by: "string: 'decoder:<vendor>/<model>', 'lns-object' or '' when kept raw",
+    time_source: "string: where the timestamp comes from: 'network_server', 'gateway' or 'reception' (Veilleur's clock)",
   },
 } as const;
 
@@ -74,13 +75,41 @@ export const DEVICE_STATUS = {
     battery_level_pct: 'float: DevStatusAns battery, %',
     margin_db: 'float: DevStatusAns demodulation margin, dB',
     external_power: 'boolean',
+    time_source: "string: 'network_server' or 'reception'",
   },
 } as const;
 
 export const DEVICE_EVENT = {
   measurement: 'device_event',
   tags: ['tenant', 'site', 'dev_eui', 'device', 'type'] as const,
-  fields: { count: 'integer: 1 per event', message: 'string' },
+  fields: { count: 'integer: 1 per event', message: 'string', time_source: "string: joins only: 'network_server', 'gateway' or 'reception'" },
+} as const;
+
+/** Device positions the network server reports (ChirpStack `location`, TTS `location/solved`), for maps. */
+export const DEVICE_LOCATION = {
+  measurement: 'device_location',
+  tags: ['tenant', 'site', 'dev_eui', 'device'] as const,
+  fields: {
+    latitude: 'float: WGS84 degrees',
+    longitude: 'float: WGS84 degrees',
+    altitude_m: 'float: metres',
+    accuracy_m: 'float: metres, when the LNS gives one',
+    source: "string: who computed it ('gps', 'wifi_rssi_geolocation', 'geo_resolver_tdoa', …), '' when not said",
+    time_source: "string: 'network_server' or 'reception'",
+  },
+} as const;
+
+/** Gateways that received a commune's uplinks, at most one point per gateway and tenant per hour (and on a move). */
+export const GATEWAY = {
+  measurement: 'gateway',
+  tags: ['tenant', 'gateway_id', 'lns'] as const,
+  fields: {
+    latitude: 'float: WGS84 degrees, when the LNS gives the position',
+    longitude: 'float: WGS84 degrees',
+    altitude_m: 'float: metres',
+    rssi_dbm: 'float: RSSI of the uplink that triggered the point',
+    snr_db: 'float: SNR of that uplink',
+  },
 } as const;
 
 export const ALERT_EVENT = {
