@@ -20,8 +20,8 @@ export interface CatalogueEntry extends RuleInfo {
 /** What each rule checks, in a sentence or two: the condition with its default numbers. */
 export const RULE_DESCRIPTIONS: Record<RuleId, Text> = {
   W1: {
-    fr: 'Débit continu : aucune heure sans eau sur 24 h et le plus petit volume horaire ≥ 10 L (hors compteurs de secteur). Se lève dès qu’une heure repasse à zéro.',
-    en: 'Continuous flow: no hour without water over 24 h and the smallest hourly volume ≥ 10 L (district meters excluded). Clears once an hour is back at zero.',
+    fr: 'Débit continu : aucune heure sans eau sur les 24 dernières heures complètes et le plus petit volume horaire ≥ 10 L (hors compteurs de secteur). L’alerte se lève quand une heure complète repasse à zéro, pas quand le débit passe seulement sous 10 L/h.',
+    en: 'Continuous flow: no hour without water over the last 24 complete hours and the smallest hourly volume ≥ 10 L (district meters excluded). Clears once a complete hour is back at zero, not when the flow merely drops under 10 L/h.',
   },
   W2: {
     fr: 'Débit minimum de nuit : P20 sur 7 nuits du plus petit volume sur une heure glissante entre 02:00 et 04:00 (heure locale, changements d’heure compris), au-dessus de 1,5 × le même P20 des 28 nuits précédentes et de 10 L/h.',
@@ -48,16 +48,16 @@ export const RULE_DESCRIPTIONS: Record<RuleId, Text> = {
     en: 'Heating above 19 °C: mean of a building’s rooms (role room) over its occupied hours of the last 24 h > 19.5 °C, in the heating season (1 October – 20 May by default).',
   },
   E2: {
-    fr: 'Bâtiment inoccupé chauffé : sur la dernière inoccupation d’au moins 24 h (calendrier du site), moyenne > 16 °C si elle dure moins de 48 h, > 8 °C au-delà (4 h de refroidissement et 2 h de relance exclues), en saison de chauffe.',
-    en: 'Unoccupied building heated: over the latest closure of at least 24 h (site calendar), mean > 16 °C when under 48 h, > 8 °C beyond (4 h of cool-down and 2 h of pre-heat left out), in the heating season.',
+    fr: 'Bâtiment inoccupé chauffé : sur la dernière inoccupation d’au moins 24 h, moyenne > 16 °C si elle est prévue pour moins de 48 h, > 8 °C au-delà (durée prévue au calendrier du site, jugée dès le début de la fermeture ; 4 h de refroidissement et 2 h de relance exclues), en saison de chauffe. Pendant la fermeture, l’alerte ne se lève pas avant sa fin.',
+    en: 'Unoccupied building heated: over the latest closure of at least 24 h, mean > 16 °C when it is planned for under 48 h, > 8 °C beyond (length as planned in the site calendar, judged from the start of the closure; 4 h of cool-down and 2 h of pre-heat left out), in the heating season. While the closure goes on, the alert does not clear before its end.',
   },
   E3: {
     fr: 'Climatisation sous 26 °C : un compteur de rôle cooling tire plus de 100 W pendant plus de 30 min alors que les pièces desservies (même zone, sinon même bâtiment) sont à 26 °C ou moins. Salles serveur et appareils exemptés exclus.',
     en: 'Cooling below 26 °C: a meter of role cooling draws over 100 W for more than 30 min while the rooms it serves (same zone, else same building) are at 26 °C or less. Server rooms and exempted devices excluded.',
   },
   E4: {
-    fr: 'Talon de nuit : médiane de la consommation horaire 00–05 h sur 7 jours > 50 % de la médiane des heures occupées.',
-    en: 'Night base load: median hourly consumption 00:00–05:00 over 7 days > 50 % of the occupied-hours median.',
+    fr: 'Talon de nuit : médiane de la consommation horaire 00–05 h sur les 7 derniers jours complets (heure locale) > 50 % de la médiane des heures occupées.',
+    en: 'Night base load: median hourly consumption 00:00–05:00 over the last 7 complete local days > 50 % of the occupied-hours median.',
   },
   E5: {
     fr: 'Dérive par degré-jour : kWh par DJU (base 18 °C, (Tmin+Tmax)/2 du capteur extérieur du site) du dernier mois complet > 1,10 × celui du même mois l’an dernier (compteurs de chaleur et compteurs principaux d’électricité ; au moins 50 DJU).',

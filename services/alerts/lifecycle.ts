@@ -10,7 +10,12 @@ import { SEVERITY_ORDER, subjectKey, type Alert, type Finding } from './model.ts
 export interface AlertEvent {
   type: 'opened' | 'escalated' | 'acknowledged' | 'resolved';
   at: Date;
+  /** The alert as it stood at `at`: a copy, so later findings do not rewrite the history of earlier events. */
   alert: Alert;
+}
+
+function event(type: AlertEvent['type'], at: Date, alert: Alert): AlertEvent {
+  return { type, at, alert: structuredClone(alert) };
 }
 
 export class AlertBook {
@@ -39,7 +44,7 @@ export class AlertBook {
       current.resolved = { by: 'veilleur', at: f.at, comment: 'condition cleared' };
       this.active.delete(key);
       this.clearSince.delete(key);
-      return [{ type: 'resolved', at: f.at, alert: current }];
+      return [event('resolved', f.at, current)];
     }
     this.clearSince.delete(key);
     if (this.waitForClear.has(key)) return [];
@@ -63,7 +68,7 @@ export class AlertBook {
         action: f.rule.action,
       };
       this.active.set(key, alert);
-      return [{ type: 'opened', at: f.at, alert }];
+      return [event('opened', f.at, alert)];
     }
     const escalated = SEVERITY_ORDER[f.severity] > SEVERITY_ORDER[current.severity];
     current.lastFiringAt = f.at;
@@ -73,7 +78,7 @@ export class AlertBook {
     if (escalated) {
       current.severity = f.severity;
       current.thresholds = f.thresholds;
-      return [{ type: 'escalated', at: f.at, alert: current }];
+      return [event('escalated', f.at, current)];
     }
     return [];
   }
@@ -83,7 +88,7 @@ export class AlertBook {
     if (!alert || alert.state !== 'open') return undefined;
     alert.state = 'acknowledged';
     alert.acknowledged = { by, at, comment };
-    return { type: 'acknowledged', at, alert };
+    return event('acknowledged', at, alert);
   }
 
   resolve(id: string, by: string, comment: string, at = new Date()): AlertEvent | undefined {
@@ -95,7 +100,7 @@ export class AlertBook {
       this.active.delete(key);
       this.clearSince.delete(key);
       this.waitForClear.add(key);
-      return { type: 'resolved', at, alert };
+      return event('resolved', at, alert);
     }
     return undefined;
   }

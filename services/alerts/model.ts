@@ -45,7 +45,11 @@ export interface Finding {
   subject: Subject;
   at: Date;
   firing: boolean;
-  /** The condition holds but not yet for long enough: does not open an alert, does keep an open one from clearing. */
+  /**
+   * Not firing, but not clear either: the condition holds but not yet for long enough, or sits inside the rule's
+   * hysteresis band (below the level that opens an alert, above the one that clears it). Does not open an alert,
+   * does keep an open one from clearing.
+   */
   pending?: boolean;
   severity: Severity;
   window: { from: Date; to: Date };

@@ -1,5 +1,5 @@
 /**
- * Rule parameters: the defaults of every rule (../shared/reference/domain-rules.md §6) and which of them a site may
+ * Rule parameters: the defaults of every rule (each rule's `source` cites where they come from) and which of them a site may
  * override in the YAML configuration:
  *
  *   sites:

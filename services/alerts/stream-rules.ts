@@ -1,7 +1,7 @@
 /**
  * Rules evaluated in the stream, on each uplink's canonical readings (no query needed): leak sensor wet (W7),
  * meter alarm flags (W3 burst, W4 backflow, W5 dry/tamper), CO₂ (A1), server-room inlet temperature (D1), low
- * battery (S2). Thresholds are the defaults of ../shared/reference/domain-rules.md §6; a rule returns undefined
+ * battery (S2). Thresholds are the defaults of settings.ts, each rule citing its source; a rule returns undefined
  * when the uplink says nothing about its quantity, so it neither fires nor clears.
  * Duration conditions ("above 800 ppm for 10 min") keep a little state per subject. Sites may override the
  * thresholds or disable a rule (settings.ts): `defaultStreamRules(rulesFor)` applies those.
@@ -63,7 +63,7 @@ const W7: RuleInfo = {
     version: 1,
     category: 'water',
     title: { fr: 'Détecteur de fuite mouillé', en: 'Leak sensor wet' },
-    source: { text: 'Netvox R718WA / Dragino LWL03A / Milesight EM300-ZLD user manuals: leak state reported on detection', reference: 'domain-rules.md §6 W7' },
+    source: { text: "Leak state reported by the sensor on detection", reference: "Netvox, R718WA User Manual; Dragino, LWL03A User Manual; Milesight, EM300-ZLD User Guide" },
     action: { fr: "Se rendre sur place, couper l'eau en amont si la fuite se confirme.", en: 'Go on site; shut the water upstream if the leak is confirmed.' },
     clearAfterMs: 0,
 };
@@ -83,8 +83,8 @@ export const leakSensorWet: StreamRule = {
   },
 };
 
-function meterFlag(id: string, quantity: QuantityId, severity: Severity, title: Text, what: Text, action: Text, reference: string): StreamRule {
-  const info: RuleInfo = { id, version: 1, category: 'water', title, source: { text: `meter's own ${what.en} alarm flag, as decoded from its payload`, reference }, action, clearAfterMs: 0 };
+function meterFlag(id: string, quantity: QuantityId, severity: Severity, title: Text, what: Text, action: Text, source: RuleInfo['source']): StreamRule {
+  const info: RuleInfo = { id, version: 1, category: 'water', title, source, action, clearAfterMs: 0 };
   return {
     info,
     evaluate(input) {
@@ -109,7 +109,10 @@ export const burstFlag = meterFlag(
   { fr: 'Rupture / surdébit (alarme compteur)', en: 'Burst / overflow (meter alarm)' },
   { fr: 'une rupture ou un surdébit', en: 'a burst or overflow' },
   { fr: 'Vérifier le réseau en aval du compteur ; fermer la vanne si nécessaire.', en: 'Check the pipes after the meter; close the valve if needed.' },
-  'domain-rules.md §6 W3 (Kamstrup flowIQ, Sensus iPERL+)',
+  {
+    text: "The meter's own burst / high-flow alarm flag, as decoded from its payload: flow above 5-20 % of Q3 held for 30 min (Kamstrup flowIQ 3100), high flow held for 1 h (Sensus iPERL+)",
+    reference: 'Kamstrup, flowIQ® 3100 Technical Description (info code BURST); Sensus, iPERL+ alerts',
+  },
 );
 export const backflowFlag = meterFlag(
   'W4',
@@ -118,7 +121,10 @@ export const backflowFlag = meterFlag(
   { fr: "Retour d'eau", en: 'Backflow' },
   { fr: "un retour d'eau", en: 'backflow' },
   { fr: 'Vérifier le clapet anti-retour et le sens de pose du compteur (risque sanitaire).', en: 'Check the non-return valve and the meter orientation (contamination risk).' },
-  'domain-rules.md §6 W4 (Sensus, Kamstrup REVERSE)',
+  {
+    text: "The meter's own backflow alarm flag, as decoded from its payload: reverse flow for 15 min (Sensus), REVERSE info code (Kamstrup)",
+    reference: 'Sensus, iPERL User Manual (reverse flow alert); Kamstrup, MULTICAL® 21 Technical Description (info code REVERSE)',
+  },
 );
 
 /** W5: dry pipe / empty meter, or tamper / removal. */
@@ -127,7 +133,7 @@ const W5: RuleInfo = {
     version: 1,
     category: 'water',
     title: { fr: 'Compteur à sec ou fraude', en: 'Dry meter or tampering' },
-    source: { text: "meter's own dry / tamper alarm flags, as decoded from its payload", reference: 'domain-rules.md §6 W5 (Kamstrup, Itron, Diehl)' },
+    source: { text: "The meter's own dry-pipe and tamper flags, as decoded from its payload: empty pipe (Sensus), DRY and TAMPER info codes (Kamstrup), air in pipe and magnetic tamper (Itron, Diehl)", reference: "Kamstrup, MULTICAL® 21 Technical Description (info codes DRY, TAMPER); Sensus, iPERL User Manual; Itron and Diehl Metering meter event codes" },
     action: { fr: "Contrôler le compteur sur place (démontage, aimant, conduite vide).", en: 'Inspect the meter on site (removal, magnet, empty pipe).' },
     clearAfterMs: 0,
 };
@@ -159,7 +165,7 @@ export function co2Rule(opts: RuleParams<'A1'> = RULE_DEFAULTS.A1): StreamRule {
     version: 1,
     category: 'air',
     title: { fr: 'CO₂ élevé : aérer', en: 'High CO₂: ventilate' },
-    source: { text: 'HCSP: act above 800 ppm CO₂ (2021 opinions); 1,500 ppm as the major level is a Veilleur default', reference: 'domain-rules.md §2.4 and §6 A1' },
+    source: { text: "Haut Conseil de la santé publique: above 800 ppm of CO₂, aerate or reduce the number of occupants; 1,500 ppm as the major level is a Veilleur default", reference: "Haut Conseil de la santé publique, avis du 28 avril 2021 relatif à l'adaptation des mesures d'aération, de ventilation et de mesure du dioxyde de carbone (CO₂) dans les établissements recevant du public" },
     action: { fr: 'Aérer la pièce (ouvrir les fenêtres 5 à 10 min) ou réduire le nombre d’occupants.', en: 'Ventilate the room (open windows 5–10 min) or reduce occupancy.' },
     clearAfterMs: opts.forMs,
   };
@@ -195,7 +201,7 @@ export function inletTemperatureRule(opts: RuleParams<'D1'> = RULE_DEFAULTS.D1):
     version: 1,
     category: 'datacenter',
     title: { fr: 'Température d’entrée des serveurs hors plage', en: 'Server inlet temperature out of range' },
-    source: { text: 'ASHRAE TC 9.9 recommended IT inlet 18–27 °C; 32 °C = class A1 allowable maximum', reference: 'domain-rules.md §3.3 and §6 D1' },
+    source: { text: "Recommended IT inlet temperature 18–27 °C; 32 °C is the class A1 allowable maximum", reference: "ASHRAE TC 9.9, Thermal Guidelines for Data Processing Environments; EN 50600-2-3 (data centre environmental control)" },
     action: { fr: 'Vérifier la climatisation et la circulation d’air de la baie.', en: 'Check the cooling and the rack airflow.' },
     clearAfterMs: opts.forMs,
   };
@@ -231,7 +237,7 @@ export function lowBatteryRule(opts: RuleParams<'S2'> = RULE_DEFAULTS.S2): Strea
     version: 1,
     category: 'fleet',
     title: { fr: 'Pile faible', en: 'Low battery' },
-    source: { text: 'device-reported battery level or voltage; thresholds are Veilleur defaults for 3.6 V lithium cells', reference: 'domain-rules.md §6 S2 [H]' },
+    source: { text: "Battery level or voltage as the device reports it; 10 % and 2.9 V (a 3.6 V lithium cell near its end) are Veilleur defaults, no normative threshold exists", reference: "Device manufacturers' user manuals (battery level and voltage of the payload)" },
     action: { fr: 'Prévoir le remplacement de la pile ou du capteur.', en: 'Plan the battery (or sensor) replacement.' },
     clearAfterMs: 0,
   };

@@ -1,20 +1,22 @@
 /**
  * Rules over a window of stored data, evaluated on a schedule with InfluxQL against InfluxDB (so they work after
  * a restart, and can be run over history: `now` is a parameter). Each query names its window with absolute times,
- * never now(). Defaults from ../shared/reference/domain-rules.md §6 (settings.ts), overridable per site:
+ * never now(). Defaults in settings.ts, each rule citing its source, overridable per site:
  * - W1 continuous flow: no hour without water in the last 24 h, the smallest hourly volume ≥ 10 L;
  * - E4 base load: a building's median night consumption (00–05 h local) above 50 % of its median occupied-hour one;
  * - D2 over-cooling: a server room's mean inlet temperature over 24 h below 22 °C: raise the set point;
  * - S1 silent device: no uplink for more than 3 × its usual interval.
  * The other rules of the catalogue live in rules/ (water, energy, datacenter, fleet).
+ * A rule that groups data by period judges complete periods only (W1 whole hours, E4 whole local days): the period
+ * under way would weigh as a small one, and the verdict would depend on the minute the rule runs at.
  */
 import { QUANTITIES } from '../../decoders/model/quantities.ts';
 import { ROLES } from '../../decoders/model/roles.ts';
 import { seriesRows, type InfluxSeries } from '../storage/influx.ts';
 import { UPLINK } from '../storage/schema.ts';
-import { isOccupied, localTime, type SiteCalendar } from './calendar.ts';
+import { isOccupied, localDayBounds, localTime, type SiteCalendar } from './calendar.ts';
 import { describeSubject, formatNumber, formatTime, type Finding, type RuleInfo, type Subject } from './model.ts';
-import { DAY, deviceSubject, HOUR, median, ms } from './rules/common.ts';
+import { DAY, deviceSubject, formatDate, HOUR, median, memoByPeriod, ms, shiftDate } from './rules/common.ts';
 import { humidityRule, pueDriftRule } from './rules/datacenter.ts';
 import { coolingBelow26Rule, degreeDayDriftRule, heatedUnoccupiedRule, overheatingOccupiedRule } from './rules/energy.ts';
 import { parsimonyRule } from './rules/fleet.ts';
@@ -48,14 +50,16 @@ export function continuousFlowRule(opts: RuleParams<'W1'> = RULE_DEFAULTS.W1): W
     version: 1,
     category: 'water',
     title: { fr: 'Débit continu : fuite probable', en: 'Continuous flow: probable leak' },
-    source: { text: 'Kamstrup MULTICAL 21 "LEAK" infocode (no continuous hour without flow in 24 h); Sensus iPERL 24 h continuous flow', reference: 'domain-rules.md §1.1 and §6 W1' },
+    source: { text: "Kamstrup LEAK info code: alarm when the meter has not seen one continuous hour without flow in the last 24 h, cleared after an hour at zero (10 L/h for a 10 L pulse input); Sensus iPERL: continuous flow over 24 h", reference: "Kamstrup, MULTICAL® 21 Technical Description (info code LEAK) and MULTICAL® 602 Technical Description §6.14.3; Sensus, iPERL User Manual §1.3.4" },
     action: { fr: 'Chercher la fuite après compteur (chasses d’eau, robinets, vannes) ; relever l’index la nuit pour confirmer.', en: 'Look for the leak after the meter (toilets, taps, valves); read the index at night to confirm.' },
     clearAfterMs: 0,
   };
   return {
     info,
     async evaluate({ now, query, rulesFor }) {
-      const to = now.getTime();
+      // Complete hours only: the hour under way holds part of an hour's water and would read as the smallest
+      // hour, so the verdict would depend on the minute the rule runs at.
+      const to = Math.floor(now.getTime() / HOUR) * HOUR;
       const from = to - (opts.windowHours + 1) * HOUR;
       const series = await query(
         `SELECT non_negative_difference(last("${WATER.field}")) AS litres FROM "${WATER.measurement}" WHERE time >= ${ms(from)} AND time < ${ms(to)} AND "channel" = '' AND "role" != '${ROLES.districtInflow}' GROUP BY time(1h), "tenant", "site", "building", "zone", "dev_eui", "device" fill(none)`,
@@ -75,8 +79,11 @@ export function continuousFlowRule(opts: RuleParams<'W1'> = RULE_DEFAULTS.W1): W
           subject,
           at: now,
           firing,
+          // Hysteresis, as the meters do it: the alert opens at the threshold but clears only after an hour at
+          // zero, so a leak whose smallest hour dips under the threshold (meter resolution) does not flap.
+          pending: !firing && zeroHours === 0,
           severity: 'major',
-          window: { from: new Date(to - opts.windowHours * HOUR), to: now },
+          window: { from: new Date(to - opts.windowHours * HOUR), to: new Date(to) },
           thresholds: { min_l_per_h: p.minLitresPerHour, window_h: opts.windowHours },
           measured: { hours: hourly.length, zero_hours: zeroHours, min_l_per_h: min, mean_l_per_h: Math.round(hourly.reduce((a, b) => a + b, 0) / hourly.length) },
           message: {
@@ -99,15 +106,16 @@ export function baseLoadRule(opts: RuleParams<'E4'> = RULE_DEFAULTS.E4): Windowe
     version: 1,
     category: 'energy',
     title: { fr: 'Consommation de nuit élevée', en: 'High night-time consumption' },
-    source: { text: "Plan de sobriété énergétique (6 Oct 2022): turn ventilation and equipment off when buildings are unoccupied; 50 % night/occupied ratio is a Veilleur default", reference: 'domain-rules.md §2.1, §2.4 and §6 E4 [H]' },
+    source: { text: "Plan de sobriété énergétique: turn ventilation and equipment off when buildings are unoccupied. The 50 % night/occupied ratio is a Veilleur default, not a legal limit", reference: "Plan de sobriété énergétique (Gouvernement, 6 octobre 2022)" },
     action: { fr: 'Vérifier ce qui reste allumé la nuit : ventilation, chauffage sans réduit, éclairage, équipements en veille.', en: 'Check what stays on at night: ventilation, heating without set-back, lighting, standby equipment.' },
     clearAfterMs: 0,
   };
   return {
     info,
-    async evaluate({ now, query, calendarFor, rulesFor }) {
-      const to = now.getTime();
-      const from = to - opts.days * DAY - HOUR;
+    // Whole local days: medians over complete days do not move with the hour (or minute) the rule runs at.
+    evaluate: memoByPeriod(HOUR, async ({ query, calendarFor, rulesFor }, to) => {
+      // A day more than the period either side, whatever the sites' time zones; each site's days are cut below.
+      const from = to - (opts.days + 2) * DAY;
       const series = await query(
         `SELECT non_negative_difference(last("${ENERGY.field}")) AS wh FROM "${ENERGY.measurement}" WHERE time >= ${ms(from)} AND time < ${ms(to)} AND "channel" = '' AND "role" = '${opts.role}' GROUP BY time(1h), "tenant", "site", "building", "dev_eui", "device" fill(none)`,
       );
@@ -116,10 +124,13 @@ export function baseLoadRule(opts: RuleParams<'E4'> = RULE_DEFAULTS.E4): Windowe
         const p = paramsFor(rulesFor, 'E4', opts, tags.tenant ?? '', tags.site ?? '');
         if (!p) continue;
         const cal = calendarFor(tags.tenant ?? '', tags.site ?? '');
+        const today = localTime(new Date(to), cal.timeZone).date;
+        const periodEnd = localDayBounds(today, cal.timeZone).start.getTime();
+        const periodStart = localDayBounds(shiftDate(today, -opts.days), cal.timeZone).start.getTime();
         const night: number[] = [];
         const occupiedHours: number[] = [];
         for (const r of rows) {
-          if (typeof r.wh !== 'number' || typeof r.time !== 'number') continue;
+          if (typeof r.wh !== 'number' || typeof r.time !== 'number' || r.time < periodStart || r.time >= periodEnd) continue;
           const start = new Date(r.time);
           const hour = localTime(start, cal.timeZone).hour;
           if (hour >= opts.nightFrom && hour < opts.nightTo) night.push(r.wh);
@@ -133,23 +144,25 @@ export function baseLoadRule(opts: RuleParams<'E4'> = RULE_DEFAULTS.E4): Windowe
         const subject = deviceSubject(tags);
         const who = describeSubject(subject);
         const pct = Math.round(ratio * 100);
+        const first = formatDate(shiftDate(today, -opts.days));
+        const last = formatDate(shiftDate(today, -1));
         findings.push({
           rule: info,
           subject,
-          at: now,
+          at: new Date(to),
           firing: occMedian > 0 && ratio > p.ratio,
           severity: 'warning',
-          window: { from: new Date(to - opts.days * DAY), to: now },
+          window: { from: new Date(periodStart), to: new Date(periodEnd) },
           thresholds: { max_ratio: p.ratio, night: `${opts.nightFrom}:00-${opts.nightTo}:00`, days: opts.days },
-          measured: { night_median_kwh_per_h: +nightMedian.toFixed(2), occupied_median_kwh_per_h: +occMedian.toFixed(2), ratio: +ratio.toFixed(2) },
+          measured: { night_median_kwh_per_h: +nightMedian.toFixed(2), occupied_median_kwh_per_h: +occMedian.toFixed(2), ratio: +ratio.toFixed(2), night_hours: night.length, occupied_hours: occupiedHours.length },
           message: {
-            fr: `Consommation de nuit élevée au compteur ${who.fr} : médiane ${formatNumber.fr(nightMedian)} kWh/h entre ${opts.nightFrom} h et ${opts.nightTo} h, soit ${pct} % de celle des heures d'occupation (${formatNumber.fr(occMedian)} kWh/h) sur ${opts.days} jours.`,
-            en: `High night consumption at meter ${who.en}: median ${formatNumber.en(nightMedian)} kWh/h between ${opts.nightFrom}:00 and ${opts.nightTo}:00, ${pct} % of the occupied-hours median (${formatNumber.en(occMedian)} kWh/h) over ${opts.days} days.`,
+            fr: `Consommation de nuit élevée au compteur ${who.fr} : médiane ${formatNumber.fr(nightMedian)} kWh/h entre ${opts.nightFrom} h et ${opts.nightTo} h, soit ${pct} % de celle des heures d'occupation (${formatNumber.fr(occMedian)} kWh/h), du ${first.fr} au ${last.fr}.`,
+            en: `High night consumption at meter ${who.en}: median ${formatNumber.en(nightMedian)} kWh/h between ${opts.nightFrom}:00 and ${opts.nightTo}:00, ${pct} % of the occupied-hours median (${formatNumber.en(occMedian)} kWh/h), from ${first.en} to ${last.en}.`,
           },
         });
       }
       return findings;
-    },
+    }),
   };
 }
 
@@ -162,7 +175,7 @@ export function overCoolingRule(opts: RuleParams<'D2'> = RULE_DEFAULTS.D2): Wind
     version: 1,
     category: 'datacenter',
     title: { fr: 'Salle serveur trop refroidie', en: 'Server room over-cooled' },
-    source: { text: 'EU Code of Conduct for Data Centres (best practice: raise IT intake set points); ASHRAE recommends up to 27 °C; 22 °C is a Veilleur default', reference: 'domain-rules.md §3.3 and §6 D2 [H]' },
+    source: { text: "Review and raise the IT intake set points; ASHRAE recommends up to 27 °C at the IT inlet. 22 °C is a Veilleur default", reference: "European Commission (JRC), EU Code of Conduct on Data Centre Energy Efficiency, Best Practice Guidelines, 2024 edition; ASHRAE TC 9.9, Thermal Guidelines for Data Processing Environments" },
     action: { fr: 'Relever progressivement la consigne de climatisation (par pas de 1 °C) en surveillant les températures d’entrée.', en: 'Raise the cooling set point gradually (1 °C steps) while watching inlet temperatures.' },
     clearAfterMs: 0,
   };
@@ -209,7 +222,7 @@ export function silentDeviceRule(opts: RuleParams<'S1'> = RULE_DEFAULTS.S1): Win
     version: 1,
     category: 'fleet',
     title: { fr: 'Capteur silencieux', en: 'Silent device' },
-    source: { text: 'no uplink for more than 3 × the usual interval (Datacake offline trigger, Grafana NoData)', reference: 'domain-rules.md §6 S1' },
+    source: { text: "No uplink for more than 3 × the device's usual interval, as Datacake's offline trigger and Grafana's No Data state do; 3 × is a Veilleur default", reference: "Datacake documentation (device offline trigger); Grafana documentation, Alerting (No Data state)" },
     action: { fr: 'Vérifier la pile, la couverture radio et le capteur sur place.', en: 'Check the battery, the radio coverage and the device on site.' },
     clearAfterMs: 0,
   };

@@ -145,7 +145,8 @@ describe('W6 stopped meter', () => {
     });
     expect(plain(stuck.message.fr)).toContain('Index figé à 17 200 L depuis 21 jours au compteur w6-bloque (w6), qui émet toujours');
     expect(plain(stuck.message.fr)).toContain('après 10 450 L consommés les 60 jours précédents : compteur probablement bloqué.');
-    expect(byDevice(findings, 'w6-normal')).toMatchObject({ firing: false, measured: { quiet_l: 21 * 200 + 100 } });
+    // Complete days only: the 21 days before 30 June, not the half day under way.
+    expect(byDevice(findings, 'w6-normal')).toMatchObject({ firing: false, measured: { quiet_l: 21 * 200 } });
     expect(byDevice(findings, 'w6-vacant')).toMatchObject({ firing: false, measured: { history_l: 0 } });
   });
 });
@@ -294,7 +295,7 @@ describe('E2 heated while unoccupied', () => {
       window: { from: new Date('2026-01-16T17:00:00Z'), to: new Date('2026-01-19T07:00:00Z') },
     });
     expect(plain(warm.message.fr)).toBe(
-      'Bâtiment salle-fetes (e2-a) chauffé pendant son inoccupation : 17 °C en moyenne sur 1 pièce(s), inoccupé du 16/01/2026 18:00 à 19/01/2026 08:00 (62 h ; 4 h de refroidissement et 2 h de relance exclues), limite 8 °C pour une inoccupation de 48 h ou plus (R241-27) : programmer le réduit.',
+      'Bâtiment salle-fetes (e2-a) chauffé pendant son inoccupation : 17 °C en moyenne sur 1 pièce(s), inoccupé du 16/01/2026 18:00 au 19/01/2026 08:00 (62 h ; 4 h de refroidissement et 2 h de relance exclues), limite 8 °C pour une inoccupation de 48 h ou plus (R241-27) : programmer le réduit.',
     );
     expect(find(findings, (f) => f.subject.site === 'e2-b')).toMatchObject({ firing: false, measured: { mean_c: 7.5, unoccupied_h: 62 } });
     expect(find(findings, (f) => f.subject.site === 'e2-c')).toMatchObject({ firing: true, measured: { mean_c: 17, unoccupied_h: 38 }, thresholds: { max_c: 16 } });

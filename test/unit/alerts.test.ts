@@ -25,7 +25,7 @@ describe('W7 leak sensor wet', () => {
     expect(opened).toMatchObject({ type: 'opened', alert: { ruleId: 'W7', ruleVersion: 1, severity: 'critical', state: 'open', measured: { water_leak: 'wet' } } });
     expect(opened!.alert.message.fr).toBe("Présence d'eau détectée par fuite-chaufferie (mairie, chaufferie) le 12/01/2026 10:00 : intervention immédiate.");
     expect(opened!.alert.message.en).toContain('Water detected by fuite-chaufferie (mairie, chaufferie)');
-    expect(opened!.alert.source.reference).toContain('W7');
+    expect(opened!.alert.source.reference).toContain('Netvox, R718WA User Manual');
     expect(b.apply(leakSensorWet.evaluate(input(leak, 10, { 'water.leak': true }))!)).toEqual([]);
     const [resolved] = b.apply(leakSensorWet.evaluate(input(leak, 20, { 'water.leak': false }))!);
     expect(resolved).toMatchObject({ type: 'resolved', alert: { state: 'resolved', resolved: { by: 'veilleur' } } });
@@ -110,5 +110,38 @@ describe('lifecycle', () => {
     const [again] = b.apply(wet(10, true));
     expect(again).toMatchObject({ type: 'opened' });
     expect(again!.alert.id).not.toBe(opened!.alert.id);
+  });
+});
+
+describe('alert events', () => {
+  it('each event carries the alert as it stood at its time, not as it ends up', () => {
+    const rule = co2Rule();
+    const b = book();
+    b.apply(rule.evaluate(input(room, 0, { 'air.co2': 850 }))!);
+    const [opened] = b.apply(rule.evaluate(input(room, 10, { 'air.co2': 910 }))!);
+    const [escalated] = b.apply(rule.evaluate(input(room, 20, { 'air.co2': 1620 }))!);
+    b.apply(rule.evaluate(input(room, 30, { 'air.co2': 700 }))!);
+    const [resolved] = b.apply(rule.evaluate(input(room, 40, { 'air.co2': 650 }))!);
+    expect(opened).toMatchObject({ type: 'opened', alert: { state: 'open', severity: 'warning', measured: { co2_ppm: 910 } } });
+    expect(opened!.alert.message.fr).toContain('910 ppm');
+    expect(opened!.alert.endedAt).toBeUndefined();
+    expect(escalated).toMatchObject({ type: 'escalated', alert: { state: 'open', severity: 'major', measured: { co2_ppm: 1620 } } });
+    expect(escalated!.alert.message.fr).toContain('1 620 ppm'.replace(' ', '\u202f'));
+    expect(resolved).toMatchObject({ type: 'resolved', alert: { state: 'resolved', severity: 'major' } });
+    expect(resolved!.alert.endedAt).toEqual(at(40));
+  });
+
+  it('a pending finding (hysteresis band) keeps an open alert open and opens none', () => {
+    const b = book();
+    const rule = leakSensorWet;
+    const [opened] = b.apply(rule.evaluate(input(room, 0, { 'water.leak': true }))!);
+    expect(opened!.type).toBe('opened');
+    const pending = { ...rule.evaluate(input(room, 5, { 'water.leak': false }))!, pending: true };
+    expect(b.apply(pending)).toEqual([]);
+    expect(b.list()).toHaveLength(1);
+    expect(b.apply(rule.evaluate(input(room, 10, { 'water.leak': false }))!)).toMatchObject([{ type: 'resolved' }]);
+    const other = book();
+    expect(other.apply({ ...rule.evaluate(input(room, 15, { 'water.leak': true }))!, firing: false, pending: true })).toEqual([]);
+    expect(other.list()).toEqual([]);
   });
 });

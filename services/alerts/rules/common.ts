@@ -146,6 +146,11 @@ export function monthName(ym: string): Text {
   };
 }
 
+/** The local date `days` after `date` ('YYYY-MM-DD'; negative: before). */
+export function shiftDate(date: string, days: number): string {
+  return new Date(Date.parse(`${date}T00:00:00Z`) + days * DAY).toISOString().slice(0, 10);
+}
+
 /** Local date 'YYYY-MM-DD' formatted for messages ("03/03/2026", "3 Mar 2026"). */
 export function formatDate(date: string): Text {
   const d = new Date(`${date}T12:00:00Z`);

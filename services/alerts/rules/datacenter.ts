@@ -1,5 +1,5 @@
 /**
- * Server-room rules (../shared/reference/domain-rules.md §3 and §6):
+ * Server-room rules (ASHRAE TC 9.9, ISO/IEC 30134-2, cited by each rule):
  * - D3 humidity: the air at the IT inlet too humid (dew point above 15 °C or RH above 60 %: condensation,
  *   corrosion) or too dry (dew point below −9 °C: electrostatic discharge), held for 30 min. Evaluated every round
  *   over the last readings rather than per uplink, so that one odd reading does not raise it and a backtest can
@@ -29,10 +29,7 @@ export function humidityRule(opts: RuleParams<'D3'> = RULE_DEFAULTS.D3): Windowe
     version: 1,
     category: 'datacenter',
     title: { fr: 'Humidité de la salle serveur hors plage', en: 'Server-room humidity out of range' },
-    source: {
-      text: 'ASHRAE TC 9.9 (2008 recommended envelope): dew point at most 15 °C and RH at most 60 %; later editions allow down to −9 °C dew point [U]. Dew point by the Magnus formula (Sonntag 1990 constants)',
-      reference: 'domain-rules.md §3.3 and §6 D3',
-    },
+    source: { text: "2008 recommended envelope: dew point at most 15 °C and relative humidity at most 60 %; later editions allow down to −9 °C dew point. Dew point by the Magnus formula with Sonntag's constants", reference: "ASHRAE TC 9.9, Thermal Guidelines for Data Processing Environments (2008 recommended envelope); D. Sonntag, Zeitschrift für Meteorologie 40 (1990)" },
     action: {
       fr: 'Trop humide : vérifier la déshumidification de la climatisation et les entrées d’air extérieur. Trop sec : humidifier ou limiter l’air neuf, attention aux décharges électrostatiques.',
       en: 'Too humid: check the cooling’s dehumidification and outside-air intakes. Too dry: humidify or reduce fresh air; beware of electrostatic discharge.',
@@ -120,10 +117,7 @@ export function pueDriftRule(opts: RuleParams<'D4'> = RULE_DEFAULTS.D4): Windowe
     version: 1,
     category: 'datacenter',
     title: { fr: 'PUE en dérive', en: 'PUE drifting' },
-    source: {
-      text: 'ISO/IEC 30134-2 (PUE = total / IT energy over the same period; interim PUE for shorter periods). Small server rooms run at 1.5–2.1 (LBNL), the average datacentre near 1.56 (Uptime 2024): above 2.0, or 10 % above its own 12-month PUE, a room wastes cooling (Veilleur defaults)',
-      reference: 'domain-rules.md §3.1, §3.2 and §6 D4',
-    },
+    source: { text: "PUE = total / IT energy over the same period (interim PUE for shorter periods). Small server rooms run at 1.5–2.1, the average data centre near 1.56: above 2.0, or 10 % above its own 12-month PUE, a room wastes cooling (Veilleur defaults)", reference: "ISO/IEC 30134-2 (EN 50600-4-2), Power usage effectiveness; Lawrence Berkeley National Laboratory, small server rooms survey; Uptime Institute, Global Data Center Survey 2024" },
     action: {
       fr: 'Vérifier la climatisation de la salle (consignes, free cooling, filtres, portes ouvertes, allées chaude/froide) et les charges non informatiques ajoutées.',
       en: 'Check the room’s cooling (set points, free cooling, filters, open doors, hot/cold aisles) and any non-IT loads added.',

@@ -1,5 +1,5 @@
 /**
- * Building energy rules (../shared/reference/domain-rules.md §2 and §6), on room sensors (role `room`), the site's
+ * Building energy rules (Code de l'énergie R241-26, R241-27, R241-30; décret tertiaire), on room sensors (role `room`), the site's
  * occupancy calendar and its outdoor sensor (role `outdoor`):
  * - E1 over 19 °C when occupied: the mean of the building's rooms over the occupied hours of the last 24 h above
  *   19.5 °C (R241-26 sets 19 °C as a mean over the rooms; +0.5 °C absorbs sensor tolerance), in the heating season;
@@ -18,7 +18,7 @@
 import { QUANTITIES } from '../../../decoders/model/quantities.ts';
 import { ROLES } from '../../../decoders/model/roles.ts';
 import { seriesRows } from '../../storage/influx.ts';
-import { isOccupied, localDayBounds, localTime, unoccupiedStretches } from '../calendar.ts';
+import { isOccupied, localDayBounds, localTime, unoccupiedStretches, type Interval, type SiteCalendar } from '../calendar.ts';
 import { describeSubject, formatNumber, formatNumber2, formatTime, type Finding, type RuleInfo, type Subject } from '../model.ts';
 import { inSeason, paramsFor, RULE_DEFAULTS, type RuleParams } from '../settings.ts';
 import type { WindowedRule } from '../windowed-rules.ts';
@@ -51,7 +51,7 @@ export function overheatingOccupiedRule(opts: RuleParams<'E1'> = RULE_DEFAULTS.E
     version: 1,
     category: 'energy',
     title: { fr: 'Chauffage au-dessus de 19 °C', en: 'Heating above 19 °C' },
-    source: { text: "Code de l'énergie R241-26: heating limited to a mean of 19 °C over the building's rooms; +0.5 °C for sensor tolerance is a Veilleur default", reference: 'domain-rules.md §2.1 and §6 E1 [H: +0.5 °C]' },
+    source: { text: "Heating limited to a mean of 19 °C over the building's rooms; the +0.5 °C for sensor tolerance is a Veilleur default", reference: "Code de l'énergie, article R241-26" },
     action: { fr: 'Baisser la consigne de chauffage à 19 °C (1 °C de moins ≈ 7 % d’énergie).', en: 'Lower the heating set point to 19 °C (1 °C less ≈ 7 % energy).' },
     clearAfterMs: 0,
   };
@@ -111,10 +111,7 @@ export function heatedUnoccupiedRule(opts: RuleParams<'E2'> = RULE_DEFAULTS.E2):
     version: 1,
     category: 'energy',
     title: { fr: 'Bâtiment inoccupé chauffé', en: 'Unoccupied building heated' },
-    source: {
-      text: "Code de l'énergie R241-27: unoccupied for ≥ 24 h and < 48 h, 16 °C; for ≥ 48 h, 8 °C. The first hours (cool-down) and the last ones (pre-heat before opening) are left out of the mean (Veilleur defaults)",
-      reference: 'domain-rules.md §2.1 and §6 E2',
-    },
+    source: { text: "Unoccupied for 24 h to less than 48 h: 16 °C at most on average; for 48 h or more: 8 °C, the length being that of the closure planned in the site's calendar. The first hours (cool-down) and the last ones (pre-heat before opening) are left out of the mean (Veilleur defaults)", reference: "Code de l'énergie, article R241-27" },
     action: { fr: 'Programmer un réduit de chauffage pendant les fermetures (16 °C de 24 à 48 h, 8 °C au-delà).', en: 'Program a heating set-back during closures (16 °C for 24–48 h, 8 °C beyond).' },
     clearAfterMs: 0,
   };
@@ -131,14 +128,16 @@ export function heatedUnoccupiedRule(opts: RuleParams<'E2'> = RULE_DEFAULTS.E2):
         const p = paramsFor(rulesFor, 'E2', opts, tags.tenant ?? '', tags.site ?? '');
         if (!p) continue;
         const cal = calendarFor(tags.tenant ?? '', tags.site ?? '');
-        // The latest stretch of ≥ 24 h (possibly still going on), computed over a longer range so it is not clipped.
-        const stretches = unoccupiedStretches(new Date(from - 14 * DAY), new Date(to), cal).filter((s) => s.end.getTime() - s.start.getTime() >= DAY);
-        const stretch = stretches[stretches.length - 1];
-        if (!stretch || stretch.end.getTime() <= from) continue;
-        const ongoing = stretch.end.getTime() >= to;
-        const length = stretch.end.getTime() - stretch.start.getTime();
-        const spanFrom = Math.max(stretch.start.getTime() + p.coolDownHours * HOUR, from);
-        const spanTo = stretch.end.getTime() - (ongoing ? 0 : p.preheatHours * HOUR);
+        const closure = plannedClosure(from, to, cal);
+        if (!closure) continue;
+        const start = closure.start.getTime();
+        const end = closure.end.getTime();
+        const ongoing = end > to;
+        // R241-27 sets the limit by the length of the inoccupation, which the calendar knows from its first hour.
+        const length = end - start;
+        const preheatFrom = end - p.preheatHours * HOUR;
+        const spanFrom = Math.max(start + p.coolDownHours * HOUR, from);
+        const spanTo = Math.min(preheatFrom, to);
         const slots = Math.floor((spanTo - spanFrom) / Q);
         if (slots < 4) continue;
         const roomMeans = rooms.flatMap((room) => {
@@ -150,39 +149,69 @@ export function heatedUnoccupiedRule(opts: RuleParams<'E2'> = RULE_DEFAULTS.E2):
         const meanC = round1(mean(roomMeans));
         const long = length >= 2 * DAY;
         const limit = long ? p.maxC48h : p.maxC24to48h;
-        const season = inSeason(localTime(new Date(Math.min(stretch.end.getTime(), to) - 1), cal.timeZone).date, p.season);
+        const season = inSeason(localTime(new Date(Math.min(end, to) - 1), cal.timeZone).date, p.season);
+        const firing = season && meanC > limit;
         const subject = buildingSubject(tags);
         const where = describePlace(subject);
         const hours = round1(length / HOUR);
+        const preheatLeftOut = spanTo === preheatFrom;
+        const clipped = spanFrom > start + p.coolDownHours * HOUR;
         const kind = long ? { fr: 'de 48 h ou plus', en: 'of 48 h or more' } : { fr: 'de 24 à 48 h', en: 'of 24 to 48 h' };
-        const until = ongoing ? { fr: 'maintenant', en: 'now' } : { fr: formatTime.fr(stretch.end), en: formatTime.en(stretch.end) };
+        const n = formatNumber;
+        const t = formatTime;
+        const over = ongoing
+          ? { fr: ` depuis le ${t.fr(new Date(spanFrom))}`, en: ` since ${t.en(new Date(spanFrom))}` }
+          : clipped
+            ? { fr: ` du ${t.fr(new Date(spanFrom))} au ${t.fr(new Date(spanTo))}`, en: ` from ${t.en(new Date(spanFrom))} to ${t.en(new Date(spanTo))}` }
+            : { fr: '', en: '' };
+        const length_ = ongoing ? { fr: `${n.fr(hours)} h prévues au calendrier, en cours`, en: `${n.en(hours)} h planned in the calendar, ongoing` } : { fr: `${n.fr(hours)} h`, en: `${n.en(hours)} h` };
+        const leftOut = preheatLeftOut
+          ? { fr: `${n.fr(p.coolDownHours)} h de refroidissement et ${n.fr(p.preheatHours)} h de relance exclues`, en: `${n.en(p.coolDownHours)} h of cool-down and ${n.en(p.preheatHours)} h of pre-heat left out` }
+          : { fr: `${n.fr(p.coolDownHours)} h de refroidissement exclues`, en: `${n.en(p.coolDownHours)} h of cool-down left out` };
         findings.push({
           rule: info,
           subject,
           at: new Date(to),
-          firing: season && meanC > limit,
+          firing,
+          // While the closure goes on, the mean so far may open an alert but not clear one: the closure is judged
+          // on its whole length, known when it ends.
+          pending: !firing && ongoing && season,
           severity: 'warning',
-          window: { from: stretch.start, to: ongoing ? new Date(to) : stretch.end },
-          thresholds: { max_c: limit, max_c_24_48h: p.maxC24to48h, max_c_48h: p.maxC48h, cool_down_h: p.coolDownHours, preheat_h: ongoing ? 0 : p.preheatHours, season: p.season },
+          window: { from: closure.start, to: ongoing ? new Date(to) : closure.end },
+          thresholds: { max_c: limit, max_c_24_48h: p.maxC24to48h, max_c_48h: p.maxC48h, cool_down_h: p.coolDownHours, preheat_h: p.preheatHours, season: p.season },
           measured: {
             mean_c: meanC,
             rooms: roomMeans.length,
             unoccupied_h: hours,
-            unoccupied_from: stretch.start.toISOString(),
-            unoccupied_to: ongoing ? 'ongoing' : stretch.end.toISOString(),
+            unoccupied_from: closure.start.toISOString(),
+            unoccupied_to: closure.end.toISOString(),
+            ongoing: ongoing ? 'yes' : 'no',
             mean_from: new Date(spanFrom).toISOString(),
             mean_to: new Date(spanTo).toISOString(),
             heating_season: season ? 'yes' : 'no',
           },
           message: {
-            fr: `${where.fr[0]!.toUpperCase()}${where.fr.slice(1)} chauffé pendant son inoccupation : ${formatNumber.fr(meanC)} °C en moyenne sur ${roomMeans.length} pièce(s), inoccupé du ${formatTime.fr(stretch.start)} à ${until.fr} (${formatNumber.fr(hours)} h ; ${formatNumber.fr(p.coolDownHours)} h de refroidissement${ongoing ? '' : ` et ${formatNumber.fr(p.preheatHours)} h de relance`} exclues), limite ${formatNumber.fr(limit)} °C pour une inoccupation ${kind.fr} (R241-27) : programmer le réduit.`,
-            en: `${where.en[0]!.toUpperCase()}${where.en.slice(1)} heated while unoccupied: ${formatNumber.en(meanC)} °C on average over ${roomMeans.length} room(s), unoccupied from ${formatTime.en(stretch.start)} to ${until.en} (${formatNumber.en(hours)} h; ${formatNumber.en(p.coolDownHours)} h of cool-down${ongoing ? '' : ` and ${formatNumber.en(p.preheatHours)} h of pre-heat`} left out), limit ${formatNumber.en(limit)} °C for a closure ${kind.en} (R241-27): program the set-back.`,
+            fr: `${where.fr[0]!.toUpperCase()}${where.fr.slice(1)} chauffé pendant son inoccupation : ${n.fr(meanC)} °C en moyenne sur ${roomMeans.length} pièce(s)${over.fr}, inoccupé du ${t.fr(closure.start)} au ${t.fr(closure.end)} (${length_.fr} ; ${leftOut.fr}), limite ${n.fr(limit)} °C pour une inoccupation ${kind.fr} (R241-27) : programmer le réduit.`,
+            en: `${where.en[0]!.toUpperCase()}${where.en.slice(1)} heated while unoccupied: ${n.en(meanC)} °C on average over ${roomMeans.length} room(s)${over.en}, unoccupied from ${t.en(closure.start)} to ${t.en(closure.end)} (${length_.en}; ${leftOut.en}), limit ${n.en(limit)} °C for a closure ${kind.en} (R241-27): program the set-back.`,
           },
         });
       }
       return findings;
     }),
   };
+}
+
+/** How far the calendar is read either side of the evaluation to find a closure's planned bounds. */
+const CLOSURE_HORIZON = 62 * DAY;
+
+/**
+ * The latest closure (an unoccupied stretch of 24 h or more) that has begun by `to` and had not ended by `from`,
+ * with its bounds as planned in the site's calendar: a closure still going on is known to its end (the reopening),
+ * so its length and limit do not depend on how much of it has elapsed. Closures over two months are cut there.
+ */
+export function plannedClosure(from: number, to: number, cal: SiteCalendar): Interval | undefined {
+  const stretches = unoccupiedStretches(new Date(from - CLOSURE_HORIZON), new Date(to + CLOSURE_HORIZON), cal);
+  return stretches.filter((s) => s.start.getTime() < to && s.end.getTime() > from && s.end.getTime() - s.start.getTime() >= DAY).at(-1);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -194,10 +223,7 @@ export function coolingBelow26Rule(opts: RuleParams<'E3'> = RULE_DEFAULTS.E3): W
     version: 1,
     category: 'energy',
     title: { fr: 'Climatisation sous 26 °C', en: 'Cooling below 26 °C' },
-    source: {
-      text: "Code de l'énergie R241-30 (décret 2007-363): cooling may be turned on or kept on only when the indoor temperature exceeds 26 °C. Server rooms (zones with IT meters or inlet sensors) and configured devices (care, crèches) are exempt",
-      reference: 'domain-rules.md §2.1 and §6 E3',
-    },
+    source: { text: "Cooling may be turned on or kept on only when the indoor temperature exceeds 26 °C. Server rooms (zones with IT meters or inlet sensors) and configured devices (care, crèches) are exempt", reference: "Code de l'énergie, article R241-30" },
     action: { fr: 'Arrêter la climatisation ou relever sa consigne au-dessus de 26 °C.', en: 'Turn the cooling off or raise its set point above 26 °C.' },
     clearAfterMs: 0,
   };
@@ -340,10 +366,7 @@ export function degreeDayDriftRule(opts: RuleParams<'E5'> = RULE_DEFAULTS.E5): W
     version: 1,
     category: 'energy',
     title: { fr: 'Consommation par degré-jour en hausse', en: 'Consumption per degree-day rising' },
-    source: {
-      text: 'Décret tertiaire 2019-771 and arrêté of 10 April 2020 (climate adjustment by DJU): kWh per heating degree-day (base 18 °C, daily (Tmin+Tmax)/2 from the site’s outdoor sensor) against the same month a year before; +10 % is a Veilleur default',
-      reference: 'domain-rules.md §2.2, §2.4 and §6 E5',
-    },
+    source: { text: "kWh per heating degree-day (base 18 °C, daily (Tmin+Tmax)/2 from the site's outdoor sensor) against the same month a year before, as the décret tertiaire adjusts consumption to the climate; +10 % is a Veilleur default", reference: "Décret n° 2019-771 du 23 juillet 2019 (décret tertiaire); arrêté du 10 avril 2020, article 5 (ajustement climatique par les degrés-jours unifiés)" },
     action: {
       fr: 'Comparer les réglages de chauffage avec l’an dernier (consignes, horaires, réduits), vérifier la chaufferie et les usages nouveaux.',
       en: 'Compare the heating settings with last year (set points, schedules, set-backs); check the boiler room and new uses.',

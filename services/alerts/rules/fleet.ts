@@ -53,10 +53,7 @@ export function parsimonyRule(opts: RuleParams<'P1'> = RULE_DEFAULTS.P1): Window
     version: 1,
     category: 'fleet',
     title: { fr: 'Radio peu sobre', en: 'Radio not parsimonious' },
-    source: {
-      text: 'The Things Network Fair Use Policy: 30 s of uplink airtime per device per day. LoRa time on air per Semtech SX1276 datasheet / AN1200.13. Needed reporting intervals per role are Veilleur defaults (the finest step its rules read)',
-      reference: 'domain-rules.md §6 (parsimony) [H]',
-    },
+    source: { text: "30 s of uplink airtime per device per day; each uplink's time on air from its spreading factor, bandwidth and size. Needed reporting intervals per role are Veilleur defaults (the finest step its rules read)", reference: "The Things Network, Fair Use Policy; Semtech, SX1276/77/78/79 datasheet and application note AN1200.13 (LoRa Modem Designer's Guide)" },
     action: {
       fr: 'Espacer les messages (intervalle de mesure du capteur) ou améliorer la couverture radio pour un facteur d’étalement plus bas : la pile dure plus longtemps et le réseau partagé respire.',
       en: 'Report less often (the sensor’s interval) or improve radio coverage for a lower spreading factor: the battery lasts longer and the shared network breathes.',

@@ -1,5 +1,5 @@
 /**
- * Water rules over stored series (../shared/reference/domain-rules.md §1 and §6):
+ * Water rules over stored series (vendor meter alarms, UKWIR and IWA water-loss methods, cited by each rule):
  * - W2 minimum night flow: the 7-night 20th percentile of the smallest rolling hour between 02:00 and 04:00
  *   site-local time, against the same statistic over the 28 nights before (UKWIR 99/WM/08/21);
  * - W6 stopped meter: still reporting, but its index has not moved for 21 days after a history of consumption;
@@ -52,10 +52,7 @@ export function nightFlowRule(opts: RuleParams<'W2'> = RULE_DEFAULTS.W2): Window
     version: 1,
     category: 'water',
     title: { fr: 'Débit minimum de nuit en hausse', en: 'Minimum night flow rising' },
-    source: {
-      text: 'UKWIR 99/WM/08/21: rolling 7-day 20th percentile of the minimum hour each night; IWA minimum night flow 02:00-04:00. The 1.5 × baseline and 10 L/h floor are Veilleur defaults',
-      reference: 'domain-rules.md §1.2 and §6 W2 [H for factors]',
-    },
+    source: { text: "Rolling 7-night 20th percentile of the smallest hour of each night, on 15-min data (UKWIR); minimum night flow window 02:00-04:00 (IWA). The 1.5 × baseline and 10 L/h floor are Veilleur defaults", reference: "UKWIR, report 99/WM/08/21 (minimum night flow); J. Thornton, R. Sturm, G. Kunkel, Water Loss Control, 2nd ed., McGraw-Hill, 2008" },
     action: {
       fr: 'Relever l’index la nuit pour confirmer, puis chercher la fuite (réseau intérieur, chasses d’eau, robinets, arrosage).',
       en: 'Read the index at night to confirm, then look for the leak (indoor pipes, toilets, taps, irrigation).',
@@ -136,7 +133,7 @@ export function stoppedMeterRule(opts: RuleParams<'W6'> = RULE_DEFAULTS.W6): Win
     version: 1,
     category: 'water',
     title: { fr: 'Compteur arrêté', en: 'Stopped meter' },
-    source: { text: 'Diehl IZAR RC: "meter blocked" after no pulse for a programmable period, "generally several weeks"; 21 days is a Veilleur default', reference: 'domain-rules.md §1.1 and §6 W6 [H: 21 d]' },
+    source: { text: "Diehl IZAR RC: \"meter blocked\" alarm after no pulse for a programmable period, \"generally several weeks\"; 21 days is a Veilleur default", reference: "Diehl Metering, IZAR RC 868 i G4 User Manual (blocked-meter alarm)" },
     action: { fr: 'Vérifier le compteur sur place (bloqué, vanne fermée, câble d’impulsions débranché) ; le remplacer s’il est bloqué.', en: 'Check the meter on site (blocked, valve closed, pulse cable unplugged); replace it if blocked.' },
     clearAfterMs: 0,
   };
@@ -144,8 +141,10 @@ export function stoppedMeterRule(opts: RuleParams<'W6'> = RULE_DEFAULTS.W6): Win
   const lookbackDays = 60 + opts.historyDays + 1;
   return {
     info,
-    evaluate: memoByPeriod(HOUR, async ({ query, rulesFor }, to) => {
-      const from = Math.floor(to / DAY) * DAY - lookbackDays * DAY;
+    evaluate: memoByPeriod(HOUR, async ({ query, rulesFor }, now) => {
+      // Complete (UTC) days only: the day under way would count as a day without water until its first reading.
+      const to = Math.floor(now / DAY) * DAY;
+      const from = to - lookbackDays * DAY;
       const where = `FROM "${WATER.measurement}" WHERE time >= ${ms(from)} AND time < ${ms(to)} AND "channel" = ''`;
       const [daily, last] = await Promise.all([
         query(`SELECT non_negative_difference(last("${WATER.field}")) AS litres ${where} GROUP BY time(1d), ${DEVICE_TAGS} fill(none)`),
@@ -158,7 +157,7 @@ export function stoppedMeterRule(opts: RuleParams<'W6'> = RULE_DEFAULTS.W6): Win
         const latest = lastByDevice.get(tags.dev_eui ?? '');
         if (!p || !latest || !tags.dev_eui) continue;
         const lastSeen = Number(latest.time);
-        const quietStart = Math.floor(to / DAY) * DAY - p.days * DAY;
+        const quietStart = to - p.days * DAY;
         const historyStart = quietStart - opts.historyDays * DAY;
         const days = points(rows, 'litres');
         const quiet = days.filter((d) => d.t >= quietStart);
@@ -209,10 +208,7 @@ export function leakSensorSilentRule(opts: RuleParams<'W7S'> = RULE_DEFAULTS.W7S
     version: 1,
     category: 'water',
     title: { fr: 'Détecteur de fuite muet', en: 'Leak sensor silent' },
-    source: {
-      text: 'Netvox R718WB (hourly heartbeat), Dragino LWL03A (every 2 h) / LWL04 (daily) user manuals: a leak sensor reports its state periodically; one silent for more than 2 × its heartbeat would not report a leak',
-      reference: 'domain-rules.md §1.1 and §6 W7',
-    },
+    source: { text: "A leak sensor reports its state periodically (hourly for the Netvox R718WB, every 2 h for the Dragino LWL03A, daily for the LWL04); one silent for more than 2 × its interval would not report a leak", reference: "Netvox, R718WB User Manual; Dragino, LWL03A and LWL04 User Manuals" },
     action: { fr: 'Vérifier la pile et la couverture radio du détecteur : tant qu’il se tait, une fuite ne serait pas signalée.', en: 'Check the sensor’s battery and radio coverage: while it is silent, a leak would go unreported.' },
     clearAfterMs: 0,
   };
@@ -269,10 +265,7 @@ export function districtBalanceRule(opts: RuleParams<'W8'> = RULE_DEFAULTS.W8): 
     version: 1,
     category: 'water',
     title: { fr: 'Pertes du secteur en hausse', en: 'District losses rising' },
-    source: {
-      text: 'IWA water balance: losses = system input volume − authorised consumption, here the district inflow meter minus the site’s other meters, day by day; above the 28-day mean + 3σ for 3 days (Veilleur defaults)',
-      reference: 'domain-rules.md §1.3 and §6 W8',
-    },
+    source: { text: "IWA water balance: losses = system input volume − authorised consumption, here the district inflow meter minus the site's other meters, day by day; above the 28-day mean + 3σ for 3 days (Veilleur defaults)", reference: "IWA standard water balance (H. Alegre et al., Performance Indicators for Water Supply Services, 3rd ed., IWA Publishing, 2016)" },
     action: {
       fr: 'Comparer avec le débit minimum de nuit du secteur, vérifier les compteurs clients, puis lancer une recherche de fuite sur le réseau (écoute, corrélation).',
       en: 'Compare with the district’s minimum night flow, check the customer meters, then survey the network for leaks (listening, correlation).',

@@ -1,0 +1,45 @@
+/**
+ * What users read as a rule's source must exist: the normative or published text itself (title and article),
+ * never a file of ours or of anyone's working tree.
+ */
+import { describe, expect, it } from 'vitest';
+import { ruleCatalogue } from '../../services/alerts/catalogue.ts';
+
+/** A file name: a word followed by a file extension ("domain-rules.md", "settings.ts", "rules.yaml"). */
+const FILE_NAME = /[\w-]+\.(md|markdown|ts|js|mjs|cjs|json|ya?ml|toml|txt|html?|csv|pdf|docx?|xlsx?|py)\b/i;
+
+describe('rule sources', () => {
+  const catalogue = ruleCatalogue();
+
+  it('the file-name check catches what it must and spares real references', () => {
+    for (const bad of ['domain-rules.md §6 W1', 'see settings.ts', 'rules.yaml', 'Annex.PDF']) expect(bad, bad).toMatch(FILE_NAME);
+    for (const good of ["Code de l'énergie, article R241-27", 'ISO/IEC 30134-2 (EN 50600-4-2)', 'application note AN1200.13', 'Zeitschrift für Meteorologie 40 (1990)']) {
+      expect(good, good).not.toMatch(FILE_NAME);
+    }
+  });
+
+  it('no rule cites a file: each cites a published text with its title', () => {
+    expect(catalogue.length).toBeGreaterThanOrEqual(20);
+    for (const r of catalogue) {
+      expect(r.source.reference, r.id).not.toMatch(FILE_NAME);
+      expect(r.source.text, r.id).not.toMatch(FILE_NAME);
+      expect(`${r.source.text} ${r.source.reference}`, r.id).not.toMatch(/domain-rules|shared\/reference|\[[HSUV]\]/);
+      // A title, not a pointer: several words, and not the rule's own id.
+      expect(r.source.reference.split(/\s+/).length, r.id).toBeGreaterThanOrEqual(3);
+      expect(r.source.reference, r.id).not.toMatch(new RegExp(`\\b${r.id}\\b`));
+    }
+  });
+
+  it('cites the articles of the Code de l’énergie and the standards by name', () => {
+    const ref = (id: string) => catalogue.find((r) => r.id === id)!.source.reference;
+    expect(ref('E1')).toBe("Code de l'énergie, article R241-26");
+    expect(ref('E2')).toBe("Code de l'énergie, article R241-27");
+    expect(ref('E3')).toBe("Code de l'énergie, article R241-30");
+    expect(ref('D1')).toContain('ASHRAE TC 9.9, Thermal Guidelines for Data Processing Environments');
+    expect(ref('D1')).toContain('EN 50600');
+    expect(ref('D4')).toContain('ISO/IEC 30134-2');
+    expect(ref('A1')).toContain('Haut Conseil de la santé publique, avis du 28 avril 2021');
+    expect(ref('W2')).toContain('UKWIR');
+    expect(ref('E5')).toContain('Décret n° 2019-771');
+  });
+});
