@@ -16,6 +16,7 @@
  *   - TIC clusters 0x0053–0x0057 (see tic.ts)
  */
 import { DecodeError } from '../../core/errors.ts';
+import { stopAt } from '../../core/lenient.ts';
 import { ByteReader } from '../../core/reader.ts';
 import type { DecodeInput, DecodeResult, Reading } from '../../core/types.ts';
 import { emptyResult } from '../../core/boundary.ts';
@@ -59,7 +60,7 @@ const TIC_VOLTAGE: Record<string, string> = { URMS1: 'L1', URMS2: 'L2', URMS3: '
 const TIC_APPARENT_POWER: Record<string, string | undefined> = { PAPP: undefined, SINSTS: undefined, SINSTS1: 'L1', SINSTS2: 'L2', SINSTS3: 'L3' };
 
 /** Applies one attribute to the result; returns false when the cluster/attribute is not known. */
-function applyAttribute(a: ZclAttribute, out: DecodeResult): boolean {
+function applyAttribute(a: ZclAttribute, out: DecodeResult, frame: Uint8Array): boolean {
   const what = `cluster ${hex16(a.clusterId)} attribute ${hex16(a.attributeId)}`;
   const { data, readings, events } = out;
   const v = a.value;
@@ -138,6 +139,7 @@ function applyAttribute(a: ZclAttribute, out: DecodeResult): boolean {
   }
   if (TIC_CLUSTERS[a.clusterId] && (a.attributeId & 0xff) === 0x00) {
     const tic = decodeTic(a.clusterId, asBytes(v, what));
+    if (tic.stopped) stopAt(out, frame, (a.valueOffset ?? 0) + tic.stopped.offset, tic.stopped.what);
     data.TICFrameType = tic.frameType;
     data.TICInstance = a.attributeId >> 8;
     data.Descriptor = tic.descriptor;
@@ -164,14 +166,18 @@ export interface WattecoModel {
   clusters: readonly ClusterId[];
 }
 
-/** Decodes one Watteco uplink for a model: port check, ZCL frame, cluster interpretation. */
+/**
+ * Decodes one Watteco uplink for a model: ZCL frame, cluster interpretation. A standard frame identifies itself, so
+ * a port other than 125 is accepted for it (the boundary adds a warning); a batch frame on another port is refused.
+ */
 export function decodeWatteco(input: DecodeInput, m: WattecoModel): DecodeResult {
-  if (input.fPort !== WATTECO_PORT) {
-    throw new DecodeError(`unknown fPort ${input.fPort} (Watteco reports use fPort ${WATTECO_PORT})`);
+  if (input.fPort !== WATTECO_PORT && (input.bytes.length < 1 || (input.bytes[0]! & 0x01) === 0)) {
+    throw new DecodeError(`unknown fPort ${input.fPort} (Watteco reports use fPort ${WATTECO_PORT}) and the frame is not a standard report`);
   }
   const out = emptyResult();
-  const { result, warnings } = parseZclFrame(input.bytes, 'Watteco frame');
+  const { result, warnings, undecodedFrom } = parseZclFrame(input.bytes, 'Watteco frame');
   out.warnings.push(...warnings);
+  if (undecodedFrom !== undefined) out.undecodedFrom = undecodedFrom;
   const f = result.frame;
   out.data.endpoint = f.endpoint;
   out.data.command = COMMAND_NAMES[f.commandId] ?? `0x${f.commandId.toString(16)}`;
@@ -187,7 +193,7 @@ export function decodeWatteco(input: DecodeInput, m: WattecoModel): DecodeResult
     out.data.status = a.status;
     if (a.status !== 0) return out;
   }
-  if (!m.clusters.includes(a.clusterId) || !applyAttribute(a, out)) {
+  if (!m.clusters.includes(a.clusterId) || !applyAttribute(a, out, input.bytes)) {
     out.warnings.push(`cluster ${hex16(a.clusterId)} attribute ${hex16(a.attributeId)} is not decoded for this model`);
     const v = a.value;
     out.data.value = v instanceof Uint8Array ? hex(v) : v;

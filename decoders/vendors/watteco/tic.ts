@@ -96,6 +96,8 @@ export interface TicContent {
   frameType: string;
   descriptor: { bytes: string; indexes: number[] };
   fields: Record<string, unknown>;
+  /** Where reading the fields stopped (offset in the attribute content) and why; the fields before it are kept. */
+  stopped?: { offset: number; what: string };
 }
 
 const p2 = (n: number) => n.toString().padStart(2, '0');
@@ -192,11 +194,23 @@ export function decodeTic(clusterId: number, content: Uint8Array): TicContent {
     throw new DecodeError(`TIC ${cluster.frameType} (cluster 0x${clusterId.toString(16).padStart(4, '0')}) field list not supported yet`);
   }
   const fields: Record<string, unknown> = {};
+  const out: TicContent = { frameType: cluster.frameType, descriptor, fields };
+  // Lenient: fields are read in order until one cannot be (unknown index, value cut short); those before it stay.
   for (const index of indexes) {
     const def = cluster.fields[index];
-    if (!def) throw new DecodeError(`TIC ${cluster.frameType}: unknown field index ${index} (0..${cluster.fields.length - 1})`);
-    fields[def[0]] = readField(r, def[0], def[1]);
+    const at = r.offset;
+    if (!def) {
+      out.stopped = { offset: at, what: `TIC ${cluster.frameType}: unknown field index ${index} (0..${cluster.fields.length - 1}), its size is not known` };
+      return out;
+    }
+    try {
+      fields[def[0]] = readField(r, def[0], def[1]);
+    } catch (err) {
+      if (!(err instanceof DecodeError)) throw err;
+      out.stopped = { offset: at, what: err.message };
+      return out;
+    }
   }
-  if (r.remaining > 0) throw new DecodeError(`TIC ${cluster.frameType}: ${r.remaining} byte(s) left after the described fields`);
-  return { frameType: cluster.frameType, descriptor, fields };
+  if (r.remaining > 0) out.stopped = { offset: r.offset, what: `TIC ${cluster.frameType}: bytes after the fields the descriptor announces` };
+  return out;
 }

@@ -16,8 +16,13 @@
  *
  * Batch reports (Fctrl bit 0 = 0) use Watteco's compressed format and are not decoded here: they
  * are rejected with a clear error.
+ *
+ * A standard frame identifies itself (Fctrl, command id, cluster, attribute, ZCL type), so it is decoded on any
+ * port (installers can change Watteco's default 125). Bytes after the attribute value of a report that is not an
+ * alarm are named in a warning (lenient decoding).
  */
 import { DecodeError } from '../../core/errors.ts';
+import { stopAt } from '../../core/lenient.ts';
 import { ByteReader } from '../../core/reader.ts';
 
 export const WATTECO_PORT = 125;
@@ -34,6 +39,8 @@ export interface ZclAttribute {
   attributeType?: number;
   /** Decoded value; absent when a read attribute response carries an error status. */
   value?: ZclValue;
+  /** Offset in the frame of the value's first byte (after the length of a byte string). */
+  valueOffset?: number;
   /** Trailing alarm cause bytes of a 0x8A report. */
   alarmCause?: Uint8Array;
 }
@@ -130,9 +137,10 @@ export function readZclValue(r: ByteReader, type: number, field: string): ZclVal
 }
 
 /** Parses one Watteco standard frame; throws DecodeError for batch frames and malformed content. */
-export function parseZclFrame(bytes: Uint8Array, context: string): { result: ZclFrame; warnings: string[] } {
+export function parseZclFrame(bytes: Uint8Array, context: string): { result: ZclFrame; warnings: string[]; undecodedFrom?: number } {
   const r = new ByteReader(bytes, context);
   const warnings: string[] = [];
+  const partial: { warnings: string[]; undecodedFrom?: number } = { warnings };
   const fctrl = r.u8('Fctrl');
   if ((fctrl & 0x01) === 0) {
     throw new DecodeError(`batch frames not supported yet (Fctrl 0x${fctrl.toString(16).padStart(2, '0')} has the batch bit)`);
@@ -152,13 +160,14 @@ export function parseZclFrame(bytes: Uint8Array, context: string): { result: Zcl
       }
     }
     frame.attributeType = r.u8('Attribute type');
+    const valueStart = r.offset;
     frame.value = readZclValue(r, frame.attributeType, `cluster ${hex16(clusterId)} attribute ${hex16(attributeId)} value`);
+    frame.valueOffset = frame.value instanceof Uint8Array ? r.offset - frame.value.length : valueStart;
     if (r.remaining > 0) {
-      const rest = r.slice(r.remaining, 'trailing bytes');
-      if (commandId === 0x8a) frame.alarmCause = rest;
-      else warnings.push(`${rest.length} trailing byte(s) after the attribute value ignored`);
+      if (commandId === 0x8a) frame.alarmCause = r.slice(r.remaining, 'alarm cause');
+      else stopAt(partial, bytes, r.offset, 'bytes after the attribute value are not part of a standard report');
     }
-    return { result: { kind: 'attribute', frame }, warnings };
+    return { result: { kind: 'attribute', frame }, ...partial };
   }
   if (commandId === 0x04 || commandId === 0x07 || commandId === 0x09) {
     return { result: { kind: 'other', frame: { endpoint, commandId, clusterId, payload: r.slice(r.remaining, 'payload') } }, warnings };

@@ -1,5 +1,5 @@
 /**
- * Watteco TICS'O (TIC'O) — LoRaWAN reader of the French electricity meters' customer tele-information
+ * Watteco TICS'O (family 50-70-045) — LoRaWAN reader of the French electricity meters' customer tele-information
  * output (TIC: CBE "historique" meters and Linky in historic or standard mode).
  *
  * Follows Watteco's support page "TIC" (https://support.watteco.com/tic/): TIC clusters 0x0053 (ICE),
@@ -16,7 +16,7 @@ import { decodeWatteco } from '../clusters.ts';
 export const wattecoTicso: DeviceDefinition = {
   vendor: 'Watteco',
   model: "TICS'O",
-  description: "TIC (télé-information client) reader for CBE and Linky meters (also sold as TIC'O)",
+  description: 'TIC (télé-information client) reader for Linky meters in standard or historic mode and CBE meters',
   category: 'energy-meter',
   fPorts: [125],
   exposes: [
