@@ -35,6 +35,8 @@
 import { QUANTITIES } from '../../decoders/model/quantities.ts';
 import { ROLES } from '../../decoders/model/roles.ts';
 import { localDayBounds, localTime } from '../alerts/calendar.ts';
+import { toCsv } from '../csv.ts';
+import { roleLabel, type Lang } from '../registry/names.ts';
 import { influxqlIdent, influxqlString, type InfluxSeries, type InfluxTarget } from '../storage/influx.ts';
 import type { READING_TAGS } from '../storage/schema.ts';
 import { resolveEmissionFactor, type EmissionFactor, type EmissionFactorId } from './emission-factors.ts';
@@ -179,7 +181,41 @@ export interface BuildReportInput extends ReportScope {
   meters: readonly MeterSeries[];
   factor?: EmissionFactorId | string | EmissionFactor | undefined;
   category?: 1 | 2 | 3 | undefined;
+  /** Language of the warnings: English by default (the EU export's language), French for the API and the reviews. */
+  lang?: Lang | undefined;
 }
+
+/** The report's warnings in both languages; `name` is the meter as the reader knows it. */
+const WARNINGS = {
+  resets: (lang: Lang, name: string, n: number) =>
+    lang === 'fr'
+      ? `${name} : ${n} baisse(s) d’index comptée(s) comme remise(s) à zéro du compteur ; vérifier s’il a été remplacé`
+      : `${name}: ${n} index decrease(s) counted as counter reset(s) to zero; check for a meter replacement`,
+  coverage: (lang: Lang, name: string, pct: number) =>
+    lang === 'fr'
+      ? `${name} : les relevés couvrent ${pct} % de la période ; son énergie est sous-estimée et les indicateurs sont faussés`
+      : `${name}: readings cover ${pct} % of the period; its energy is under-counted and the KPIs are biased`,
+  noMeter: (lang: Lang, role: string) =>
+    lang === 'fr'
+      ? `aucun « ${roleLabel(role, 'fr')} » sur ce site : PUE, DCiE et parts ne peuvent pas être calculés`
+      : `no '${role}' meter (${role === DATACENTER_ROLES.itLoad ? 'IT equipment energy' : 'total facility energy'}) for this site: PUE, DCiE and shares cannot be computed`,
+  itZero: (lang: Lang) =>
+    lang === 'fr'
+      ? 'énergie informatique nulle sur la période (pas de consommation ou moins de deux relevés) : pas de PUE'
+      : 'IT energy is 0 kWh over the period (no consumption or fewer than two readings): no PUE',
+  pueBelowOne: (lang: Lang, pue: number) =>
+    lang === 'fr'
+      ? `PUE ${String(pue).replace('.', ',')} < 1 : le compteur informatique compte plus que le compteur général ; vérifier les rôles et que les deux mesurent le même périmètre`
+      : `PUE ${pue} < 1: the IT meter counts more than the facility meter; check the roles and that both meter the same perimeter`,
+  subMeters: (lang: Lang) =>
+    lang === 'fr'
+      ? 'les sous-compteurs (informatique, climatisation, autres) dépassent le total de la salle de plus de 1 % : vérifier les périmètres des compteurs'
+      : 'IT + cooling + other sub-meters exceed the facility total by more than 1 %: check the meter perimeters',
+  noCategory: (lang: Lang) =>
+    lang === 'fr'
+      ? 'catégorie de mesure du PUE non renseignée (1 : énergie informatique mesurée en sortie des onduleurs, 2 : en sortie des unités de distribution, 3 : à l’entrée des équipements ; norme ISO/IEC 30134-2) : indiquée « inconnue »'
+      : "PUE measurement category not configured (1: IT energy at UPS output, 2: at PDU output, 3: at IT equipment input, ISO/IEC 30134-2): reported as 'unknown'",
+};
 
 const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
 const roundOrNull = (x: number | null, digits: number) => (x === null ? null : round(x, digits));
@@ -196,22 +232,17 @@ export function buildDatacenterReport(input: BuildReportInput): DatacenterReport
   const from = input.from.getTime();
   const to = input.to.getTime();
   const factor = resolveEmissionFactor(input.factor);
+  const lang = input.lang ?? 'en';
   const warnings: string[] = [];
 
   const meters: MeterEnergy[] = [];
   for (const m of [...input.meters].sort((a, b) => a.role.localeCompare(b.role) || a.device.localeCompare(b.device))) {
     const e = energyInWindow(m.points, from, to);
     meters.push({ devEui: m.devEui, device: m.device, role: m.role, kwh: round(e.wh / 1000, 3), readings: e.readings, resets: e.resets });
-    const name = `${m.device || m.devEui} (${m.role})`;
-    if (e.resets > 0) {
-      warnings.push(`${name}: ${e.resets} index decrease(s) counted as counter reset(s) to zero; check for a meter replacement`);
-    }
+    const name = `${m.device || m.devEui} (${lang === 'fr' ? roleLabel(m.role, 'fr') : m.role})`;
+    if (e.resets > 0) warnings.push(WARNINGS.resets(lang, name, e.resets));
     const covered = e.firstT !== undefined && e.lastT !== undefined ? Math.min(e.lastT, to) - Math.max(e.firstT, from) : 0;
-    if (covered < MIN_COVERAGE * (to - from)) {
-      warnings.push(
-        `${name}: readings cover ${Math.max(0, Math.round((covered / (to - from)) * 100))} % of the period; its energy is under-counted and the KPIs are biased`,
-      );
-    }
+    if (covered < MIN_COVERAGE * (to - from)) warnings.push(WARNINGS.coverage(lang, name, Math.max(0, Math.round((covered / (to - from)) * 100))));
   }
 
   // Energy per role, from unrounded values; undefined when the site has no meter with that role.
@@ -224,29 +255,25 @@ export function buildDatacenterReport(input: BuildReportInput): DatacenterReport
   const coolingWh = roleWh(DATACENTER_ROLES.cooling);
   const otherWh = roleWh(DATACENTER_ROLES.other);
 
-  if (totalWh === null) warnings.push(`no '${DATACENTER_ROLES.facilityTotal}' meter (total facility energy) for this site: PUE, DCiE and shares cannot be computed`);
-  if (itWh === null) warnings.push(`no '${DATACENTER_ROLES.itLoad}' meter (IT equipment energy) for this site: PUE, DCiE and shares cannot be computed`);
+  if (totalWh === null) warnings.push(WARNINGS.noMeter(lang, DATACENTER_ROLES.facilityTotal));
+  if (itWh === null) warnings.push(WARNINGS.noMeter(lang, DATACENTER_ROLES.itLoad));
 
   let pue: number | null = null;
   if (totalWh !== null && itWh !== null) {
-    if (itWh <= 0) warnings.push('IT energy is 0 kWh over the period (no consumption or fewer than two readings): no PUE');
+    if (itWh <= 0) warnings.push(WARNINGS.itZero(lang));
     else {
       pue = totalWh / itWh;
-      if (pue < 1) warnings.push(`PUE ${round(pue, 3)} < 1: the IT meter counts more than the facility meter; check the roles and that both meter the same perimeter`);
+      if (pue < 1) warnings.push(WARNINGS.pueBelowOne(lang, round(pue, 3)));
     }
     const subWh = itWh + (coolingWh ?? 0) + (otherWh ?? 0);
     if ((coolingWh !== undefined || otherWh !== undefined) && subWh > totalWh * 1.01) {
-      warnings.push('IT + cooling + other sub-meters exceed the facility total by more than 1 %: check the meter perimeters');
+      warnings.push(WARNINGS.subMeters(lang));
     }
   }
   const share = (wh: number | null | undefined) => (wh == null || totalWh === null || totalWh <= 0 ? null : wh / totalWh);
 
   const category = input.category ? PUE_CATEGORIES[input.category] : 'unknown';
-  if (!input.category) {
-    warnings.push(
-      "PUE measurement category not configured (1: IT energy at UPS output, 2: at PDU output, 3: at IT equipment input, ISO/IEC 30134-2): reported as 'unknown'",
-    );
-  }
+  if (!input.category) warnings.push(WARNINGS.noCategory(lang));
 
   return {
     tenant: input.tenant,
@@ -306,6 +333,49 @@ export function localMonths(from: Date, to: Date, timeZone: string): LocalMonth[
     });
   }
   return out;
+}
+
+export type CalendarPeriodKind = 'month' | 'quarter' | 'year';
+
+/** What each kind of calendar period is named by: 2026-11, 2026-Q4, 2026. */
+export const CALENDAR_PERIOD_FORMATS: Record<CalendarPeriodKind, RegExp> = {
+  month: /^(\d{4})-(0[1-9]|1[0-2])$/,
+  quarter: /^(\d{4})-Q([1-4])$/,
+  year: /^(\d{4})$/,
+};
+
+export interface CalendarPeriod {
+  kind: CalendarPeriodKind;
+  /** 2026-11, 2026-Q4 or 2026. */
+  label: string;
+  from: Date;
+  /** The end of the period, or `now` when the period is under way (a month so far, not a month to come). */
+  to: Date;
+  /** The period is not over: `to` is `now`. */
+  ongoing: boolean;
+}
+
+/**
+ * A calendar month, quarter or year in the time zone (local midnights, DST-correct), named by `ref`, or the one
+ * under way at `now` when `ref` is absent: "this month" is what people ask for, not the last 30 days.
+ */
+export function calendarPeriod(kind: CalendarPeriodKind, ref: string | undefined, timeZone: string, now: Date = new Date()): CalendarPeriod {
+  const today = localTime(now, timeZone).date;
+  const label =
+    ref ??
+    (kind === 'month' ? today.slice(0, 7) : kind === 'quarter' ? `${today.slice(0, 4)}-Q${Math.floor((Number(today.slice(5, 7)) - 1) / 3) + 1}` : today.slice(0, 4));
+  const m = CALENDAR_PERIOD_FORMATS[kind].exec(label);
+  if (!m) throw new RangeError(`expected a ${kind} such as ${kind === 'month' ? '2026-11' : kind === 'quarter' ? '2026-Q4' : '2026'}, got '${label}'`);
+  const year = Number(m[1]);
+  if (year < 2000 || year > 2099) throw new RangeError(`expected a year from 2000 to 2099, got ${year}`);
+  const firstMonth = kind === 'month' ? Number(m[2]) : kind === 'quarter' ? (Number(m[2]) - 1) * 3 + 1 : 1;
+  const months = kind === 'month' ? 1 : kind === 'quarter' ? 3 : 12;
+  const endIndex = firstMonth - 1 + months;
+  const ym = (y: number, mo: number) => `${String(y).padStart(4, '0')}-${String(mo).padStart(2, '0')}-01`;
+  const from = localDayBounds(ym(year, firstMonth), timeZone).start;
+  const end = localDayBounds(ym(year + Math.floor(endIndex / 12), (endIndex % 12) + 1), timeZone).start;
+  const ongoing = now.getTime() > from.getTime() && now.getTime() < end.getTime();
+  return { kind, label, from, to: ongoing ? now : end, ongoing };
 }
 
 export interface MonthlyTotal {
@@ -390,6 +460,7 @@ export interface DatacenterReportOptions extends ReportScope {
   to: Date;
   factor?: EmissionFactorId | string | EmissionFactor | undefined;
   category?: 1 | 2 | 3 | undefined;
+  lang?: Lang | undefined;
 }
 
 /** PUE, DCiE, shares and carbon of a server room or datacenter over [from, to). */
@@ -514,11 +585,6 @@ export async function eedYearlyExport(opts: EedYearlyOptions): Promise<EedExport
 
 export const CSV_COLUMNS = ['tenant', 'site', 'zone', 'from', 'to', 'metric', 'device', 'dev_eui', 'role', 'value', 'unit'] as const;
 
-function csvCell(v: string | number | boolean | null | undefined): string {
-  const s = v === null || v === undefined ? '' : String(v);
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
 /**
  * The report as CSV (RFC 4180: comma, CRLF, dot decimals), one metric per row, every row carrying its site and
  * period so several reports concatenate into one table. Meters are rows `meter_kwh`, warnings rows `warning`.
@@ -544,11 +610,8 @@ export function datacenterReportCsv(r: DatacenterReport): string {
     ...r.meters.map((m) => ({ metric: 'meter_kwh', value: m.kwh, unit: 'kWh', device: m.device, devEui: m.devEui, role: m.role })),
     ...r.warnings.map((w) => ({ metric: 'warning', value: w })),
   ];
-  const lines = [CSV_COLUMNS.join(',')];
-  for (const row of rows) {
-    lines.push(
-      [r.tenant, r.site, r.zone, r.period.from, r.period.to, row.metric, row.device, row.devEui, row.role, row.value, row.unit].map(csvCell).join(','),
-    );
-  }
-  return `${lines.join('\r\n')}\r\n`;
+  return toCsv(
+    CSV_COLUMNS,
+    rows.map((row) => ({ tenant: r.tenant, site: r.site, zone: r.zone, from: r.period.from, to: r.period.to, metric: row.metric, device: row.device, dev_eui: row.devEui, role: row.role, value: row.value, unit: row.unit })),
+  );
 }

@@ -4,6 +4,7 @@
  */
 import type { FileConfig } from '../config/schema.ts';
 import { energyFromIndex, type IndexPoint } from '../datacenter/kpi.ts';
+import { displayNames } from '../registry/names.ts';
 
 export type Lang = 'fr' | 'en';
 export const LANGS = ['fr', 'en'] as const;
@@ -32,6 +33,39 @@ export function tenantTimeZone(registry: Pick<FileConfig, 'sites'> | undefined, 
   const site = registry?.sites.find((s) => s.tenant === tenant) ?? registry?.sites.find((s) => s.tenant === undefined);
   return site?.calendar.timeZone ?? DEFAULT_TIME_ZONE;
 }
+
+/**
+ * What the reader sees instead of the tenant and site identifiers, carried in the report itself so that the
+ * HTML, the CSV and the console render the same names. A site without a `name:` keeps its identifier.
+ */
+export interface ReportNames {
+  tenant: string;
+  sites: Record<string, string>;
+  /** The tenant has a `name:` in the configuration, and these sites do not (advice for the technical appendix). */
+  tenantNamed: boolean;
+  unnamedSites: string[];
+}
+
+export function identityNames(tenant: string): ReportNames {
+  return { tenant, sites: {}, tenantNamed: false, unnamedSites: [] };
+}
+
+/** The names of a tenant's sites from the configuration (services/registry/names.ts). */
+export function reportNames(registry: Pick<FileConfig, 'tenants' | 'sites'> | undefined, tenant: string, sites: Iterable<string>): ReportNames {
+  if (!registry) return { ...identityNames(tenant), unnamedSites: [...new Set(sites)].sort() };
+  const names = displayNames(registry);
+  const out: ReportNames = { tenant: names.tenant(tenant), sites: {}, tenantNamed: names.tenant(tenant) !== tenant, unnamedSites: [] };
+  for (const site of new Set(sites)) {
+    if (!site) continue;
+    const name = names.site(tenant, site);
+    out.sites[site] = name;
+    if (name === site) out.unnamedSites.push(site);
+  }
+  out.unnamedSites.sort();
+  return out;
+}
+
+export const siteName = (names: ReportNames, site: string): string => names.sites[site] ?? site;
 
 /** DevEUI → role of the registered devices (DevEUIs are unique across tenants). */
 export function registryRoles(registry: Pick<FileConfig, 'devices'> | undefined): Map<string, string> {

@@ -157,6 +157,12 @@ export function yearlyCsv(r: YearlyReport, lang: Lang = 'fr'): string {
     push({ ...base, metric: 'bytes_estimated', value: s.bytes, unit: 'B' });
   }
   push({ section: 'storage', metric: 'bytes_estimated', period: year, value: r.storage.bytes, unit: 'B', note: 'total' });
-  for (const w of r.warnings) push({ section: 'warning', metric: 'warning', value: w });
+  for (const h of r.headlines) {
+    const period = h.covered ? `${h.covered.from}/${h.covered.to}` : year;
+    push({ section: 'summary', metric: h.key, period, value: h.value, unit: h.unit === 'm³' ? 'm3' : h.unit, note: h.partial ? 'partial' : '' });
+    push({ section: 'summary', metric: `${h.key}_coverage`, period, value: h.coverage });
+    if (h.estimate) push({ section: 'summary', metric: `${h.key}_estimate_year`, period: year, value: h.estimate.value, unit: h.unit === 'm³' ? 'm3' : h.unit, note: h.estimate.method[lang] });
+  }
+  for (const w of r.warnings) push({ section: 'warning', metric: 'warning', value: w[lang] });
   return toCsv(YEARLY_CSV_COLUMNS, rows);
 }

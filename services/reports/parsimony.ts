@@ -15,7 +15,7 @@
  */
 import { ROLES } from '../../decoders/model/roles.ts';
 import { loraAirtimeMs } from '../radio/airtime.ts';
-import { DAY_MS, round, roundOrNull, type Text } from './common.ts';
+import { DAY_MS, identityNames, round, roundOrNull, type ReportNames, type Text } from './common.ts';
 
 // ---------------------------------------------------------------------------------------------------------
 // What the rules need
@@ -218,6 +218,9 @@ export interface ParsimonyDevice {
   overReportFactor: number | null;
   battery: { txEnergyPerUplinkMj: number; mahPerYear: number; years: number; yearsAtCoarsest: number | null } | null;
   flags: ParsimonyFlag[];
+  /** First and last uplink of the period (RFC 3339), when known: the span its figures really cover. */
+  firstUplinkAt: string | null;
+  lastUplinkAt: string | null;
 }
 
 export interface ParsimonyReport {
@@ -228,7 +231,9 @@ export interface ParsimonyReport {
   devices: ParsimonyDevice[];
   totals: { devices: number; uplinks: number; uplinksPerDay: number; airtimeSPerDay: number; radioEnergyWhPerYear: number; flagged: number };
   batteryModel: typeof BATTERY_MODEL;
-  warnings: string[];
+  /** Display names of the tenant and its sites (the configuration's `name:`). */
+  names: ReportNames;
+  warnings: Text[];
 }
 
 export interface ParsimonyInput {
@@ -246,6 +251,8 @@ export interface ParsimonyInput {
   rateBasis?: 'period' | 'active-span';
   overReportFactor?: number;
   airtimeBudgetSPerDay?: number;
+  /** Default: the identifiers themselves. */
+  names?: ReportNames | undefined;
 }
 
 function bucketAirtime(b: UplinkBucket): { ms: number; computed: number; unknown: number } {
@@ -255,6 +262,13 @@ function bucketAirtime(b: UplinkBucket): { ms: number; computed: number; unknown
   if (sf === null || !Number.isFinite(sf) || sf < 5 || sf > 12) return { ms: b.airtimeMs, computed: 0, unknown: missing };
   const bw = b.meanBandwidthHz && Number.isFinite(b.meanBandwidthHz) ? b.meanBandwidthHz : 125_000;
   return { ms: b.airtimeMs + missing * loraAirtimeMs(Math.round(b.meanSizeBytes ?? 0), sf, bw), computed: missing, unknown: 0 };
+}
+
+function uplinkSpan(d: DeviceUplinks): { firstUplinkAt: string | null; lastUplinkAt: string | null } {
+  const times = d.buckets.filter((b) => b.uplinks > 0).map((b) => b.t);
+  const first = d.firstT ?? (times.length ? Math.min(...times) : undefined);
+  const last = d.lastT ?? (times.length ? Math.max(...times) : undefined);
+  return { firstUplinkAt: first === undefined ? null : new Date(first).toISOString(), lastUplinkAt: last === undefined ? null : new Date(last).toISOString() };
 }
 
 /** The span a device was reporting, in days: (last − first) × n / (n − 1); a single uplink counts as one day. */
@@ -271,7 +285,7 @@ export function buildParsimonyReport(input: ParsimonyInput): ParsimonyReport {
   const factor = input.overReportFactor ?? OVER_REPORT_FACTOR;
   const budget = input.airtimeBudgetSPerDay ?? AIRTIME_BUDGET_S_PER_DAY;
   const basis = input.rateBasis ?? 'period';
-  const warnings: string[] = [];
+  const warnings: Text[] = [];
 
   // A device seen under two sites in the period (moved) is one device: merged, the last site wins.
   const merged = new Map<string, DeviceUplinks>();
@@ -336,7 +350,12 @@ export function buildParsimonyReport(input: ParsimonyInput): ParsimonyReport {
     const airtimeSPerDay = airtimeMsPerUplink === null || days <= 0 ? null : (uplinksPerDay * airtimeMsPerUplink) / 1000;
     const airtimeSource: ParsimonyDevice['airtimeSource'] =
       known === 0 ? 'unknown' : computed === 0 && unknown === 0 ? 'stored' : stored === 0 && unknown === 0 ? 'computed' : 'mixed';
-    if (unknown > 0) warnings.push(`${d.device || d.devEui}: ${unknown} uplink(s) without spreading factor nor stored airtime; counted at the mean airtime of the others`);
+    if (unknown > 0) {
+      warnings.push({
+        fr: `${d.device || d.devEui} : ${unknown} message(s) sans facteur d’étalement ni temps d’antenne enregistré ; comptés au temps d’antenne moyen des autres`,
+        en: `${d.device || d.devEui}: ${unknown} uplink(s) without spreading factor nor stored airtime; counted at the mean airtime of the others`,
+      });
+    }
 
     const role = input.roles.get(d.devEui) ?? null;
     const needSpec = role ? REPORTING_NEEDS[role] : undefined;
@@ -385,6 +404,8 @@ export function buildParsimonyReport(input: ParsimonyInput): ParsimonyReport {
       overReportFactor: neededUplinksPerDay ? round(uplinksPerDay / neededUplinksPerDay, 2) : null,
       battery,
       flags,
+      // Without the exact first and last uplink, the first and last day holding one.
+      ...uplinkSpan(d),
     });
   }
   devices.sort((a, b) => a.site.localeCompare(b.site) || a.device.localeCompare(b.device) || a.devEui.localeCompare(b.devEui));
@@ -409,6 +430,7 @@ export function buildParsimonyReport(input: ParsimonyInput): ParsimonyReport {
       flagged: devices.filter((d) => d.flags.some((f) => f !== 'unknown-role')).length,
     },
     batteryModel: BATTERY_MODEL,
+    names: input.names ?? identityNames(input.tenant),
     warnings,
   };
 }

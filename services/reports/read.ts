@@ -14,7 +14,7 @@ import { loadAlerts } from '../alerts/store.ts';
 import { BASELINE_LOOKBACK_MS, DATACENTER_ROLES, readMeterSeries, type MeterSeries } from '../datacenter/kpi.ts';
 import { influxqlIdent, influxqlString, seriesRows, type InfluxTarget } from '../storage/influx.ts';
 import { ALERT_EVENT, DEVICE_EVENT, DEVICE_STATUS, LNS_OBJECT, READING_MEASUREMENTS, UPLINK, UPLINK_UNDECODED } from '../storage/schema.ts';
-import { DAY_MS, HOUR_MS, registryRoles, tenantTimeZone } from './common.ts';
+import { DAY_MS, HOUR_MS, registryRoles, reportNames, tenantTimeZone } from './common.ts';
 import { reportsConfigOf, type ReportsConfig } from './config.ts';
 import { buildParsimonyReport, type DeviceUplinks, type ParsimonyReport, type UplinkBucket } from './parsimony.ts';
 import { buildYearlyReport, yearBounds, type IndexMeter, type MeasurementCount, type OutdoorHour, type YearlyReport } from './yearly.ts';
@@ -106,7 +106,8 @@ export async function parsimonyReport(opts: ParsimonyOptions): Promise<Parsimony
   if (!(opts.to.getTime() > opts.from.getTime())) throw new RangeError('the period must end after it starts');
   const devices = await readUplinkDays(opts.influx, opts.tenant, opts.from, opts.to);
   const roles = await readRoles(opts.influx, opts.registry, opts.tenant, [...new Set(devices.map((d) => d.devEui))], opts.from, opts.to);
-  return buildParsimonyReport({ tenant: opts.tenant, from: opts.from, to: opts.to, devices, roles, rateBasis: opts.rateBasis });
+  const names = reportNames(opts.registry, opts.tenant, devices.map((d) => d.site));
+  return buildParsimonyReport({ tenant: opts.tenant, from: opts.from, to: opts.to, devices, roles, rateBasis: opts.rateBasis, names });
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -255,8 +256,15 @@ export async function yearlyReport(opts: YearlyOptions): Promise<YearlyReport> {
   const sizeSum = parsimony.devices.reduce((s, d) => s + (d.meanSizeBytes ?? 0) * d.uplinks, 0);
   const storage = await readPointCounts(influx, tenant, from, to, sizeN > 0 ? sizeSum / sizeN : undefined);
 
+  const sites = [
+    ...[...waterMeters, ...elecMeters, ...heatMeters].map((m) => m.site),
+    ...alerts.map((a) => a.subject.site),
+    ...dcSites,
+    ...parsimony.devices.map((d) => d.site),
+  ];
   return buildYearlyReport({
     tenant,
+    names: reportNames(opts.registry, tenant, sites),
     year: opts.year,
     timeZone,
     now: opts.now ?? new Date(),

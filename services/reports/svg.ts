@@ -18,6 +18,9 @@ export const CHART_COLORS = {
   budget: '#e03131',
   axis: '#495057',
   grid: '#dee2e6',
+  /** Months without any measurement: a pale band, never a bar (none of the colours above). */
+  missing: '#eef0f2',
+  missingText: '#6c757d',
 } as const;
 
 export function escapeXml(s: string): string {
@@ -53,6 +56,14 @@ export interface BarChartOptions {
   height?: number;
   /** A stable name for the chart (data-chart attribute). */
   name: string;
+  /**
+   * Categories without any measurement: drawn as a pale band labelled `missingLabel`, so that a month without
+   * data is not read as a month at zero. Partial categories get `partialLabel` under their name.
+   */
+  missing?: readonly boolean[];
+  partial?: readonly boolean[];
+  missingLabel?: string;
+  partialLabel?: string;
 }
 
 function legend(series: readonly { name: string; color: string }[], x: number, y: number, width: number): string {
@@ -93,9 +104,12 @@ export function barChart(o: BarChartOptions): string {
   const right = 16;
   const top = 36;
   const plotW = width - left - right;
-  const legendH = legendRows(o.series, plotW) * 16;
-  const height = (o.height ?? 260) + legendH;
-  const bottom = 36 + legendH;
+  const anyMissing = o.missing?.some(Boolean) ?? false;
+  const legendItems = anyMissing ? [...o.series, { name: o.missingLabel ?? 'no data', color: CHART_COLORS.missing }] : o.series;
+  const partialH = o.partial?.some(Boolean) ? 12 : 0;
+  const legendH = legendRows(legendItems, plotW) * 16;
+  const height = (o.height ?? 260) + legendH + partialH;
+  const bottom = 36 + legendH + partialH;
   const plotH = height - top - bottom;
   const n = Math.max(1, o.categories.length);
   const totals = o.categories.map((_, i) => (o.stacked ? o.series.reduce((s, x) => s + Math.max(0, x.values[i] ?? 0), 0) : Math.max(0, ...o.series.map((x) => x.values[i] ?? 0))));
@@ -113,6 +127,14 @@ export function barChart(o: BarChartOptions): string {
   o.categories.forEach((c, i) => {
     const x0 = left + i * band;
     parts.push(`<text x="${fmt(x0 + band / 2)}" y="${fmt(top + plotH + 16)}" text-anchor="middle">${escapeXml(c)}</text>`);
+    if (o.missing?.[i]) {
+      const cx = x0 + band / 2;
+      const cy = top + plotH / 2;
+      parts.push(`<rect x="${fmt(x0 + band * 0.1)}" y="${top}" width="${fmt(band * 0.8)}" height="${fmt(plotH)}" fill="${CHART_COLORS.missing}" data-missing="${escapeXml(c)}"/>`);
+      parts.push(`<text x="${fmt(cx)}" y="${fmt(cy)}" transform="rotate(-90 ${fmt(cx)} ${fmt(cy)})" text-anchor="middle" dominant-baseline="middle" fill="${CHART_COLORS.missingText}">${escapeXml(o.missingLabel ?? 'no data')}</text>`);
+      return;
+    }
+    if (o.partial?.[i]) parts.push(`<text x="${fmt(x0 + band / 2)}" y="${fmt(top + plotH + 28)}" text-anchor="middle" font-style="italic" fill="${CHART_COLORS.missingText}">${escapeXml(o.partialLabel ?? 'partial')}</text>`);
     if (o.stacked) {
       let acc = 0;
       const w = band * 0.7;
@@ -139,7 +161,7 @@ export function barChart(o: BarChartOptions): string {
     }
   });
   parts.push(`<line x1="${left}" x2="${left + plotW}" y1="${fmt(top + plotH)}" y2="${fmt(top + plotH)}" stroke="${CHART_COLORS.axis}"/>`);
-  parts.push(legend(o.series, left, top + plotH + 34, plotW));
+  parts.push(legend(legendItems, left, top + plotH + 34 + partialH, plotW));
   return svg(o.name, o.title, width, height, parts);
 }
 
@@ -158,12 +180,14 @@ export interface HBarChartOptions {
   /** A vertical reference line (a budget), drawn over the bars. */
   reference?: { value: number; label: string; color: string };
   name: string;
+  /** Room for the labels, px (default 220, about 34 characters). */
+  labelWidth?: number;
 }
 
 /** One horizontal bar per item (devices), with an optional reference line (the airtime budget). */
 export function hBarChart(o: HBarChartOptions): string {
   const width = o.width ?? 720;
-  const left = 220;
+  const left = o.labelWidth ?? 220;
   const right = 72;
   const top = 36;
   const row = 20;
@@ -181,7 +205,7 @@ export function hBarChart(o: HBarChartOptions): string {
   }
   o.items.forEach((it, i) => {
     const yy = top + i * row;
-    parts.push(`<text x="${left - 6}" y="${fmt(yy + row * 0.7)}" text-anchor="end">${escapeXml(it.label.slice(0, 34))}</text>`);
+    parts.push(`<text x="${left - 6}" y="${fmt(yy + row * 0.7)}" text-anchor="end">${escapeXml(it.label.slice(0, Math.floor((left - 12) / 6)))}</text>`);
     if (it.value !== null && it.value > 0) {
       parts.push(
         `<rect x="${left}" y="${fmt(yy + 3)}" width="${fmt(x(it.value) - left)}" height="${row - 6}" fill="${it.color}"><title>${escapeXml(`${it.label}: ${formatNumber(o.lang, it.value, 2)} ${o.unit}`)}</title></rect>`,

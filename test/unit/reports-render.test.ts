@@ -12,7 +12,11 @@ import { buildParsimonyReport, REPORTING_NEEDS } from '../../services/reports/pa
 import { reportsConfigSchema } from '../../services/reports/config.ts';
 import { barChart, CHART_COLORS, hBarChart, niceTicks } from '../../services/reports/svg.ts';
 import { buildYearlyReport, yearBounds } from '../../services/reports/yearly.ts';
+import { reportNames } from '../../services/reports/common.ts';
+import { roleLabel } from '../../services/registry/names.ts';
+import { townRegistry } from '../../services/simulator/town.ts';
 import type { Alert } from '../../services/alerts/model.ts';
+import { FIXED_IDENTIFIERS, leaks, officialText } from './reports-text.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -92,8 +96,9 @@ const leak: Alert = {
   action: { fr: '', en: '' },
 };
 
-function yearly(withEnergy: boolean) {
+function yearly(withEnergy: boolean, named = false) {
   return buildYearlyReport({
+    ...(named ? { names: reportNames(townRegistry(), 'saint-veilleur', ['mairie', 'ecole']) } : {}),
     tenant: 'saint-veilleur',
     year: 2026,
     timeZone: tz,
@@ -124,7 +129,41 @@ describe('HTML', () => {
     expect(html).toContain('<em>non estimé</em>');
     // 5,000 L = 5 m³, French number format.
     expect(html).toMatch(/>5<\/td>/);
-    expect(html).toContain('trop fréquent, &gt; 30 s/jour d’antenne');
+    expect(html).toContain('émet trop souvent, plus de 30 s/jour d’antenne');
+  });
+
+  it('names the commune and its sites, says what each month holds, and keeps identifiers to the technical appendix', () => {
+    const html = renderYearlyHtml(yearly(true, true));
+    expect(html).toContain('<title>Revue annuelle de la stratégie numérique responsable 2026 – Commune de Saint-Veilleur</title>');
+    const texts = officialText(html);
+    // 'ecole' has no name in the town's configuration: it stays as it is, and the appendix says how to name it.
+    expect(leaks(texts, [...FIXED_IDENTIFIERS, 'saint-veilleur', 'mairie', '<img src=x onerror=alert(1)>', '=HYPERLINK("x")', '0000000000000001', 'W7'])).toEqual([]);
+    expect(texts).toContain('Mairie');
+    // The check itself finds an identifier: without names, the commune is shown by its id.
+    expect(leaks(officialText(renderYearlyHtml(yearly(true))), ['saint-veilleur', 'air'])).toContain('saint-veilleur in «saint-veilleur»');
+    expect(texts).toContain(`Compteur d'eau du bâtiment – Mairie`);
+    expect(html).toContain('Donner un nom au site <code>ecole</code>');
+    // Partial data is said in the banner and in each tile; a month without any reading is drawn as missing.
+    expect(texts.some((x) => x.startsWith('Mesures partielles : les capteurs n’ont mesuré que du 1er janvier 2026 au 11 avril 2026, soit 27 % de l’année 2026.'))).toBe(true);
+    expect(html).toMatch(/data-headline="water"><div class="v">5 m³<\/div><div class="l">Eau consommée<\/div><div class="s">Mesuré du 1er janvier 2026 au 10 février 2026 \(11 % de l’année\)<\/div><div class="w">Chiffre partiel/);
+    const water = /<svg[^>]*data-chart="water"[\s\S]*?<\/svg>/.exec(html)![0];
+    // Data in January (a reading, no consumption yet: 0) and February; none from March on.
+    expect([...water.matchAll(/data-missing="([^"]+)"/g)].map((m) => m[1])).toEqual(['mars', 'avr.', 'mai', 'juin', 'juil.', 'août', 'sept.', 'oct.', 'nov.', 'déc.']);
+    expect(water).toContain('>sans mesure</text>');
+    // The glossary explains the acronyms the text keeps.
+    for (const term of ['PUE', 'DJU', 'LoRaWAN', 'SF7 à SF12', 'UKWIR', 'HCSP', 'ASHRAE']) expect(html).toContain(`<dt>${term}</dt>`);
+  });
+
+  it('renders a fragment without the page shell, its style scoped to its root', () => {
+    const html = renderYearlyHtml(yearly(true, true), 'fr', { fragment: true });
+    expect(html.startsWith('<article class="vr" lang="fr"><style>')).toBe(true);
+    expect(html).not.toMatch(/<html|<head|<body|<!doctype/i);
+    const style = /<style>([\s\S]*?)<\/style>/.exec(html)![1]!;
+    // Every rule starts with the root class: the host page's own elements are left alone.
+    const selectors = style.replace(/@media print\{/, '').split('}').map((r) => r.split('{')[0]!.trim()).filter(Boolean);
+    expect(selectors.length).toBeGreaterThan(20);
+    for (const sel of selectors) for (const part of sel.split(',')) expect(part.trim(), sel).toMatch(/^\.vr\b/);
+    expect(renderParsimonyHtml(parsimony, 'fr', { fragment: true }).startsWith('<article class="vr"')).toBe(true);
   });
 
   it('speaks English on request and leaves out the charts it has no data for', () => {
@@ -140,7 +179,7 @@ describe('HTML', () => {
   it('renders the parsimony report with its needs table', () => {
     const html = renderParsimonyHtml(parsimony, 'fr');
     expect(html).toContain('data-chart="airtime"');
-    for (const role of Object.keys(REPORTING_NEEDS)) expect(html).toContain(`<td>${role}</td>`);
+    for (const role of Object.keys(REPORTING_NEEDS)) expect(html).toContain(`<td>${roleLabel(role, 'fr').replace(/'/g, '&#39;')}</td>`);
     expect(html).toContain('Modèle de pile');
   });
 });

@@ -6,8 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { siteCalendarSchema } from '../../services/alerts/calendar.ts';
 import type { Alert } from '../../services/alerts/model.ts';
-import { DATACENTER_ROLES, energyInWindow, type IndexPoint } from '../../services/datacenter/kpi.ts';
-import { consumptionPerWindow, coverage, registryRoles, tenantTimeZone } from '../../services/reports/common.ts';
+import { calendarPeriod, DATACENTER_ROLES, energyInWindow, type IndexPoint } from '../../services/datacenter/kpi.ts';
+import { consumptionPerWindow, coverage, registryRoles, reportNames, tenantTimeZone } from '../../services/reports/common.ts';
 import { reportsConfigOf, reportsConfigSchema } from '../../services/reports/config.ts';
 import { BATTERY_MODEL, batteryEstimate, buildParsimonyReport, REPORTING_NEEDS, type DeviceUplinks, type UplinkBucket } from '../../services/reports/parsimony.ts';
 import {
@@ -134,7 +134,12 @@ describe('parsimony report', () => {
     expect(b).toMatchObject({ site: 'mairie', uplinks: 168, airtimeSource: 'mixed', airtimeMsPerUplink: 51.5 });
     // 168 / 3 = 56 a day × 51.456 ms = 2.88 s a day.
     expect(b.airtimeSPerDay).toBe(2.88);
-    expect(r.warnings).toEqual(['baie: 24 uplink(s) without spreading factor nor stored airtime; counted at the mean airtime of the others']);
+    expect(r.warnings).toEqual([
+      {
+        fr: 'baie : 24 message(s) sans facteur d’étalement ni temps d’antenne enregistré ; comptés au temps d’antenne moyen des autres',
+        en: 'baie: 24 uplink(s) without spreading factor nor stored airtime; counted at the mean airtime of the others',
+      },
+    ]);
     // unknown-role is not a finding: bavard and fuite are.
     expect(r.totals).toMatchObject({ devices: 5, uplinks: 288 + 2160 + 10 + 1 + 168, flagged: 2 });
   });
@@ -353,7 +358,9 @@ describe('yearly report from hand-made series', () => {
     expect(r.months).toEqual(['2026-01', '2026-02', '2026-03', '2026-04', '2026-05', '2026-06', '2026-07', '2026-08', '2026-09', '2026-10', '2026-11', '2026-12']);
     expect(r.water.meters[0]).toMatchObject({ m3: 4.5, readings: 3, resets: 0 });
     expect(r.water.meters[0]!.monthlyM3.slice(0, 3)).toEqual([1, 3.5, null]);
-    expect(r.water.sites).toEqual([{ site: 'ecole', m3: 4.5, inflowM3: null, monthlyM3: [1, 3.5, ...Array(10).fill(null)] }]);
+    expect(r.water.sites).toMatchObject([{ site: 'ecole', m3: 4.5, inflowM3: null, monthlyM3: [1, 3.5, ...Array(10).fill(null)] }]);
+    // January from its baseline to the 31 Jan 23:30 reading (743.5 h of 744), February to the 28th at 13:00 (661 h of 672), nothing after.
+    expect(r.water.sites[0]!.monthlyCoverage.slice(0, 3)).toEqual([0.9993, 0.9836, 0]);
     const b = r.energy.buildings[0]!;
     // The baseline of 9 January: the 10th and 11th hold 350 kWh.
     expect(b).toMatchObject({ site: 'ecole', building: 'ecole', kwh: 350, dju: 20, djuDays: 2, kwhOnDjuDays: 350, kwhPerDju: 17.5 });
@@ -384,7 +391,11 @@ describe('yearly report from hand-made series', () => {
       storage: [],
       config: reportsConfigSchema.parse({ tertiaire: [{ site: 'piscine', referenceYear: 2019, referenceKwh: 1 }] }),
     });
-    expect(r.warnings).toEqual(["décret tertiaire: no 'building-main' meter found for piscine/piscine; its trajectory is not reported"]);
+    expect(r.warnings.map((w) => w.en)).toEqual(["décret tertiaire: no 'building-main' meter found for piscine/piscine; its trajectory is not reported"]);
+    expect(r.warnings[0]!.fr).toBe('décret tertiaire : aucun compteur électrique général trouvé pour piscine/piscine ; sa trajectoire n’est pas présentée');
+    // No reading at all: every headline says it has no span, nothing is estimated.
+    expect(r.headlines.every((h) => h.covered === null && h.coverage === 0 && h.partial && h.estimate === null)).toBe(true);
+    expect(r.measured).toEqual({ covered: null, coverage: 0 });
   });
 });
 
@@ -395,5 +406,104 @@ describe('registry helpers', () => {
     expect(tenantTimeZone(reg, 'saint-veilleur')).toBe('Europe/Paris');
     const withSite = { ...reg, sites: [{ tenant: 'x', site: 'a', calendar: siteCalendarSchema.parse({ timeZone: 'America/Cayenne' }) }] };
     expect(tenantTimeZone(withSite, 'x')).toBe('America/Cayenne');
+  });
+});
+
+describe('headlines: the period each figure really covers', () => {
+  const tz = 'Europe/Paris';
+  const { from, to } = yearBounds(2026, tz);
+  const emptyParsimony = buildParsimonyReport({ tenant: 't', from, to, devices: [], roles: new Map() });
+  const water = (points: [string, number][]): IndexMeter => ({
+    site: 'ecole',
+    building: 'ecole',
+    zone: '',
+    devEui: '0000000000000001',
+    device: 'm',
+    role: 'water-main',
+    medium: 'water',
+    points: points.map(([t, wh]) => ({ t: Date.parse(t), wh })),
+  });
+  const report = (points: [string, number][]) =>
+    buildYearlyReport({
+      tenant: 't',
+      year: 2026,
+      timeZone: tz,
+      now: to,
+      waterMeters: [water(points)],
+      energyMeters: [],
+      outdoor: [],
+      alerts: [],
+      datacenterMeters: new Map(),
+      parsimony: emptyParsimony,
+      storage: [],
+      config: reportsConfigSchema.parse({}),
+    });
+
+  it('gives a two-day year its two days and its coverage, marks it partial, and does not extrapolate it', () => {
+    const r = report([
+      ['2026-02-03T00:00:00Z', 0],
+      ['2026-02-05T00:00:00Z', 4200],
+    ]);
+    const h = r.headlines.find((x) => x.key === 'water')!;
+    expect(h).toMatchObject({ value: 4.2, unit: 'm³', covered: { from: '2026-02-03T00:00:00.000Z', to: '2026-02-05T00:00:00.000Z' }, partial: true, estimate: null });
+    // 2 days of 365.
+    expect(h.coverage).toBeCloseTo(2 / 365, 4);
+    expect(h.noEstimate!.fr).toMatch(/moins de 50 % de l’année mesurée/);
+    // A count of leaks is never extrapolated, whatever its coverage.
+    expect(r.headlines.find((x) => x.key === 'leaks')).toMatchObject({ value: 0, partial: true, estimate: null });
+    expect(r.measured.coverage).toBeCloseTo(2 / 365, 4);
+  });
+
+  it('estimates the year by a stated rule of three from half a year, and is whole from 80 %', () => {
+    const half = report([
+      ['2025-12-31T12:00:00Z', 0],
+      ['2026-07-31T22:00:00Z', 21_200],
+    ]);
+    const h = half.headlines.find((x) => x.key === 'water')!;
+    // Covered from the year's start (the baseline of 31 December) to 31 July 22:00 UTC: 212 days of 365.
+    expect(h.covered).toEqual({ from: '2025-12-31T23:00:00.000Z', to: '2026-07-31T22:00:00.000Z' });
+    expect(h.coverage).toBeCloseTo(212 / 365, 3);
+    expect(h.partial).toBe(true);
+    expect(h.estimate!.value).toBeCloseTo(21.2 / h.coverage, 2);
+    expect(h.estimate!.method.fr).toMatch(/^règle de trois/);
+    const whole = report([
+      ['2025-12-31T12:00:00Z', 0],
+      ['2026-11-30T23:00:00Z', 30_000],
+    ]);
+    expect(whole.headlines.find((x) => x.key === 'water')).toMatchObject({ partial: false, estimate: null, noEstimate: null });
+  });
+});
+
+describe('calendar periods of the datacenter report', () => {
+  it('gives months, quarters and years at local midnights, and the month under way up to now', () => {
+    const tz = 'Europe/Paris';
+    const later = new Date('2027-06-01T00:00:00Z');
+    expect(calendarPeriod('month', '2026-11', tz, later)).toMatchObject({ from: new Date('2026-10-31T23:00:00Z'), to: new Date('2026-11-30T23:00:00Z'), ongoing: false });
+    // A period under way ends now: Q4 2026 seen on 6 December.
+    expect(calendarPeriod('quarter', '2026-Q4', tz, new Date('2026-12-06T06:00:00Z'))).toMatchObject({ to: new Date('2026-12-06T06:00:00Z'), ongoing: true });
+    // The October DST change: the quarter starts at +02:00 and ends at +01:00.
+    expect(calendarPeriod('quarter', '2026-Q4', tz, later)).toMatchObject({ from: new Date('2026-09-30T22:00:00Z'), to: new Date('2026-12-31T23:00:00Z') });
+    expect(calendarPeriod('quarter', '2026-Q1', tz, later)).toMatchObject({ from: new Date('2025-12-31T23:00:00Z'), to: new Date('2026-03-31T22:00:00Z') });
+    expect(calendarPeriod('year', '2026', tz, later)).toMatchObject({ from: new Date('2025-12-31T23:00:00Z'), to: new Date('2026-12-31T23:00:00Z') });
+    // 30 November 23:30 UTC is already 1 December in Paris: "this month" is December, so far.
+    const now = new Date('2026-11-30T23:30:00Z');
+    expect(calendarPeriod('month', undefined, tz, now)).toEqual({ kind: 'month', label: '2026-12', from: new Date('2026-11-30T23:00:00Z'), to: now, ongoing: true });
+    expect(calendarPeriod('quarter', undefined, tz, now).label).toBe('2026-Q4');
+    expect(calendarPeriod('month', undefined, 'America/Cayenne', now).label).toBe('2026-11');
+    expect(() => calendarPeriod('month', '2026-13', tz)).toThrow(/expected a month such as 2026-11, got '2026-13'/);
+    expect(() => calendarPeriod('quarter', '1999-Q1', tz)).toThrow(/from 2000 to 2099/);
+  });
+});
+
+describe('display names', () => {
+  it('names the tenant and its sites from the configuration, and lists the sites without a name', () => {
+    const names = reportNames(townRegistry(), 'saint-veilleur', ['mairie', 'ecole-jaures', 'local-technique']);
+    expect(names).toEqual({
+      tenant: 'Commune de Saint-Veilleur',
+      tenantNamed: true,
+      sites: { mairie: 'Mairie', 'ecole-jaures': 'École Jean-Jaurès', 'local-technique': 'local-technique' },
+      unnamedSites: ['local-technique'],
+    });
+    expect(reportNames(undefined, 't', ['a'])).toEqual({ tenant: 't', tenantNamed: false, sites: {}, unnamedSites: ['a'] });
   });
 });

@@ -2,14 +2,14 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { QUANTITIES } from '../../../decoders/model/quantities.ts';
-import { datacenterReport, datacenterReportCsv } from '../../datacenter/kpi.ts';
+import { calendarPeriod, CALENDAR_PERIOD_FORMATS, datacenterReport, datacenterReportCsv, type CalendarPeriodKind } from '../../datacenter/kpi.ts';
 import { EMISSION_FACTORS } from '../../datacenter/emission-factors.ts';
 import { localTime } from '../../alerts/calendar.ts';
 import { toCsv } from '../../csv.ts';
 import { DAILY_CSV_COLUMNS, READINGS_CSV_COLUMNS } from '../csv.ts';
 import type { ApiDeps } from '../deps.ts';
 import { siteTimeZone } from '../inventory.ts';
-import { quantityId, rangeQuery, resolveRange, siteId, tenantId } from '../params.ts';
+import { lang, quantityId, rangeQuery, resolveRange, siteId, tenantId } from '../params.ts';
 import { readSeries } from '../readings.ts';
 import { ApiError, principalOf, requestedTenants } from '../scope.ts';
 import type { Principal } from '../keys.ts';
@@ -23,12 +23,41 @@ function singleTenant(p: Principal, tenant: string | undefined): string {
 
 const factorIds = Object.keys(EMISSION_FACTORS) as [string, ...string[]];
 
+const PERIOD_KINDS = ['month', 'quarter', 'year'] as const satisfies readonly CalendarPeriodKind[];
+
+/**
+ * The datacenter report's period: explicit from/to dates, or a calendar month, quarter or year in the site's time
+ * zone (`period=month&month=2026-11`, `quarter=2026-Q4`, `year=2026`; the reference alone implies its kind), by
+ * default the month under way. Mixing the two ways, or a reference of another kind than `period`, is a 400.
+ */
+function datacenterPeriod(
+  q: { from?: Date | undefined; to?: Date | undefined; period?: CalendarPeriodKind | undefined } & Partial<Record<CalendarPeriodKind, string | undefined>>,
+  timeZone: string,
+): { from: Date; to: Date } {
+  const refs = PERIOD_KINDS.filter((k) => q[k] !== undefined);
+  if (q.from || q.to) {
+    if (q.period || refs.length) throw new ApiError(400, 'bad_request', `querystring/${q.period ? 'period' : refs[0]}: give either from/to dates or a calendar period, not both`);
+    return resolveRange(q, 30, 5 * 366);
+  }
+  if (refs.length > 1) throw new ApiError(400, 'bad_request', `querystring/${refs[1]}: give one calendar reference (${refs.join(' or ')})`);
+  const kind = q.period ?? refs[0] ?? 'month';
+  if (refs.length === 1 && refs[0] !== kind) throw new ApiError(400, 'bad_request', `querystring/${refs[0]}: period=${kind} is named by ${kind}=…, not ${refs[0]}=…`);
+  try {
+    const p = calendarPeriod(kind, q[kind], timeZone);
+    return { from: p.from, to: p.to };
+  } catch (e) {
+    if (e instanceof RangeError) throw new ApiError(400, 'bad_request', `querystring/${kind}: ${e.message}`);
+    throw e;
+  }
+}
+
 export const reportsRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app, { deps }) => {
   app.get(
     '/reports/datacenter',
     {
       schema: {
-        summary: 'PUE (ISO/IEC 30134-2), DCiE, IT/cooling/other split, kWh and kgCO2e of a server room over a period',
+        summary:
+          'PUE (ISO/IEC 30134-2), DCiE, IT/cooling/other split, kWh and kgCO2e of a server room over a calendar month, quarter or year in the site’s time zone (default: the month under way) or between from and to; warnings in French (lang=fr, default) or English',
         tags: ['reports'],
         querystring: z.strictObject({
           tenant: tenantId.optional(),
@@ -37,6 +66,11 @@ export const reportsRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (ap
           category: z.enum(['1', '2', '3']).optional(),
           factor: z.enum(factorIds).optional(),
           format: z.enum(['json', 'csv']).default('json'),
+          lang,
+          period: z.enum(PERIOD_KINDS).optional(),
+          month: z.string().regex(CALENDAR_PERIOD_FORMATS.month, 'expected a month such as 2026-11').optional(),
+          quarter: z.string().regex(CALENDAR_PERIOD_FORMATS.quarter, 'expected a quarter such as 2026-Q4').optional(),
+          year: z.string().regex(/^20\d{2}$/, 'expected a year from 2000 to 2099, e.g. 2026').optional(),
           ...rangeQuery,
         }),
       },
@@ -44,7 +78,7 @@ export const reportsRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (ap
     async (req, reply) => {
       const q = req.query;
       const tenant = singleTenant(principalOf(req), q.tenant);
-      const range = resolveRange(q, 30, 5 * 366);
+      const range = datacenterPeriod(q, siteTimeZone(deps.registry, tenant, q.site));
       const report = await datacenterReport({
         influx: deps.influx,
         tenant,
@@ -52,6 +86,7 @@ export const reportsRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (ap
         zone: q.zone,
         factor: q.factor,
         category: q.category ? (Number(q.category) as 1 | 2 | 3) : undefined,
+        lang: q.lang,
         ...range,
       });
       if (q.format === 'csv') return reply.type('text/csv; charset=utf-8').send(datacenterReportCsv(report));
