@@ -10,12 +10,16 @@
  */
 import { ByteReader } from '../../core/reader.ts';
 import { DecodeError } from '../../core/errors.ts';
+import { stopAt } from '../../core/lenient.ts';
 
 export interface ElsysPayload {
   /** Decoded values keyed by the Elsys document's field names. */
   values: Record<string, number | number[] | string>;
   /** Type bytes in the order they appeared. */
   types: number[];
+  /** Lenient decoding: why reading stopped before the end of the frame, and where (core/lenient.ts). */
+  warnings: string[];
+  undecodedFrom?: number;
 }
 
 type ItemParser = (r: ByteReader, out: Record<string, number | number[] | string>) => void;
@@ -97,23 +101,34 @@ const ITEMS: Record<number, { name: string; parse: ItemParser }> = {
   },
 };
 
-/** Parse a whole Elsys payload; throws DecodeError on an unknown type or a truncated value. */
+/**
+ * Parse a whole Elsys payload. An unknown type cannot be skipped (its length is not documented) and a value cut
+ * short cannot be read: the items before it are kept and a warning names the byte (lenient decoding); an empty
+ * payload or one whose first item is already unknown decodes nothing (the boundary turns that into an error).
+ */
 export function parseElsysPayload(bytes: Uint8Array, context = 'Elsys'): ElsysPayload {
   if (bytes.length === 0) throw new DecodeError(`${context}: empty payload`);
   const r = new ByteReader(bytes, context);
-  const values: Record<string, number | number[] | string> = {};
-  const types: number[] = [];
+  const out: ElsysPayload = { values: {}, types: [], warnings: [] };
   while (r.remaining > 0) {
     const at = r.offset;
     const type = r.u8('type');
     const item = ITEMS[type];
     if (!item) {
-      throw new DecodeError(
-        `${context}: unknown type 0x${type.toString(16).padStart(2, '0')} at byte ${at} (its length is not documented, the rest cannot be read)`,
-      );
+      stopAt(out, bytes, at, `unknown type 0x${type.toString(16).padStart(2, '0')} (its length is not documented, the rest cannot be read)`, context);
+      break;
     }
-    item.parse(r, values);
-    types.push(type);
+    // Parse into a scratch object so a value cut short leaves no half item behind.
+    const itemValues: Record<string, number | number[] | string> = {};
+    try {
+      item.parse(r, itemValues);
+    } catch (err) {
+      if (!(err instanceof DecodeError)) throw err;
+      stopAt(out, bytes, at, `${item.name} (type 0x${type.toString(16).padStart(2, '0')}) cut short: ${err.message}`, context);
+      break;
+    }
+    Object.assign(out.values, itemValues);
+    out.types.push(type);
   }
-  return { values, types };
+  return out;
 }

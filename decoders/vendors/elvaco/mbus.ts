@@ -7,6 +7,7 @@
  */
 import { ByteReader } from '../../core/reader.ts';
 import { DecodeError } from '../../core/errors.ts';
+import { stopAt } from '../../core/lenient.ts';
 
 export type MbusKind =
   | 'energy' | 'volume' | 'power' | 'flow' | 'flowTemperature' | 'returnTemperature' | 'temperatureDifference'
@@ -82,15 +83,41 @@ function typeG(raw: number): string {
   return `${year}-${p(month)}-${p(day)}`;
 }
 
-export function parseMbusRecords(bytes: Uint8Array, context: string): { records: MbusRecord[]; warnings: string[] } {
+/**
+ * Reads M-Bus data records until the end, or until one that cannot be read (manufacturer data block, value cut
+ * short, data field not supported): the records before it are kept and a warning names its byte offset in the
+ * frame (`frameOffset` is where `bytes` starts in the frame; lenient decoding, core/lenient.ts).
+ */
+export function parseMbusRecords(
+  bytes: Uint8Array,
+  context: string,
+  frameOffset = 0,
+): { records: MbusRecord[]; warnings: string[]; undecodedFrom?: number } {
   const r = new ByteReader(bytes, context);
   const records: MbusRecord[] = [];
   const warnings: string[] = [];
+  const out: { records: MbusRecord[]; warnings: string[]; undecodedFrom?: number } = { records, warnings };
   while (r.remaining > 0) {
     const at = r.offset;
+    try {
+      if (!readRecord(r)) continue;
+    } catch (err) {
+      if (!(err instanceof DecodeError)) throw err;
+      const partial = { warnings, undecodedFrom: undefined as number | undefined };
+      const frame = new Uint8Array(frameOffset + bytes.length);
+      frame.set(bytes, frameOffset);
+      stopAt(partial, frame, frameOffset + at, err.message.replace(`${context}: `, ''), context);
+      if (partial.undecodedFrom !== undefined) out.undecodedFrom = partial.undecodedFrom;
+      break;
+    }
+  }
+  return out;
+
+  /** One record; false for the idle filler. */
+  function readRecord(r: ByteReader): boolean {
     const dif = r.u8('DIF');
-    if (dif === 0x2f) continue; // idle filler
-    if (dif === 0x0f || dif === 0x1f) throw new DecodeError(`${context}: manufacturer data block (DIF 0x${dif.toString(16)}) at byte ${at} is not supported`);
+    if (dif === 0x2f) return false; // idle filler
+    if (dif === 0x0f || dif === 0x1f) throw new DecodeError(`${context}: manufacturer data block (DIF 0x${dif.toString(16)}) is not supported`);
     let storage = (dif >> 6) & 1;
     let tariff = 0;
     let ext = dif & 0x80;
@@ -100,12 +127,12 @@ export function parseMbusRecords(bytes: Uint8Array, context: string): { records:
       storage |= (dife & 0x0f) << (1 + 4 * n);
       tariff |= ((dife >> 4) & 0x03) << (2 * n);
       ext = dife & 0x80;
-      if (++n > 10) throw new DecodeError(`${context}: too many DIFE at byte ${at}`);
+      if (++n > 10) throw new DecodeError(`${context}: too many DIFE`);
     }
     const vifBytes = [r.u8('VIF')];
     while (vifBytes[vifBytes.length - 1]! & 0x80) {
       vifBytes.push(r.u8('VIFE'));
-      if (vifBytes.length > 11) throw new DecodeError(`${context}: too many VIFE at byte ${at}`);
+      if (vifBytes.length > 11) throw new DecodeError(`${context}: too many VIFE`);
     }
     const vif = vifBytes.map((b) => b.toString(16).padStart(2, '0')).join('');
     const raw = readValue(r, dif & 0x0f, `record 0x${dif.toString(16)}/${vif}`);
@@ -120,17 +147,17 @@ export function parseMbusRecords(bytes: Uint8Array, context: string): { records:
       const hex = Buffer.from(raw as Uint8Array).toString('hex');
       push('manufacturerSpecific', hex, '');
       warnings.push(`${context}: record DIF 0x${dif.toString(16)} VIF ${vif} kept raw`);
-      continue;
+      return true;
     }
-    if (primary === 0xfd && (vifBytes[1]! & 0x7f) === 0x17) { push('errorFlags', num, ''); continue; }
+    if (primary === 0xfd && (vifBytes[1]! & 0x7f) === 0x17) { push('errorFlags', num, ''); return true; }
     if (primary === 0xfb) {
       const e = vifBytes[1]! & 0x7f;
-      if (e === 0x00 || e === 0x01) { const mwh = p10(num, e - 1); push('energy', mwh, 'MWh', p10(num, e - 1 + 6)); continue; }
-      if (e === 0x08 || e === 0x09) { const gj = p10(num, e - 9); push('energy', gj, 'GJ', (p10(num, e - 9) * 1e9) / 3600); continue; }
-      if (e >= 0x0d && e <= 0x0f) { const mcal = p10(num, e - 0x0d); push('energy', mcal, 'MCal', mcal * 1163); continue; }
-      push('other', num, ''); warnings.push(`${context}: VIF FB${vif.slice(2)} not interpreted`); continue;
+      if (e === 0x00 || e === 0x01) { const mwh = p10(num, e - 1); push('energy', mwh, 'MWh', p10(num, e - 1 + 6)); return true; }
+      if (e === 0x08 || e === 0x09) { const gj = p10(num, e - 9); push('energy', gj, 'GJ', (p10(num, e - 9) * 1e9) / 3600); return true; }
+      if (e >= 0x0d && e <= 0x0f) { const mcal = p10(num, e - 0x0d); push('energy', mcal, 'MCal', mcal * 1163); return true; }
+      push('other', num, ''); warnings.push(`${context}: VIF FB${vif.slice(2)} not interpreted`); return true;
     }
-    if (primary === 0xfd) { push('other', num, ''); warnings.push(`${context}: VIF ${vif} not interpreted`); continue; }
+    if (primary === 0xfd) { push('other', num, ''); warnings.push(`${context}: VIF ${vif} not interpreted`); return true; }
     if (v0 <= 0x07) {
       const e = v0 - 3;
       if (e >= 3) push('energy', p10(num, e - 3), 'kWh', p10(num, e));
@@ -152,6 +179,6 @@ export function parseMbusRecords(bytes: Uint8Array, context: string): { records:
     else if (v0 === 0x6c) push('date', typeG(num & 0xffff), 'local');
     else if (v0 === 0x78) push('meterId', num, '');
     else { push('other', num, ''); warnings.push(`${context}: VIF ${vif} not interpreted`); }
+    return true;
   }
-  return { records, warnings };
 }

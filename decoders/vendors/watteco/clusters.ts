@@ -139,7 +139,11 @@ function applyAttribute(a: ZclAttribute, out: DecodeResult, frame: Uint8Array): 
   }
   if (TIC_CLUSTERS[a.clusterId] && (a.attributeId & 0xff) === 0x00) {
     const tic = decodeTic(a.clusterId, asBytes(v, what));
-    if (tic.stopped) stopAt(out, frame, (a.valueOffset ?? 0) + tic.stopped.offset, tic.stopped.what);
+    if (tic.stopped) {
+      // No field read at all: the TIC content cannot be parsed.
+      if (Object.keys(tic.fields).length === 0) throw new DecodeError(tic.stopped.what);
+      stopAt(out, frame, (a.valueOffset ?? 0) + tic.stopped.offset, tic.stopped.what);
+    }
     data.TICFrameType = tic.frameType;
     data.TICInstance = a.attributeId >> 8;
     data.Descriptor = tic.descriptor;

@@ -2,7 +2,8 @@
  * Elsys ERS CO2 (indoor temperature, humidity, light, PIR motion, CO₂).
  * Follows the Elsys payload document ("Elsys LoRa payload", https://www.elsys.se/en/elsys-payload/),
  * generic type/value structure parsed by ../tlv.ts. Uplink port is configurable on the sensor
- * (default 5; TTN's vendor example uses 1), so every application port 1..223 is accepted.
+ * (default 5; TTN's vendor example uses 1), so every application port 1..223 is accepted: the type/value items
+ * identify the frame, and a port other than 5 or 1 carries a warning (added by the boundary).
  */
 import type { DeviceDefinition, DecodeInput, DecodeResult, Reading } from '../../../core/types.ts';
 import { emptyResult } from '../../../core/boundary.ts';
@@ -35,10 +36,12 @@ export function elsysReadings(values: Record<string, unknown>): Reading[] {
 
 function decode({ bytes, fPort }: DecodeInput): DecodeResult {
   if (fPort < 1 || fPort > 223) throw new DecodeError(`fPort ${fPort} is not an application port (1..223; default 5)`);
-  const { values } = parseElsysPayload(bytes, 'ERS CO2');
+  const { values, warnings, undecodedFrom } = parseElsysPayload(bytes, 'ERS CO2');
   const res = emptyResult();
   res.data = values;
   res.readings = elsysReadings(values);
+  res.warnings.push(...warnings);
+  if (undecodedFrom !== undefined) res.undecodedFrom = undecodedFrom;
   return res;
 }
 

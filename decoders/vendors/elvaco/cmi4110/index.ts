@@ -7,7 +7,9 @@
  * power, flow, forward/return temperature, meter ID, info (error) bits, meter date/time.
  * JSON format: ASCII text such as {"E":12345678,"U":"kWh","ID":87654321}.
  * Only the current (storage 0, tariff 0, instantaneous) registers become canonical readings; stored or
- * tariff registers are kept in `data.records`.
+ * tariff registers are kept in `data.records`. Lenient decoding: records are read until one that cannot be (the
+ * ones before it are kept, a warning names the byte); a frame on another port is decoded when it identifies
+ * itself (a documented message format, then M-Bus records that read to the end, or JSON).
  */
 import type { DeviceDefinition, DecodeInput, DecodeResult, Reading } from '../../../core/types.ts';
 import { emptyResult } from '../../../core/boundary.ts';
@@ -59,18 +61,29 @@ function decodeJson(bytes: Uint8Array, res: DecodeResult): void {
 }
 
 function decode({ bytes, fPort }: DecodeInput): DecodeResult {
-  if (fPort !== 2) throw new DecodeError(`unknown fPort ${fPort} (data uplinks use fPort 2)`);
   if (bytes.length < 2) throw new DecodeError(`payload of ${bytes.length} byte(s) is too short (message format + records)`);
   const res = emptyResult();
   const fmt = bytes[0]!;
+  const name = FORMATS[fmt];
+  // On another port (changed by the installer), the frame must identify itself: a message format of the manual
+  // followed by M-Bus records that read to the end.
+  const identified = () => name !== undefined && (fmt === 2 ? bytes[1] === 0x7b : (() => {
+    const p = parseMbusRecords(bytes.subarray(1), MODEL, 1);
+    return p.records.length > 0 && p.undecodedFrom === undefined;
+  })());
+  if (fPort !== 2 && !identified()) {
+    throw new DecodeError(`unknown fPort ${fPort} (data uplinks use fPort 2) and the frame is not a message format of the manual followed by M-Bus records`);
+  }
   if (fmt === 2) {
     decodeJson(bytes.subarray(1), res);
     return res;
   }
-  const name = FORMATS[fmt];
   if (name === undefined) res.warnings.push(`${MODEL}: message format 0x${fmt.toString(16)} not listed in the manual; records decoded generically`);
-  const { records, warnings } = parseMbusRecords(bytes.subarray(1), MODEL);
+  const { records, warnings, undecodedFrom } = parseMbusRecords(bytes.subarray(1), MODEL, 1);
+  // Only the format byte read: nothing to keep, the frame cannot be parsed.
+  if (records.length === 0 && undecodedFrom !== undefined) throw new DecodeError(warnings[warnings.length - 1]!.replace(`${MODEL}: `, ''));
   res.warnings.push(...warnings);
+  if (undecodedFrom !== undefined) res.undecodedFrom = undecodedFrom;
   const data: Record<string, unknown> = { messageFormat: name ?? `0x${fmt.toString(16)}` };
   const seen = new Set<MbusKind>();
   for (const rec of records) {
