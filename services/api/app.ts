@@ -11,7 +11,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
-import { installAuth } from './auth.ts';
+import { installAuth, type ConsoleAuth } from './auth.ts';
 import type { ApiDeps } from './deps.ts';
 import type { ApiRole } from './keys.ts';
 import { adminRoutes } from './routes/admin.ts';
@@ -57,7 +57,7 @@ export function trackRoutes(app: FastifyInstance, opts: { docsPublic: boolean })
   return table;
 }
 
-export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+export async function registerApi(app: FastifyInstance, deps: ApiDeps, consoleAuth?: ConsoleAuth): Promise<void> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler((err: FastifyError, req, reply) => {
@@ -77,7 +77,32 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
   });
   app.setNotFoundHandler((req, reply) => sendError(reply, new ApiError(404, 'not_found', `no route ${req.method} ${req.url.split('?')[0]}`)));
 
-  await app.register(helmet, { global: true });
+  // One strict policy for the API and the console: scripts and styles from this origin only (no inline script,
+  // no CDN), images from here or data: URLs, forms posted here only, no framing by other sites. No
+  // upgrade-insecure-requests: a municipal network may serve the console over plain HTTP on a closed network.
+  await app.register(helmet, {
+    global: true,
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        fontSrc: ["'self'"],
+        connectSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'self'"],
+        frameSrc: ["'self'"],
+      },
+    },
+    frameguard: { action: 'sameorigin' },
+    // same-origin, not no-referrer: browsers then send the real Origin with the console's forms (checked against
+    // cross-site requests), while other sites still learn nothing of the console's URLs.
+    referrerPolicy: { policy: 'same-origin' },
+  });
   if (deps.options.corsOrigins.length) await app.register(cors, { origin: deps.options.corsOrigins, methods: ['GET', 'POST'] });
   await app.register(rateLimit, {
     global: true,
@@ -85,7 +110,7 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
     timeWindow: 60_000,
     errorResponseBuilder: (_req, ctx) => ({ statusCode: 429, error: 'too_many_requests', message: `rate limit: at most ${ctx.max} requests per minute; retry in ${Math.ceil(ctx.ttl / 1000)} s` }),
   });
-  installAuth(app, deps.keys);
+  installAuth(app, deps.keys, consoleAuth);
 
   await app.register(swagger, {
     openapi: {

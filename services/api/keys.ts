@@ -76,6 +76,16 @@ export class KeyRing {
     if (!entry) return undefined;
     const expected = Buffer.from(entry.hash.slice('sha256:'.length), 'hex');
     if (!timingSafeEqual(hashSecret(m[2]!), expected)) return undefined;
+    return this.principalById(entry.id, now);
+  }
+
+  /**
+   * The principal of a key already proven once (a console session holds only the key id): undefined when the key
+   * is gone from the ring or has expired since, so its sessions end with it.
+   */
+  principalById(id: string, now = new Date()): Principal | undefined {
+    const entry = this.byId.get(id);
+    if (!entry) return undefined;
     if (entry.expires && Date.parse(entry.expires) <= now.getTime()) return undefined;
     return {
       keyId: entry.id,

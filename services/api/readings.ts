@@ -4,7 +4,7 @@
  * differences that survive a counter reset (non_negative_difference); gauges as min/mean/max.
  */
 import { QUANTITIES, type QuantityId } from '../../decoders/model/quantities.ts';
-import { influxqlString, seriesRows } from '../storage/influx.ts';
+import { influxqlAnyOf, influxqlString, seriesRows } from '../storage/influx.ts';
 import type { ApiDeps } from './deps.ts';
 import { tenantClause } from './scope.ts';
 
@@ -19,6 +19,8 @@ export interface SeriesQuery {
   timeZone: string;
   devEui?: string | undefined;
   site?: string | undefined;
+  /** Registry roles of the devices (the `role` tag), e.g. the rooms of a site and not its meters. */
+  roles?: readonly string[] | undefined;
   channel?: string | undefined;
   /** Rows at most (a bound on what one request can pull out of InfluxDB). */
   limit: number;
@@ -26,7 +28,7 @@ export interface SeriesQuery {
 
 export interface SeriesPoint {
   time: string;
-  value?: number | null;
+  value?: number | boolean | null;
   min?: number | null;
   mean?: number | null;
   max?: number | null;
@@ -55,6 +57,7 @@ export function seriesQueryText(q: SeriesQuery): string {
   const filters = [
     q.devEui ? ` AND "dev_eui" = ${influxqlString(q.devEui)}` : '',
     q.site ? ` AND "site" = ${influxqlString(q.site)}` : '',
+    q.roles?.length ? ` AND ${influxqlAnyOf('role', q.roles)}` : '',
     ` AND "channel" = ${influxqlString(q.channel ?? '')}`,
     tenantClause(q.tenants),
   ].join('');
@@ -85,7 +88,8 @@ export async function readSeries(deps: ApiDeps, q: SeriesQuery): Promise<DeviceS
       .slice(0, q.limit)
       .map((r) => {
         const time = new Date(Number(r.time)).toISOString();
-        if (q.aggregation === 'raw') return { time, value: num(r.value) };
+        // Booleans (leak, contact) stay booleans: a wet sensor is not a missing number.
+        if (q.aggregation === 'raw') return { time, value: typeof r.value === 'boolean' ? r.value : num(r.value) };
         if ('consumption' in r) return { time, consumption: num(r.consumption) };
         return { time, min: num(r.min), mean: num(r.mean), max: num(r.max) };
       }),

@@ -93,6 +93,8 @@ export async function demo(args: string[]): Promise<number> {
   const q = (s: string) => `curl -sG ${influx.url}/query --data-urlencode db=veilleur --data-urlencode "q=${s}"`;
   say(`
 Veilleur is running.
+  Web console      ${service.address()}/   ← open it in a browser and sign in with a key below
+                   (the operator key of Saint-Veilleur can acknowledge alerts; the admin key sees every commune)
   MQTT broker      ${mqtt.url}    (ChirpStack v4 and TTS v3 uplinks of the simulated town are published here)
   InfluxDB 1.x     ${influx.url}  database 'veilleur'
   Health           ${service.address()}/healthz   ${service.address()}/readyz

@@ -1,12 +1,14 @@
 /**
  * The service's HTTP side: health (`/healthz`: the process answers), readiness (`/readyz`: broker connected,
  * InfluxDB reachable, spool below its bound), Prometheus metrics (`/metrics`, an instance-wide key unless made
- * public) and the API (services/api). Health and readiness are the only endpoints that never need a key.
+ * public), the API (services/api, under /api/v1) and the web console (services/console, at / and below). Health and readiness are the only endpoints that never need a key.
  */
+import cookie from '@fastify/cookie';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { registerApi, trackRoutes, type RouteEntry } from '../api/app.ts';
 import type { ApiDeps } from '../api/deps.ts';
+import { createConsole } from '../console/plugin.ts';
 import type { Metrics } from '../metrics.ts';
 
 export interface Readiness {
@@ -30,7 +32,11 @@ export async function buildHttpServer(deps: { log: Logger; metrics: Metrics; rea
     bodyLimit: 64 * 1024,
   });
   const routes = trackRoutes(app, { docsPublic: deps.api.options.docsPublic });
-  await registerApi(app, deps.api);
+  // Cookies are parsed before the auth hook runs: console pages authenticate by their session cookie.
+  await app.register(cookie);
+  const webConsole = createConsole(deps.api);
+  await registerApi(app, deps.api, webConsole.auth);
+  await app.register(webConsole.plugin);
 
   const probe = { public: true, rateLimit: false } as const;
   app.get('/healthz', { config: probe, schema: { hide: true } }, async () => ({ status: 'ok' }));

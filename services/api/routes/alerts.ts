@@ -9,12 +9,11 @@ import { ruleCatalogue } from '../../alerts/catalogue.ts';
 import { defaultWindowedRules } from '../../alerts/windowed-rules.ts';
 import type { Alert } from '../../alerts/model.ts';
 import { loadAlerts } from '../../alerts/store.ts';
+import { ALERT_CATEGORIES, ALERT_SEVERITIES, ALERT_STATES, listAlerts } from '../alerts-list.ts';
 import type { ApiDeps, AlertsAccess } from '../deps.ts';
 import { alertId, instant, lang, rangeQuery, resolveRange, siteId, tenantId } from '../params.ts';
 import { ApiError, mayRead, notFound, principalOf, requestedTenants, tenantClause } from '../scope.ts';
 
-const SEVERITIES = ['info', 'warning', 'major', 'critical'] as const;
-const CATEGORIES = ['water', 'energy', 'air', 'datacenter', 'fleet'] as const;
 
 export function alertView(a: Alert, language: 'fr' | 'en') {
   return {
@@ -53,9 +52,9 @@ export const alertsRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app
         querystring: z.strictObject({
           tenant: tenantId.optional(),
           site: siteId.optional(),
-          state: z.enum(['active', 'open', 'acknowledged', 'resolved', 'all']).default('active'),
-          severity: z.enum(SEVERITIES).optional(),
-          category: z.enum(CATEGORIES).optional(),
+          state: z.enum(ALERT_STATES).default('active'),
+          severity: z.enum(ALERT_SEVERITIES).optional(),
+          category: z.enum(ALERT_CATEGORIES).optional(),
           rule: z.string().regex(/^[A-Z][A-Z0-9]{0,7}$/, 'expected a rule id such as W1').optional(),
           lang,
           ...rangeQuery,
@@ -66,20 +65,8 @@ export const alertsRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app
       const q = req.query;
       const tenants = requestedTenants(principalOf(req), q.tenant);
       const range = resolveRange(q, 30, 366);
-      const byId = new Map<string, Alert>();
-      for (const a of await loadAlerts(deps.influx, { ...range, tenantClause: tenantClause(tenants) })) byId.set(a.id, a);
-      // The book is the live truth (an event may still be on its way to InfluxDB).
-      for (const a of deps.alerts?.book.list() ?? []) if (!tenants || tenants.includes(a.subject.tenant)) byId.set(a.id, a);
-      const wanted = (a: Alert) =>
-        (q.state === 'all' || (q.state === 'active' ? a.state !== 'resolved' : a.state === q.state)) &&
-        (!q.site || a.subject.site === q.site) &&
-        (!q.severity || a.severity === q.severity) &&
-        (!q.category || a.category === q.category) &&
-        (!q.rule || a.ruleId === q.rule);
-      return [...byId.values()]
-        .filter(wanted)
-        .sort((a, b) => b.startedAt.getTime() - a.startedAt.getTime())
-        .map((a) => alertView(a, q.lang));
+      const alerts = await listAlerts(deps, { tenants, ...range, state: q.state, site: q.site, severity: q.severity, category: q.category, rule: q.rule });
+      return alerts.map((a) => alertView(a, q.lang));
     },
   );
 

@@ -1,0 +1,88 @@
+/**
+ * Sign-in (an API key pasted once becomes a server-side session), sign-out (the session ends on the server, so the
+ * old cookie is worthless), and the language switch. Failed sign-ins are throttled per client address and logged.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { html } from '../html.ts';
+import { MESSAGES } from '../i18n/index.ts';
+import { barePage, notice } from '../layout.ts';
+import { langOf, sameOrigin, sendPage, type ConsoleDeps } from '../plugin.ts';
+
+export const SESSION_COOKIE = 'veilleur_session';
+export const LANG_COOKIE = 'veilleur_lang';
+
+/** Where to go after sign-in: a path of this console only (never another site: no open redirect). */
+export function safeNext(value: unknown): string {
+  if (typeof value !== 'string' || !value.startsWith('/') || value.startsWith('//') || value.startsWith('/\\') || value.length > 2000) return '/';
+  if (value.startsWith('/connexion') || value.startsWith('/deconnexion')) return '/';
+  return value;
+}
+
+const secure = (req: FastifyRequest) => req.protocol === 'https';
+
+function signInForm(req: FastifyRequest, reply: FastifyReply, status: number, message?: { kind: 'error' | 'info'; text: string }) {
+  const lang = langOf(req);
+  const t = MESSAGES[lang];
+  const q = req.query as Record<string, string | undefined>;
+  const next = safeNext(q.suite ?? (req.body as Record<string, unknown> | undefined)?.suite);
+  const content = html`${message ? notice(message.kind, message.text) : ''}
+<p>${t.signIn.intro}</p>
+<form method="post" action="/connexion" class="stack">
+  <input type="hidden" name="suite" value="${next}">
+  <label for="cle">${t.signIn.keyLabel}</label>
+  <p class="hint" id="cle-aide">${t.signIn.keyHint}</p>
+  <input id="cle" name="cle" type="password" autocomplete="off" spellcheck="false" required aria-describedby="cle-aide"${message?.kind === 'error' ? html` aria-invalid="true"` : ''} autofocus>
+  <button type="submit">${t.signIn.submit}</button>
+</form>`;
+  return sendPage(reply, status, barePage({ lang, url: req.url, t }, t.signIn.title, content));
+}
+
+export function signInPages(app: FastifyInstance, deps: ConsoleDeps): void {
+  const cookieBase = (req: FastifyRequest) => ({ path: '/', httpOnly: true, sameSite: 'strict' as const, secure: secure(req) });
+
+  app.get('/connexion', { config: { public: true }, schema: { hide: true } }, async (req, reply) => {
+    const q = req.query as Record<string, string | undefined>;
+    const t = MESSAGES[langOf(req)];
+    const message = q.fin === 'deconnecte' ? { kind: 'info' as const, text: t.signIn.signedOut } : q.fin ? { kind: 'info' as const, text: t.signIn.expired } : undefined;
+    return signInForm(req, reply, 200, message);
+  });
+
+  app.post('/connexion', { config: { public: true }, schema: { hide: true } }, async (req, reply) => {
+    const t = MESSAGES[langOf(req)];
+    const wait = deps.signInFailures.retryAfterMs(req.ip);
+    if (wait > 0) {
+      req.log.warn({ ip: req.ip }, 'console sign-in refused: too many failures from this address');
+      reply.header('retry-after', String(Math.ceil(wait / 1000)));
+      return signInForm(req, reply, 429, { kind: 'error', text: t.signIn.tooMany(Math.ceil(wait / 60_000)) });
+    }
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const key = typeof body.cle === 'string' ? body.cle.trim() : '';
+    const principal = sameOrigin(req) ? deps.api.keys.authenticate(key) : undefined;
+    if (!principal) {
+      deps.signInFailures.fail(req.ip);
+      req.log.warn({ ip: req.ip, presented: key !== '' }, 'console sign-in refused: key not valid');
+      return signInForm(req, reply, 401, { kind: 'error', text: t.signIn.invalid });
+    }
+    deps.signInFailures.succeed(req.ip);
+    const { id } = deps.sessions.create(principal.keyId, langOf(req));
+    req.log.warn({ ip: req.ip, keyId: principal.keyId }, 'console sign-in');
+    reply.setCookie(SESSION_COOKIE, id, { ...cookieBase(req), maxAge: 12 * 3600 });
+    return reply.code(303).redirect(safeNext(body.suite));
+  });
+
+  app.post('/deconnexion', { config: { console: true }, schema: { hide: true } }, async (req, reply) => {
+    deps.sessions.destroy(req.cookies[SESSION_COOKIE]);
+    req.log.warn({ ip: req.ip, keyId: req.principal?.keyId }, 'console sign-out');
+    reply.clearCookie(SESSION_COOKIE, cookieBase(req));
+    return reply.code(303).redirect('/connexion?fin=deconnecte');
+  });
+
+  // A preference, not an action: a plain link works everywhere, and it changes nothing but the language.
+  app.get('/langue/:lang', { config: { public: true }, schema: { hide: true } }, async (req, reply) => {
+    const lang = (req.params as { lang: string }).lang === 'en' ? 'en' : 'fr';
+    reply.setCookie(LANG_COOKIE, lang, { ...cookieBase(req), maxAge: 365 * 86_400 });
+    const session = deps.sessions.get(req.cookies[SESSION_COOKIE]);
+    if (session) session.lang = lang;
+    return reply.code(303).redirect(safeNext((req.query as Record<string, unknown>).suite));
+  });
+}

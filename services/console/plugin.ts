@@ -1,0 +1,118 @@
+/**
+ * The web console, served by the service itself on the API's port: server-rendered pages in French (English on
+ * request), a little JavaScript for the charts. Sign-in turns an API key into a server-side session; every page and
+ * form is a route with `config: { console: true, role }`, so the API's auth hook applies the same permission
+ * model to both. State-changing forms carry the session's CSRF token and must come from this origin.
+ */
+import formbody from '@fastify/formbody';
+import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { ConsoleAuth } from '../api/auth.ts';
+import type { ApiDeps } from '../api/deps.ts';
+import { ApiError } from '../api/scope.ts';
+import { displayNames, type DisplayNames, type Lang } from '../registry/names.ts';
+import { registerAssets } from './assets.ts';
+import { buildContext } from './context.ts';
+import { html } from './html.ts';
+import { MESSAGES } from './i18n/index.ts';
+import { barePage, layout } from './layout.ts';
+import { alertPages } from './pages/alerts.ts';
+import { signInPages, SESSION_COOKIE, LANG_COOKIE } from './pages/signin.ts';
+import { SessionStore, csrfMatches } from './session.ts';
+import { FailureThrottle } from './throttle.ts';
+
+export interface ConsoleDeps {
+  api: ApiDeps;
+  sessions: SessionStore;
+  names: DisplayNames;
+  signInFailures: FailureThrottle;
+}
+
+/** A console page module: adds its routes (each with `config: { console: true }`). */
+export type ConsolePages = (app: FastifyInstance, deps: ConsoleDeps) => void;
+
+export function langOf(req: FastifyRequest): Lang {
+  const c = req.cookies?.[LANG_COOKIE];
+  return c === 'en' ? 'en' : 'fr';
+}
+
+function send(reply: FastifyReply, status: number, body: { value: string }): FastifyReply {
+  return reply.code(status).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(body.value);
+}
+
+/** Same-origin check for state-changing forms (with SameSite=Strict cookies and the CSRF token: defence in depth). */
+export function sameOrigin(req: FastifyRequest): boolean {
+  const origin = req.headers.origin ?? req.headers.referer;
+  // Some privacy settings drop both; the CSRF token and the SameSite=Strict cookie still protect the form.
+  if (!origin) return true;
+  try {
+    return new URL(origin).host === req.headers.host;
+  } catch {
+    return false;
+  }
+}
+
+export function createConsole(api: ApiDeps): { auth: ConsoleAuth; plugin: FastifyPluginAsync } {
+  const deps: ConsoleDeps = { api, sessions: new SessionStore(), names: displayNames(api.registry), signInFailures: new FailureThrottle() };
+
+  const errorPage = (req: FastifyRequest, reply: FastifyReply, status: number) => {
+    const lang = req.consoleSession?.lang ?? langOf(req);
+    const t = MESSAGES[lang];
+    const [title, text] =
+      status === 403 ? [t.errors.forbiddenTitle, t.errors.forbidden] : status === 404 ? [t.errors.notFoundTitle, t.errors.notFound] : status === 400 ? [t.errors.badRequestTitle, t.errors.notFound] : [t.errors.serverTitle, t.errors.server];
+    const content = html`<p>${text}</p><p><a href="/">${t.errors.backHome}</a></p>`;
+    const page = req.page ? layout(req.page, { title, section: undefined, content }) : barePage({ lang, url: req.url, t }, title, content);
+    return send(reply, status, page);
+  };
+
+  const auth: ConsoleAuth = {
+    principal(req) {
+      const session = deps.sessions.get(req.cookies?.[SESSION_COOKIE]);
+      if (!session) return undefined;
+      const principal = api.keys.principalById(session.keyId);
+      if (!principal) return undefined;
+      req.consoleSession = session;
+      return principal;
+    },
+    refuse(req, reply, err) {
+      if (err.statusCode === 401) {
+        const suite = req.method === 'GET' ? `?suite=${encodeURIComponent(req.url)}` : '';
+        const had = req.cookies?.[SESSION_COOKIE] ? (suite ? '&' : '?') + 'fin=1' : '';
+        return reply.code(303).header('cache-control', 'no-store').redirect(`/connexion${suite}${had}`);
+      }
+      return errorPage(req, reply, err.statusCode);
+    },
+  };
+
+  const plugin: FastifyPluginAsync = async (app) => {
+    await app.register(formbody, { bodyLimit: 16 * 1024 });
+    app.decorateRequest('consoleSession', undefined);
+    app.decorateRequest('page', undefined);
+    registerAssets(app);
+
+    app.addHook('preHandler', async (req, reply) => {
+      if (req.routeOptions.config.console !== true || !req.consoleSession || !req.principal) return;
+      req.page = buildContext(req, req.consoleSession, deps.names);
+      if (req.method === 'POST') {
+        const token = (req.body as Record<string, unknown> | undefined)?._csrf;
+        if (!sameOrigin(req) || !csrfMatches(req.consoleSession, token)) {
+          req.log.warn({ url: req.routeOptions.url, ip: req.ip, keyId: req.principal.keyId }, 'console form refused: CSRF token or origin');
+          const t = req.page.t;
+          return send(reply, 403, layout(req.page, { title: t.errors.csrfTitle, section: undefined, content: html`<p>${t.errors.csrf}</p><p><a href="/">${t.errors.backHome}</a></p>` }));
+        }
+      }
+    });
+
+    app.setErrorHandler((err: FastifyError, req, reply) => {
+      const status = err instanceof ApiError ? err.statusCode : typeof err.statusCode === 'number' && err.statusCode < 500 ? err.statusCode : 500;
+      if (status >= 500) req.log.error({ err: err.message, url: req.routeOptions.url }, 'console page failed');
+      return errorPage(req, reply, status === 401 ? 403 : status);
+    });
+
+    signInPages(app, deps);
+    alertPages(app, deps);
+  };
+
+  return { auth, plugin };
+}
+
+export { send as sendPage };
