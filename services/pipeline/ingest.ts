@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import { GatewayLog } from '../lns/gateways.ts';
 import { parseLnsMessage } from '../lns/parse.ts';
-import type { Uplink } from '../lns/uplink.ts';
+import type { LnsEvent, Rejection, Uplink } from '../lns/uplink.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Reading } from '../../decoders/index.ts';
 import type { DeviceMeta, Registry } from '../registry/registry.ts';
@@ -18,7 +18,8 @@ export class Ingestor {
   private readonly recent = new RecentUplinks();
   private readonly gateways = new GatewayLog();
   private readonly badInputLog: RateLimitedLog;
-  /** Rejected messages carry no time of their own: keep their timestamps unique so none overwrites another. */
+  /** Devices whose tenant mismatch was logged: once per device, every message still counted and kept raw. */
+  private readonly mismatchLogged = new Set<string>();
   private lastRejectedMs = 0;
 
   /**
@@ -29,7 +30,7 @@ export class Ingestor {
     private readonly registry: Registry,
     private readonly decoders: DecoderResolver[],
     private readonly metrics: Metrics,
-    log: Logger,
+    private readonly log: Logger,
     private readonly onDecoded?: (devEui: string, meta: DeviceMeta, at: Date, readings: Reading[]) => string[],
   ) {
     this.badInputLog = new RateLimitedLog(log, 20);
@@ -48,29 +49,36 @@ export class Ingestor {
         this.metrics.ignored.inc();
         this.metrics.ignoredEvents.labels(event.lns, event.event).inc();
         return [];
-      case 'location':
+      case 'location': {
         this.metrics.locations.inc();
-        return locationLines(event, this.registry.resolve(event));
+        const meta = this.registry.resolve(event);
+        return 'kind' in meta ? this.tenantMismatch(topic, message, event, meta.detail, now) : locationLines(event, meta);
+      }
       case 'rejected': {
         this.metrics.rejected.labels(event.reason).inc();
         this.badInputLog.warn(event.reason, { topic, reason: event.reason, devEui: event.devEui, detail: event.detail }, 'message kept raw: not a valid network-server event');
-        const t = Math.max(now.getTime(), this.lastRejectedMs + 1);
-        this.lastRejectedMs = t;
-        return [rejectedLine(topic, message, event, t)];
+        return [this.rejected(topic, message, event, now)];
       }
-      case 'status':
+      case 'status': {
         this.metrics.statusEvents.inc();
-        return statusLines(event, this.registry.resolve(event));
-      case 'join':
+        const meta = this.registry.resolve(event);
+        return 'kind' in meta ? this.tenantMismatch(topic, message, event, meta.detail, now) : statusLines(event, meta);
+      }
+      case 'join': {
         this.metrics.joins.inc();
-        return joinLines(event, this.registry.resolve(event));
+        const meta = this.registry.resolve(event);
+        return 'kind' in meta ? this.tenantMismatch(topic, message, event, meta.detail, now) : joinLines(event, meta);
+      }
       case 'uplink': {
         this.metrics.uplinks.inc();
+        // Placed before deduplication: an uplink published under the wrong application must not make the
+        // device's genuine uplink with the same counter look like a duplicate.
+        const meta = this.registry.resolve(event);
+        if ('kind' in meta) return this.tenantMismatch(topic, message, event, meta.detail, now);
         if (this.recent.check(event.devEui, event.fCnt, event.receivedAt.getTime())) {
           this.metrics.duplicates.inc();
           return [];
         }
-        const meta = this.registry.resolve(event);
         let outcome;
         try {
           outcome = decodeWith(this.decoders, event, meta);
@@ -104,5 +112,29 @@ export class Ingestor {
       if (l) out.push(l);
     }
     return out;
+  }
+
+  /**
+   * A valid event that its topic's application may not publish for this device (registry entry or body of another
+   * commune): kept raw in `uplink_rejected`, which carries no tenant, so no commune's data or key ever sees it.
+   */
+  private tenantMismatch(topic: string, message: Buffer, event: LnsEvent, detail: string, now: Date): string[] {
+    this.metrics.rejected.labels('tenant_mismatch').inc();
+    if (!this.mismatchLogged.has(event.devEui)) {
+      if (this.mismatchLogged.size >= 10_000) this.mismatchLogged.clear();
+      this.mismatchLogged.add(event.devEui);
+      this.log.warn(
+        { topic, devEui: event.devEui, lns: event.lns, reason: 'tenant_mismatch', detail },
+        'event kept raw, stored under no commune: its topic may not publish for this device (check tenants: in VEILLEUR_CONFIG and the broker ACL); further ones from this device are counted, not logged',
+      );
+    }
+    return [this.rejected(topic, message, { kind: 'rejected', reason: 'tenant_mismatch', lns: event.lns, devEui: event.devEui, detail }, now)];
+  }
+
+  /** Rejected messages carry no time of their own: their timestamps are kept unique so none overwrites another. */
+  private rejected(topic: string, message: Buffer, rejection: Rejection, now: Date): string {
+    const t = Math.max(now.getTime(), this.lastRejectedMs + 1);
+    this.lastRejectedMs = t;
+    return rejectedLine(topic, message, rejection, t);
   }
 }

@@ -64,6 +64,11 @@ export async function redecode(
         continue;
       }
       const meta = registry.resolve(uplink);
+      // The registry now places the device in another commune than the uplink's topic: its readings go nowhere.
+      if ('kind' in meta) {
+        report.stillUndecoded++;
+        continue;
+      }
       const outcome = decodeWith(decoders, uplink, meta);
       if (outcome.kind !== 'decoded') {
         report.stillUndecoded++;
@@ -102,11 +107,15 @@ function uplinkFromRow(row: Record<string, unknown>): Uplink | undefined {
   const lns = str('lns');
   const payload = Buffer.from(str('payload_b64'), 'base64');
   if (!str('dev_eui') || payload.length === 0) return undefined;
+  // Stored uplinks passed the topic check: their application id is the topic's (and TTS's tenant is the topic's).
+  const fromTopic = lns === 'chirpstack-v4' || lns === 'chirpstack-v3' || lns === 'tts-v3';
   return {
     kind: 'uplink',
     lns: lns === 'chirpstack-v3' || lns === 'tts-v3' ? lns : 'chirpstack-v4',
     topic: str('topic'),
     lnsTenant: str('lns_tenant'),
+    ...(fromTopic && str('application_id') ? { topicApplication: str('application_id') } : {}),
+    ...(lns === 'tts-v3' && str('lns_tenant') ? { topicTenant: str('lns_tenant') } : {}),
     applicationId: str('application_id'),
     applicationName: str('application_name'),
     devEui: str('dev_eui'),

@@ -1,10 +1,12 @@
 /**
- * Who a device is and where it belongs: tenant (commune), site, building, zone, role, decoder. Comes from the YAML
- * registry first, then from the network server (tenant, device tags `site`/`building`/`zone`), then defaults.
- * Every value here becomes a bounded InfluxDB tag.
+ * Who a device is and where it belongs: tenant (commune), site, building, zone, role, decoder. The commune comes from
+ * the event's topic where it is mapped, else from the network server's tenant, agreeing with the registry
+ * (tenant-authority.ts); the rest from the YAML registry first, then the network server (device tags
+ * `site`/`building`/`zone`), then defaults. Every value here becomes a bounded InfluxDB tag.
  */
 import type { DeviceEntry, FileConfig } from '../config/schema.ts';
 import type { DeviceIdentity } from '../lns/uplink.ts';
+import { placeTenant, topicIdsOf, type TenantMaps } from './tenant-authority.ts';
 
 export interface DeviceMeta {
   tenant: string;
@@ -19,18 +21,25 @@ export interface DeviceMeta {
   pulse?: DeviceEntry['pulse'];
 }
 
+/** The event's topic or body places the device in another commune than its registry entry or topic: store nothing. */
+export interface TenantMismatch {
+  kind: 'tenant_mismatch';
+  detail: string;
+}
+
 export class Registry {
   private readonly byDevEui = new Map<string, FileConfig['devices'][number]>();
   private readonly byProfile = new Map<string, string>();
   private readonly tenantByLns = new Map<string, string>();
   private readonly tenantByApp = new Map<string, string>();
   private readonly slugCache = new Map<string, string>();
+  private readonly tenantMaps: TenantMaps;
   /** Resolved metadata by identity: the same object for the same device, so callers can cache what they derive. */
-  private readonly resolved = new Map<string, DeviceMeta>();
+  private readonly resolved = new Map<string, DeviceMeta | TenantMismatch>();
 
   constructor(
     file: FileConfig,
-    private readonly defaultTenant: string,
+    defaultTenant: string,
   ) {
     for (const d of file.devices) this.byDevEui.set(d.devEui, d);
     for (const p of file.profiles) this.byProfile.set(p.profile.toLowerCase(), p.decoder);
@@ -38,11 +47,14 @@ export class Registry {
       for (const l of t.lnsTenants) this.tenantByLns.set(l, t.id);
       for (const a of t.applications) this.tenantByApp.set(a, t.id);
     }
+    const communes = new Set([...file.tenants.map((t) => t.id), ...file.devices.flatMap((d) => (d.tenant ? [d.tenant] : [])), ...file.sites.flatMap((s) => (s.tenant ? [s.tenant] : []))]);
+    this.tenantMaps = { byApplication: this.tenantByApp, byLnsTenant: this.tenantByLns, communes, defaultTenant, slug: (text) => this.slug(text) };
   }
 
-  resolve(id: DeviceIdentity): DeviceMeta {
+  /** Where the event's device belongs, or why it may be stored under no commune. */
+  resolve(id: DeviceIdentity): DeviceMeta | TenantMismatch {
     const t = id.tags;
-    const key = `${id.devEui}|${id.lnsTenant}|${id.applicationId}|${id.applicationName}|${id.deviceName}|${id.deviceProfile}|${t.site ?? ''}|${t.building ?? t.batiment ?? ''}|${t.zone ?? ''}|${t.role ?? ''}`;
+    const key = `${id.topicApplication ?? ''}@${id.topicTenant ?? ''}|${id.devEui}|${id.lnsTenant}|${id.applicationId}|${id.applicationName}|${id.deviceName}|${id.deviceProfile}|${t.site ?? ''}|${t.building ?? t.batiment ?? ''}|${t.zone ?? ''}|${t.role ?? ''}`;
     let meta = this.resolved.get(key);
     if (!meta) {
       meta = this.compute(id);
@@ -52,14 +64,11 @@ export class Registry {
     return meta;
   }
 
-  private compute(id: DeviceIdentity): DeviceMeta {
+  private compute(id: DeviceIdentity): DeviceMeta | TenantMismatch {
     const entry = this.byDevEui.get(id.devEui);
-    const tenant =
-      entry?.tenant ??
-      this.tenantByApp.get(id.applicationId) ??
-      this.tenantByApp.get(id.applicationName) ??
-      this.tenantByLns.get(id.lnsTenant) ??
-      (id.lnsTenant ? this.slug(id.lnsTenant) : this.defaultTenant);
+    const placed = placeTenant(this.tenantMaps, id, topicIdsOf(id), entry?.tenant);
+    if ('mismatch' in placed) return { kind: 'tenant_mismatch', detail: placed.mismatch };
+    const tenant = placed.tenant;
     const decoder = entry?.decoder ?? (id.deviceProfile ? this.byProfile.get(id.deviceProfile.toLowerCase()) : undefined);
     return {
       tenant,

@@ -27,9 +27,10 @@ const A = 'saint-veilleur';
 const B = 'commune-b';
 const HOUR = 3_600_000;
 
-// Tenant B: the town again, other DevEUIs and names, same site names (isolation must not rely on names).
+// Tenant B: the town again, other DevEUIs and names, same site names (isolation must not rely on names), in its own
+// network-server tenant (a device registered to B but published through A's tenant is refused: tenant-mismatch.test.ts).
 const TOWN_A = TOWN.filter((d) => d.lnsTenant === TOWN[0]!.lnsTenant);
-const TOWN_B: SimDevice[] = TOWN_A.map((d) => ({ ...d, devEui: `b${d.devEui.slice(1)}`, name: `${d.name}-b` }));
+const TOWN_B: SimDevice[] = TOWN_A.map((d) => ({ ...d, devEui: `b${d.devEui.slice(1)}`, name: `${d.name}-b`, lnsTenant: 'Commune B' }));
 const B_EUIS = TOWN_B.map((d) => d.devEui);
 const leakA = TOWN_A.find((d) => d.name === 'fuite-chaufferie-mairie')!;
 const leakB = TOWN_B.find((d) => d.name === 'fuite-chaufferie-mairie-b')!;
@@ -111,6 +112,7 @@ beforeAll(async () => {
   mkdirSync(join(stack.dir, 'service'), { recursive: true });
   const registry = townRegistry([...TOWN_A, ...TOWN_B]);
   for (const d of registry.devices) if (B_EUIS.includes(d.devEui)) d.tenant = B;
+  registry.tenants.push({ id: B, name: 'Commune B', lnsTenants: ['Commune B'], applications: [] });
   registry.apiKeys = [
     { id: keys.aViewer.id, name: 'mairie A lecture', role: 'viewer', tenants: [A], hash: keys.aViewer.hash },
     { id: keys.aOperator.id, name: 'astreinte A', role: 'operator', tenants: [A], hash: keys.aOperator.hash },
