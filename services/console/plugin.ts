@@ -16,6 +16,11 @@ import { html } from './html.ts';
 import { MESSAGES } from './i18n/index.ts';
 import { barePage, layout } from './layout.ts';
 import { alertPages } from './pages/alerts.ts';
+import { devicePages } from './pages/device.ts';
+import { fleetPages } from './pages/fleet.ts';
+import { reportPages } from './pages/reports.ts';
+import { retentionPages } from './pages/retention.ts';
+import { sitePages } from './pages/sites.ts';
 import { signInPages, SESSION_COOKIE, LANG_COOKIE } from './pages/signin.ts';
 import { SessionStore, csrfMatches } from './session.ts';
 import { FailureThrottle } from './throttle.ts';
@@ -110,6 +115,11 @@ export function createConsole(api: ApiDeps): { auth: ConsoleAuth; plugin: Fastif
 
     signInPages(app, deps);
     alertPages(app, deps);
+    sitePages(app, deps);
+    devicePages(app, deps);
+    fleetPages(app, deps);
+    reportPages(app, deps);
+    retentionPages(app, deps);
   };
 
   return { auth, plugin };
