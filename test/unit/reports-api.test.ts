@@ -8,6 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { registerApi } from '../../services/api/app.ts';
 import type { ApiDeps } from '../../services/api/deps.ts';
 import { generateKey, KeyRing } from '../../services/api/keys.ts';
+import { buildDatacenterReport, datacenterReportCsv } from '../../services/datacenter/kpi.ts';
 import { PARSIMONY_CSV_COLUMNS, YEARLY_CSV_COLUMNS } from '../../services/reports/csv.ts';
 import { townRegistry } from '../../services/simulator/town.ts';
 import type { InfluxSeries } from '../../services/storage/influx.ts';
@@ -121,6 +122,83 @@ describe('GET /api/v1/reports/parsimony', () => {
     expect((await get('/api/v1/reports/parsimony?from=2025-01-01T00:00:00Z&to=2026-03-01T00:00:00Z', keys.a)).statusCode).toBe(400);
     expect((await get('/api/v1/reports/parsimony?from=2026-03-02T00:00:00Z&to=2026-03-01T00:00:00Z', keys.a)).statusCode).toBe(400);
     expect((await get('/api/v1/reports/parsimony?tenant=agglo-sud', keys.a)).statusCode).toBe(403);
+    expect(sent).toEqual([]);
+  });
+});
+
+describe('GET /api/v1/reports/datacenter', () => {
+  /** The bounds of the statement reading the period (the other one reads the baseline before it). */
+  const periodOf = () => {
+    const q = sent.find((s) => /ORDER BY time ASC/.test(s))!;
+    const m = /time >= (\d+)ms AND time < (\d+)ms/.exec(q)!;
+    return [new Date(Number(m[1])).toISOString(), new Date(Number(m[2])).toISOString()];
+  };
+
+  it('defaults to the month under way in the site’s time zone, up to now, with French warnings', async () => {
+    const before = Date.now();
+    const r = await get('/api/v1/reports/datacenter?site=mairie', keys.a);
+    expect(r.statusCode).toBe(200);
+    const [from, to] = periodOf();
+    const paris = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Paris', year: 'numeric', month: '2-digit' }).format(new Date(before));
+    // Local midnight of the 1st: 23:00 or 22:00 UTC the day before.
+    expect(new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Paris', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', hourCycle: 'h23' }).format(new Date(from!))).toBe(`${paris}-01, 00`);
+    expect(Date.parse(to!)).toBeGreaterThanOrEqual(before);
+    expect(Date.parse(to!)).toBeLessThanOrEqual(Date.now());
+    const body = r.json() as { warnings: string[] };
+    expect(body.warnings).toContain('aucun « Compteur général de la salle serveurs » sur ce site : PUE, DCiE et parts ne peuvent pas être calculés');
+  });
+
+  it('takes a month, a quarter or a year by name, and English on request', async () => {
+    const cases: [string, string, string][] = [
+      ['month=2026-11', '2026-10-31T23:00:00.000Z', '2026-11-30T23:00:00.000Z'],
+      ['period=month&month=2026-03', '2026-02-28T23:00:00.000Z', '2026-03-31T22:00:00.000Z'],
+      ['period=quarter&quarter=2026-Q2', '2026-03-31T22:00:00.000Z', '2026-06-30T22:00:00.000Z'],
+      ['year=2025', '2024-12-31T23:00:00.000Z', '2025-12-31T23:00:00.000Z'],
+      ['from=2026-03-02T00:00:00Z&to=2026-03-04T00:00:00Z', '2026-03-02T00:00:00.000Z', '2026-03-04T00:00:00.000Z'],
+    ];
+    for (const [qs, from, to] of cases) {
+      sent.length = 0;
+      const r = await get(`/api/v1/reports/datacenter?site=mairie&lang=en&${qs}`, keys.a);
+      expect(r.statusCode, qs).toBe(200);
+      expect(periodOf(), qs).toEqual([from, to]);
+      expect((r.json() as { warnings: string[] }).warnings, qs).toContain("no 'facility-total' meter (total facility energy) for this site: PUE, DCiE and shares cannot be computed");
+    }
+  });
+
+  it('writes its CSV with the shared writer (services/csv.ts): formulas defused', async () => {
+    const r = await get('/api/v1/reports/datacenter?site=mairie&month=2026-11&format=csv', keys.a);
+    expect(r.statusCode).toBe(200);
+    expect(r.headers['content-type']).toMatch(/^text\/csv/);
+    const lines = r.body.trimEnd().split('\r\n');
+    expect(lines[0]).toBe('tenant,site,zone,from,to,metric,device,dev_eui,role,value,unit');
+    expect(lines.filter((l) => l.includes(',warning,'))).not.toHaveLength(0);
+    // A device name from the field that a spreadsheet would run gets its apostrophe.
+    const report = buildDatacenterReport({
+      tenant: 't',
+      site: 's',
+      from: new Date('2026-03-01T00:00:00Z'),
+      to: new Date('2026-03-02T00:00:00Z'),
+      meters: [{ devEui: 'e1', device: '=HYPERLINK("x")', role: 'it-load', points: [{ t: Date.parse('2026-03-01T00:00:00Z'), wh: 0 }, { t: Date.parse('2026-03-01T23:59:00Z'), wh: 1000 }] }],
+    });
+    expect(datacenterReportCsv(report)).toContain(`,meter_kwh,"'=HYPERLINK(""x"")",e1,it-load,1,kWh\r\n`);
+  });
+
+  it('rejects mixed or malformed periods and unknown languages with a 400 naming the parameter, before any query', async () => {
+    const cases: [string, RegExp][] = [
+      ['period=month&year=2026', /querystring\/year: period=month is named by month=/],
+      ['month=2026-11&year=2026', /querystring\/year: give one calendar reference/],
+      ['from=2026-03-02T00:00:00Z&month=2026-03', /querystring\/month: give either from\/to dates or a calendar period/],
+      ['month=2026-13', /querystring\/month/],
+      ['month=1999-12', /querystring\/month: expected a year from 2000 to 2099/],
+      ['quarter=2026-Q5', /querystring\/quarter/],
+      ['period=week', /querystring\/period/],
+      ['lang=de', /querystring\/lang/],
+    ];
+    for (const [qs, message] of cases) {
+      const r = await get(`/api/v1/reports/datacenter?site=mairie&${qs}`, keys.a);
+      expect(r.statusCode, qs).toBe(400);
+      expect(r.json().message, qs).toMatch(message);
+    }
     expect(sent).toEqual([]);
   });
 });
