@@ -13,11 +13,22 @@
  *    | low battery (bit 0), index (bytes 5-8), time step code (byte 11: 0 = 10 min, 3 = 15 min, 1 = 60 min).
  *  - 0x12 (37 or 19 bytes), 0x13 (30 or 11 bytes): technical messages TT1/TT2 (meter type only).
  *  - 0x01 (3 bytes) / 0x5F (9 bytes): start message.
+ * FM432e "_ap" firmware (v60, decoder fm432e_ap-decoder.js of Fludia-IoT/LoRaWAN-decoders, whose README gives the
+ * example T1 input [105, 1, 0, 0, 255, 255, 0, 1, 0, 2, 0, 3]):
+ *  - 0x69, 8 to 46 bytes: T1 data: time step in minutes (byte 1), index (bytes 2-5, Wh), then N = (length − 6) / 2
+ *    increments (2 bytes, Wh); increment i covers the step starting at recv − (N−i)·step, the index is the value
+ *    at reception and earlier indexes are taken back increment by increment.
+ *  - 0x6A, 16 bytes: T2 service message: number of starts (1), param id (4), firmware version (5), meter type (6:
+ *    0 electromechanical, 1 electronic), low battery (7), index (8-11), time step (12), number of values per T1
+ *    (13), redundancy (14: previous increments repeated), sensitivity (15).
  * The frames carry no clock: history readings are timed from the network reception time (recvTime).
+ * Lenient decoding: the header and the length identify a message, so a frame on another port than 129 is decoded
+ * (with a warning); bytes beyond a message's documented length are named in a warning.
  */
 import type { DeviceDefinition, DecodeInput, DecodeResult } from '../../../core/types.ts';
 import { emptyResult } from '../../../core/boundary.ts';
 import { DecodeError } from '../../../core/errors.ts';
+import { stopAt } from '../../../core/lenient.ts';
 import { ByteReader } from '../../../core/reader.ts';
 
 const MODEL = 'FM432e';
@@ -89,35 +100,103 @@ function t2(bytes: Uint8Array, oneMinute: boolean, res: DecodeResult): void {
   if (low_battery) res.events.push({ type: 'low_battery', message: 'battery is low' });
 }
 
+/** T1 of the "_ap" firmware (header 0x69): step, index, then as many increments as the frame carries. */
+function t1Ap(bytes: Uint8Array, recv: Date | undefined, res: DecodeResult): void {
+  const r = new ByteReader(bytes, MODEL);
+  r.skip(1, 'header');
+  const step = r.u8('time step');
+  if (step === 0) throw new DecodeError(`T1 message with a time step of 0 minutes`);
+  const index = r.u32be('index');
+  const n = Math.floor(r.remaining / 2);
+  const increments = Array.from({ length: n }, (_, i) => r.u16be(`increment ${i + 1}`));
+  const powers = increments.map((inc) => (inc * 60) / step);
+  const indexes: number[] = [index];
+  for (let i = n - 1; i >= 0; i--) indexes.unshift(indexes[0]! - increments[i]!);
+  res.data = { message_type: 'T1', time_step: step, index, increments, powers, indexes };
+  if (!recv) {
+    res.readings.push({ quantity: 'metering.electricity.activeEnergy', value: index });
+    res.warnings.push(`${MODEL}: no reception time, the ${n} history steps are not timestamped`);
+    return;
+  }
+  const at = (i: number) => new Date(recv.getTime() - (n - i) * step * MIN);
+  indexes.forEach((v, i) => {
+    if (v >= 0) res.readings.push({ quantity: 'metering.electricity.activeEnergy', value: v, time: at(i) });
+  });
+  powers.forEach((p, i) => res.readings.push({ quantity: 'electricity.activePower', value: p, time: at(i) }));
+}
+
+/** T2 of the "_ap" firmware (header 0x6A, 16 bytes). */
+function t2Ap(bytes: Uint8Array, res: DecodeResult): void {
+  const r = new ByteReader(bytes, MODEL);
+  r.skip(1, 'header');
+  const number_of_starts = r.u8('number of starts');
+  r.skip(2, 'reserved');
+  const param_id = r.u8('param id');
+  const firmware_version = r.u8('firmware version');
+  const meter = r.u8('meter type');
+  const low_battery = r.u8('low battery');
+  const index = r.u32be('index');
+  res.data = {
+    message_type: 'T2',
+    index,
+    meter_type: meter === 0 ? meterType(0) : meter === 1 ? meterType(1) : meter,
+    low_battery,
+    firmware_version,
+    number_of_starts,
+    param_id,
+    time_step: r.u8('time step'),
+    number_of_values: r.u8('number of values'),
+    redundancy: r.u8('redundancy'),
+    sensitivity: r.u8('sensitivity'),
+  };
+  res.readings.push({ quantity: 'metering.electricity.activeEnergy', value: index });
+  if (low_battery) res.events.push({ type: 'low_battery', message: 'battery is low' });
+}
+
+/** Documented length of a message, from its header (and, for technical messages, the frame length). */
+function messageLength(h: number, len: number): { name: string; min: number; max: number } | undefined {
+  if (STEPS[h] !== undefined) return { name: 'T1', min: 20, max: 20 };
+  if (h === 0x5b) return { name: 'T1 (1 min)', min: 45, max: 45 };
+  if (h === 0x0e || h === 0x51) return { name: 'T2', min: 12, max: 12 };
+  if (h === 0x69) return { name: 'T1 (_ap firmware)', min: 8, max: 46 };
+  if (h === 0x6a) return { name: 'T2 (_ap firmware)', min: 16, max: 16 };
+  if (h === 0x01) return { name: 'START', min: 3, max: 3 };
+  if (h === 0x5f) return { name: 'START', min: 9, max: 9 };
+  if (h === 0x12) return len === 19 ? { name: 'TT1', min: 19, max: 19 } : { name: 'TT1', min: 37, max: 37 };
+  if (h === 0x13) return len === 11 ? { name: 'TT2', min: 11, max: 11 } : { name: 'TT2', min: 30, max: 30 };
+  return undefined;
+}
+
 function decode({ bytes, fPort, recvTime }: DecodeInput): DecodeResult {
-  if (fPort !== 129) throw new DecodeError(`unknown fPort ${fPort} (Fludia sensors always use fPort 129)`);
   if (bytes.length === 0) throw new DecodeError(`empty payload`);
   const res = emptyResult();
   const h = bytes[0]!;
   const len = bytes.length;
-  const expect = (n: number, name: string) => {
-    if (len !== n) throw new DecodeError(`${name} message (header 0x${h.toString(16)}) must be ${n} bytes, got ${len}`);
-  };
-  if (STEPS[h] !== undefined) {
-    expect(20, 'T1');
-    t1(bytes, STEPS[h]!, recvTime, res);
-  } else if (h === 0x5b) {
-    expect(45, 'T1 (1 min)');
-    t1OneMinute(bytes, recvTime, res);
-  } else if (h === 0x0e || h === 0x51) {
-    expect(12, 'T2');
-    t2(bytes, h === 0x51, res);
-  } else if (h === 0x12 || h === 0x13) {
+  const spec = messageLength(h, len);
+  if (!spec) {
+    throw new DecodeError(`unknown message header 0x${h.toString(16)}${fPort === 129 ? '' : ` on fPort ${fPort} (Fludia sensors always use fPort 129)`}`);
+  }
+  // Technical messages are told apart by their exact length (electromechanical or electronic meter).
+  const exact = h === 0x12 || h === 0x13;
+  if (len < spec.min || (exact && len !== spec.max)) {
+    const want = exact ? (h === 0x12 ? '37 or 19' : '30 or 11') : spec.min === spec.max ? `${spec.min}` : `${spec.min} to ${spec.max}`;
+    throw new DecodeError(`${spec.name} message (header 0x${h.toString(16)}) must be ${want} bytes, got ${len}`);
+  }
+  // The _ap T1 carries whole 2-byte increments after its 6-byte head.
+  const end = h === 0x69 ? Math.min(spec.max, 6 + 2 * Math.floor((len - 6) / 2)) : spec.max;
+  if (len > end) stopAt(res, bytes, end, `bytes after the ${end}-byte ${spec.name} message are not part of its documented layout`, MODEL);
+  const msg = bytes.subarray(0, end);
+  if (STEPS[h] !== undefined) t1(msg, STEPS[h]!, recvTime, res);
+  else if (h === 0x5b) t1OneMinute(msg, recvTime, res);
+  else if (h === 0x0e || h === 0x51) t2(msg, h === 0x51, res);
+  else if (h === 0x69) t1Ap(msg, recvTime, res);
+  else if (h === 0x6a) t2Ap(msg, res);
+  else if (exact) {
     const meca = h === 0x12 ? 37 : 30;
-    const elec = h === 0x12 ? 19 : 11;
-    if (len !== meca && len !== elec) throw new DecodeError(`technical message 0x${h.toString(16)} must be ${meca} or ${elec} bytes, got ${len}`);
     res.data = { message_type: `${h === 0x12 ? 'TT1' : 'TT2'}_${len === meca ? 'MECA' : 'ELEC'}`, meter_type: meterType(len === meca ? 0 : 1) };
-  } else if (h === 0x01 || h === 0x5f) {
-    expect(h === 0x01 ? 3 : 9, 'START');
+  } else {
     res.data = { message_type: 'START' };
     res.events.push({ type: 'reboot', message: 'sensor started' });
-  } else {
-    throw new DecodeError(`unknown message header 0x${h.toString(16)}`);
   }
   return res;
 }
@@ -131,7 +210,7 @@ export const fm432e: DeviceDefinition = {
   exposes: ['metering.electricity.activeEnergy', 'electricity.activePower'],
   documentation: [
     { title: 'Fludia FM432 – User Guide (FLD10068), §5–6 FM432e messages', url: 'https://www.manualslib.com/manual/3154387/Fludia-Fm432.html', version: '1.1.0' },
-    { title: 'Fludia LoRaWAN decoders – output description', url: 'https://github.com/Fludia-IoT/LoRaWAN-decoders' },
+    { title: 'Fludia LoRaWAN decoders – output description and example input (README), FM432e v60 "_ap" message layout (fm432e_ap-decoder.js)', url: 'https://github.com/Fludia-IoT/LoRaWAN-decoders' },
   ],
   decode,
 };
