@@ -67,7 +67,8 @@ export function continuousFlowRule(opts: RuleParams<'W1'> = RULE_DEFAULTS.W1): W
       const findings: Finding[] = [];
       for (const { tags, rows } of seriesRows(series)) {
         const p = paramsFor(rulesFor, 'W1', opts, tags.tenant ?? '', tags.site ?? '');
-        const hourly = rows.map((r) => r.litres).filter((v): v is number => typeof v === 'number');
+        // InfluxDB 1.x also differences the hour before the range: only the hours of the window count.
+        const hourly = rows.filter((r) => Number(r.time) >= to - opts.windowHours * HOUR).map((r) => r.litres).filter((v): v is number => typeof v === 'number');
         if (!p || hourly.length < p.minHoursWithData) continue;
         const min = Math.min(...hourly);
         const zeroHours = hourly.filter((v) => v === 0).length;

@@ -119,7 +119,7 @@ describe('A1 CO₂ (800 ppm for 10 min when occupied, major above 1,500 ppm)', (
       window: { from: '2026-02-03T08:05:00.000Z', to: '2026-02-03T08:15:00.000Z' },
       thresholds: { warn_ppm: 800, major_ppm: 1500, for_min: 10 },
       measured: { co2_ppm: 910, above_for_min: 10 },
-      source: { reference: expect.stringContaining('A1') },
+      source: { reference: expect.stringContaining('Haut Conseil de la santé publique, avis du 28 avril 2021') },
     });
     expect(opened!.message).toBe('CO₂ à 910 ppm dans classe-cp (ecole-jaures, classe-cp), au-dessus de 800 ppm depuis 10 min : aérer.');
     expect(escalated!.details).toMatchObject({ measured: { co2_ppm: 1620, above_for_min: 20 }, thresholds: { major_ppm: 1500 } });
@@ -274,7 +274,7 @@ describe('W3, W4, W5 meter alarm flags (Axioma Qalcosonic W1)', () => {
     ]);
     const [burst, , backflow, , dry] = events;
     expect(burst).toMatchObject({ tenant: 'saint-veilleur', site: 'ecole-jaures' });
-    expect(burst!.details).toMatchObject({ measured: { 'water.alarm.burst': 'on' }, thresholds: {}, source: { reference: expect.stringContaining('W3') } });
+    expect(burst!.details).toMatchObject({ measured: { 'water.alarm.burst': 'on' }, thresholds: {}, source: { reference: expect.stringContaining('Kamstrup, flowIQ® 3100 Technical Description') } });
     expect(burst!.message).toBe('Le compteur compteur-eau-ecole-jaures (ecole-jaures) signale une rupture ou un surdébit le 03/02/2026 04:00.');
     expect(backflow!.details.measured).toEqual({ 'water.alarm.backflow': 'on' });
     expect(backflow!.message).toBe("Le compteur compteur-eau-ecole-jaures (ecole-jaures) signale un retour d'eau le 03/02/2026 05:00.");
