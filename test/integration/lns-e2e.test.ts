@@ -28,7 +28,10 @@ const rows = (q: string) => queryRows(stack.influx, stack.db, q);
 describe('end to end', () => {
   it('stores every recorded LNS fixture with its normalized fields', async () => {
     const dir = join(ROOT, 'test', 'fixtures', 'lns');
-    const fixtures = readdirSync(dir).map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as { topic: string; message: unknown });
+    // Files only: the event kinds in events/ are published by lns-events.test.ts.
+    const fixtures = readdirSync(dir, { withFileTypes: true })
+      .filter((f) => f.isFile())
+      .map((f) => JSON.parse(readFileSync(join(dir, f.name), 'utf8')) as { topic: string; message: unknown });
     const client = await mqtt.connectAsync(stack.mqtt.url);
     for (const f of fixtures) await client.publishAsync(f.topic, JSON.stringify(f.message), { qos: 1 });
     await client.endAsync();
