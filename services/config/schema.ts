@@ -168,11 +168,30 @@ export const fileSchema = z.strictObject({
         id: slug,
         /** What people read: "Commune de Saint-Veilleur" (the console, reports and alert texts never show the id). */
         name: z.string().trim().min(1).max(120).optional(),
-        lnsTenants: z.array(z.string()).default([]),
-        applications: z.array(z.string()).default([]),
+        /** ChirpStack tenant names or ids (read from the event body), The Things Stack tenant ids (from the topic). */
+        lnsTenants: z.array(z.string().min(1)).default([]),
+        /**
+         * Applications whose topic places an event in this commune, whatever its body says (README, "Communes and
+         * network servers"): ChirpStack application ids as in `application/{id}/…`, The Things Stack `app@tenant`
+         * (or `app` without a tenant) as in `v3/{app}@{tenant}/…`.
+         */
+        applications: z.array(z.string().min(1)).default([]),
       }),
     )
-    .default([]),
+    .default([])
+    .superRefine((tenants, ctx) => {
+      // Mapped to two communes, an application would be stored under whichever came last: refuse instead.
+      for (const key of ['lnsTenants', 'applications'] as const) {
+        const owner = new Map<string, string>();
+        tenants.forEach((t, i) =>
+          t[key].forEach((value, j) => {
+            const first = owner.get(value);
+            if (first === undefined) owner.set(value, t.id);
+            else if (first !== t.id) ctx.addIssue({ code: 'custom', path: [i, key, j], message: `'${value}' is already mapped to tenant '${first}': it can belong to one commune only` });
+          }),
+        );
+      }
+    }),
   /** API keys (hashes only): `veilleur keys create` prints an entry to paste here. */
   apiKeys: z.array(apiKeyEntry).default([]),
   devices: z.array(deviceEntry).default([]),
