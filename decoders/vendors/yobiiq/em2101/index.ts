@@ -14,10 +14,19 @@
  *    0x0F device class, 0x0B power event, 0x00 relay status, CT/VT ratios, limits; 0x28 device model (rest of frame, ASCII).
  *  - fPort 60, event logging (channel 0xFD): relay switch-off/enable reasons and times, values at switch-off.
  *  - a 1-byte frame on any of these ports answers a downlink: 0 succeeded, 1 failed.
+ *  - measurement frames may carry, on channel 0x0B, type 0x0A: a 1-byte Modbus error code (the module could not
+ *    read the meter; the vendor's TTN codec vendor/yobiiq/em2101.js decodes it as `modbusErrorCode`), in place of
+ *    the registers it could not read.
+ * Lenient decoding: records are read until one with an unknown type or cut short; those before it are kept and a
+ * warning names the byte. Channels 0xFF (device information) and 0xFD (event logging) identify their records, so a
+ * frame starting with one is decoded with that table whatever its port (with a warning when the port says
+ * otherwise): the vendor's own example of device information, in TTN lorawan-devices vendor/yobiiq/em2101-codec.yaml,
+ * is given on fPort 8.
  */
 import type { DeviceDefinition, DecodeInput, DecodeResult, Reading } from '../../../core/types.ts';
 import { emptyResult } from '../../../core/boundary.ts';
 import { DecodeError } from '../../../core/errors.ts';
+import { stopAt } from '../../../core/lenient.ts';
 import { ByteReader } from '../../../core/reader.ts';
 
 const MODEL = 'EM2101';
@@ -110,18 +119,41 @@ const round = (v: number, scale: number) => {
   return Number((v * scale).toFixed(digits));
 };
 
-function readRecords(bytes: Uint8Array, table: Record<number, Reg>, what: string): Record<string, unknown> {
+/** Measurement channel 0x0B, type 0x0A: Modbus error code (1 byte) of the meter read. */
+const MODBUS_ERROR_CHANNEL = 0x0b;
+const MODBUS_ERROR_TYPE = 0x0a;
+
+function readRecords(bytes: Uint8Array, table: Record<number, Reg>, what: string, res: DecodeResult): Record<string, unknown> {
   const r = new ByteReader(bytes, MODEL);
   const out: Record<string, unknown> = {};
   while (r.remaining > 0) {
-    r.u8('channel');
-    const typeAt = r.offset;
+    const at = r.offset;
+    if (r.remaining < 2) {
+      stopAt(res, bytes, at, 'a channel/type header needs 2 bytes', MODEL);
+      break;
+    }
+    const channel = r.u8('channel');
     const type = r.u8('type');
+    if (table === MEASUREMENTS && channel === MODBUS_ERROR_CHANNEL && type === MODBUS_ERROR_TYPE) {
+      if (r.remaining < 1) {
+        stopAt(res, bytes, at, 'Modbus error code cut short', MODEL);
+        break;
+      }
+      out.modbusErrorCode = r.u8('modbus error code');
+      continue;
+    }
     const reg = table[type];
-    if (!reg) throw new DecodeError(`unknown ${what} type 0x${type.toString(16).padStart(2, '0')} at byte ${typeAt}`);
+    if (!reg) {
+      stopAt(res, bytes, at, `unknown ${what} type 0x${type.toString(16).padStart(2, '0')} (channel 0x${channel.toString(16).padStart(2, '0')})`, MODEL);
+      break;
+    }
     if (reg.size === 0) {
       out[reg.name] = Buffer.from(r.slice(r.remaining, reg.name)).toString('latin1').replace(/\0+$/, '');
       continue;
+    }
+    if (r.remaining < reg.size) {
+      stopAt(res, bytes, at, `${reg.name} needs ${reg.size} byte(s), the frame ends at byte ${bytes.length}`, MODEL);
+      break;
     }
     const raw = r.slice(reg.size, reg.name);
     let value: number | string;
@@ -131,7 +163,10 @@ function readRecords(bytes: Uint8Array, table: Record<number, Reg>, what: string
       value = `V${raw[0]!.toString(16)}.${raw[1]!.toString(16)}`;
     } else if (reg.kind === 'bcd') {
       value = Number(Array.from(raw, (b) => b.toString(16).padStart(2, '0')).join(''));
-      if (!Number.isFinite(value)) throw new DecodeError(`${reg.name} is not BCD`);
+      if (!Number.isFinite(value)) {
+        stopAt(res, bytes, at, `${reg.name} is not BCD`, MODEL);
+        break;
+      }
     } else {
       let v = 0;
       for (const b of raw) v = v * 256 + b;
@@ -171,10 +206,23 @@ function measurementReadings(d: Record<string, unknown>, res: DecodeResult): voi
   add('electricity.frequency', n('frequency'));
 }
 
+type FrameKind = 'measurement' | 'state' | 'info' | 'logging';
+const PORT_KIND = (fPort: number): FrameKind | undefined =>
+  fPort >= 1 && fPort <= 10 ? 'measurement' : fPort === 11 ? 'state' : fPort === 50 ? 'info' : fPort === 60 ? 'logging' : undefined;
+const KIND_NAME: Record<FrameKind, string> = {
+  measurement: 'measurement',
+  state: 'change of state',
+  info: 'device information',
+  logging: 'event logging',
+};
+
 function decode({ bytes, fPort }: DecodeInput): DecodeResult {
-  const known = (fPort >= 1 && fPort <= 11) || fPort === 50 || fPort === 60;
-  if (!known) throw new DecodeError(`unknown fPort ${fPort} (1-10 measurements, 11 change of state, 50 device information, 60 event logging)`);
   if (bytes.length === 0) throw new DecodeError(`empty payload`);
+  const byPort = PORT_KIND(fPort);
+  // Channels 0xFF and 0xFD name their table; otherwise the port does.
+  const byChannel: FrameKind | undefined = bytes.length > 1 ? (bytes[0] === 0xff ? 'info' : bytes[0] === 0xfd ? 'logging' : undefined) : undefined;
+  const kind = byChannel ?? byPort;
+  if (!kind) throw new DecodeError(`unknown fPort ${fPort} (1-10 measurements, 11 change of state, 50 device information, 60 event logging)`);
   const res = emptyResult();
   if (bytes.length === 1) {
     if (bytes[0] === 0) res.data = { info: 'Downlink command succeeded' };
@@ -182,17 +230,23 @@ function decode({ bytes, fPort }: DecodeInput): DecodeResult {
     else throw new DecodeError(`1-byte frame 0x${bytes[0]!.toString(16)} is not a downlink answer (0 or 1)`);
     return res;
   }
-  if (fPort <= 10) {
-    res.data = readRecords(bytes, MEASUREMENTS, 'measurement');
+  if (byPort && kind !== byPort) {
+    res.warnings.push(`${MODEL}: channel 0x${bytes[0]!.toString(16)} records (${KIND_NAME[kind]}) on fPort ${fPort}, a ${KIND_NAME[byPort]} port: decoded as ${KIND_NAME[kind]}`);
+  }
+  if (kind === 'measurement') {
+    res.data = readRecords(bytes, MEASUREMENTS, 'measurement', res);
     measurementReadings(res.data, res);
-  } else if (fPort === 11) {
-    res.data = readRecords(bytes, STATES, 'change-of-state');
-  } else if (fPort === 50) {
-    res.data = readRecords(bytes, INFO, 'device information');
+    if (typeof res.data.modbusErrorCode === 'number') {
+      res.events.push({ type: 'alarm', message: `meter not read (Modbus error code ${res.data.modbusErrorCode})` });
+    }
+  } else if (kind === 'state') {
+    res.data = readRecords(bytes, STATES, 'change-of-state', res);
+  } else if (kind === 'info') {
+    res.data = readRecords(bytes, INFO, 'device information', res);
     if (res.data.powerEvent === 'AC Power Off') res.events.push({ type: 'power_off', message: 'AC Power Off' });
     if (res.data.powerEvent === 'AC Power On') res.events.push({ type: 'reboot', message: 'AC Power On' });
   } else {
-    res.data = readRecords(bytes, LOGGING, 'event logging');
+    res.data = readRecords(bytes, LOGGING, 'event logging', res);
     if (typeof res.data.relaySwitchingOffReason === 'string') res.events.push({ type: 'alarm', message: `relay switched off: ${res.data.relaySwitchingOffReason}` });
   }
   return res;
