@@ -4,7 +4,7 @@
  * - W1 on 15-minute and hourly meters: the same verdict at every minute of an hour (the hour under way used to
  *   read as the smallest hour), one alert per leak over three days of rounds every 15 min, cleared only by an
  *   hour at zero (an hour under the threshold does not clear it);
- * - E2 on closures of 40 h, 64 h and two weeks: the limit of the planned length (R241-27) from the first hours of
+ * - E2 on closures of 40 h, 64 h and two weeks, room sensors every 10 min or every hour: the limit of the planned length (R241-27) from the first hours of
  *   the closure, one alert that holds to its end;
  * - E4 on 15-minute and hourly meters: the same verdict at every minute, no flapping;
  * - a backtest's events each carry the alert as it stood at their time.
@@ -34,7 +34,7 @@ const school = siteCalendarSchema.parse({ openingHours: week });
 const saturdays = siteCalendarSchema.parse({ openingHours: { ...week, sat: weekdays } });
 /** Two weeks of winter holidays, Saturday 7 to Sunday 22 February 2026: closed 400 h. */
 const holidays = siteCalendarSchema.parse({ openingHours: week, closedDates: ['2026-02-07..2026-02-22'] });
-const calendars: Record<string, SiteCalendar> = { 'e2-ecole': school, 'e2-reduit': school, 'e2-samedi-15': saturdays, 'e2-samedi-17': saturdays, 'e2-vacances': holidays };
+const calendars: Record<string, SiteCalendar> = { 'e2-ecole': school, 'e2-horaire': school, 'e2-reduit': school, 'e2-samedi-15': saturdays, 'e2-samedi-17': saturdays, 'e2-vacances': holidays };
 const defaultCalendar = siteCalendarSchema.parse({});
 
 let stack: Stack;
@@ -151,8 +151,8 @@ describe('E2 closures judged by their planned length', () => {
     const l = local(t);
     return l.weekday >= 1 && l.weekday <= (saturday ? 6 : 5) && l.minutes >= hhmm('08:30') && l.minutes < hhmm('16:30');
   };
-  const rooms = (site: string, from: number, to: number, c: (t: number) => number) =>
-    every(from, to, 10 * MIN).map((t) => `air,tenant=t1,site=${site},building=${site},role=room,dev_eui=${site}-salle,device=${site}-salle temperature_c=${c(t)} ${t}`);
+  const rooms = (site: string, from: number, to: number, c: (t: number) => number, step = 10 * MIN, offset = 0) =>
+    every(from, to, step, offset).map((t) => `air,tenant=t1,site=${site},building=${site},role=room,dev_eui=${site}-salle,device=${site}-salle temperature_c=${c(t)} ${t}`);
   // The week of 12 January 2026 to Tuesday 20 January; the weekend closure from Friday 16 January 16:30 (15:30 UTC).
   const from = Date.parse('2026-01-12T00:00:00Z');
   const to = Date.parse('2026-01-20T12:00:00Z');
@@ -161,6 +161,8 @@ describe('E2 closures judged by their planned length', () => {
   beforeAll(async () => {
     await write([
       ...rooms('e2-ecole', from, to, (t) => (open(t) ? 19 : 15)),
+      // The same school with a sensor reporting once an hour (at :20).
+      ...rooms('e2-horaire', from, to, (t) => (open(t) ? 19 : 15), HOUR, 20 * MIN),
       // Set back to 7.5 °C once cooled down (4 h), heated again 2 h before opening.
       ...rooms('e2-reduit', from, to, (t) => (open(t) ? 19 : t >= closing + 4 * HOUR && t < reopening - 2 * HOUR ? 7.5 : 14)),
       ...rooms('e2-samedi-15', from, to, (t) => (open(t, true) ? 19 : 15)),
@@ -181,6 +183,7 @@ describe('E2 closures judged by their planned length', () => {
       'Bâtiment e2-ecole chauffé pendant son inoccupation : 15 °C en moyenne sur 1 pièce(s) depuis le 16/01/2026 20:30, inoccupé du 16/01/2026 16:30 au 19/01/2026 08:30 (64 h prévues au calendrier, en cours ; 4 h de refroidissement exclues), limite 8 °C pour une inoccupation de 48 h ou plus (R241-27) : programmer le réduit.',
     );
     expect(warm.message.en).toContain('(64 h planned in the calendar, ongoing; 4 h of cool-down left out), limit 8 °C for a closure of 48 h or more');
+    expect(site(findings, 'e2-horaire')).toMatchObject({ firing: true, thresholds: { max_c: 8 }, measured: { mean_c: 15, unoccupied_h: 64 } });
     // Set back: not firing, and while the closure goes on it would not clear an alert either.
     expect(site(findings, 'e2-reduit')).toMatchObject({ firing: false, pending: true, measured: { mean_c: 7.5 } });
   });
@@ -203,6 +206,7 @@ describe('E2 closures judged by their planned length', () => {
   it('hourly rounds over the weekend: one alert per heated building, opened on Friday evening, never resolved', async () => {
     const events = await rounds([heatedUnoccupiedRule()], Date.parse('2026-01-16T12:00:00Z'), Date.parse('2026-01-19T12:00:00Z'), HOUR);
     expect(of(events, 'e2-ecole')).toEqual(['opened']);
+    expect(of(events, 'e2-horaire')).toEqual(['opened']);
     expect(of(events, 'e2-samedi-17')).toEqual(['opened']);
     expect(of(events, 'e2-samedi-15')).toEqual([]);
     expect(of(events, 'e2-reduit')).toEqual([]);

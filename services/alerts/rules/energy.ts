@@ -138,12 +138,13 @@ export function heatedUnoccupiedRule(opts: RuleParams<'E2'> = RULE_DEFAULTS.E2):
         const preheatFrom = end - p.preheatHours * HOUR;
         const spanFrom = Math.max(start + p.coolDownHours * HOUR, from);
         const spanTo = Math.min(preheatFrom, to);
-        const slots = Math.floor((spanTo - spanFrom) / Q);
-        if (slots < 4) continue;
+        if (spanTo - spanFrom < HOUR) continue;
+        const hoursInSpan = (spanTo - spanFrom) / HOUR;
         const roomMeans = rooms.flatMap((room) => {
           const inSpan = points(room.rows, 'c').filter((x) => x.t + Q / 2 >= spanFrom && x.t + Q / 2 < spanTo);
-          // Half of the quarter-hours at least, or a gap would bias the mean.
-          return inSpan.length >= slots / 2 ? [mean(inSpan.map((x) => x.v))] : [];
+          // Readings in half of the hours at least (a sensor may report hourly), or a gap would bias the mean.
+          const hoursWithData = new Set(inSpan.map((x) => Math.floor(x.t / HOUR))).size;
+          return hoursWithData >= hoursInSpan / 2 ? [mean(inSpan.map((x) => x.v))] : [];
         });
         if (roomMeans.length === 0) continue;
         const meanC = round1(mean(roomMeans));
