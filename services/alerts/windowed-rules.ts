@@ -155,7 +155,7 @@ export function baseLoadRule(opts: RuleParams<'E4'> = RULE_DEFAULTS.E4): Windowe
           severity: 'warning',
           window: { from: new Date(periodStart), to: new Date(periodEnd) },
           thresholds: { max_ratio: p.ratio, night: `${opts.nightFrom}:00-${opts.nightTo}:00`, days: opts.days },
-          measured: { night_median_kwh_per_h: +nightMedian.toFixed(2), occupied_median_kwh_per_h: +occMedian.toFixed(2), ratio: +ratio.toFixed(2), night_hours: night.length, occupied_hours: occupiedHours.length },
+          measured: { night_median_kwh_per_h: +nightMedian.toFixed(2), occupied_median_kwh_per_h: +occMedian.toFixed(2), ratio: +ratio.toFixed(2) },
           message: {
             fr: `Consommation de nuit élevée au compteur ${who.fr} : médiane ${formatNumber.fr(nightMedian)} kWh/h entre ${opts.nightFrom} h et ${opts.nightTo} h, soit ${pct} % de celle des heures d'occupation (${formatNumber.fr(occMedian)} kWh/h), du ${first.fr} au ${last.fr}.`,
             en: `High night consumption at meter ${who.en}: median ${formatNumber.en(nightMedian)} kWh/h between ${opts.nightFrom}:00 and ${opts.nightTo}:00, ${pct} % of the occupied-hours median (${formatNumber.en(occMedian)} kWh/h), from ${first.en} to ${last.en}.`,
