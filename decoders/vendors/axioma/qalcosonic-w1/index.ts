@@ -13,10 +13,16 @@
  * Status code: 0x04 power low, 0x08 permanent error, 0x10 temporary error; when 0x10 is set, bits 7..5 name it:
  *   0 dry (empty pipe), 1 leakage (0x30), 3 backflow (0x70), 4 low temperature/freeze (0x90), 5 burst (0xB0),
  *   6 manipulation/tamper (0xD0).
+ * Lenient decoding: bytes after a frame's documented layout (a basic frame of 10 to 16 bytes, an alarm frame longer
+ * than 5, an extended frame ending with an odd byte that is not the 0x2F padding) are named in a warning, the frame
+ * itself is decoded. On a port other than 100/103 (changed by the installer), a frame is decoded when its length
+ * fits a layout and it starts with the meter's date/time within 31 days before / 1 day after the reception time:
+ * the clock identifies it.
  */
 import type { DeviceDefinition, DecodeInput, DecodeResult, Reading } from '../../../core/types.ts';
 import { emptyResult } from '../../../core/boundary.ts';
 import { DecodeError } from '../../../core/errors.ts';
+import { stopAt, trailingBytes } from '../../../core/lenient.ts';
 import { ByteReader } from '../../../core/reader.ts';
 
 const MODEL = 'Qalcosonic W1';
@@ -79,7 +85,7 @@ function basicOrExtended(bytes: Uint8Array, res: DecodeResult): void {
   const logVolume = r.u32le('volume at log date and time');
   const deltas: number[] = [];
   while (r.remaining >= 2) deltas.push(r.u16le(`delta volume ${deltas.length + 1}`));
-  if (r.remaining === 1 && r.u8('padding') !== 0x2f) throw new DecodeError(`extended frame has an odd trailing byte that is not the 0x2F padding`);
+  if (r.remaining === 1 && bytes[r.offset] !== 0x2f) stopAt(res, bytes, r.offset, 'an odd byte after the delta volumes that is not the 0x2F padding', MODEL);
   if (deltas.length > 15) res.warnings.push(`${MODEL}: ${deltas.length} delta volumes, the document describes at most 15`);
   const logTime = unixDate(logTs);
   res.data = { ...res.data, frame: 'extended', logDateTime: iso(logTime), logVolume_L: logVolume, deltaVolumes_L: deltas };
@@ -128,23 +134,58 @@ function enhanced(bytes: Uint8Array, res: DecodeResult): void {
   else res.readings.push({ quantity: 'metering.water.total', value: logVolume + history, time });
 }
 
-function decode({ bytes, fPort }: DecodeInput): DecodeResult {
-  const res = emptyResult();
+const MAX_AGE_S = 31 * 86_400;
+const MAX_AHEAD_S = 86_400;
+
+/** A meter date/time at `at` close to the reception time: what makes a frame on an unexpected port this meter's. */
+function plausibleClock(bytes: Uint8Array, at: number, recv: Date | undefined): boolean {
+  if (!recv || bytes.length < at + 4) return false;
+  const ts = bytes[at]! + bytes[at + 1]! * 0x100 + bytes[at + 2]! * 0x10000 + bytes[at + 3]! * 0x1000000;
+  const now = recv.getTime() / 1000;
+  return ts >= now - MAX_AGE_S && ts <= now + MAX_AHEAD_S;
+}
+
+type Layout = 'enhanced' | 'basicOrExtended' | 'alarm';
+
+function layoutOf({ bytes, fPort, recvTime }: DecodeInput): Layout | 'configuration' {
   if (fPort === 100) {
-    if (bytes.length === 51 && bytes[0] === 0x01) enhanced(bytes, res);
-    else if (bytes.length === 9 || bytes.length >= 17) basicOrExtended(bytes, res);
-    else throw new DecodeError(`fPort 100 frame of ${bytes.length} bytes (expected 9, 17 + 2·n, or 51)`);
-  } else if (fPort === 103) {
-    if (bytes.length !== 5) throw new DecodeError(`alarm frame must be 5 bytes, got ${bytes.length}`);
+    if (bytes.length === 51 && bytes[0] === 0x01) return 'enhanced';
+    if (bytes.length >= 9) return 'basicOrExtended';
+    throw new DecodeError(`fPort 100 frame of ${bytes.length} bytes (expected 9, 17 + 2·n, or 51)`);
+  }
+  if (fPort === 103) {
+    if (bytes.length < 5) throw new DecodeError(`alarm frame must be 5 bytes, got ${bytes.length}`);
+    return 'alarm';
+  }
+  if (fPort === 101) return 'configuration';
+  if (bytes.length === 51 && bytes[0] === 0x01 && plausibleClock(bytes, 1, recvTime)) return 'enhanced';
+  if (bytes.length === 5 && plausibleClock(bytes, 0, recvTime)) return 'alarm';
+  if (bytes.length >= 9 && plausibleClock(bytes, 0, recvTime)) return 'basicOrExtended';
+  throw new DecodeError(
+    `unknown fPort ${fPort} (100 data, 101 configuration, 103 alarm) and the frame does not start with a meter date/time close to the reception time`,
+  );
+}
+
+function decode(input: DecodeInput): DecodeResult {
+  const { bytes } = input;
+  const res = emptyResult();
+  const layout = layoutOf(input);
+  if (layout === 'enhanced') enhanced(bytes, res);
+  else if (layout === 'basicOrExtended') {
+    // 10 to 16 bytes: a basic frame followed by bytes that are not a whole extended part.
+    if (bytes.length < 17) {
+      basicOrExtended(bytes.subarray(0, 9), res);
+      trailingBytes(res, bytes, 9, 'basic frame', MODEL);
+    } else basicOrExtended(bytes, res);
+  } else if (layout === 'alarm') {
     const r = new ByteReader(bytes, MODEL);
     const time = unixDate(r.u32le('date and time'));
     const st = decodeStatus(r.u8('status code'), res, time);
     res.data = { frame: 'alarm', dateTime: iso(time), statusCode: st.statusCode, alarms: st.alarms };
-  } else if (fPort === 101) {
+    trailingBytes(res, bytes, 5, 'alarm frame', MODEL);
+  } else {
     res.data = { frame: 'configuration', raw: Buffer.from(bytes).toString('hex') };
     res.warnings.push(`${MODEL}: configuration frame (fPort 101) kept raw, not decoded`);
-  } else {
-    throw new DecodeError(`unknown fPort ${fPort} (100 data, 101 configuration, 103 alarm)`);
   }
   return res;
 }
