@@ -105,7 +105,7 @@ describe('network-server events end to end', () => {
 
     // Other stored kinds: positions, joins, DevStatusAns (ChirpStack retained state topic, ThingPark notification).
     const locations = await rows('SELECT * FROM device_location');
-    expect(locations.map((l) => l.dev_eui).sort()).toEqual(['0016c001f0006269', '0101010101010101']);
+    expect(locations.map((l) => l.dev_eui).sort()).toEqual(['0016c001f0006269', '0101010101010101', '24e124136d490701']);
     expect(locations.find((l) => l.dev_eui === '0016c001f0006269')).toMatchObject({ latitude: 47.006689, accuracy_m: 28, source: 'wifi_rssi_geolocation' });
     const joins = await rows("SELECT * FROM device_event WHERE type = 'join'");
     expect(joins).toHaveLength(fixtures.filter((f) => f.expect.kind === 'join').length);
