@@ -44,7 +44,7 @@ export function placeTenant(maps: TenantMaps, id: DeviceIdentity, topic: TopicId
     return { mismatch: `the body names application '${id.applicationId}' but the topic carries application '${topic.application}'` };
   }
   const topicCommune = topic ? communeOfTopic(maps, topic) : undefined;
-  const claims = bodyClaims(maps, id);
+  const claims = bodyClaims(maps, id, topic === undefined);
   if (topicCommune) {
     const where = `the topic's application '${topicLabel(topic!)}' is mapped to ${topicCommune.commune}`;
     for (const c of claims) if (c.commune !== topicCommune.commune) return { mismatch: `${c.what} points to ${c.commune} but ${where}` };
@@ -73,8 +73,11 @@ function communeOfTopic(maps: TenantMaps, topic: TopicIds): { commune: string } 
 }
 
 /** What the body says about the commune, through the same mappings (never authoritative on its own). */
-function bodyClaims(maps: TenantMaps, id: DeviceIdentity): Claim[] {
+function bodyClaims(maps: TenantMaps, id: DeviceIdentity, noTopic: boolean): Claim[] {
   const claims: Claim[] = [];
+  // A topic that carries no application (ThingPark, Live Objects): the body's application id is all there is.
+  const byId = noTopic && id.applicationId ? maps.byApplication.get(id.applicationId) : undefined;
+  if (byId !== undefined) claims.push({ commune: byId, what: `the application '${id.applicationId}'` });
   const byName = id.applicationName !== id.applicationId ? maps.byApplication.get(id.applicationName) : undefined;
   if (byName !== undefined) claims.push({ commune: byName, what: `the application name '${id.applicationName}'` });
   // ChirpStack writes its tenant in the body; TTS's is the topic's (then it only agrees with the topic's mapping).

@@ -182,6 +182,27 @@ describe('ChirpStack v3 (no tenant in the event)', () => {
   });
 });
 
+describe('topics that carry no application (ThingPark, Live Objects)', () => {
+  const r = registry({
+    tenants: [
+      { id: 'commune-a', applications: ['/collectivite/commune-a'] },
+      { id: 'commune-b', lnsTenants: ['100012345'] },
+    ],
+    devices: [{ devEui: EUI_B, tenant: 'commune-b' }],
+  });
+  const identity = (devEui: string, applicationId: string, lnsTenant = ''): LnsEvent => ({
+    kind: 'join', topic: 'fifo/veilleur', receivedAt: new Date(0), lns: 'liveobjects', lnsTenant, applicationId, applicationName: applicationId,
+    devEui, deviceName: 'capteur', deviceProfile: '', tags: {},
+  });
+
+  it("places them by the body's application or tenant, and still refuses a registry entry of another commune", () => {
+    expect(tenantOf(r, identity(EUI_NEW, '/collectivite/commune-a'))).toBe('commune-a');
+    expect(tenantOf(r, identity(EUI_NEW, '', '100012345'))).toBe('commune-b');
+    expect(mismatchOf(r, identity(EUI_B, '/collectivite/commune-a'))).toBe(`device ${EUI_B} is registered to commune-b but the application '/collectivite/commune-a' points to commune-a`);
+    expect(mismatchOf(r, identity(EUI_NEW, '/collectivite/commune-a', '100012345'))).toContain('the body points to several communes');
+  });
+});
+
 describe('configuration', () => {
   it('refuses an application or tenant name mapped to two communes, naming the path', () => {
     const parsed = fileSchema.safeParse({
