@@ -12,10 +12,14 @@
  *  - fPort 6, downlink response: [fPort of the command][status][type][report…]; report types
  *      1 = statusReport (28 bytes), 2 = hardwareReport (35 bytes), 4 = settingsReport (38 bytes).
  * Low battery: batteryRecovered ≤ 3100 mV (vendor normalizer).
+ * Lenient decoding: bytes after a report's documented length are named in a warning, the report is decoded. A
+ * downlink response identifies itself (a valid status, a valid report type and a body of that type's length), so it
+ * is decoded on another port too; a bare status report does not, and is only read on fPort 1.
  */
 import type { DeviceDefinition, DecodeInput, DecodeResult } from '../../../core/types.ts';
 import { emptyResult } from '../../../core/boundary.ts';
 import { DecodeError } from '../../../core/errors.ts';
+import { trailingBytes } from '../../../core/lenient.ts';
 import { ByteReader } from '../../../core/reader.ts';
 
 const MODEL = 'CubicMeter';
@@ -46,8 +50,10 @@ interface StatusReport {
   ambientTemperature: number;
 }
 
+const REPORT_LENGTH: Record<string, number> = { none: 0, statusReport: 28, hardwareReport: 35, settingsReport: 38 };
+
 function statusReport(bytes: Uint8Array): StatusReport {
-  if (bytes.length !== 28) throw new DecodeError(`status report must be 28 bytes, got ${bytes.length}`);
+  if (bytes.length < 28) throw new DecodeError(`status report must be 28 bytes, got ${bytes.length}`);
   const r = new ByteReader(bytes, MODEL);
   r.skip(4, 'header');
   const error = r.u16le('error');
@@ -91,14 +97,17 @@ function response(bytes: Uint8Array, res: DecodeResult): void {
   if (status === undefined) throw new DecodeError(`invalid response status ${statusRaw}`);
   const type = RESPONSE_TYPES[typeRaw];
   if (type === undefined) throw new DecodeError(`invalid response type ${typeRaw}`);
-  const body = bytes.subarray(3);
+  const full = bytes.subarray(3);
+  const length = REPORT_LENGTH[type]!;
+  if (full.length > length) trailingBytes(res, bytes, 3 + length, `${type} response`, MODEL);
+  const body = full.subarray(0, length);
   const out: Record<string, unknown> = { fPort: port, status, type };
   if (type === 'statusReport') {
     const s = statusReport(body);
     out.data = s;
     addStatusReadings(res, s);
   } else if (type === 'hardwareReport') {
-    if (body.length !== 35) throw new DecodeError(`hardware report must be 35 bytes, got ${body.length}`);
+    if (body.length < 35) throw new DecodeError(`hardware report must be 35 bytes, got ${body.length}`);
     const b = new ByteReader(body, MODEL);
     const fw = b.u32le('firmwareVersion');
     const hardwareVersion = b.u8('hardwareVersion');
@@ -115,7 +124,7 @@ function response(bytes: Uint8Array, res: DecodeResult): void {
       pipe: { id: pipeId, type: pipe },
     };
   } else if (type === 'settingsReport') {
-    if (body.length !== 38) throw new DecodeError(`settings report must be 38 bytes, got ${body.length}`);
+    if (body.length < 38) throw new DecodeError(`settings report must be 38 bytes, got ${body.length}`);
     const b = new ByteReader(body, MODEL);
     b.skip(5, 'settings header');
     out.data = { lorawanReportInterval: b.u32le('lorawanReportInterval') };
@@ -125,16 +134,24 @@ function response(bytes: Uint8Array, res: DecodeResult): void {
   res.data = out;
 }
 
+/** A downlink response: valid status, valid type, and at least that type's report length after the 3-byte head. */
+function isResponse(bytes: Uint8Array): boolean {
+  if (bytes.length < 3) return false;
+  const type = RESPONSE_TYPES[bytes[2]!];
+  return RESPONSE_STATUSES[bytes[1]!] !== undefined && type !== undefined && bytes.length >= 3 + REPORT_LENGTH[type]!;
+}
+
 function decode({ bytes, fPort }: DecodeInput): DecodeResult {
   const res = emptyResult();
   if (fPort === 1) {
     const s = statusReport(bytes);
+    trailingBytes(res, bytes, 28, 'status report', MODEL);
     res.data = { ...s };
     addStatusReadings(res, s);
-  } else if (fPort === 6) {
+  } else if (fPort === 6 || isResponse(bytes)) {
     response(bytes, res);
   } else {
-    throw new DecodeError(`unknown fPort ${fPort} (uplinks: 1 status report, 6 downlink response)`);
+    throw new DecodeError(`unknown fPort ${fPort} (uplinks: 1 status report, 6 downlink response) and the frame is not a downlink response`);
   }
   return res;
 }
