@@ -82,13 +82,32 @@ function unknownTopic(topic: string): ParseOutcome {
   };
 }
 
-/** A copy without the object keys whose value is null (array items are kept: a null there is not "unset"). */
+/**
+ * Without the object keys whose value is null (array items are kept: a null there is not "unset"). Returns the same
+ * value when it holds no null key, so the common message costs a walk and no copy.
+ */
 export function withoutNulls(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(withoutNulls);
   if (v === null || typeof v !== 'object') return v;
-  const out: Record<string, unknown> = {};
-  for (const [k, x] of Object.entries(v)) if (x !== null) out[k] = withoutNulls(x);
-  return out;
+  if (Array.isArray(v)) {
+    let out: unknown[] | undefined;
+    for (let i = 0; i < v.length; i++) {
+      const x = withoutNulls(v[i]);
+      if (x !== v[i]) (out ??= v.slice())[i] = x;
+    }
+    return out ?? v;
+  }
+  let out: Record<string, unknown> | undefined;
+  for (const k in v) {
+    const x = (v as Record<string, unknown>)[k];
+    if (x === null) {
+      out ??= { ...v };
+      delete out[k];
+      continue;
+    }
+    const y = withoutNulls(x);
+    if (y !== x) (out ??= { ...v })[k] = y;
+  }
+  return out ?? v;
 }
 
 function firstNonSpace(b: Buffer): number | undefined {

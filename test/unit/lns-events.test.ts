@@ -89,8 +89,13 @@ describe('ChirpStack v3 json marshaler nulls (item 1)', () => {
     expect((out as { detail: string }).detail).toContain('deviceInfo.devEui');
   });
 
-  it('withoutNulls drops null object keys at any depth and keeps arrays', () => {
-    expect(withoutNulls({ a: null, b: { c: null, d: 1 }, e: [{ f: null }, 2] })).toEqual({ b: { d: 1 }, e: [{}, 2] });
+  it('withoutNulls drops null object keys at any depth and keeps arrays, without copying a message that has none', () => {
+    const input = { a: null, b: { c: null, d: 1 }, e: [{ f: null }, 2, null], g: { h: [1] } };
+    expect(withoutNulls(input)).toEqual({ b: { d: 1 }, e: [{}, 2, null], g: { h: [1] } });
+    expect(input.b).toEqual({ c: null, d: 1 }); // the input is left alone
+    const clean = { b: { d: 1 }, e: [{ f: 2 }] };
+    expect(withoutNulls(clean)).toBe(clean);
+    expect((withoutNulls({ x: null, g: clean.e }) as { g: unknown }).g).toBe(clean.e);
   });
 });
 
