@@ -1,9 +1,9 @@
 /**
- * ChirpStack Application Server v3 MQTT integration, `json` marshaler (and the legacy `json_v3` one):
- * topic application/{applicationID}/device/{devEUI}/event/{up|status|join|location|ack|txack|error|integration}. Byte fields (devEUI) are base64 in `json`
- * and hex in `json_v3`; `txInfo.loRaModulationInfo.bandwidth` is in kHz; the decoded object is `objectJSON`
- * (a JSON string) or `object`. The `json` marshaler prints every unset field (`"time": null` for a gateway without GPS,
- * `"data": null` for an empty payload): parse.ts drops nulls before these schemas see them.
+ * ChirpStack Application Server v3 MQTT integration, `json` marshaler (and the legacy `json_v3` one): topic
+ * application/{applicationID}/device/{devEUI}/event/{up|status|join|location|ack|txack|error|integration}. Byte
+ * fields (devEUI, gatewayID) are base64 in `json` and hex in `json_v3`; `txInfo.loRaModulationInfo.bandwidth` is in
+ * kHz; the decoded object is `objectJSON` (a JSON string) or `object`. The `json` marshaler prints every unset field
+ * (`"time": null` for a gateway without GPS, `"data": null` for an empty payload): parse.ts drops nulls first.
  * Reference: chirpstack-api v3 as/integration/integration.proto; shared/reference §a.
  */
 import { z } from 'zod';
