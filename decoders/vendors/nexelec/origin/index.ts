@@ -11,8 +11,12 @@
  * Temperature: 10 bits, 0.1 °C, offset −30 °C (1023 = error, 1022 = sensor disconnected, per Nexelec's
  * decoder); humidity: 8 bits, 0.5 %RH (255 = error); battery voltage: 2000 mV + raw × 5 mV.
  * `data` keeps the document's field names and units (mV, months, weeks, minutes).
+ * Lenient decoding: the product type and message type bytes identify a frame, so it is decoded on a port other
+ * than 56 too (with a warning); bytes after a message's documented length (its bit table, "Not used" bits
+ * included) are named in a warning.
  */
 import { DecodeError } from '../../../core/errors.ts';
+import { trailingBytes } from '../../../core/lenient.ts';
 import { emptyResult } from '../../../core/boundary.ts';
 import type { DecodeInput, DecodeResult, DeviceDefinition } from '../../../core/types.ts';
 
@@ -30,6 +34,8 @@ const MESSAGE_TYPES = ['Product Status', 'Product Configuration', 'Alarm Status'
 
 /** Minimum frame length per message type (bytes), from the documented bit tables. */
 const MIN_LENGTH = [7, 9, 7, 9, 5, 5];
+/** Documented length (bytes) of the fixed messages: the bit tables end on a byte boundary. 0x05 depends on n. */
+const FULL_LENGTH = [7, 11, 7, 9, 5];
 
 /** Unsigned field of `len` bits at bit `offset` (MSB first) of the payload. */
 function bits(bytes: Uint8Array, offset: number, len: number, field: string): number {
@@ -58,19 +64,23 @@ function humidity(raw: number): number | string {
 }
 
 function decode(input: DecodeInput): DecodeResult {
-  if (input.fPort !== PORT) throw new DecodeError(`unknown fPort ${input.fPort} (ORIGIN uplinks use fPort ${PORT})`);
-  const b = input.bytes;
+  const port = input.fPort === PORT ? '' : ` on fPort ${input.fPort} (ORIGIN uplinks use fPort ${PORT})`;
   const out = emptyResult();
   const { data, readings, events, warnings } = out;
-  const productType = bits(b, 0, 8, 'Product type');
-  const messageType = bits(b, 8, 8, 'Message type');
+  const productType = bits(input.bytes, 0, 8, 'Product type');
+  const messageType = bits(input.bytes, 8, 8, 'Message type');
   const product = PRODUCT_TYPES[productType];
-  if (!product) throw new DecodeError(`unknown product type 0x${productType.toString(16)} (expected 0xB1, 0xB2, 0xB3, 0xB4 or 0xBD)`);
+  if (!product) throw new DecodeError(`unknown product type 0x${productType.toString(16)} (expected 0xB1, 0xB2, 0xB3, 0xB4 or 0xBD)${port}`);
   const message = MESSAGE_TYPES[messageType];
-  if (!message) throw new DecodeError(`unknown message type 0x${messageType.toString(16).padStart(2, '0')} (expected 0x00..0x05)`);
-  if (b.length < MIN_LENGTH[messageType]!) {
-    throw new DecodeError(`${message} frame needs ${MIN_LENGTH[messageType]} bytes, got ${b.length}`);
+  if (!message) throw new DecodeError(`unknown message type 0x${messageType.toString(16).padStart(2, '0')} (expected 0x00..0x05)${port}`);
+  if (input.bytes.length < MIN_LENGTH[messageType]!) {
+    throw new DecodeError(`${message} frame needs ${MIN_LENGTH[messageType]} bytes, got ${input.bytes.length}`);
   }
+  const full = messageType === 0x05 ? Math.ceil((36 + 10 * bits(input.bytes, 16, 6, 'Number of measurements')) / 8) : FULL_LENGTH[messageType]!;
+  // 0x01 may end before its Downlink FCnt (9 bytes); every other byte beyond the bit table is not understood.
+  const end = messageType === 0x01 && input.bytes.length < full ? input.bytes.length : full;
+  if (input.bytes.length > end) trailingBytes(out, input.bytes, end, `${message} message`, 'ORIGIN');
+  const b = input.bytes.subarray(0, end);
   data.productType = product;
   data.messageType = message;
 
