@@ -16,8 +16,8 @@ export function createMetrics() {
     joins: messages.labels('join'),
     ignored: messages.labels('ignored'),
     locations: messages.labels('location'),
-    /** Valid network-server events Veilleur does not store, by format and event (bounded codes, 'other' beyond the known ones). */
-    ignoredEvents: c('veilleur_lns_events_ignored_total', 'Valid network-server events counted but not stored, by network server and event', ['lns', 'event']),
+    /** Valid network-server events Veilleur does not store, by format and kind of event (bounded codes, 'other' beyond the known ones). */
+    ignoredEvents: c('veilleur_lns_events_ignored_total', 'Valid network-server events counted but not stored, by network server and kind of event', ['lns', 'kind']),
     duplicates: c('veilleur_uplinks_duplicate_total', 'Uplinks received again (QoS 1 redelivery, re-publication) and not stored twice'),
     decodedBy: { decoder: decoded.labels('decoder'), lnsObject: decoded.labels('lns-object') },
     undecoded,

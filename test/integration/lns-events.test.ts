@@ -124,7 +124,7 @@ describe('network-server events end to end', () => {
     const expected = new Map<string, number>();
     for (const f of ignored) {
       const lns = f.name.startsWith('chirpstack-v3') ? 'chirpstack-v3' : f.name.startsWith('chirpstack-v4') ? 'chirpstack-v4' : f.name.startsWith('tts') ? 'tts-v3' : f.name.split('-')[0]!;
-      const key = `lns="${lns}",event="${f.expect.event}"`;
+      const key = `lns="${lns}",kind="${f.expect.event}"`;
       expected.set(key, (expected.get(key) ?? 0) + 1);
     }
     expect(counted).toEqual(expected);
