@@ -62,9 +62,9 @@ const T = {
   stored: { fr: 'Données stockées (estimation)', en: 'Data stored (estimate)' },
   measuredSpan: { fr: 'Mesuré', en: 'Measured' },
   coverageOfYear: { fr: 'de l’année', en: 'of the year' },
-  partial: { fr: 'Chiffre partiel', en: 'Partial figure' },
+  partial: { fr: 'Chiffre partiel : ce n’est pas celui de l’année entière.', en: 'Partial figure: not the whole year’s.' },
   estimate: { fr: 'Estimation sur l’année', en: 'Estimate for the year' },
-  noDataTile: { fr: 'pas de mesure', en: 'no measurement' },
+  noDataTile: { fr: 'aucune mesure', en: 'no measurement' },
   monthlyWater: { fr: 'Eau consommée par mois et par site', en: 'Water used per month and site' },
   monthlyEnergy: { fr: 'Énergie par mois et par bâtiment', en: 'Energy per month and building' },
   missingMonth: { fr: 'sans mesure', en: 'no data' },
@@ -78,7 +78,7 @@ const T = {
   volume: { fr: 'Volume', en: 'Volume' },
   coverage: { fr: 'Couverture de l’année', en: 'Coverage of the year' },
   spanCol: { fr: 'Période mesurée', en: 'Period measured' },
-  readings: { fr: 'Relevés', en: 'Readings' },
+  readings: { fr: 'Heures avec relevé', en: 'Hours with a reading' },
   alertKind: { fr: 'Alerte', en: 'Alert' },
   start: { fr: 'Début', en: 'Start' },
   end: { fr: 'Fin', en: 'End' },
@@ -104,7 +104,10 @@ const T = {
   onTrack: { fr: 'dans la trajectoire', en: 'on track' },
   offTrack: { fr: 'au-dessus de la trajectoire', en: 'above the path' },
   partialYear: { fr: 'année incomplète : pas de verdict', en: 'incomplete year: no verdict' },
-  incomplete: { fr: 'année incomplète', en: 'incomplete year' },
+  notDrawn: {
+    fr: 'La consommation mesurée n’est pas placée sur la trajectoire : elle ne couvre qu’une partie de l’année et ne se compare pas à un objectif annuel.',
+    en: 'The measured consumption is not drawn on the path: it covers only part of the year and does not compare with a yearly target.',
+  },
   indicator: { fr: 'Indicateur', en: 'Indicator' },
   value: { fr: 'Valeur', en: 'Value' },
   pathName: { fr: 'Trajectoire', en: 'Path' },
@@ -238,19 +241,29 @@ function dateTime(iso: string | null, lang: Lang, timeZone: string): string {
   return new Intl.DateTimeFormat(lang === 'fr' ? 'fr-FR' : 'en-GB', { timeZone, dateStyle: 'short', timeStyle: 'short' }).format(new Date(iso));
 }
 
-function date(iso: string, lang: Lang, timeZone: string): string {
-  const s = new Intl.DateTimeFormat(lang === 'fr' ? 'fr-FR' : 'en-GB', { timeZone, day: 'numeric', month: 'long', year: 'numeric' }).format(new Date(iso));
-  // French writes the first day of a month as an ordinal: « 1er janvier ».
-  return lang === 'fr' ? s.replace(/^1 /, '1er ') : s;
+/** Day, month name and year of a local date; French writes the first of a month as an ordinal (« 1er »). */
+function dateParts(iso: string, lang: Lang, timeZone: string): { day: string; month: string; year: string } {
+  const parts = new Intl.DateTimeFormat(lang === 'fr' ? 'fr-FR' : 'en-GB', { timeZone, day: 'numeric', month: 'long', year: 'numeric' }).formatToParts(new Date(iso));
+  const get = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
+  const day = get('day');
+  return { day: lang === 'fr' && day === '1' ? '1er' : day, month: get('month'), year: get('year') };
 }
 
-/** "du 3 février 2026 au 5 février 2026", or "le 3 février 2026" for one day. */
+function date(iso: string, lang: Lang, timeZone: string): string {
+  const d = dateParts(iso, lang, timeZone);
+  return `${d.day} ${d.month} ${d.year}`;
+}
+
+/** "du 3 au 5 février 2026", "du 3 janvier au 5 février 2026", or "le 3 février 2026" for one day. */
 function spanText(span: Span | null, lang: Lang, timeZone: string): string {
   if (!span) return t(lang, 'noDataTile');
-  const a = date(span.from, lang, timeZone);
-  const b = date(span.to, lang, timeZone);
-  if (a === b) return lang === 'fr' ? `le ${a}` : `on ${a}`;
-  return lang === 'fr' ? `du ${a} au ${b}` : `from ${a} to ${b}`;
+  const a = dateParts(span.from, lang, timeZone);
+  const b = dateParts(span.to, lang, timeZone);
+  const [du, au, le] = lang === 'fr' ? ['du', 'au', 'le'] : ['from', 'to', 'on'];
+  if (a.year !== b.year) return `${du} ${a.day} ${a.month} ${a.year} ${au} ${b.day} ${b.month} ${b.year}`;
+  if (a.month !== b.month) return `${du} ${a.day} ${a.month} ${au} ${b.day} ${b.month} ${b.year}`;
+  if (a.day !== b.day) return `${du} ${a.day} ${au} ${b.day} ${b.month} ${b.year}`;
+  return `${le} ${b.day} ${b.month} ${b.year}`;
 }
 
 const pct = (lang: Lang, x: number) => `${n(lang, x * 100, x > 0 && x < 0.01 ? 1 : 0)} %`;
@@ -435,19 +448,11 @@ function tile(h: Headline, lang: Lang, timeZone: string): string {
     `<div class="v">${esc(headlineValue(h, lang))}</div>`,
     `<div class="l">${esc(t(lang, HEADLINE_LABEL[h.key]))}</div>`,
     h.covered
-      ? `<div class="s">${esc(`${t(lang, 'measuredSpan')} ${spanText(h.covered, lang, timeZone)} (${pct(lang, h.coverage)} ${t(lang, 'coverageOfYear')})`)}</div>`
+      ? `<div class="s">${esc(`${t(lang, 'measuredSpan')} ${spanText(h.covered, lang, timeZone)} · ${pct(lang, h.coverage)} ${t(lang, 'coverageOfYear')}`)}</div>`
       : `<div class="s">${esc(t(lang, 'noMeasure'))}</div>`,
   ];
-  if (h.partial && h.covered) {
-    lines.push(
-      `<div class="w">${esc(
-        lang === 'fr'
-          ? `${t(lang, 'partial')} : moins de ${COVERAGE_THRESHOLD * 100} % de l’année mesurée, ce n’est pas le chiffre de l’année.`
-          : `${t(lang, 'partial')}: less than ${COVERAGE_THRESHOLD * 100} % of the year measured; this is not the year’s figure.`,
-      )}</div>`,
-    );
-  }
-  if (h.estimate) lines.push(`<div class="s">${esc(`${t(lang, 'estimate')}${sep}≈ ${headlineValue(h, lang, h.estimate.value)} (${h.estimate.method[lang]})`)}</div>`);
+  if (h.partial && h.covered) lines.push(`<div class="w">${esc(t(lang, 'partial'))}</div>`);
+  if (h.estimate) lines.push(`<div class="s">${esc(`${t(lang, 'estimate')}${sep}≈ ${headlineValue(h, lang, h.estimate.value)} (${h.estimate.method[lang]}).`)}</div>`);
   else if (h.noEstimate && h.covered) lines.push(`<div class="s">${esc(h.noEstimate[lang])}</div>`);
   return `<div class="card${h.partial ? ' partial' : ''}" data-headline="${h.key}">${lines.join('')}</div>`;
 }
@@ -491,10 +496,12 @@ function tertiaireBlock(b: BuildingRow, r: YearlyReport, lang: Lang): string {
         dashed: true,
         points: [{ x: tr.referenceYear, y: tr.referenceKwh }, ...tr.targets.filter((x) => x.year > tr.referenceYear).map((x) => ({ x: x.year, y: x.kwh }))],
       },
-      { name: `${t(lang, 'measured')} ${year}${tr.complete ? '' : ` (${t(lang, 'incomplete')})`}`, color: CHART_COLORS.measured, markers: true, points: [{ x: year, y: tr.measuredKwh }] },
+      // A part of the year next to yearly targets would read as a success: only a complete year is drawn.
+      ...(tr.complete ? [{ name: `${t(lang, 'measured')} ${year}`, color: CHART_COLORS.measured, markers: true, points: [{ x: year, y: tr.measuredKwh }] }] : []),
     ],
   });
-  return `<h3>${esc(label)}</h3>${table([esc(t(lang, 'indicator')), esc(t(lang, 'value'))], rows, [1])}${chart}`;
+  const note = tr.complete ? '' : `<p class="law">${esc(t(lang, 'notDrawn'))}</p>`;
+  return `<h3>${esc(label)}</h3>${table([esc(t(lang, 'indicator')), esc(t(lang, 'value'))], rows, [1])}${chart}${note}`;
 }
 
 /** Configuration advice for the technical team: what is missing for the report to be complete. */
@@ -659,7 +666,7 @@ export function renderYearlyHtml(r: YearlyReport, lang: Lang = 'fr', opts: Rende
     const rep = d.report;
     const room = `${t(lang, 'serverRoom')} – ${siteName(names, d.site)}`;
     parts.push(`<h3>${esc(room)}</h3>`);
-    parts.push(`<p class="meta">${esc(`${t(lang, 'measuredSpan')} ${spanText(d.covered, lang, tz)} (${pct(lang, d.coverage)} ${t(lang, 'coverageOfYear')})`)}</p>`);
+    parts.push(`<p class="law">${esc(`${t(lang, 'measuredSpan')} ${spanText(d.covered, lang, tz)} · ${pct(lang, d.coverage)} ${t(lang, 'coverageOfYear')}`)}</p>`);
     const factor = `${n(lang, rep.emissionFactor.kgCo2ePerKwh, 4)} kgCO₂e/kWh (ADEME, ${rep.emissionFactor.vintage})`;
     parts.push(
       table(
@@ -722,7 +729,7 @@ export function renderYearlyHtml(r: YearlyReport, lang: Lang = 'fr', opts: Rende
 
   // 5. Methods, 6. Glossary
   parts.push(`<section id="method"><h2>5. ${esc(t(lang, 'method'))}</h2><ul>${r.assumptions.map((a) => `<li>${esc(a[lang])}</li>`).join('')}</ul>`);
-  parts.push(`<h3>${esc(t(lang, 'batteryModel'))}</h3><p class="law">${esc(batteryModelText(lang))}</p></section>`);
+  parts.push('</section>');
   parts.push(`<section id="glossary"><h2>6. ${esc(t(lang, 'glossary'))}</h2><dl>${GLOSSARY.map((g) => `<dt>${esc(g.term)}</dt><dd>${esc(g.text[lang])}</dd>`).join('')}</dl></section>`);
 
   // Technical appendix: identifiers, device configuration, settings to make, warnings.

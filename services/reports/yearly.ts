@@ -546,12 +546,12 @@ function headline(key: Headline['key'], value: number | null, unit: string, span
     noEstimate: !partial
       ? null
       : !extensive
-        ? { fr: 'pas d’estimation sur l’année : ce chiffre ne s’extrapole pas', en: 'no estimate for the year: this figure does not extrapolate' }
+        ? { fr: 'Pas d’estimation sur l’année : ce chiffre ne s’extrapole pas.', en: 'No estimate for the year: this figure does not extrapolate.' }
         : canEstimate
           ? null
           : {
-              fr: `pas d’estimation sur l’année : moins de ${ESTIMATE_MIN_COVERAGE * 100} % de l’année mesurée`,
-              en: `no estimate for the year: less than ${ESTIMATE_MIN_COVERAGE * 100} % of the year measured`,
+              fr: `Pas d’estimation sur l’année : moins de ${ESTIMATE_MIN_COVERAGE * 100} % de l’année mesurée.`,
+              en: `No estimate for the year: less than ${ESTIMATE_MIN_COVERAGE * 100} % of the year measured.`,
             },
   };
 }
@@ -699,9 +699,10 @@ export function buildYearlyReport(input: YearlyInput): YearlyReport {
         coverage: round(minOr0(pueMeters.map((m) => coverage(m.points, f, t))), 4),
         covered: isoSpan(span),
         warnings: report.warnings.map((fr, i) => ({ fr, en: english[i] ?? fr })),
+        // A month without any reading is empty, not 0 kWh (the index before it is a baseline, not a measurement).
         monthly: months.map((m, i) => {
-          const fk = facility[i]?.kwh ?? null;
-          const ik = it[i]?.kwh ?? null;
+          const fk = facility[i] && facility[i].readings > 0 ? facility[i].kwh : null;
+          const ik = it[i] && it[i].readings > 0 ? it[i].kwh : null;
           return { month: m.month, facilityKwh: fk, itKwh: ik, pue: fk !== null && ik !== null && ik > 0 ? round(fk / ik, 3) : null };
         }),
       };

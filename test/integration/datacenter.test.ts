@@ -3,7 +3,10 @@
  * computed by hand, across the October 2026 DST change), then the simulated town's server room end to end
  * (MQTT → service → InfluxDB → report, JSON and CSV through `veilleur report datacenter`).
  */
+import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { registerApi } from '../../services/api/app.ts';
+import { generateKey, KeyRing } from '../../services/api/keys.ts';
 import { QUANTITIES } from '../../decoders/model/quantities.ts';
 import { reportCommand } from '../../services/cli/report.ts';
 import { loadConfig } from '../../services/config/load.ts';
@@ -96,6 +99,45 @@ describe('datacenter KPIs on a fixed data set', () => {
       ['2026-10', '2026-09-30T22:00:00.000Z', 8],
       ['2026-11', '2026-10-31T23:00:00.000Z', 5],
     ]);
+  });
+
+  it('serves calendar months and quarters of the site’s time zone through the API, with French warnings', async () => {
+    const key = generateKey('dccal00001');
+    const app = Fastify();
+    try {
+      await registerApi(app, {
+        keys: new KeyRing([{ id: key.id, name: 'dc', role: 'viewer', tenants: ['dc-test'], hash: key.hash }]),
+        influx,
+        registry: townRegistry(),
+        defaultTenant: 'default',
+        options: { docsPublic: false, metricsPublic: false, rateLimitPerMinute: 1000, corsOrigins: [] },
+      });
+      const get = async (qs: string) => {
+        const r = await app.inject({ url: `/api/v1/reports/datacenter?site=dc-b&${qs}`, headers: { authorization: `Bearer ${key.key}` } });
+        expect(r.statusCode, qs).toBe(200);
+        return r.json() as DatacenterReport;
+      };
+      // October in Paris: 1 Oct 00:00 +02:00 to 1 Nov 00:00 +01:00, 1,000 → 9,000 Wh, as monthlyTotals gives it.
+      const october = await get('month=2026-10');
+      expect([october.period, october.energyKwh.total]).toEqual([{ from: '2026-09-30T22:00:00.000Z', to: '2026-10-31T23:00:00.000Z' }, 8]);
+      expect(october.warnings).toContain('aucun « Compteur des équipements informatiques » sur ce site : PUE, DCiE et parts ne peuvent pas être calculés');
+      expect(october.warnings.join('\n')).toMatch(/catégorie de mesure du PUE non renseignée/);
+      // The fourth quarter: 1,000 (30 Sep 23:30) → 14,500 Wh (1 Dec 00:30).
+      const q4 = await get('quarter=2026-Q4&lang=en');
+      // A quarter under way ends now (these tests may run before 2027), a past one at its last local midnight.
+      const end = Date.parse('2026-12-31T23:00:00Z');
+      if (Date.now() < end) expect(Date.now() - Date.parse(q4.period.to)).toBeLessThan(60_000);
+      else expect(q4.period.to).toBe('2026-12-31T23:00:00.000Z');
+      expect([q4.period.from, q4.energyKwh.total]).toEqual(['2026-09-30T22:00:00.000Z', 13.5]);
+      expect(q4.warnings).toContain("no 'it-load' meter (IT equipment energy) for this site: PUE, DCiE and shares cannot be computed");
+      // The meter's readings stop on 1 December 00:30 Paris: the warning gives their share of the quarter, in French.
+      const q4fr = await get('period=quarter&quarter=2026-Q4');
+      const from = Date.parse(q4fr.period.from);
+      const share = Math.round(((Date.parse('2026-11-30T23:30:00Z') - from) / (Date.parse(q4fr.period.to) - from)) * 100);
+      expect(q4fr.warnings).toContain(`general-b (Compteur général de la salle serveurs) : les relevés couvrent ${share} % de la période ; son énergie est sous-estimée et les indicateurs sont faussés`);
+    } finally {
+      await app.close();
+    }
   });
 });
 

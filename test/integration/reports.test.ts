@@ -29,6 +29,7 @@ import { publishUplinks } from '../../services/simulator/publish.ts';
 import { TOWN, townRegistry, type SimDevice } from '../../services/simulator/town.ts';
 import { createInfluxTarget, type InfluxTarget } from '../../services/storage/influx.ts';
 import { countPoints, queryRows, ServiceProcess, startStack, waitFor, type Stack } from './support.ts';
+import { FIXED_IDENTIFIERS, leaks, officialText } from '../unit/reports-text.ts';
 
 const SV = 'saint-veilleur';
 const AGGLO = 'agglo-sud';
@@ -205,7 +206,7 @@ describe('yearly report on the simulated town', () => {
     ]);
     expect(r.water.leaks[1]!.basis.fr).toMatch(/^non estimé/);
     expect(r.water.leakLossM3).toBeCloseTo(1.044, 3);
-    expect(r.water.otherWaterAlerts).toEqual([{ rule: 'W7S', count: 1 }]);
+    expect(r.water.otherWaterAlerts).toEqual([{ rule: 'W7S', name: { fr: 'Détecteur de fuite muet', en: 'Silent leak sensor' }, count: 1 }]);
   });
 
   it('gives each building its kWh, degree-days from its outdoor sensor, and the décret tertiaire path', async () => {
@@ -272,6 +273,43 @@ describe('yearly report on the simulated town', () => {
     expect(r.water.leaks.some((l) => l.device === 'compteur-reservoir-nord')).toBe(false);
   });
 
+  it('states in every headline the three days it covers, 1 % of the year, and offers no estimate', () => {
+    expect(r.headlines.map((h) => h.key)).toEqual(['water', 'leaks', 'leakLoss', 'energy', 'pue', 'devices', 'uplinks', 'stored']);
+    for (const h of r.headlines) {
+      // From the first reading of 3 February (Paris) to the last one before 6 February: within the three days.
+      expect(Date.parse(h.covered!.from), h.key).toBeGreaterThanOrEqual(start.getTime());
+      expect(Date.parse(h.covered!.from), h.key).toBeLessThan(start.getTime() + HOUR);
+      expect(Date.parse(h.covered!.to), h.key).toBeLessThan(end.getTime());
+      expect(Date.parse(h.covered!.to), h.key).toBeGreaterThan(end.getTime() - HOUR);
+      expect(h.coverage, h.key).toBeGreaterThan(2.9 / 365);
+      expect(h.coverage, h.key).toBeLessThan(3 / 365);
+      expect([h.partial, h.estimate], h.key).toEqual([true, null]);
+    }
+    expect(r.headlines.find((h) => h.key === 'water')!.value).toBe(r.water.totalM3);
+    const html = renderYearlyHtml(r, 'fr');
+    expect(html).toContain('Mesures partielles : les capteurs n’ont mesuré que du 3 au 5 février 2026, soit 0,8 % de l’année 2026.');
+    expect(html.match(/Mesuré du 3 au 5 février 2026 · 0,8 % de l’année<\/div><div class="w">Chiffre partiel : ce n’est pas celui de l’année entière.<\/div>/g)).toHaveLength(8);
+  });
+
+  it('names the commune, its sites and its devices as people do: no configuration identifier nor English role in the official’s text', () => {
+    const html = renderYearlyHtml(r, 'fr');
+    const texts = officialText(html);
+    const identifiers = [
+      ...registry.tenants.map((x) => x.id),
+      ...DEVICES.flatMap((d) => [d.site, d.building ?? '', d.zone ?? '', d.name, d.devEui]),
+      ...FIXED_IDENTIFIERS,
+    ].filter((id) => id && !/^(accueil|urbanisme|couloir|chaufferie)$/.test(id)); // zones that are plain French words
+    expect(leaks(texts, identifiers)).toEqual([]);
+    expect(texts).toContain('Commune de Saint-Veilleur');
+    for (const site of ['Mairie', 'Gymnase municipal', 'École Jean-Jaurès']) expect(texts, site).toContain(site);
+    expect(texts).toContain('Compteur d\'eau du bâtiment – Gymnase municipal');
+    expect(texts).toContain('Écoulement continu (fuite probable)');
+    expect(texts).toContain('catégorie 1 : sortie des onduleurs');
+    // The identifiers are where the technical team looks for them.
+    const appendix = html.slice(html.indexOf('<section id="annexe"'));
+    for (const id of ['saint-veilleur', 'ecole-jaures', 'compteur-eau-gymnase', gymnase.devEui]) expect(appendix).toContain(id);
+  });
+
   it('is rendered by headless Chromium with every chart visible, in its colours and in the document’s order', () => {
     const html = renderYearlyHtml(r, 'fr');
     // Self-contained: no script, no external style sheet, nothing fetched.
@@ -299,7 +337,8 @@ describe('yearly report on the simulated town', () => {
     // A stacked bar segment is ≈ 37 px wide and tens of px high; a grouped bar ≈ 21 px wide; the path a 3 px line.
     for (const k of ['water0', 'water1', 'water2', 'energy0', 'energy1', 'facility', 'it', 'airtime'] as const) expect(boxes[k].pixels, k).toBeGreaterThan(400);
     expect(boxes.trajectory.pixels).toBeGreaterThan(300);
-    expect(boxes.measured.pixels).toBeGreaterThan(100);
+    // Three days are not a year: no measured point next to the yearly targets.
+    expect(boxes.measured.pixels).toBe(0);
     // The over-budget sensor's bar and the 30 s/day line.
     expect(boxes.budget.pixels).toBeGreaterThan(200);
     // Water chart, then energy, then the Jaurès path, then the server room, then the fleet's airtime.
@@ -307,6 +346,9 @@ describe('yearly report on the simulated town', () => {
     expect(boxes.energy0.maxY).toBeLessThan(boxes.trajectory.minY);
     expect(boxes.trajectory.maxY).toBeLessThan(boxes.facility.minY);
     expect(boxes.facility.maxY).toBeLessThan(boxes.airtime.minY);
+    // The documentation's example (README, docs/reports.md): VEILLEUR_DOCS_SCREENSHOT=docs/revue-reen-exemple.png.
+    const docs = process.env.VEILLEUR_DOCS_SCREENSHOT;
+    if (docs) writeFileSync(docs, readFileSync(join(stack.dir, 'rapport-2026.png')));
   });
 
   it('a tenant without buildings nor server room has no energy, path or server-room chart on screen', async () => {
@@ -417,7 +459,7 @@ function chromiumBinary(): string {
 function screenshot(htmlFile: string, pngFile: string): Png {
   execFileSync(
     chromiumBinary(),
-    ['--headless', '--no-sandbox', '--disable-gpu', '--hide-scrollbars', '--no-first-run', '--disable-extensions', `--user-data-dir=${join(stack.dir, 'chromium')}`, '--window-size=1100,7000', `--screenshot=${pngFile}`, `file://${htmlFile}`],
+    ['--headless', '--no-sandbox', '--disable-gpu', '--hide-scrollbars', '--no-first-run', '--disable-extensions', `--user-data-dir=${join(stack.dir, 'chromium')}`, '--window-size=1100,9000', `--screenshot=${pngFile}`, `file://${htmlFile}`],
     { stdio: 'ignore', timeout: 60_000 },
   );
   return decodePng(readFileSync(pngFile));

@@ -144,8 +144,12 @@ describe('HTML', () => {
     expect(texts).toContain(`Compteur d'eau du bâtiment – Mairie`);
     expect(html).toContain('Donner un nom au site <code>ecole</code>');
     // Partial data is said in the banner and in each tile; a month without any reading is drawn as missing.
-    expect(texts.some((x) => x.startsWith('Mesures partielles : les capteurs n’ont mesuré que du 1er janvier 2026 au 11 avril 2026, soit 27 % de l’année 2026.'))).toBe(true);
-    expect(html).toMatch(/data-headline="water"><div class="v">5 m³<\/div><div class="l">Eau consommée<\/div><div class="s">Mesuré du 1er janvier 2026 au 10 février 2026 \(11 % de l’année\)<\/div><div class="w">Chiffre partiel/);
+    expect(texts.some((x) => x.startsWith('Mesures partielles : les capteurs n’ont mesuré que du 1er janvier au 11 avril 2026, soit 27 % de l’année 2026.'))).toBe(true);
+    expect(html).toMatch(/data-headline="water"><div class="v">5 m³<\/div><div class="l">Eau consommée<\/div><div class="s">Mesuré du 1er janvier au 10 février 2026 · 11 % de l’année<\/div><div class="w">Chiffre partiel : ce n’est pas celui de l’année entière.<\/div><div class="s">Pas d’estimation sur l’année : moins de 50 % de l’année mesurée.<\/div><\/div>/);
+    // The path of the décret tertiaire has no point for a part of a year, and says why.
+    const path = /<svg[^>]*data-chart="tertiaire-ecole-ecole"[\s\S]*?<\/svg>/.exec(html)![0];
+    expect(path).not.toContain(CHART_COLORS.measured);
+    expect(texts).toContain('La consommation mesurée n’est pas placée sur la trajectoire : elle ne couvre qu’une partie de l’année et ne se compare pas à un objectif annuel.');
     const water = /<svg[^>]*data-chart="water"[\s\S]*?<\/svg>/.exec(html)![0];
     // Data in January (a reading, no consumption yet: 0) and February; none from March on.
     expect([...water.matchAll(/data-missing="([^"]+)"/g)].map((m) => m[1])).toEqual(['mars', 'avr.', 'mai', 'juin', 'juil.', 'août', 'sept.', 'oct.', 'nov.', 'déc.']);
