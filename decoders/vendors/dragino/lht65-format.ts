@@ -16,6 +16,7 @@
  */
 import { ByteReader } from '../../core/reader.ts';
 import { DecodeError } from '../../core/errors.ts';
+import { stopAt, trailingBytes } from '../../core/lenient.ts';
 import { emptyResult } from '../../core/boundary.ts';
 import type { DecodeInput, DecodeResult, DeviceDefinition, Reading } from '../../core/types.ts';
 import { draginoTimeString, plausibleTime } from './time.ts';
@@ -128,10 +129,11 @@ function realTime(model: string, bytes: Uint8Array, recvTime: Date | undefined, 
   if (ext !== 15) pushClimate(out, model, d.TempC_SHT as number, d.Hum_SHT as number, time);
 }
 
-function datalog(model: string, bytes: Uint8Array, recvTime: Date | undefined, out: DecodeResult): void {
-  if (bytes.length % RECORD !== 0) {
-    throw new DecodeError(`${model}: datalog of ${bytes.length} bytes, expected a multiple of ${RECORD}`);
-  }
+function datalog(model: string, frame: Uint8Array, recvTime: Date | undefined, out: DecodeResult): void {
+  const whole = frame.length - (frame.length % RECORD);
+  if (whole === 0) throw new DecodeError(`${model}: datalog of ${frame.length} bytes, expected a multiple of ${RECORD}`);
+  if (whole < frame.length) stopAt(out, frame, whole, `${frame.length - whole} byte(s) after the last whole ${RECORD}-byte datalog record`, model);
+  const bytes = frame.subarray(0, whole);
   const r = new ByteReader(bytes, model);
   const log: Record<string, unknown>[] = [];
   while (r.remaining > 0) {
@@ -172,10 +174,12 @@ export function decodeLht65(model: string, input: DecodeInput): DecodeResult {
   }
   if (fPort === 3) throw new DecodeError(`${model}: fPort 3 frame without the poll-message flag (Ext # bit 7) is not a supported datalog layout`);
   const ext = bytes[6]! & 0x0f;
-  if (!(bytes.length === RECORD || (bytes.length === 7 && ext === 0))) {
+  if (bytes.length < RECORD && !(bytes.length === 7 && ext === 0)) {
     throw new DecodeError(`${model}: sensor data has ${bytes.length} bytes, expected ${RECORD} (7 only when Ext # is 0)`);
   }
-  realTime(model, bytes, recvTime, out);
+  const end = bytes.length === 7 ? 7 : RECORD;
+  trailingBytes(out, bytes, end, 'sensor data frame', model);
+  realTime(model, bytes.subarray(0, end), recvTime, out);
   return out;
 }
 

@@ -12,9 +12,13 @@
  * - fPort 5, device status (7 bytes): Sensor model (1, 0x14 = LWL03A) | Firmware version (2) | Frequency band (1) |
  *   Sub-band (1, 0xFF = none) | BAT (2, mV).
  * All multi-byte values are big-endian. The counters (leak events, duration) have no canonical quantity: `data` only.
+ * Lenient decoding: bytes beyond a port's layout (and a datalog remainder that is not a whole record) are named in a
+ * warning. On another port, a device status (7 bytes, Sensor Model 0x14) or an 11-byte status whose device time is
+ * close to the reception time identifies itself and is decoded (with a warning).
  */
 import { ByteReader } from '../../../core/reader.ts';
 import { DecodeError } from '../../../core/errors.ts';
+import { stopAt, trailingBytes } from '../../../core/lenient.ts';
 import { emptyResult } from '../../../core/boundary.ts';
 import type { DecodeInput, DecodeResult, DeviceDefinition } from '../../../core/types.ts';
 import { draginoTimeString, plausibleTime } from '../time.ts';
@@ -53,11 +57,47 @@ function recordData(rec: LeakRecord): Record<string, unknown> {
   };
 }
 
+/** Documented length of each port's frame (fPort 3: one record; the datalog holds whole records). */
+const LENGTH: Readonly<Record<number, number>> = { 2: RECORD, 3: RECORD, 4: 8, 5: 7 };
+const SENSOR_MODEL = 0x14;
+/** A status on an unexpected port is this device's when its clock reads within a month before reception (a day after). */
+const CLOCK_MATCH_BEFORE_MS = 31 * 86_400_000;
+const CLOCK_MATCH_AFTER_MS = 86_400_000;
+
+/**
+ * The port the frame belongs to. On a port other than 2-5 (changed by the installer) the frame must identify
+ * itself: the 7-byte device status starts with Sensor Model 0x14, and an 11-byte status ends with the device time,
+ * plausible against the reception time.
+ */
+function portOf({ bytes, fPort, recvTime }: DecodeInput): number {
+  if (LENGTH[fPort] !== undefined) return fPort;
+  if (bytes.length === 7 && bytes[0] === SENSOR_MODEL) return 5;
+  if (bytes.length === RECORD && recvTime) {
+    const ms = (bytes[7]! * 0x1000000 + (bytes[8]! << 16) + (bytes[9]! << 8) + bytes[10]!) * 1000;
+    if (ms >= recvTime.getTime() - CLOCK_MATCH_BEFORE_MS && ms <= recvTime.getTime() + CLOCK_MATCH_AFTER_MS) return 2;
+  }
+  throw new DecodeError(
+    `${MODEL}: unknown fPort ${fPort}, expected 2 (status), 3 (datalog), 4 (configuration) or 5 (device status), and the frame is neither a device status (Sensor Model 0x14) nor a status with a plausible device time`,
+  );
+}
+
 function decode(input: DecodeInput): DecodeResult {
-  const { bytes, fPort, recvTime } = input;
+  const { recvTime } = input;
   const out = emptyResult();
+  const port = portOf(input);
+  const documented = LENGTH[port]!;
+  let bytes = input.bytes;
+  if (port === 3) {
+    // Whole records only; a remainder that is not a whole record is named in a warning.
+    const whole = bytes.length - (bytes.length % RECORD);
+    if (whole < bytes.length && whole > 0) stopAt(out, bytes, whole, `${bytes.length - whole} byte(s) after the last whole ${RECORD}-byte datalog record`, MODEL);
+    bytes = bytes.subarray(0, whole);
+  } else if (bytes.length > documented) {
+    trailingBytes(out, bytes, documented, `fPort ${port} frame`, MODEL);
+    bytes = bytes.subarray(0, documented);
+  }
   const r = new ByteReader(bytes, MODEL);
-  switch (fPort) {
+  switch (port) {
     case 2: {
       if (bytes.length !== RECORD) throw new DecodeError(`${MODEL}: fPort 2 status has ${bytes.length} bytes, expected ${RECORD}`);
       const rec = readRecord(r);
@@ -71,8 +111,8 @@ function decode(input: DecodeInput): DecodeResult {
       return out;
     }
     case 3: {
-      if (bytes.length === 0 || bytes.length % RECORD !== 0) {
-        throw new DecodeError(`${MODEL}: fPort 3 datalog has ${bytes.length} bytes, expected a multiple of ${RECORD}`);
+      if (bytes.length === 0) {
+        throw new DecodeError(`${MODEL}: fPort 3 datalog has ${input.bytes.length} bytes, expected a multiple of ${RECORD}`);
       }
       const log: Record<string, unknown>[] = [];
       while (r.remaining > 0) {
@@ -104,9 +144,9 @@ function decode(input: DecodeInput): DecodeResult {
       const band = r.u8('Frequency Band');
       const sub = r.u8('Sub-band');
       const mv = r.u16be('BAT');
-      if (model !== 0x14) out.warnings.push(`${MODEL}: Sensor Model 0x${model.toString(16)} is not 0x14 (LWL03A)`);
+      if (model !== SENSOR_MODEL) out.warnings.push(`${MODEL}: Sensor Model 0x${model.toString(16)} is not 0x14 (LWL03A)`);
       out.data = {
-        SENSOR_MODEL: model === 0x14 ? 'LWL03A' : `0x${model.toString(16).padStart(2, '0')}`,
+        SENSOR_MODEL: model === SENSOR_MODEL ? 'LWL03A' : `0x${model.toString(16).padStart(2, '0')}`,
         FIRMWARE_VERSION: `${fw1 & 0x0f}.${(fw2 >> 4) & 0x0f}.${fw2 & 0x0f}`,
         FREQUENCY_BAND: BANDS[band] ?? `0x${band.toString(16).padStart(2, '0')}`,
         SUB_BAND: sub === 0xff ? 'NULL' : sub,
@@ -116,7 +156,7 @@ function decode(input: DecodeInput): DecodeResult {
       return out;
     }
     default:
-      throw new DecodeError(`${MODEL}: unknown fPort ${fPort}, expected 2 (status), 3 (datalog), 4 (configuration) or 5 (device status)`);
+      throw new Error(`${MODEL}: port ${port} has no layout`);
   }
 }
 
