@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { parsimonyCsv, PARSIMONY_CSV_COLUMNS, yearlyCsv, YEARLY_CSV_COLUMNS } from '../../reports/csv.ts';
 import { renderParsimonyHtml, renderYearlyHtml } from '../../reports/html.ts';
 import { parsimonyReport, yearlyReport } from '../../reports/read.ts';
+import { tenantTimeZone } from '../../reports/common.ts';
 import type { ApiDeps } from '../deps.ts';
 import type { Principal } from '../keys.ts';
 import { lang, rangeQuery, resolveRange, tenantId } from '../params.ts';
@@ -41,7 +42,7 @@ export const governanceRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async 
       const range = resolveRange(q, 7, 366);
       const report = await parsimonyReport({ influx: deps.influx, registry: deps.registry, tenant, ...range });
       if (q.format === 'csv') return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${tenant}-parsimony.csv"`).send(parsimonyCsv(report));
-      if (q.format === 'html') return reply.type('text/html; charset=utf-8').send(renderParsimonyHtml(report, q.lang));
+      if (q.format === 'html') return reply.type('text/html; charset=utf-8').send(renderParsimonyHtml(report, q.lang, { timeZone: tenantTimeZone(deps.registry, tenant) }));
       return report;
     },
   );
