@@ -164,4 +164,17 @@ describe('an application publishing for another commune', () => {
       .filter((l) => l.includes('"reason":"tenant_mismatch"'));
     expect(logged.map((l) => (JSON.parse(l) as { devEui: string }).devEui).sort()).toEqual([UNKNOWN_1, UNKNOWN_2, meterB.devEui].sort());
   }, 120_000);
+
+  it("does not let a forged uplink make B's genuine one with the same counter and time look like a duplicate", async () => {
+    const at = t0 + 40 * MIN;
+    const forged = up({ ...meterB, lnsTenant: meterA.lnsTenant }, 5, 999_999, at);
+    await publish([forged, up(meterB, 5, 2020, at)]);
+    await waitFor(async () => (await rows(`SELECT f_cnt FROM uplink WHERE dev_eui = '${meterB.devEui}'`)).length >= 3, 30_000, 'B’s genuine uplink');
+    const index = QUANTITIES['metering.water.total'];
+    const indexesOfB = await rows(`SELECT ${index.field} FROM ${index.measurement} WHERE dev_eui = '${meterB.devEui}'`);
+    expect(indexesOfB.map((r) => r[index.field])).toEqual([20_000, 20_100, 20_200]);
+    const metrics = await (await fetch(`${await service.url}/metrics`)).text();
+    expect(metrics).toMatch(/^veilleur_messages_rejected_total\{reason="tenant_mismatch"\} 5$/m);
+    expect(metrics).toMatch(/^veilleur_uplinks_duplicate_total 0$/m);
+  }, 60_000);
 });
