@@ -8,7 +8,7 @@ export function createMetrics() {
   const messages = c('veilleur_mqtt_messages_total', 'MQTT messages received, by what they turned out to be', ['kind']);
   const decoded = c('veilleur_uplinks_decoded_total', 'Uplinks turned into readings, by source of the decoding', ['by']);
   const undecoded = c('veilleur_uplinks_undecodable_total', 'Uplinks kept raw because no decoder could decode them', ['reason']);
-  const rejected = c('veilleur_messages_rejected_total', 'Messages kept raw because they were not a valid network-server event', ['reason']);
+  const rejected = c('veilleur_messages_rejected_total', 'Messages kept raw because they were not a valid network-server event, or one their topic may not publish for that device (tenant_mismatch)', ['reason']);
   return {
     registry,
     uplinks: messages.labels('uplink'),
