@@ -12,10 +12,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QUANTITIES } from '../../decoders/model/quantities.ts';
 import { generateKey } from '../../services/api/keys.ts';
 import { fileSchema } from '../../services/config/schema.ts';
+import { builtInDecoders } from '../../services/pipeline/decode.ts';
+import { redecode } from '../../services/pipeline/redecode.ts';
+import { Registry } from '../../services/registry/registry.ts';
 import { chirpstackV4Up, type Message } from '../../services/simulator/envelopes.ts';
 import { frameBuilders } from '../../services/simulator/frames/index.ts';
 import { uuidFrom } from '../../services/simulator/random.ts';
 import { TOWN, townRegistry, type SimDevice } from '../../services/simulator/town.ts';
+import { createInfluxTarget } from '../../services/storage/influx.ts';
 import { countPoints, queryRows, ServiceProcess, startStack, waitFor, type Stack } from './support.ts';
 
 const A = 'saint-veilleur';
@@ -176,5 +180,38 @@ describe('an application publishing for another commune', () => {
     const metrics = await (await fetch(`${await service.url}/metrics`)).text();
     expect(metrics).toMatch(/^veilleur_messages_rejected_total\{reason="tenant_mismatch"\} 5$/m);
     expect(metrics).toMatch(/^veilleur_uplinks_duplicate_total 0$/m);
+  }, 60_000);
+
+  it('does not let redecode move a raw uplink into another commune after the registry changed', async () => {
+    // A device of A that no one registered yet: kept raw (no decoder) under A, the commune of its topic.
+    const late: SimDevice = { ...meterA, devEui: '24e124136d49ffff', name: 'compteur-pose-tard' };
+    const at = t0 + 50 * MIN;
+    await publish([up(late, 1, 300, at)]);
+    await waitFor(async () => (await rows(`SELECT * FROM uplink_undecoded WHERE dev_eui = '${late.devEui}'`)).length === 1, 30_000, 'the raw uplink');
+    expect((await rows(`SELECT * FROM uplink_undecoded WHERE dev_eui = '${late.devEui}'`))[0]).toMatchObject({ tenant: A, reason: 'no_decoder' });
+
+    const influx = createInfluxTarget({ api: 'v1', url: stack.influx.url, db: stack.db, timeoutMs: 10_000 });
+    const window = { from: new Date(at), to: new Date(at + 1), devEui: late.devEui };
+    const registeredTo = (tenant: string) =>
+      new Registry(
+        fileSchema.parse({
+          tenants: [
+            { id: A, lnsTenants: [meterA.lnsTenant], applications: [APP_A] },
+            { id: B, lnsTenants: [meterB.lnsTenant], applications: [APP_B] },
+          ],
+          devices: [{ devEui: late.devEui, tenant, decoder: late.decoder, site: 'mairie' }],
+        }),
+        'default',
+      );
+    const index = QUANTITIES['metering.pulse.total'];
+    const readingsOfLate = async () => (await rows(`SELECT * FROM ${index.measurement} WHERE dev_eui = '${late.devEui}'`)).length;
+
+    // Registered to B by mistake: its readings go nowhere, the raw uplink stays to be decoded once fixed.
+    expect(await redecode(influx, registeredTo(B), [builtInDecoders], window)).toMatchObject({ examined: 1, decoded: 0, stillUndecoded: 1 });
+    expect(await readingsOfLate()).toBe(0);
+    // Registered to A, the commune of its topic: decoded, under A.
+    expect(await redecode(influx, registeredTo(A), [builtInDecoders], window)).toMatchObject({ examined: 1, decoded: 1 });
+    const readings = await rows(`SELECT * FROM ${index.measurement} WHERE dev_eui = '${late.devEui}'`);
+    expect(readings.map((r) => [r.tenant, r[index.field]])).toEqual([[A, 300]]);
   }, 60_000);
 });
