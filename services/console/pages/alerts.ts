@@ -70,6 +70,12 @@ function select(id: string, label: string, name: string, value: string | undefin
 <select id="${id}" name="${name}">${anyLabel !== undefined ? html`<option value="">${anyLabel}</option>` : ''}${options.map(([v, text]) => html`<option value="${v}"${v === value ? html` selected` : ''}>${text}</option>`)}</select></div>`;
 }
 
+/** "Prise en compte le 6 déc. à 14:05 par astreinte eau : « plombier appelé »" under an alert of the list. */
+function handled(ctx: PageContext, type: 'acknowledged' | 'resolved', by: Alert['acknowledged']): Html {
+  if (!by) return html``;
+  return html`<p class="handled"><strong>${ctx.t.alert.events[type]}</strong> ${ctx.fmt.dateTime(by.at)} ${ctx.t.alert.by(by.by)}${by.comment ? (ctx.lang === 'fr' ? html` : « ${by.comment} »` : html`: “${by.comment}”`) : ''}</p>`;
+}
+
 function listPage(ctx: PageContext, q: z.infer<typeof listQuery>, alerts: Alert[], sites: [string, string][], periodText: string): Html {
   const t = ctx.t;
   const pages = Math.max(1, Math.ceil(alerts.length / PAGE_SIZE));
@@ -105,6 +111,7 @@ ${
   <p class="badges">${severityBadge(ctx, a)} ${stateBadge(ctx, a)} <span class="category">${t.alerts.categories[a.category] ?? a.category}</span></p>
   <p class="sentence">${a.message[ctx.lang]}</p>
   <p class="meta"><span>${t.alerts.where} : ${placeOf(ctx, a)}</span> <span>${t.alerts.started} : ${ctx.fmt.dateTime(a.startedAt)}</span>${a.endedAt ? html` <span>${t.alerts.ended} : ${ctx.fmt.dateTime(a.endedAt)}</span>` : ''}</p>
+  ${handled(ctx, 'acknowledged', a.acknowledged)}${handled(ctx, 'resolved', a.resolved)}
 </li>`,
       )}</ol>`
 }
