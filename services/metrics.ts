@@ -20,6 +20,8 @@ export function createMetrics() {
     ignoredEvents: c('veilleur_lns_events_ignored_total', 'Valid network-server events counted but not stored, by network server and kind of event', ['lns', 'kind']),
     duplicates: c('veilleur_uplinks_duplicate_total', 'Uplinks received again (QoS 1 redelivery, re-publication) and not stored twice'),
     decodedBy: { decoder: decoded.labels('decoder'), lnsObject: decoded.labels('lns-object') },
+    /** Decoded uplinks whose decoder warned, by kind (pipeline/decode.ts decodeWarningKinds: partial, fport, other). */
+    decodeWarnings: c('veilleur_uplinks_decode_warnings_total', 'Decoded uplinks whose decoder warned: partial (bytes left undecoded), fport (undocumented port, frame identified itself), other', ['kind']),
     undecoded,
     rejected,
     pointsWritten: c('veilleur_points_written_total', 'Lines of line protocol InfluxDB accepted'),

@@ -57,6 +57,38 @@ export function decodeWith(resolvers: DecoderResolver[], uplink: Uplink, meta: D
 }
 
 /**
+ * Why a decoded uplink carries warnings, as bounded metric labels (veilleur_uplinks_decode_warnings_total{kind}):
+ * `partial` the decoder stopped before the end of the frame (unknown or cut-short record, bytes beyond the layout),
+ * `fport` the frame came on a port the model does not document and identified itself, `other` anything else (an
+ * out-of-range value, an unset device clock…). One uplink counts once per kind it shows.
+ */
+export type DecodeWarningKind = 'partial' | 'fport' | 'other';
+
+export function decodeWarningKinds(result: DecodeResult): DecodeWarningKind[] {
+  const kinds: DecodeWarningKind[] = [];
+  if (result.undecodedFrom !== undefined) kinds.push('partial');
+  if (result.unlistedPort) kinds.push('fport');
+  // Each partial or port condition adds exactly one warning; any beyond those are of another kind.
+  if (result.warnings.length > kinds.length) kinds.push('other');
+  return kinds;
+}
+
+/** Longest `uplink.decode_warnings` stored: warnings name offsets and records, a few hundred characters at most. */
+const MAX_WARNINGS_CHARS = 1000;
+
+/** The uplink's decode warnings as stored in `uplink.decode_warnings` (joined with " | ", bounded). */
+export function storedWarnings(result: DecodeResult): string | undefined {
+  if (result.warnings.length === 0) return undefined;
+  const text = result.warnings.join(' | ');
+  return text.length > MAX_WARNINGS_CHARS ? `${text.slice(0, MAX_WARNINGS_CHARS - 1)}…` : text;
+}
+
+/** Bytes at the end of the frame the decoder did not decode (`uplink.undecoded_bytes`). */
+export function undecodedBytes(result: DecodeResult, payloadLength: number): number | undefined {
+  return result.undecodedFrom === undefined ? undefined : Math.max(payloadLength - result.undecodedFrom, 0);
+}
+
+/**
  * A pulse counter wired to a meter: its pulse index (on the configured input) also becomes the meter's index in
  * the meter's quantity, without a channel, since it is that meter's total.
  */

@@ -11,7 +11,7 @@ import type { Reading } from '../../decoders/index.ts';
 import type { DeviceMeta, Registry } from '../registry/registry.ts';
 import { gatewayLine, joinLines, locationLines, rejectedLine, statusLines, uplinkLines } from '../storage/points.ts';
 import { RecentUplinks } from './dedupe.ts';
-import { decodeWith, type DecoderResolver } from './decode.ts';
+import { decodeWarningKinds, decodeWith, type DecoderResolver } from './decode.ts';
 import { RateLimitedLog } from './rate-limited-log.ts';
 
 export class Ingestor {
@@ -87,6 +87,7 @@ export class Ingestor {
         }
         if (outcome.kind === 'decoded') {
           this.metrics.decodedBy.decoder.inc();
+          for (const kind of decodeWarningKinds(outcome.result)) this.metrics.decodeWarnings.labels(kind).inc();
           if (this.onDecoded) return [...uplinkLines(event, meta, outcome), ...this.gatewayLines(event, meta.tenant), ...this.onDecoded(event.devEui, meta, event.receivedAt, outcome.result.readings)];
         } else if (outcome.kind === 'lns-object') this.metrics.decodedBy.lnsObject.inc();
         else if (outcome.kind === 'undecoded') {

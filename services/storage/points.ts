@@ -1,7 +1,7 @@
 /** Events → line protocol, following storage/schema.ts. Time is in milliseconds (the writer's precision). */
 import { QUANTITIES } from '../../decoders/model/quantities.ts';
 import type { DecodeResult, Reading } from '../../decoders/index.ts';
-import type { DecodeOutcome } from '../pipeline/decode.ts';
+import { storedWarnings, undecodedBytes, type DecodeOutcome } from '../pipeline/decode.ts';
 import type { GatewayInfo, JoinEvent, LocationEvent, Rejection, StatusEvent, Uplink } from '../lns/uplink.ts';
 import { loraAirtimeMs } from '../radio/airtime.ts';
 import type { DeviceMeta } from '../registry/registry.ts';
@@ -38,6 +38,8 @@ export function uplinkLines(u: Uplink, meta: DeviceMeta, outcome: DecodeOutcome)
   const r = u.radio;
   const airtime = r.airtimeMs ?? (r.spreadingFactor ? loraAirtimeMs(u.payload.length, r.spreadingFactor, r.bandwidthHz) : undefined);
   const decodedBy = outcome.kind === 'decoded' ? `decoder:${outcome.by}` : outcome.kind === 'lns-object' ? 'lns-object' : '';
+  const decoded = outcome.kind === 'decoded' ? outcome.result : undefined;
+  const undecoded = decoded ? undecodedBytes(decoded, u.payload.length) : undefined;
   const payloadB64 = u.payload.toString('base64');
   push(
     lines,
@@ -58,6 +60,9 @@ export function uplinkLines(u: Uplink, meta: DeviceMeta, outcome: DecodeOutcome)
         airtime_ms: airtime !== undefined ? Math.round(airtime * 1000) / 1000 : undefined,
         decoded_by: decodedBy,
         time_source: u.timeSource,
+        // Lenient decoding (issue 12): what the decoder did not understand, and how many bytes it left.
+        decode_warnings: decoded ? storedWarnings(decoded) : undefined,
+        undecoded_bytes: undecoded !== undefined ? int(undecoded) : undefined,
       },
       t,
     ),

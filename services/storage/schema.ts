@@ -26,6 +26,8 @@ export const UPLINK = {
     airtime_ms: 'float: time on air, ms (LNS value, else computed)',
     decoded_by: "string: 'decoder:<vendor>/<model>', 'lns-object' or '' when kept raw",
     time_source: "string: where the timestamp comes from: 'network_server', 'gateway' or 'reception' (Veilleur's clock)",
+    decode_warnings: "string: what the decoder did not understand and where (byte offset), warnings joined with ' | '; absent when none",
+    undecoded_bytes: 'integer: bytes at the end of the frame the decoder could not decode (unknown or cut-short record); absent when none',
   },
 } as const;
 
