@@ -28,6 +28,8 @@ export interface RouteEntry {
   public: boolean;
   role: ApiRole;
   instanceWide: boolean;
+  /** A console page or form: authenticated by its session cookie (never by an API key). */
+  console: boolean;
 }
 
 export const API_PREFIX = '/api/v1';
@@ -51,7 +53,7 @@ export function trackRoutes(app: FastifyInstance, opts: { docsPublic: boolean })
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     for (const method of methods) {
       if (method === 'HEAD' || method === 'OPTIONS') continue;
-      table.push({ method, url: route.url, public: route.config?.public === true, role: route.config?.role ?? 'viewer', instanceWide: route.config?.instanceWide === true });
+      table.push({ method, url: route.url, public: route.config?.public === true, role: route.config?.role ?? 'viewer', instanceWide: route.config?.instanceWide === true, console: route.config?.console === true });
     }
   });
   return table;

@@ -397,12 +397,23 @@ describe('authentication and roles (generated from the route table)', () => {
   it('refuses every protected route without a key, with a bad key, and with a role too low', async () => {
     const routes = service.routes().filter((r) => !r.public);
     expect(routes.length).toBeGreaterThan(15);
-    const fill = (u: string) => u.replace(':devEui', leakA.devEui).replace(':id', '00000000-0000-0000-0000-000000000000').replace(':rule', 'W1').replace('*', 'index.html');
+    const fill = (u: string) =>
+      u.replace(':devEui', leakA.devEui).replace(':id', '00000000-0000-0000-0000-000000000000').replace(':rule', 'W1').replace('*', 'index.html').replace(/:[a-z]+/gi, 'x');
     const forged = `vk_${keys.aAdmin.id}_${'A'.repeat(43)}`;
     let checked = 0;
     for (const r of routes) {
       const path = fill(r.url);
       const body = r.method === 'POST' ? {} : undefined;
+      if (r.console) {
+        // Console pages and forms take a session, never a key (even a valid one): without one, the sign-in page.
+        for (const headers of [{}, { authorization: `Bearer ${forged}` }, auth(keys.root)]) {
+          const res = await fetch(url + path, { method: r.method, headers, redirect: 'manual' });
+          expect(res.status, `${r.method} ${r.url} without a session`).toBe(303);
+          expect(res.headers.get('location'), `${r.method} ${r.url}`).toMatch(/^\/connexion/);
+          checked++;
+        }
+        continue;
+      }
       expect((await call(r.method, path, {}, body)).status, `${r.method} ${r.url} without key`).toBe(401);
       expect((await call(r.method, path, { authorization: `Bearer ${forged}` }, body)).status, `${r.method} ${r.url} forged key`).toBe(401);
       expect((await call(r.method, path, { 'x-api-key': 'not-a-key' }, body)).status, `${r.method} ${r.url} malformed key`).toBe(401);
