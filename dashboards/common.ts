@@ -82,9 +82,42 @@ export function dashboardBuilder(name: string, lang: Lang, text: DashboardText, 
     .withVariable(variable('device', lang, COMMON.device, COMMON.deviceHelp));
 }
 
-/** Builds and numbers the panels (Grafana would otherwise assign ids at load, differently each time). */
+/** Width of Grafana's grid, in columns. */
+export const GRID_COLUMNS = 24;
+
+interface Placed {
+  gridPos?: { x: number; y: number; w: number; h: number };
+}
+
+/**
+ * Places panels left to right in their order, starting a new row when the next one does not fit in what is left
+ * of the current row (the SDK only wraps after a row is full or overflowing, so a full-width panel after a
+ * half-width one would stick out of the grid). A row is as tall as its tallest panel.
+ */
+export function layOut(panels: readonly Placed[]): void {
+  let x = 0;
+  let y = 0;
+  let rowHeight = 0;
+  for (const p of panels) {
+    const w = Math.min(p.gridPos?.w ?? GRID_COLUMNS, GRID_COLUMNS);
+    const h = p.gridPos?.h ?? 8;
+    if (x > 0 && x + w > GRID_COLUMNS) {
+      x = 0;
+      y += rowHeight;
+      rowHeight = 0;
+    }
+    p.gridPos = { ...p.gridPos, x, y, w, h };
+    x += w;
+    rowHeight = Math.max(rowHeight, h);
+  }
+}
+
+/**
+ * Builds, lays out and numbers the panels (Grafana would otherwise assign ids at load, differently each time).
+ */
 export function finish(builder: DashboardBuilder): Dashboard {
   const d = builder.build();
+  layOut((d.panels ?? []) as Placed[]);
   (d.panels ?? []).forEach((p, i) => {
     p.id = i + 1;
   });

@@ -6,6 +6,7 @@
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { generate, OUTPUT_DIR, staleFiles } from '../../dashboards/build.ts';
+import { GRID_COLUMNS, layOut } from '../../dashboards/common.ts';
 import { DEFAULT_OPENING_HOURS, openHoursRegex } from '../../dashboards/building-energy.ts';
 import { LANGS } from '../../dashboards/i18n.ts';
 import { DASHBOARDS } from '../../dashboards/index.ts';
@@ -112,6 +113,46 @@ describe('dashboard generation', () => {
     }
     const en = DASHBOARDS.find((d) => d.name === 'datacenter')!.build('en').templating.list?.find((x) => x.name === 'pue_category');
     expect(en?.options?.map((o) => o.text)).toEqual(['category not configured', 'category 1 (UPS output)', 'category 2 (PDU output)', 'category 3 (IT equipment input)']);
+  });
+});
+
+describe('layout', () => {
+  it('keeps every panel of every dashboard inside the 24 columns, without overlaps, in both languages', () => {
+    let checked = 0;
+    for (const d of DASHBOARDS) {
+      for (const lang of LANGS) {
+        const dash = d.build(lang);
+        const boxes = (dash.panels ?? []).map((p) => ({ title: (p as { title?: string }).title ?? '', ...p.gridPos! }));
+        for (const b of boxes) {
+          const where = `${dash.title} / ${b.title}: ${JSON.stringify(b)}`;
+          expect(b.x, where).toBeGreaterThanOrEqual(0);
+          expect(b.y, where).toBeGreaterThanOrEqual(0);
+          expect(b.w, where).toBeGreaterThan(0);
+          expect(b.h, where).toBeGreaterThan(0);
+          expect(b.x + b.w, where).toBeLessThanOrEqual(GRID_COLUMNS);
+        }
+        for (const [i, a] of boxes.entries()) {
+          for (const b of boxes.slice(i + 1)) {
+            const overlap = a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
+            expect(overlap, `${dash.title}: '${a.title}' ${JSON.stringify(a)} overlaps '${b.title}' ${JSON.stringify(b)}`).toBe(false);
+          }
+        }
+        checked += boxes.length;
+      }
+    }
+    expect(checked).toBeGreaterThanOrEqual(68);
+  });
+
+  it('starts a new row when a panel does not fit in what is left of the current one', () => {
+    const panels = [{ gridPos: { x: 0, y: 0, w: 12, h: 8 } }, { gridPos: { x: 0, y: 0, w: 24, h: 6 } }, { gridPos: { x: 0, y: 0, w: 14, h: 8 } }, { gridPos: { x: 0, y: 0, w: 10, h: 5 } }, { gridPos: { x: 0, y: 0, w: 12, h: 4 } }];
+    layOut(panels);
+    expect(panels.map((p) => p.gridPos)).toEqual([
+      { x: 0, y: 0, w: 12, h: 8 },
+      { x: 0, y: 8, w: 24, h: 6 },
+      { x: 0, y: 14, w: 14, h: 8 },
+      { x: 14, y: 14, w: 10, h: 5 },
+      { x: 0, y: 22, w: 12, h: 4 },
+    ]);
   });
 });
 
