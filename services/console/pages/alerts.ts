@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { localDayBounds } from '../../alerts/calendar.ts';
 import { ruleCatalogue } from '../../alerts/catalogue.ts';
 import type { Alert } from '../../alerts/model.ts';
 import { ALERT_EVENT } from '../../storage/schema.ts';
@@ -41,11 +42,13 @@ const listQuery = z.object({
 
 const SEVERITY_KIND: Record<string, string> = { info: 'info', warning: 'warning', major: 'major', critical: 'critical' };
 
+const PARIS = 'Europe/Paris';
+
 function period(q: z.infer<typeof listQuery>): { from: Date; to: Date } {
   const now = Date.now();
   // Explicit days are whole days in Paris time; the preset is the last N days up to now.
-  const from = q.du ? new Date(`${q.du}T00:00:00+01:00`) : new Date(now - Number(q.jours) * 86_400_000);
-  const to = q.au ? new Date(new Date(`${q.au}T00:00:00+01:00`).getTime() + 86_400_000) : new Date(now + 60_000);
+  const from = q.du ? localDayBounds(q.du, PARIS).start : new Date(now - Number(q.jours) * 86_400_000);
+  const to = q.au ? localDayBounds(q.au, PARIS).end : new Date(now + 60_000);
   if (to.getTime() <= from.getTime() || to.getTime() - from.getTime() > 366 * 86_400_000) throw new ApiError(400, 'bad_request', 'period');
   return { from, to };
 }
@@ -73,7 +76,7 @@ function select(id: string, label: string, name: string, value: string | undefin
 /** "Prise en compte le 6 déc. à 14:05 par astreinte eau : « plombier appelé »" under an alert of the list. */
 function handled(ctx: PageContext, type: 'acknowledged' | 'resolved', by: Alert['acknowledged']): Html {
   if (!by) return html``;
-  return html`<p class="handled"><strong>${ctx.t.alert.events[type]}</strong> ${ctx.fmt.dateTime(by.at)} ${ctx.t.alert.by(by.by)}${by.comment ? (ctx.lang === 'fr' ? html` : « ${by.comment} »` : html`: “${by.comment}”`) : ''}</p>`;
+  return html`<p class="handled"><strong>${ctx.t.alert.events[type]}</strong> ${ctx.fmt.dateTime(by.at)} ${ctx.t.alert.by(by.by)}${by.comment ? (ctx.lang === 'fr' ? html`${ctx.t.colon}« ${by.comment} »` : html`${ctx.t.colon}“${by.comment}”`) : ''}</p>`;
 }
 
 function listPage(ctx: PageContext, q: z.infer<typeof listQuery>, alerts: Alert[], sites: [string, string][], periodText: string): Html {
@@ -110,7 +113,7 @@ ${
   <h2><a href="/alertes/${a.id}">${a.title[ctx.lang]}</a></h2>
   <p class="badges">${severityBadge(ctx, a)} ${stateBadge(ctx, a)} <span class="category">${t.alerts.categories[a.category] ?? a.category}</span></p>
   <p class="sentence">${a.message[ctx.lang]}</p>
-  <p class="meta"><span>${t.alerts.where} : ${placeOf(ctx, a)}</span> <span>${t.alerts.started} : ${ctx.fmt.dateTime(a.startedAt)}</span>${a.endedAt ? html` <span>${t.alerts.ended} : ${ctx.fmt.dateTime(a.endedAt)}</span>` : ''}</p>
+  <p class="meta"><span>${t.alerts.where}${t.colon}${placeOf(ctx, a)}</span> <span>${t.alerts.started}${t.colon}${ctx.fmt.dateTime(a.startedAt)}</span>${a.endedAt ? html` <span>${t.alerts.ended}${t.colon}${ctx.fmt.dateTime(a.endedAt)}</span>` : ''}</p>
   ${handled(ctx, 'acknowledged', a.acknowledged)}${handled(ctx, 'resolved', a.resolved)}
 </li>`,
       )}</ol>`
@@ -199,13 +202,13 @@ async function detailPage(deps: ConsoleDeps, ctx: PageContext, a: Alert, done: s
   return html`<p><a href="/">${t.alert.back}</a></p>
 ${doneNotice}${errorNotice}
 <p class="badges">${severityBadge(ctx, a)} ${stateBadge(ctx, a)} <span class="category">${t.alerts.categories[a.category] ?? a.category}</span></p>
-<p class="meta"><span>${t.alerts.where} : ${placeOf(ctx, a)}</span> <span>${t.alerts.started} : ${ctx.fmt.dateTime(a.startedAt)}</span> <span>${t.alerts.lastSeen} : ${ctx.fmt.dateTime(a.lastFiringAt)}</span></p>
+<p class="meta"><span>${t.alerts.where}${t.colon}${placeOf(ctx, a)}</span> <span>${t.alerts.started}${t.colon}${ctx.fmt.dateTime(a.startedAt)}</span> <span>${t.alerts.lastSeen}${t.colon}${ctx.fmt.dateTime(a.lastFiringAt)}</span></p>
 <section aria-labelledby="constat"><h2 id="constat">${t.alert.what}</h2><p class="sentence">${a.message[ctx.lang]}</p></section>
 <section aria-labelledby="chiffres" class="two-columns">
   <h2 id="chiffres">${t.alert.figures}</h2>
   <div><h3>${t.alert.measured}</h3>${figures(ctx, a.measured)}</div>
   <div><h3>${t.alert.thresholds}</h3>${figures(ctx, a.thresholds)}</div>
-  <p><strong>${t.alert.window} :</strong> ${windowText}</p>
+  <p><strong>${t.alert.window}${t.colon}</strong> ${windowText}</p>
 </section>
 <section aria-labelledby="preuve-titre"><h2 id="preuve-titre">${t.alert.evidence}</h2>${evidenceHtml}</section>
 <section aria-labelledby="action"><h2 id="action">${t.alert.action}</h2><p>${a.action[ctx.lang]}</p></section>
