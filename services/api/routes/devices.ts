@@ -129,7 +129,7 @@ export const devicesRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (ap
 };
 
 /** The latest value of every quantity of a device (each measurement's most recent point, per channel). */
-async function lastReadings(deps: ApiDeps, tenant: string, dev: string) {
+export async function lastReadings(deps: ApiDeps, tenant: string, dev: string) {
   const since = Date.now() - 90 * 86_400_000;
   const out: { quantity: string; value: number | boolean; unit: string; channel: string; time: string }[] = [];
   await Promise.all(
