@@ -9,6 +9,7 @@ import type { Config } from './config/load.ts';
 import type { RouteEntry } from './api/app.ts';
 import type { ApiDeps } from './api/deps.ts';
 import { KeyRing } from './api/keys.ts';
+import { ACTION_LOG, AuditLog } from './audit/trail.ts';
 import { buildHttpServer, type HttpServer } from './http/server.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { MqttConsumer } from './mqtt/consumer.ts';
@@ -51,7 +52,9 @@ export function createService(cfg: Config, log: Logger, extraDecoders: DecoderRe
   const retention = cfg.registry.retention;
   // Alert events are also kept in their own retention policy, which outlives raw data.
   const copies = retention ? COPIED_MEASUREMENTS.map((c) => ({ measurement: c.measurement, rp: CLASSES[c.dataClass].rp! })) : [];
-  const writer = new SpoolWriter(spool, influx, { batchBytes: cfg.write.batchBytes, flushMs: cfg.write.flushMs, copies }, metrics, log.child({ component: 'writer' }));
+  // The action trail lives in its own policy only (it names people: kept a year, not like raw data).
+  const moves = retention ? [{ measurement: ACTION_LOG.measurement, rp: CLASSES.actions.rp! }] : [];
+  const writer = new SpoolWriter(spool, influx, { batchBytes: cfg.write.batchBytes, flushMs: cfg.write.flushMs, copies, moves }, metrics, log.child({ component: 'writer' }));
   const custom = loadCustomCodecs(cfg.registry.codecs, cfg.configFile);
   // Alert notifications go out on the broker connection; the consumer exists further down.
   let consumer: MqttConsumer | undefined;
@@ -205,6 +208,8 @@ export function createService(cfg: Config, log: Logger, extraDecoders: DecoderRe
     },
     retention: { influx, influxConfig: cfg.influx, settings: retention },
     redecode: (opts) => redecode(influx, registry, decoders, opts, log.child({ component: 'redecode' })),
+    // Who did what: appended to the spool like alert events, so a record survives a crash or InfluxDB being down.
+    audit: new AuditLog({ append: flushDurably, influx, rp: retention ? CLASSES.actions.rp : undefined, log: log.child({ component: 'audit' }) }),
     options: { docsPublic: cfg.http.docsPublic, metricsPublic: cfg.http.metricsPublic, rateLimitPerMinute: cfg.http.rateLimitPerMinute, corsOrigins: cfg.http.corsOrigins },
   };
   let http: HttpServer | undefined;

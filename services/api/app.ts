@@ -11,10 +11,12 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { installAuditTrail } from '../audit/http.ts';
 import { installAuth, type ConsoleAuth } from './auth.ts';
 import type { ApiDeps } from './deps.ts';
 import type { ApiRole } from './keys.ts';
 import { adminRoutes } from './routes/admin.ts';
+import { auditRoutes } from './routes/audit.ts';
 import { alertsRoutes } from './routes/alerts.ts';
 import { devicesRoutes } from './routes/devices.ts';
 import { governanceRoutes } from './routes/governance.ts';
@@ -113,6 +115,7 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps, consoleAu
     errorResponseBuilder: (_req, ctx) => ({ statusCode: 429, error: 'too_many_requests', message: `rate limit: at most ${ctx.max} requests per minute; retry in ${Math.ceil(ctx.ttl / 1000)} s` }),
   });
   installAuth(app, deps.keys, consoleAuth);
+  installAuditTrail(app, deps.audit);
 
   await app.register(swagger, {
     openapi: {
@@ -137,6 +140,7 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps, consoleAu
       await api.register(adminRoutes, { deps });
       await api.register(retentionRoutes, { deps });
       await api.register(governanceRoutes, { deps });
+      await api.register(auditRoutes, { deps });
     },
     { prefix: API_PREFIX },
   );

@@ -256,7 +256,7 @@ function configActor(retention: RetentionConfig, configFile: string | undefined)
 export async function applyRetention(deps: RetentionDeps & { retention: RetentionConfig; configFile?: string }): Promise<RetentionReport> {
   const r = deps.retention;
   return applyChanges(deps, {
-    retention: { raw: r.raw, hourly: r.hourly, daily: r.daily, events: r.events },
+    retention: { raw: r.raw, hourly: r.hourly, daily: r.daily, events: r.events, actions: r.actions },
     rollups: { hourly: r.rollups.hourly, daily: r.rollups.daily, timeZone: r.rollups.timeZone },
     actor: configActor(r, deps.configFile),
     ...(r.reason ? { reason: r.reason } : {}),

@@ -2,8 +2,8 @@
  * Data classes and how long each is kept. Veilleur keeps as little as it needs ("minimal retention, automatic
  * forgetting"): raw readings a few months, hourly rollups two years, daily rollups a little over five years (the
  * BACS decree, R175-3 of the Code de la construction, asks for monthly data kept five years: months are sums of
- * local days), alert events ten years. The audit log of retention changes is never forgotten: it must outlive the
- * data it governs.
+ * local days), alert events ten years, the trail of people's actions (who did what, from where) a year. The audit
+ * log of retention changes is never forgotten: it must outlive the data it governs.
  *
  * Each class has its own retention policy in the one database Veilleur writes to: on InfluxDB 1.x a retention policy
  * (`raw` is the database's default one, or INFLUX_RP), on 2.x/3.x a bucket/database named `<bucket>/<rp>`, which
@@ -12,10 +12,10 @@
  */
 import { ALERT_EVENT } from '../storage/schema.ts';
 
-export const DATA_CLASSES = ['raw', 'hourly', 'daily', 'events', 'audit'] as const;
+export const DATA_CLASSES = ['raw', 'hourly', 'daily', 'events', 'actions', 'audit'] as const;
 export type DataClass = (typeof DATA_CLASSES)[number];
 /** Classes whose retention is configurable (the audit log is always kept forever). */
-export const CONFIGURABLE_CLASSES = ['raw', 'hourly', 'daily', 'events'] as const satisfies readonly DataClass[];
+export const CONFIGURABLE_CLASSES = ['raw', 'hourly', 'daily', 'events', 'actions'] as const satisfies readonly DataClass[];
 export type ConfigurableClass = (typeof CONFIGURABLE_CLASSES)[number];
 
 export interface ClassInfo {
@@ -56,6 +56,14 @@ export const CLASSES: Record<DataClass, ClassInfo> = {
     description: { fr: `Historique des alertes (\`${ALERT_EVENT.measurement}\`)`, en: `Alert history (\`${ALERT_EVENT.measurement}\`)` },
     default: '3650d',
     minimum: { duration: '1d', why: 'InfluxDB drops data a shard group at a time; less than a day means nothing' },
+  },
+  actions: {
+    rp: 'actions',
+    description: { fr: 'Journal des actions (qui, quand, d’où, quoi, sur quelle commune)', en: 'Action audit trail (who, when, from where, what, on which commune)' },
+    // It names people and their addresses (personal data): kept for what the CNIL recommends for access logs,
+    // six months to a year, not forever like the retention log.
+    default: '365d',
+    minimum: { duration: '180d', why: 'an audit trail of actions is kept at least six months (CNIL, journalisation)' },
   },
   audit: {
     rp: 'audit',
@@ -121,6 +129,8 @@ export function shardGroupMs(retentionMs: number, cls: DataClass = 'raw'): numbe
   const long = !Number.isFinite(retentionMs) || retentionMs >= 2 * 365 * DAY;
   if (cls === 'hourly' && retentionMs >= 365 * DAY) return 28 * DAY;
   if ((cls === 'daily' || cls === 'events' || cls === 'audit') && long) return 364 * DAY;
+  // The action trail is sparse too: 4-week groups over its year.
+  if (cls === 'actions' && retentionMs >= 182 * DAY) return 28 * DAY;
   if (retentionMs < 2 * DAY) return HOUR;
   if (retentionMs <= 182 * DAY) return DAY;
   return 7 * DAY;

@@ -9,6 +9,7 @@
  *   hourly: 730d      # <measurement>_1h
  *   daily: 1900d      # <measurement>_1d (BACS: monthly data 5 years)
  *   events: 3650d     # alert_event
+ *   actions: 365d     # action_log: who did what (personal data: 180d to 365d)
  *   changedBy: "Marie Dupont, DSI"
  *   reason: "Délibération 2026-014 : conservation minimale"
  *   rollups: { hourly: true, daily: true, timeZone: Europe/Paris, lagMinutes: 15, everyMinutes: 5 }
@@ -59,6 +60,7 @@ export const retentionSchema = z.strictObject({
   hourly: durationFor('hourly'),
   daily: durationFor('daily'),
   events: durationFor('events'),
+  actions: durationFor('actions'),
   /** Who decided the values in this file (recorded in the audit log). */
   changedBy: z.string().trim().min(1).max(200).optional(),
   /** Why: required to shorten a retention (it deletes data) or turn a rollup off. */

@@ -21,6 +21,27 @@ export interface WriterOptions {
    * whose policy is missing is logged and skipped, so a missing policy never blocks ingestion.
    */
   copies?: readonly { measurement: string; rp: string }[];
+  /**
+   * Measurements written only to another retention policy (the action trail to `actions`): they leave the batch
+   * bound for the default one. Should that policy be missing, they go to the default one rather than be lost.
+   */
+  moves?: readonly { measurement: string; rp: string }[];
+}
+
+/** A batch split in two: the lines of `measurement`, and the others. */
+export function splitMeasurement(body: Buffer, measurement: string): { of: Buffer | undefined; rest: Buffer } {
+  const of = linesOfMeasurement(body, measurement);
+  if (!of) return { of, rest: body };
+  const head = Buffer.from(measurement);
+  const rest: Buffer[] = [];
+  for (let start = 0; start < body.length; ) {
+    let end = body.indexOf(0x0a, start);
+    if (end < 0) end = body.length - 1;
+    const next = body[start + head.length];
+    if (!((next === 0x2c || next === 0x20) && body.compare(head, 0, head.length, start, start + head.length) === 0)) rest.push(body.subarray(start, end + 1));
+    start = end + 1;
+  }
+  return { of, rest: Buffer.concat(rest) };
 }
 
 /** The lines of `measurement` in a batch, or undefined when there are none. */
@@ -93,8 +114,9 @@ export class SpoolWriter {
       if (!batch) continue;
       const started = process.hrtime.bigint();
       try {
-        await this.target.write(batch.body);
-        await this.writeCopies(batch.body);
+        const body = await this.writeMoves(batch.body);
+        if (body.length > 0) await this.target.write(body);
+        await this.writeCopies(body);
         this.metrics.writeSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
         this.metrics.pointsWritten.inc(batch.lines);
         this.spool.commit(batch.end);
@@ -125,6 +147,24 @@ export class SpoolWriter {
         await this.sleep(delay, false);
       }
     }
+  }
+
+  /** Writes the moved measurements to their policies; returns what is left for the default one. */
+  private async writeMoves(body: Buffer): Promise<Buffer> {
+    let rest = body;
+    for (const { measurement, rp } of this.opts.moves ?? []) {
+      const split = splitMeasurement(rest, measurement);
+      if (!split.of) continue;
+      try {
+        await this.target.write(split.of, rp);
+        rest = split.rest;
+      } catch (err) {
+        const message = (err as Error).message;
+        if (!/retention policy not found|bucket .*not found/i.test(message)) throw err;
+        this.log.error({ err: message, measurement, rp }, 'retention policy missing; these lines go to the default one instead');
+      }
+    }
+    return rest;
   }
 
   private async writeCopies(body: Buffer): Promise<void> {

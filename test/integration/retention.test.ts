@@ -82,11 +82,12 @@ describe('retention per data class on InfluxDB 1.x', () => {
       rollup_1h: { duration: '17520h0m0s', shard: '672h0m0s', isDefault: false },
       rollup_1d: { duration: '45600h0m0s', shard: '8736h0m0s', isDefault: false },
       events: { duration: '87600h0m0s', shard: '8736h0m0s', isDefault: false },
+      actions: { duration: '8760h0m0s', shard: '672h0m0s', isDefault: false },
       audit: { duration: '0s', shard: '8736h0m0s', isDefault: false },
     });
     const log = await listAudit(influx);
     const bySetting = Object.fromEntries(log.map((e) => [e.setting, e]));
-    expect(Object.keys(bySetting).sort()).toEqual(['retention.audit', 'retention.daily', 'retention.events', 'retention.hourly', 'retention.raw', 'rollups.daily', 'rollups.hourly', 'rollups.timeZone']);
+    expect(Object.keys(bySetting).sort()).toEqual(['retention.actions', 'retention.audit', 'retention.daily', 'retention.events', 'retention.hourly', 'retention.raw', 'rollups.daily', 'rollups.hourly', 'rollups.timeZone']);
     expect(bySetting['retention.raw']).toMatchObject({
       tenant: ALL_TENANTS,
       dataClass: 'raw',
@@ -231,6 +232,7 @@ describe('retention per data class on InfluxDB 1.x', () => {
       ['hourly', '1000d'],
       ['daily', '1900d'],
       ['events', '3650d'],
+      ['actions', '365d'],
       ['audit', 'inf'],
     ]);
     expect(current.rollups.recorded).toEqual({ hourly: 'true', daily: 'false', timeZone: 'Europe/Paris' });

@@ -1,6 +1,7 @@
 /** Administration: decode again the uplinks kept raw (after registering devices or codecs). */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { noteAudit } from '../../audit/http.ts';
 import type { ApiDeps } from '../deps.ts';
 import { devEui, instant, resolveRange, tenantId } from '../params.ts';
 import { ApiError, principalOf, requestedTenants } from '../scope.ts';
@@ -9,7 +10,7 @@ export const adminRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app,
   app.post(
     '/admin/redecode',
     {
-      config: { role: 'admin' },
+      config: { role: 'admin', audit: 'data.redecode' },
       schema: {
         summary: 'Decode again the uplinks kept raw in a period, with the current registry and decoders',
         tags: ['admin'],
@@ -21,7 +22,11 @@ export const adminRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app,
       const tenants = requestedTenants(principalOf(req), req.body.tenant);
       const range = resolveRange(req.body, 30, 366);
       req.log.info({ keyId: req.principal?.keyId, tenants, ...range }, 're-decode requested through the API');
-      return deps.redecode({ ...range, ...(req.body.devEui ? { devEui: req.body.devEui } : {}), ...(tenants ? { tenants } : {}) });
+      const period = `${range.from.toISOString()} – ${range.to.toISOString()}`;
+      noteAudit(req, { tenant: tenants, target: req.body.devEui ?? 'uplinks', detail: period });
+      const report = await deps.redecode({ ...range, ...(req.body.devEui ? { devEui: req.body.devEui } : {}), ...(tenants ? { tenants } : {}) });
+      noteAudit(req, { detail: `${period}: ${report.decoded} decoded of ${report.examined} examined` });
+      return report;
     },
   );
 };

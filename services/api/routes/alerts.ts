@@ -10,6 +10,7 @@ import { defaultWindowedRules } from '../../alerts/windowed-rules.ts';
 import type { Alert } from '../../alerts/model.ts';
 import { loadAlerts } from '../../alerts/store.ts';
 import { ALERT_CATEGORIES, ALERT_SEVERITIES, ALERT_STATES, listAlerts } from '../alerts-list.ts';
+import { noteAudit } from '../../audit/http.ts';
 import type { ApiDeps, AlertsAccess } from '../deps.ts';
 import { alertId, instant, lang, rangeQuery, resolveRange, siteId, tenantId } from '../params.ts';
 import { ApiError, mayRead, notFound, principalOf, requestedTenants, tenantClause } from '../scope.ts';
@@ -80,7 +81,7 @@ export const alertsRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app
     app.post(
       `/alerts/:id/${action}`,
       {
-        config: { role: 'operator' },
+        config: { role: 'operator', audit: action === 'acknowledge' ? 'alert.acknowledge' : 'alert.resolve' },
         schema: {
           summary: action === 'acknowledge' ? 'Acknowledge an open alert (who, when, comment)' : 'Resolve an alert by hand (it reopens only after its condition has cleared once)',
           tags: ['alerts'],
@@ -92,6 +93,7 @@ export const alertsRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app
         const alerts = requireAlerts(deps);
         const p = principalOf(req);
         const alert = await findAlert(deps, req.params.id, p);
+        noteAudit(req, { tenant: alert.subject.tenant, target: alert.id, detail: req.body.comment });
         const by = `${p.name} (${p.keyId})`;
         const event = action === 'acknowledge' ? alerts.book.acknowledge(alert.id, by, req.body.comment) : alerts.book.resolve(alert.id, by, req.body.comment);
         if (!event) throw new ApiError(409, 'conflict', `alert ${alert.id} is ${alert.state}: it cannot be ${action === 'acknowledge' ? 'acknowledged' : 'resolved'}`);

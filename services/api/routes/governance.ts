@@ -9,6 +9,7 @@ import { parsimonyCsv, PARSIMONY_CSV_COLUMNS, yearlyCsv, YEARLY_CSV_COLUMNS } fr
 import { renderParsimonyHtml, renderYearlyHtml } from '../../reports/html.ts';
 import { parsimonyReport, yearlyReport } from '../../reports/read.ts';
 import { tenantTimeZone } from '../../reports/common.ts';
+import { noteAudit } from '../../audit/http.ts';
 import type { ApiDeps } from '../deps.ts';
 import type { Principal } from '../keys.ts';
 import { lang, rangeQuery, resolveRange, tenantId } from '../params.ts';
@@ -30,6 +31,7 @@ export const governanceRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async 
   app.get(
     '/reports/parsimony',
     {
+      config: { audit: 'report.export' },
       schema: {
         summary: `Radio parsimony per device: uplinks/day, airtime/day, battery estimate, the interval its rules need, flags (CSV columns: ${PARSIMONY_CSV_COLUMNS.join(', ')}); at most 366 days, 7 by default`,
         tags: ['reports'],
@@ -40,6 +42,7 @@ export const governanceRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async 
       const q = req.query;
       const tenant = singleTenant(principalOf(req), q.tenant);
       const range = resolveRange(q, 7, 366);
+      noteAudit(req, { tenant, target: 'parsimony', detail: `${q.format}, ${range.from.toISOString()} – ${range.to.toISOString()}` });
       const report = await parsimonyReport({ influx: deps.influx, registry: deps.registry, tenant, ...range });
       if (q.format === 'csv') return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${tenant}-parsimony.csv"`).send(parsimonyCsv(report));
       if (q.format === 'html') return reply.type('text/html; charset=utf-8').send(renderParsimonyHtml(report, q.lang, { timeZone: tenantTimeZone(deps.registry, tenant) }));
@@ -50,6 +53,7 @@ export const governanceRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async 
   app.get(
     '/reports/yearly',
     {
+      config: { audit: 'report.export' },
       schema: {
         summary: `REEN yearly review of a tenant: water and leaks, building energy (degree-days, décret tertiaire), server rooms (PUE, kgCO2e), fleet and platform footprint; HTML with charts (default), CSV (columns: ${YEARLY_CSV_COLUMNS.join(', ')}) or JSON`,
         tags: ['reports'],
@@ -59,6 +63,7 @@ export const governanceRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async 
     async (req, reply) => {
       const q = req.query;
       const tenant = singleTenant(principalOf(req), q.tenant);
+      noteAudit(req, { tenant, target: `yearly ${q.year}`, detail: q.format });
       const report = await yearlyReport({ influx: deps.influx, registry: deps.registry, tenant, year: q.year });
       if (q.format === 'csv') return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${tenant}-${q.year}.csv"`).send(yearlyCsv(report, q.lang));
       if (q.format === 'json') return report;

@@ -7,6 +7,7 @@ import { EMISSION_FACTORS } from '../../datacenter/emission-factors.ts';
 import { localTime } from '../../alerts/calendar.ts';
 import { toCsv } from '../../csv.ts';
 import { DAILY_CSV_COLUMNS, READINGS_CSV_COLUMNS } from '../csv.ts';
+import { noteAudit } from '../../audit/http.ts';
 import type { ApiDeps } from '../deps.ts';
 import { siteTimeZone } from '../inventory.ts';
 import { lang, quantityId, rangeQuery, resolveRange, siteId, tenantId } from '../params.ts';
@@ -55,6 +56,7 @@ export const reportsRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (ap
   app.get(
     '/reports/datacenter',
     {
+      config: { audit: 'report.export' },
       schema: {
         summary:
           'PUE (ISO/IEC 30134-2), DCiE, IT/cooling/other split, kWh and kgCO2e of a server room over a calendar month, quarter or year in the site’s time zone (default: the month under way) or between from and to; warnings in French (lang=fr, default) or English',
@@ -78,7 +80,9 @@ export const reportsRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (ap
     async (req, reply) => {
       const q = req.query;
       const tenant = singleTenant(principalOf(req), q.tenant);
+      noteAudit(req, { tenant, target: `datacenter ${q.site}`, detail: q.format });
       const range = datacenterPeriod(q, siteTimeZone(deps.registry, tenant, q.site));
+      noteAudit(req, { detail: `${q.format}, ${range.from.toISOString()} – ${range.to.toISOString()}` });
       const report = await datacenterReport({
         influx: deps.influx,
         tenant,
@@ -99,6 +103,7 @@ export const reportsRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (ap
   app.get(
     '/export/readings.csv',
     {
+      config: { audit: 'data.export' },
       schema: {
         summary: `Raw readings of one quantity at a site, as CSV (columns: ${READINGS_CSV_COLUMNS.join(', ')}); at most 31 days`,
         tags: ['export'],
@@ -109,6 +114,7 @@ export const reportsRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (ap
       const q = req.query;
       const tenant = singleTenant(principalOf(req), q.tenant);
       const range = resolveRange(q, 1, 31);
+      noteAudit(req, { tenant, target: `readings.csv ${q.site} ${q.quantity}`, detail: `${range.from.toISOString()} – ${range.to.toISOString()}` });
       const spec = QUANTITIES[q.quantity];
       const series = await readSeries(deps, { tenants: [tenant], site: q.site, quantity: q.quantity, aggregation: 'raw', timeZone: 'UTC', limit: 100_000, ...range });
       const rows = series.flatMap((s) =>
@@ -122,6 +128,7 @@ export const reportsRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (ap
   app.get(
     '/export/daily.csv',
     {
+      config: { audit: 'data.export' },
       schema: {
         summary: `Daily totals (indexes: consumption) or min/mean/max per local day at a site, as CSV (columns: ${DAILY_CSV_COLUMNS.join(', ')}); at most 3 years`,
         tags: ['export'],
@@ -132,6 +139,7 @@ export const reportsRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (ap
       const q = req.query;
       const tenant = singleTenant(principalOf(req), q.tenant);
       const range = resolveRange(q, 30, 3 * 366);
+      noteAudit(req, { tenant, target: `daily.csv ${q.site} ${q.quantity}`, detail: `${range.from.toISOString()} – ${range.to.toISOString()}` });
       const spec = QUANTITIES[q.quantity];
       const timeZone = siteTimeZone(deps.registry, tenant, q.site);
       const series = await readSeries(deps, { tenants: [tenant], site: q.site, quantity: q.quantity, aggregation: 'daily', timeZone, limit: 10_000, ...range });

@@ -8,6 +8,7 @@ import { listAudit, type AuditEntry } from '../../retention/audit.ts';
 import { applyChanges, currentRetention, RetentionError } from '../../retention/apply.ts';
 import { canonicalDuration, CONFIGURABLE_CLASSES, type ConfigurableClass } from '../../retention/classes.ts';
 import { defaultRetention } from '../../retention/config.ts';
+import { noteAudit } from '../../audit/http.ts';
 import type { ApiDeps } from '../deps.ts';
 import { instant, tenantId } from '../params.ts';
 import { ApiError, principalOf, requestedTenants } from '../scope.ts';
@@ -55,7 +56,7 @@ export const retentionRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (
   app.post(
     '/retention',
     {
-      config: { role: 'admin', instanceWide: true },
+      config: { role: 'admin', instanceWide: true, audit: 'retention.change' },
       schema: {
         summary: 'Change retention (instance-wide admin); shortening deletes data and needs a reason; recorded in the audit log',
         description: 'The configuration file is applied again at the next start: change it too, or the next start changes the retention back (and records that).',
@@ -65,6 +66,7 @@ export const retentionRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (
           hourly: duration.optional(),
           daily: duration.optional(),
           events: duration.optional(),
+          actions: duration.optional(),
           reason: z.string().trim().min(3).max(2000).optional(),
         }),
       },
@@ -74,6 +76,7 @@ export const retentionRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (
       const p = principalOf(req);
       const wanted: Partial<Record<ConfigurableClass, string>> = {};
       for (const cls of CONFIGURABLE_CLASSES) if (req.body[cls] !== undefined) wanted[cls] = canonicalDuration(req.body[cls]!);
+      noteAudit(req, { tenant: '*', target: Object.keys(wanted).join(', ') || 'retention', detail: [Object.entries(wanted).map(([c, d]) => `${c}=${d}`).join(', '), req.body.reason].filter(Boolean).join(' · ') });
       if (Object.keys(wanted).length === 0) throw new ApiError(400, 'bad_request', `body: expected at least one of ${CONFIGURABLE_CLASSES.join(', ')}`);
       try {
         const report = await applyChanges({ influx: r.influx, influxConfig: r.influxConfig }, { retention: wanted, actor: `${p.name} (${p.keyId})`, ...(req.body.reason ? { reason: req.body.reason } : {}), source: 'api' });

@@ -276,6 +276,7 @@ export function alertPages(app: FastifyInstance, deps: ConsoleDeps): void {
       if (!event) return reply.code(303).redirect(`/alertes/${a.id}?erreur=etat`);
       alerts.record([event]);
       req.log.warn({ keyId: ctx.principal.keyId, alert: a.id, action: path, tenant: a.subject.tenant }, 'console action');
+      deps.api.audit?.ofRequest(req, ctx.principal, { action: path === 'prise-en-compte' ? 'alert.acknowledge' : 'alert.resolve', tenant: a.subject.tenant, target: a.id, detail: comment, source: 'console' });
       return reply.code(303).redirect(`/alertes/${a.id}?fait=${path}`);
     });
   action('prise-en-compte');

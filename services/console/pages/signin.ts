@@ -61,11 +61,13 @@ export function signInPages(app: FastifyInstance, deps: ConsoleDeps): void {
     if (!principal) {
       deps.signInFailures.fail(req.ip);
       req.log.warn({ ip: req.ip, presented: key !== '' }, 'console sign-in refused: key not valid');
+      deps.api.audit?.ofRequest(req, undefined, { action: 'console.sign-in', outcome: 'refused', source: 'console', presentedKey: key, detail: 'key not valid' });
       return signInForm(req, reply, 401, { kind: 'error', text: t.signIn.invalid });
     }
     deps.signInFailures.succeed(req.ip);
     const { id } = deps.sessions.create(principal.keyId, langOf(req));
     req.log.warn({ ip: req.ip, keyId: principal.keyId }, 'console sign-in');
+    deps.api.audit?.ofRequest(req, principal, { action: 'console.sign-in', source: 'console' });
     reply.setCookie(SESSION_COOKIE, id, { ...cookieBase(req), maxAge: 12 * 3600 });
     return reply.code(303).redirect(safeNext(body.suite));
   });
@@ -73,6 +75,7 @@ export function signInPages(app: FastifyInstance, deps: ConsoleDeps): void {
   app.post('/deconnexion', { config: { console: true }, schema: { hide: true } }, async (req, reply) => {
     deps.sessions.destroy(req.cookies[SESSION_COOKIE]);
     req.log.warn({ ip: req.ip, keyId: req.principal?.keyId }, 'console sign-out');
+    deps.api.audit?.ofRequest(req, req.principal, { action: 'console.sign-out', source: 'console' });
     reply.clearCookie(SESSION_COOKIE, cookieBase(req));
     return reply.code(303).redirect('/connexion?fin=deconnecte');
   });
