@@ -9,7 +9,7 @@ import { siteCalendarSchema } from '../alerts/calendar.ts';
 import { siteRulesSchema } from '../alerts/settings.ts';
 import { retentionSchema } from '../retention/config.ts';
 import { notificationsSchema } from '../alerts/notify/config.ts';
-import { apiKeyEntry } from '../api/keys.ts';
+import { apiKeyList } from '../api/keys-schema.ts';
 import { reportsConfigSchema } from '../reports/config.ts';
 
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
@@ -193,7 +193,7 @@ export const fileSchema = z.strictObject({
       }
     }),
   /** API keys (hashes only): `veilleur keys create` prints an entry to paste here. */
-  apiKeys: z.array(apiKeyEntry).default([]),
+  apiKeys: apiKeyList.default([]),
   devices: z.array(deviceEntry).default([]),
   profiles: z.array(profileEntry).default([]),
   codecs: z.array(codecEntry).default([]),
