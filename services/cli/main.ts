@@ -31,7 +31,14 @@ commands:
 
 const [command, ...rest] = process.argv.slice(2);
 
+/** Commands that read InfluxDB or publish to the broker: after `npm run demo`, they find its settings by themselves. */
+const USE_RUNNING_DEMO = new Set(['simulate', 'redecode', 'backtest', 'report', 'retention']);
+
 async function main(): Promise<number | undefined> {
+  if (command && USE_RUNNING_DEMO.has(command)) {
+    const note = (await import('./demo-env.ts')).applyDemoEnv();
+    if (note) process.stderr.write(`veilleur: ${note}\n`);
+  }
   switch (command) {
     case 'serve':
       return (await import('./serve.ts')).serve();

@@ -1,7 +1,9 @@
 /**
  * `npm run demo`: the whole chain on one machine, with nothing to configure. Starts a private Mosquitto and a
  * private InfluxDB 1.x (Debian packages; installed when missing and running as root), the service, and the
- * simulated town (two days of history, then live uplinks); prints where to look; Ctrl-C stops everything it started.
+ * simulated town (two days of history, then live uplinks); prints where to look. Ctrl-C, SIGTERM, SIGHUP (the
+ * terminal closed) or the end of its parent (`kill <npm pid>`) stop everything it started; its settings are in
+ * `.data/demo.env` meanwhile, where the CLI commands of another terminal find them.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -16,8 +18,15 @@ import { generateUplinks } from '../simulator/generator.ts';
 import { publishUplinks } from '../simulator/publish.ts';
 import { generateKey } from '../api/keys.ts';
 import { townRegistry } from '../simulator/town.ts';
+import { demoEnvFile, removeDemoEnv, writeDemoEnv } from '../cli/demo-env.ts';
 
-const say = (text: string) => process.stdout.write(`${text}\n`);
+const say = (text: string) => {
+  // Once the terminal or npm is gone, stdout is a closed pipe: printing must not stop the clean-up.
+  if (process.stdout.writable) process.stdout.write(`${text}\n`);
+};
+
+/** Signals that end the demo: Ctrl-C, `kill` (what scripts and npm send), the terminal closing. */
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 function ensurePackages(): boolean {
   if (which('mosquitto') && which('influxd')) return true;
@@ -42,7 +51,36 @@ export async function demo(args: string[]): Promise<number> {
   const dir = resolve('.data', `demo-${new Date().toISOString().replace(/[:.]/g, '-')}`);
   mkdirSync(dir, { recursive: true });
   say(`Veilleur demo: starting a private Mosquitto and InfluxDB in ${dir}`);
+  // An EPIPE on stdout (its reader gone) would otherwise be an uncaught error that leaves the servers running.
+  process.stdout.on('error', () => undefined);
   const { mqtt, influx } = await startLocalStack(dir, { persistence: true, db: 'veilleur' });
+  // From here on, whatever ends the demo stops what it started (the service once it runs, the servers always).
+  const abort = new AbortController();
+  let service: ReturnType<typeof createService> | undefined;
+  let status: NodeJS.Timeout | undefined;
+  let stopping: Promise<void> | undefined;
+  const stop = (why?: string) =>
+    (stopping ??= (async () => {
+      say(`\n${why ? `${why}: s` : 'S'}topping the simulator, the service (draining its spool), InfluxDB and Mosquitto…`);
+      abort.abort();
+      clearInterval(status);
+      clearInterval(parentWatch);
+      removeDemoEnv();
+      try {
+        await service?.stop();
+      } finally {
+        await Promise.all([mqtt.stop(), influx.stop()]);
+      }
+      say(`Stopped. Data stays in ${dir} (delete it when done).`);
+    })());
+  for (const signal of STOP_SIGNALS) process.on(signal, () => void stop(signal).finally(() => process.exit(0)));
+  // npm does not pass its own SIGTERM on to the demo: when the parent that started it is gone, the demo is
+  // reparented, and stops.
+  const parent = process.ppid;
+  const parentWatch = setInterval(() => {
+    if (process.ppid !== parent) void stop('parent process gone').finally(() => process.exit(0));
+  }, 500);
+  parentWatch.unref();
   const registryFile = join(dir, 'veilleur.yaml');
   // Two demo keys (printed below): the agglomeration's own team sees everything, the town's agent sees its town.
   const adminKey = generateKey();
@@ -72,23 +110,11 @@ export async function demo(args: string[]): Promise<number> {
     HTTP_METRICS_PUBLIC: 'true',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
   });
-  const service = createService(cfg, createLogger(cfg.logLevel));
+  service = createService(cfg, createLogger(cfg.logLevel));
   await service.start();
-
-  const abort = new AbortController();
-  let stopping = false;
-  const stop = async () => {
-    if (stopping) return;
-    stopping = true;
-    say('\nStopping the simulator, the service (draining its spool), InfluxDB and Mosquitto…');
-    abort.abort();
-    clearInterval(status);
-    await service.stop();
-    await Promise.all([mqtt.stop(), influx.stop()]);
-    say(`Stopped. Data stays in ${dir} (delete it when done).`);
-  };
-  process.on('SIGINT', () => void stop().then(() => process.exit(0)));
-  process.on('SIGTERM', () => void stop().then(() => process.exit(0)));
+  if (stopping) return 0;
+  // For the CLI commands typed in another terminal (`npx veilleur report …`): services/cli/demo-env.ts.
+  writeDemoEnv({ MQTT_URL: mqtt.url, INFLUX_URL: influx.url, INFLUX_DB: 'veilleur', VEILLEUR_CONFIG: registryFile });
 
   const q = (s: string) => `curl -sG ${influx.url}/query --data-urlencode db=veilleur --data-urlencode "q=${s}"`;
   say(`
@@ -109,11 +135,18 @@ Look at the data in InfluxDB:
   ${q('SELECT last(volume_index_l) FROM water GROUP BY device')}
   ${q('SELECT mean(temperature_c) FROM air WHERE time > now() - 1h GROUP BY device')}
   ${q('SELECT count(f_cnt) FROM uplink GROUP BY tenant')}
-Press Ctrl-C to stop.
+The veilleur commands of another terminal in this directory use this demo (its settings: ${demoEnvFile()}):
+  npx veilleur report yearly --tenant saint-veilleur --year ${new Date().getFullYear()} --out revue-reen-${new Date().getFullYear()}.html
+  npx veilleur report parsimony --tenant saint-veilleur
+  npx veilleur backtest --rule W1
+  For curl or your own tools: set -a; . ${demoEnvFile()}; set +a
+Demo processes: this one ${process.pid}, Mosquitto ${String(mqtt.pid())}, InfluxDB ${String(influx.pid())}.
+Press Ctrl-C to stop (or kill ${process.pid}).
 `);
 
-  const status = setInterval(() => {
-    service.influx
+  const running = service;
+  status = setInterval(() => {
+    running.influx
       .query('SELECT count(f_cnt) FROM uplink')
       .then((s) => say(`[${new Date().toLocaleTimeString('fr-FR')}] uplinks stored in InfluxDB: ${String(s[0]?.values[0]?.[1] ?? 0)}`))
       .catch((err: Error) => say(`status query failed: ${err.message}`));
