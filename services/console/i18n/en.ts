@@ -340,6 +340,7 @@ export const en: Messages = {
     toDate: 'To (included)',
     datesHint: 'Dates replace the chosen period; leave them empty to go back to 24 h, 7 days or 30 days.',
     aggregation: 'Values',
+    presetDates: 'the chosen dates',
     presets: { '24h': 'Last 24 hours', '7j': 'Last 7 days', '30j': 'Last 30 days' } as Record<string, string>,
     aggregations: { brutes: 'raw (every message)', horaires: 'hourly', journalieres: 'daily' } as Record<string, string>,
     shown: (agg: string, period: string) => `Values ${agg}, ${period}.`,

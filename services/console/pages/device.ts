@@ -280,7 +280,7 @@ function periodForm(ctx: PageContext, d: DeviceView, p: DevicePeriod): Html {
   const presetOptions = (Object.keys(PRESETS) as Preset[]).map((k) => html`<option value="${k}"${p.preset === k ? html` selected` : ''}>${t.presets[k]}</option>`);
   const aggOptions = (Object.keys(AGGREGATIONS) as AggregationName[]).map((k) => html`<option value="${k}"${p.aggregation === k ? html` selected` : ''}>${t.aggregations[k]}</option>`);
   return html`<form method="get" action="/appareils/${d.devEui}" class="filters" aria-label="${t.periodForm}">
-  <div class="field"><label for="f-periode">${ctx.t.period}</label><select id="f-periode" name="periode">${presetOptions}</select></div>
+  <div class="field"><label for="f-periode">${ctx.t.period}</label><select id="f-periode" name="periode">${presetOptions}${p.preset ? '' : html`<option value="" selected>${t.presetDates}</option>`}</select></div>
   <div class="field"><label for="f-du">${t.fromDate}</label><input id="f-du" name="du" type="date" value="${p.du ?? ''}" aria-describedby="aide-dates"></div>
   <div class="field"><label for="f-au">${t.toDate}</label><input id="f-au" name="au" type="date" value="${p.au ?? ''}" aria-describedby="aide-dates"></div>
   <div class="field"><label for="f-agregation">${t.aggregation}</label><select id="f-agregation" name="agregation">${aggOptions}</select></div>

@@ -676,7 +676,7 @@ export function sitePages(app: FastifyInstance, deps: ConsoleDeps): void {
     const counts = alertCounts(deps, [key.tenant]);
     const name = ctx.names.site(key.tenant, key.site);
     const content = html`<p><a href="/sites${ctx.tenants && ctx.tenants.length === 1 ? '' : `?commune=${encodeURIComponent(key.tenant)}`}">${t.back}</a></p>
-<p class="site-meta"><span>${ctx.t.commune} : ${ctx.names.tenant(key.tenant)}</span>${alertsLine(ctx, key, counts.get(siteKey(key.tenant, key.site)))}</p>
+<p class="site-meta"><span>${ctx.t.commune}${ctx.t.colon}${ctx.names.tenant(key.tenant)}</span>${alertsLine(ctx, key, counts.get(siteKey(key.tenant, key.site)))}</p>
 <section aria-labelledby="aujourdhui"><h2 id="aujourdhui">${t.dailyTitle}</h2>${tileList(ctx, siteTiles(ctx, data))}</section>
 <section aria-labelledby="appareils"><h2 id="appareils">${t.devicesTitle}</h2>${devicesTable(ctx, own, data.timeZone)}</section>
 <section aria-labelledby="courbes"><h2 id="courbes">${t.chartsTitle}</h2>${await siteCharts(deps, ctx, data, own)}</section>`;
