@@ -44,7 +44,14 @@ function readValue(r: ByteReader, code: number, field: string): number | Uint8Ar
     case 0xb: return bcd(r.slice(3, field), field);
     case 0xc: return bcd(r.slice(4, field), field);
     case 0xe: return bcd(r.slice(6, field), field);
-    case 0xd: { const len = r.u8(`${field} length`); return r.slice(len, field); }
+    case 0xd: {
+      // LVAR (EN 13757-3 §6.3.3): below 0xC0 a length in bytes; 0xC0..0xEF a BCD or binary number of (LVAR & 0x0F)
+      // bytes (Elvaco's 0DFF21E9 block is 9 binary bytes); 0xF0..0xF4 4×(LVAR−0xEC) bytes.
+      const lvar = r.u8(`${field} length`);
+      if (lvar > 0xf4) throw new DecodeError(`M-Bus: LVAR 0x${lvar.toString(16)} of ${field} is reserved`);
+      const len = lvar < 0xc0 ? lvar : lvar < 0xf0 ? lvar & 0x0f : 4 * (lvar - 0xec);
+      return r.slice(len, field);
+    }
     default: throw new DecodeError(`M-Bus: data field 0x${code.toString(16)} of ${field} is not supported`);
   }
 }
@@ -144,7 +151,8 @@ export function parseMbusRecords(
       records.push({ kind, value, unit, ...(canonical !== undefined ? { canonical } : {}), ...base });
 
     if (num === undefined || primary === 0xff || primary === 0x7f) {
-      const hex = Buffer.from(raw as Uint8Array).toString('hex');
+      // A manufacturer-specific VIF can carry an integer (DIF 0x01..0x06) as well as bytes: keep either as hex.
+      const hex = typeof raw === 'number' ? raw.toString(16) : Buffer.from(raw).toString('hex');
       push('manufacturerSpecific', hex, '');
       warnings.push(`${context}: record DIF 0x${dif.toString(16)} VIF ${vif} kept raw`);
       return true;
