@@ -83,8 +83,12 @@ export async function readSeries(deps: ApiDeps, q: SeriesQuery): Promise<DeviceS
     devEui: tags.dev_eui ?? '',
     device: tags.device ?? '',
     channel: tags.channel ?? '',
-    // non_negative_difference drops the extra bucket read before `from`: nothing to filter out.
+    // A period counts when it starts within the range: InfluxDB labels a bucket with its start, which lies before
+    // `from` when `from` is not on a bucket boundary, and InfluxDB 1.x reads one more bucket before the extra one
+    // asked for indexes (it extends differences by an interval itself): without this, a period from 20:00 would
+    // begin with a 19:00 point.
     points: rows
+      .filter((r) => q.aggregation === 'raw' || Number(r.time) >= q.from.getTime())
       .slice(0, q.limit)
       .map((r) => {
         const time = new Date(Number(r.time)).toISOString();

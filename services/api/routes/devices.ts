@@ -68,12 +68,20 @@ export const devicesRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (ap
 
   app.get(
     '/devices/:devEui',
-    { schema: { summary: 'One device with its last reading of each quantity', tags: ['devices'], params: z.strictObject({ devEui }) } },
+    {
+      schema: {
+        summary: 'One device with its last reading of each quantity, and the quantities it has readings of',
+        description: `\`quantities\` lists the canonical quantity ids the device reported in the last ${QUANTITY_DAYS} days, each with its unit, its channels and the path of its readings: the values \`quantity=\` takes in /devices/{devEui}/readings.`,
+        tags: ['devices'],
+        params: z.strictObject({ devEui }),
+      },
+    },
     async (req) => {
       const tenants = requestedTenants(principalOf(req), undefined);
       const [device] = await listDevices(deps, tenants, { devEui: req.params.devEui });
       if (!device) throw notFound(`device ${req.params.devEui}`);
-      return { ...device, lastReadings: await lastReadings(deps, device.tenant, device.devEui) };
+      const [last, quantities] = await Promise.all([lastReadings(deps, device.tenant, device.devEui), deviceQuantities(deps, device.tenant, device.devEui)]);
+      return { ...device, quantities, lastReadings: last };
     },
   );
 
@@ -82,7 +90,7 @@ export const devicesRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (ap
     {
       schema: {
         summary: 'Readings of one quantity over a period: raw, hourly or daily (days in the site time zone)',
-        description: `Raw readings span at most ${MAX_RAW_DAYS} days, aggregates ${MAX_AGG_DAYS}; at most ${MAX_ROWS} rows per series. Indexes (cumulative quantities) aggregate as consumption per period; other quantities as min/mean/max.`,
+        description: `Raw readings span at most ${MAX_RAW_DAYS} days, aggregates ${MAX_AGG_DAYS}; at most ${MAX_ROWS} rows per series. Indexes (cumulative quantities) aggregate as consumption per period; other quantities as min/mean/max. An hour or a day is returned when it starts within [from, to): a period from 20:30 begins with the 21:00 hour. The quantities of a device are listed by GET /devices/{devEui}.`,
         tags: ['readings'],
         params: z.strictObject({ devEui }),
         querystring: z.strictObject({
@@ -127,6 +135,41 @@ export const devicesRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (ap
     },
   );
 };
+
+const QUANTITY_DAYS = 90;
+
+/**
+ * The quantities a device has readings of in the last QUANTITY_DAYS days, with their channels: every field counted
+ * (not only those of its latest point, which may come from another kind of uplink).
+ */
+export async function deviceQuantities(deps: ApiDeps, tenant: string, dev: string) {
+  const since = Date.now() - QUANTITY_DAYS * 86_400_000;
+  const channels = new Map<QuantityId, Set<string>>();
+  await Promise.all(
+    MEASUREMENTS.map(async (m) => {
+      const series = await deps.influx.query(
+        `SELECT count(*) FROM "${m}" WHERE time >= ${since}ms AND "dev_eui" = ${influxqlString(dev)}${tenantClause([tenant])} GROUP BY "channel"`,
+      );
+      for (const { tags, rows } of seriesRows(series)) {
+        const row = rows[0];
+        if (!row) continue;
+        for (const [id, spec] of Object.entries(QUANTITIES) as [QuantityId, (typeof QUANTITIES)[QuantityId]][]) {
+          if (spec.measurement !== m || !(Number(row[`count_${spec.field}`]) > 0)) continue;
+          channels.set(id, (channels.get(id) ?? new Set()).add(tags.channel ?? ''));
+        }
+      }
+    }),
+  );
+  return [...channels]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([id, ch]) => ({
+      quantity: id,
+      unit: QUANTITIES[id].unit,
+      cumulative: QUANTITIES[id].cumulative === true,
+      channels: [...ch].sort(),
+      readings: `/api/v1/devices/${dev}/readings?quantity=${encodeURIComponent(id)}`,
+    }));
+}
 
 /** The latest value of every quantity of a device (each measurement's most recent point, per channel). */
 export async function lastReadings(deps: ApiDeps, tenant: string, dev: string) {
