@@ -386,6 +386,11 @@ describe('tenant isolation (generated from the route table)', () => {
     // B's alert is untouched by A's acknowledge and resolve attempts.
     const after = await call('GET', `/api/v1/alerts/${bAlert.id}`, auth(keys.bOperator));
     expect(after.json()).toMatchObject({ state: 'open', acknowledged: null, resolved: null });
+    // The audit trail is one of the operations above, and what A's admin reads of it is A's actions, none of B's.
+    expect(ops.some((o) => o.method === 'GET' && o.path === '/api/v1/audit')).toBe(true);
+    let trail = '';
+    await waitFor(async () => (trail = (await call('GET', '/api/v1/audit?pageSize=1000', auth(keys.aAdmin))).text).includes(`"tenant":"${A}"`), 10_000, "A's audit records");
+    expect(leaks(trail)).toEqual([]);
     console.log(`[isolation] ${ops.length} operations, ${attempts} cross-tenant attempts, ${refused} refused or filtered, ${failures.length} leaks`);
     expect(failures).toEqual([]);
     expect(refused).toBe(attempts);
