@@ -16,6 +16,10 @@ import { AUDIT_CSV_COLUMNS } from '../../services/audit/trail.ts';
 import { loadConfig } from '../../services/config/load.ts';
 import { retentionSchema } from '../../services/retention/config.ts';
 import { createService, type Service } from '../../services/service.ts';
+import { createMetrics } from '../../services/metrics.ts';
+import { createInfluxTarget } from '../../services/storage/influx.ts';
+import { Spool } from '../../services/storage/spool.ts';
+import { SpoolWriter } from '../../services/storage/writer.ts';
 import { chirpstackV4Up } from '../../services/simulator/envelopes.ts';
 import { frameBuilders } from '../../services/simulator/frames/index.ts';
 import { TOWN, townRegistry, type SimDevice } from '../../services/simulator/town.ts';
@@ -295,8 +299,26 @@ describe('storage', () => {
     expect(await queryRows(stack.influx, stack.db, 'SELECT count(key_id) FROM "autogen"."action_log"')).toEqual([]);
   });
 
+  it('the writer moves action lines to their policy, and to the default one when that policy is missing (never lost)', async () => {
+    const influx = createInfluxTarget({ api: 'v1', url: stack.influx.url, db: stack.db, timeoutMs: 10_000 });
+    const spool = new Spool({ dir: join(stack.dir, 'spool-moves'), maxBytes: 1 << 20, segmentBytes: 1 << 20, fsyncMs: 0 });
+    spool.open();
+    const moves = [{ measurement: 'action_log', rp: 'actions' }, { measurement: 'action_log_test', rp: 'no_such_policy' }];
+    const writer = new SpoolWriter(spool, influx, { batchBytes: 1 << 20, flushMs: 1, moves }, createMetrics(), pino({ level: 'silent' }));
+    const t = Date.now() - 3_600_000;
+    spool.append([`action_log,tenant=x key_id="moved" ${t}`, `action_log_test,tenant=x key_id="kept" ${t}`, `water,tenant=x v=1 ${t}`]);
+    writer.start();
+    await waitFor(async () => spool.pendingBytes() === 0, 10_000, 'the spool to drain');
+    await writer.stop();
+    spool.close();
+    expect(await queryRows(stack.influx, stack.db, `SELECT key_id FROM "actions"."action_log" WHERE tenant = 'x'`)).toEqual([{ time: t, key_id: 'moved' }]);
+    expect(await queryRows(stack.influx, stack.db, `SELECT key_id FROM "autogen"."action_log_test"`)).toEqual([{ time: t, key_id: 'kept' }]);
+    expect(await queryRows(stack.influx, stack.db, `SELECT v FROM "autogen"."water" WHERE tenant = 'x'`)).toEqual([{ time: t, v: 1 }]);
+  });
+
   it('an action while InfluxDB is down and Veilleur restarts is kept by the spool and recorded once it is back', async () => {
     await stack.influx.stop();
+    await expect(fetch(`${stack.influx.url}/ping`)).rejects.toThrow();
     const signIn = await form('/connexion', { cle: keys.aOperator.key, suite: '/' });
     expect(signIn.status).toBe(303);
     await service.stop(500);
