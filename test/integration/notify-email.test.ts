@@ -23,7 +23,8 @@ function dispatcher(port: number, routes: unknown[], opts: { password?: string; 
     channels: {
       'services-techniques': {
         type: 'email',
-        smtp: { host: '127.0.0.1', port, user: 'veilleur', passwordEnv: 'VEILLEUR_SMTP_PASSWORD', timeoutMs: 5000 },
+        // The sink offers no STARTTLS: clear text must be allowed explicitly (TLS is required by default).
+        smtp: { host: '127.0.0.1', port, requireTLS: false, user: 'veilleur', passwordEnv: 'VEILLEUR_SMTP_PASSWORD', timeoutMs: 5000 },
         from: 'Veilleur <veilleur@mairie.example.fr>',
         to: ['st@mairie.example.fr', 'astreinte@mairie.example.fr'],
       },

@@ -84,9 +84,9 @@ export const emailChannelSchema = z
         url: url(['smtp:', 'smtps:']).optional(),
         host: z.string().min(1, 'expected a host name').optional(),
         port: int(1, 65_535, 'port').optional(),
-        /** Implicit TLS (port 465). Without it, STARTTLS is used when the server offers it. */
+        /** Implicit TLS (port 465). Without it, STARTTLS is required (see requireTLS). */
         secure: z.boolean({ error: 'expected true or false' }).optional(),
-        /** Refuse to send unless the connection is upgraded with STARTTLS. */
+        /** Refuse to send unless the connection is upgraded with STARTTLS: true by default; false allows clear text (warned at start-up). */
         requireTLS: z.boolean({ error: 'expected true or false' }).optional(),
         user: z.string().min(1).optional(),
         password: z.string().min(1).optional(),

@@ -1,7 +1,8 @@
 /**
  * E-mail channel over SMTP (nodemailer): one message per notification, French by default, text and HTML. The
  * Message-ID is derived from the event id, so a message sent twice (a retry after a lost reply) is recognisable as
- * the same one. Errors are reduced to their SMTP code and reply: never the credentials.
+ * the same one. Errors are reduced to their SMTP code and reply: never the credentials. TLS is required unless
+ * `requireTLS: false` is set explicitly (a warning at start-up says so).
  */
 import { createHash } from 'node:crypto';
 import nodemailer from 'nodemailer';
@@ -12,12 +13,15 @@ import { renderMail } from './render.ts';
 
 export function emailChannel(name: string, cfg: EmailChannelConfig, password: string | undefined): Channel {
   const s = cfg.smtp;
+  const implicitTls = s.secure === true || s.url?.startsWith('smtps:') === true;
   const auth = s.user ? { user: s.user, ...(password !== undefined ? { pass: password } : {}) } : undefined;
   const transport = nodemailer.createTransport({
     ...(s.url ? { url: s.url } : { host: s.host }),
     ...(s.port !== undefined ? { port: s.port } : {}),
     ...(s.secure !== undefined ? { secure: s.secure } : {}),
-    ...(s.requireTLS !== undefined ? { requireTLS: s.requireTLS } : {}),
+    // TLS unless the configuration says otherwise: implicit TLS (secure, smtps://), else STARTTLS required, so
+    // alert texts and the SMTP password never travel in clear because a server (or someone between) offered no TLS.
+    ...(implicitTls ? {} : { requireTLS: s.requireTLS ?? true }),
     ...(auth ? { auth } : {}),
     connectionTimeout: s.timeoutMs,
     greetingTimeout: s.timeoutMs,
@@ -45,8 +49,9 @@ export function emailChannel(name: string, cfg: EmailChannelConfig, password: st
           headers: { 'X-Veilleur-Event-Id': n.id },
         });
       } catch (err) {
-        const e = err as Error & { responseCode?: number; code?: string; permanent?: boolean; response?: string };
+        const e = err as Error & { responseCode?: number; code?: string; permanent?: boolean; response?: string; command?: string };
         const what = e.responseCode ? `SMTP ${e.responseCode}${e.response ? `: ${e.response}` : ''}` : `${e.code ? `${e.code}: ` : ''}${e.message}`;
+        if (e.command === 'STARTTLS' || e.code === 'ETLS') throw new DeliveryError(`no TLS with the SMTP server (${what}): TLS is required unless smtp.requireTLS is false`, false);
         throw new DeliveryError(what, e.permanent === true);
       }
     },
