@@ -9,6 +9,7 @@ import { definitions as dragino } from './vendors/dragino/index.ts';
 import { definitions as elsys } from './vendors/elsys/index.ts';
 import { definitions as elvaco } from './vendors/elvaco/index.ts';
 import { definitions as fludia } from './vendors/fludia/index.ts';
+import { definitions as kamstrup } from './vendors/kamstrup/index.ts';
 import { definitions as milesight } from './vendors/milesight/index.ts';
 import { definitions as netvox } from './vendors/netvox/index.ts';
 import { definitions as nexelec } from './vendors/nexelec/index.ts';
@@ -29,6 +30,7 @@ export const devices: readonly DeviceDefinition[] = [
   ...fludia,
   ...yobiiq,
   ...elsys,
+  ...kamstrup,
 ];
 
 /** Vendor and model are matched case-insensitively, as operators type them. */
