@@ -29,6 +29,7 @@ import { redecode } from './pipeline/redecode.ts';
 import { applyRetention, RetentionError } from './retention/apply.ts';
 import { CLASSES, COPIED_MEASUREMENTS } from './retention/classes.ts';
 import { createRollupScheduler } from './rollups/scheduler.ts';
+import { displayNames } from './registry/names.ts';
 import { Registry } from './registry/registry.ts';
 import { createInfluxTarget, type InfluxTarget } from './storage/influx.ts';
 import { Spool } from './storage/spool.ts';
@@ -70,7 +71,9 @@ export function createService(cfg: Config, log: Logger, extraDecoders: DecoderRe
   // Per-site rule settings and occupancy calendars, shared by the stream rules, the windowed ones and the API.
   const rulesFor = siteRulesLookup(cfg.registry.sites);
   const calendarFor = calendarLookup(cfg.registry.sites);
-  const alerts = cfg.alerts.enabled ? new AlertEngine(defaultStreamRules(rulesFor), new AlertBook(), [notify], calendarFor) : undefined;
+  // Alert messages name sites as people do ("Gymnase municipal"), not by their identifiers.
+  const siteName = displayNames(cfg.registry).site;
+  const alerts = cfg.alerts.enabled ? new AlertEngine(defaultStreamRules(rulesFor, siteName), new AlertBook(), [notify], calendarFor) : undefined;
   const registry = new Registry(cfg.registry, cfg.defaultTenant);
   const decoders = [...extraDecoders, custom.resolver, builtInDecoders];
   const ingestor = new Ingestor(
@@ -162,6 +165,7 @@ export function createService(cfg: Config, log: Logger, extraDecoders: DecoderRe
         cfg.alerts.evalMinutes * 60_000,
         log.child({ component: 'alerts' }),
         rulesFor,
+        siteName,
       )
     : undefined;
 

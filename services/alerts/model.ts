@@ -18,8 +18,11 @@ export interface RuleInfo {
   version: number;
   category: 'water' | 'energy' | 'air' | 'datacenter' | 'fleet';
   title: Text;
-  /** Where the rule and its default thresholds come from (regulation, vendor manual, standard). */
-  source: { text: string; reference: string };
+  /**
+   * Where the rule and its default thresholds come from: what the published text says, in French and English, and
+   * the reference (title and article of the regulation, manual or standard, as published).
+   */
+  source: { text: Text; reference: string };
   action: Text;
   /** How long the condition must stay clear before the alert resolves itself (hysteresis). */
   clearAfterMs: number;
@@ -91,11 +94,30 @@ export const formatTime = {
   en: (t: Date) => englishTime.format(t),
 };
 
-/** "le capteur fuite-chaufferie (mairie, chaufferie)" / "sensor fuite-chaufferie (mairie, chaufferie)" */
-export function describeSubject(s: Subject): Text {
-  const where = [s.site, s.building && s.building !== s.site ? s.building : undefined, s.zone].filter(Boolean).join(', ');
-  const name = s.device ?? s.devEui ?? s.site;
-  return { fr: `${name}${where ? ` (${where})` : ''}`, en: `${name}${where ? ` (${where})` : ''}` };
+/** A site's display name (the configuration's `sites[].name`), or its identifier when it has none. */
+export type SiteNames = (tenant: string, site: string) => string;
+
+/** An identifier shown in words: `salle-serveur` → "salle serveur" (zones and buildings have no display name). */
+export const inWords = (slug: string) => slug.replace(/[-_]+/g, ' ').trim();
+
+/**
+ * Where a subject is, as people say it: the site's display name, then the building when it is not the site
+ * itself, then the zone, in words ("Mairie, salle serveur").
+ */
+export function describeWhere(s: Subject, siteName?: SiteNames): string {
+  const site = siteName?.(s.tenant, s.site) ?? s.site;
+  return [site, s.building && s.building !== s.site ? inWords(s.building) : undefined, s.zone ? inWords(s.zone) : undefined].filter(Boolean).join(', ');
+}
+
+/**
+ * A device as "fuite-chaufferie (Mairie, chaufferie)": its name as configured, then where it is; a place without a
+ * device as "Mairie, salle serveur". Without `siteName`, the site's identifier stands for its name.
+ */
+export function describeSubject(s: Subject, siteName?: SiteNames): Text {
+  const where = describeWhere(s, siteName);
+  const name = s.device ?? s.devEui;
+  const text = name ? `${name}${where ? ` (${where})` : ''}` : where;
+  return { fr: text, en: text };
 }
 
 const numberFr = new Intl.NumberFormat('fr-FR', { maximumFractionDigits: 1 });

@@ -7,6 +7,7 @@ import type { FileConfig } from '../config/schema.ts';
 import type { InfluxTarget } from '../storage/influx.ts';
 import { siteCalendarSchema, type SiteCalendar } from './calendar.ts';
 import type { AlertBook, AlertEvent } from './lifecycle.ts';
+import type { SiteNames } from './model.ts';
 import type { RulesLookup, SiteRules } from './settings.ts';
 import type { WindowContext, WindowedRule } from './windowed-rules.ts';
 
@@ -51,6 +52,8 @@ export class WindowedScheduler {
     private readonly log: Logger,
     /** Per-site thresholds and `enabled: false` (siteRulesLookup); absent: defaults everywhere. */
     private readonly rulesFor?: RulesLookup,
+    /** Display names of the sites for the messages; absent: identifiers. */
+    private readonly siteName?: SiteNames,
   ) {}
 
   start(): void {
@@ -66,7 +69,7 @@ export class WindowedScheduler {
   }
 
   async runOnce(now: Date): Promise<AlertEvent[]> {
-    const events = await evaluateWindowed(this.rules, this.book, { now, query: (q) => this.influx.query(q), calendarFor: this.calendarFor, rulesFor: this.rulesFor }, this.log);
+    const events = await evaluateWindowed(this.rules, this.book, { now, query: (q) => this.influx.query(q), calendarFor: this.calendarFor, rulesFor: this.rulesFor, siteName: this.siteName }, this.log);
     if (events.length) this.onEvents(events);
     return events;
   }

@@ -63,12 +63,28 @@ export function latestAlerts(rows: Record<string, unknown>[]): Alert[] {
   return [...latest.values()].map(alertFromRow);
 }
 
+/**
+ * A rule's source as stored: events written before the sources were translated hold an English string, shown in
+ * both languages rather than lost (those alerts keep the text they were raised with).
+ */
+export function storedSource(s: { text?: unknown; reference?: unknown } | undefined): Alert['source'] {
+  const t = s?.text;
+  const text =
+    typeof t === 'string'
+      ? { fr: t, en: t }
+      : t && typeof t === 'object'
+        ? { fr: String((t as Record<string, unknown>).fr ?? ''), en: String((t as Record<string, unknown>).en ?? '') }
+        : { fr: '', en: '' };
+  return { text, reference: typeof s?.reference === 'string' ? s.reference : '' };
+}
+
 function alertFromRow(row: Record<string, unknown>): Alert {
   const d = JSON.parse(String(row.details ?? '{}')) as {
     window?: { from: string; to: string };
     thresholds?: Alert['thresholds'];
     measured?: Alert['measured'];
-    source?: Alert['source'];
+    /** Before the sources were translated, `text` was English only: a string. */
+    source?: { text?: string | Alert['source']['text']; reference?: string };
     action?: Alert['action'];
     acknowledged?: { by: string; at: string; comment: string };
     resolved?: { by: string; at: string; comment: string };
@@ -94,7 +110,7 @@ function alertFromRow(row: Record<string, unknown>): Alert {
     thresholds: d.thresholds ?? {},
     measured: d.measured ?? {},
     message: { fr: String(row.message_fr ?? ''), en: String(row.message_en ?? '') },
-    source: d.source ?? { text: '', reference: '' },
+    source: storedSource(d.source),
     action: d.action ?? { fr: '', en: '' },
     ...(d.acknowledged ? { acknowledged: { ...d.acknowledged, at: new Date(d.acknowledged.at) } } : {}),
     ...(d.resolved ? { resolved: { ...d.resolved, at: new Date(d.resolved.at) } } : {}),

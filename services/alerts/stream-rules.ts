@@ -8,7 +8,7 @@
  */
 import type { QuantityId } from '../../decoders/model/quantities.ts';
 import { ROLES } from '../../decoders/model/roles.ts';
-import { describeSubject, formatNumber, formatNumber2, formatTime, subjectKey, type Finding, type RuleInfo, type Severity, type Subject, type Text } from './model.ts';
+import { describeSubject, formatNumber, formatNumber2, formatTime, subjectKey, type Finding, type RuleInfo, type Severity, type SiteNames, type Subject, type Text } from './model.ts';
 import { paramsFor, RULE_DEFAULTS, type RuleId, type RuleParams, type RulesLookup, type SiteParams } from './settings.ts';
 
 export interface StreamInput {
@@ -20,6 +20,8 @@ export interface StreamInput {
   values: Partial<Record<QuantityId, number | boolean>>;
   /** Occupancy of the site at `at`, when a calendar is known. */
   occupied?: boolean;
+  /** Display names of the sites, for the messages (defaultStreamRules sets it); absent: identifiers. */
+  siteName?: SiteNames | undefined;
 }
 
 export interface StreamRule {
@@ -63,7 +65,7 @@ const W7: RuleInfo = {
     version: 1,
     category: 'water',
     title: { fr: 'Détecteur de fuite mouillé', en: 'Leak sensor wet' },
-    source: { text: "Leak state reported by the sensor on detection", reference: "Netvox, R718WA User Manual; Dragino, LWL03A User Manual; Milesight, EM300-ZLD User Guide" },
+    source: { text: { fr: "État de fuite transmis par le détecteur dès qu'il détecte de l'eau", en: "Leak state reported by the sensor on detection" }, reference: "Netvox, R718WA User Manual; Dragino, LWL03A User Manual; Milesight, EM300-ZLD User Guide" },
     action: { fr: "Se rendre sur place, couper l'eau en amont si la fuite se confirme.", en: 'Go on site; shut the water upstream if the leak is confirmed.' },
     clearAfterMs: 0,
 };
@@ -72,7 +74,7 @@ export const leakSensorWet: StreamRule = {
   evaluate(input) {
     const wet = input.values['water.leak'];
     if (typeof wet !== 'boolean') return undefined;
-    const who = describeSubject(input.subject);
+    const who = describeSubject(input.subject, input.siteName);
     return finding(W7, input, wet, 'critical', input.at, {
       measured: { water_leak: wet ? 'wet' : 'dry' },
       message: {
@@ -90,7 +92,7 @@ function meterFlag(id: string, quantity: QuantityId, severity: Severity, title: 
     evaluate(input) {
       const flag = input.values[quantity];
       if (typeof flag !== 'boolean') return undefined;
-      const who = describeSubject(input.subject);
+      const who = describeSubject(input.subject, input.siteName);
       return finding(info, input, flag, severity, input.at, {
         measured: { [quantity]: flag ? 'on' : 'off' },
         message: {
@@ -110,7 +112,7 @@ export const burstFlag = meterFlag(
   { fr: 'une rupture ou un surdébit', en: 'a burst or overflow' },
   { fr: 'Vérifier le réseau en aval du compteur ; fermer la vanne si nécessaire.', en: 'Check the pipes after the meter; close the valve if needed.' },
   {
-    text: "The meter's own burst / high-flow alarm flag, as decoded from its payload: flow above 5-20 % of Q3 held for 30 min (Kamstrup flowIQ 3100), high flow held for 1 h (Sensus iPERL+)",
+    text: { fr: "Alarme de rupture ou de surdébit du compteur lui-même, lue dans ses messages : débit au-dessus de 5 à 20 % de Q3 pendant 30 min (Kamstrup flowIQ 3100), fort débit pendant 1 h (Sensus iPERL+)", en: "The meter's own burst / high-flow alarm flag, as decoded from its payload: flow above 5-20 % of Q3 held for 30 min (Kamstrup flowIQ 3100), high flow held for 1 h (Sensus iPERL+)" },
     reference: 'Kamstrup, flowIQ® 3100 Technical Description (info code BURST); Sensus, iPERL+ alerts',
   },
 );
@@ -122,7 +124,7 @@ export const backflowFlag = meterFlag(
   { fr: "un retour d'eau", en: 'backflow' },
   { fr: 'Vérifier le clapet anti-retour et le sens de pose du compteur (risque sanitaire).', en: 'Check the non-return valve and the meter orientation (contamination risk).' },
   {
-    text: "The meter's own backflow alarm flag, as decoded from its payload: reverse flow for 15 min (Sensus), REVERSE info code (Kamstrup)",
+    text: { fr: "Alarme de retour d'eau du compteur lui-même, lue dans ses messages : écoulement inversé pendant 15 min (Sensus), code d'information REVERSE (Kamstrup)", en: "The meter's own backflow alarm flag, as decoded from its payload: reverse flow for 15 min (Sensus), REVERSE info code (Kamstrup)" },
     reference: 'Sensus, iPERL User Manual (reverse flow alert); Kamstrup, MULTICAL® 21 Technical Description (info code REVERSE)',
   },
 );
@@ -133,7 +135,7 @@ const W5: RuleInfo = {
     version: 1,
     category: 'water',
     title: { fr: 'Compteur à sec ou fraude', en: 'Dry meter or tampering' },
-    source: { text: "The meter's own dry-pipe and tamper flags, as decoded from its payload: empty pipe (Sensus), DRY and TAMPER info codes (Kamstrup), air in pipe and magnetic tamper (Itron, Diehl)", reference: "Kamstrup, MULTICAL® 21 Technical Description (info codes DRY, TAMPER); Sensus, iPERL User Manual; Itron and Diehl Metering meter event codes" },
+    source: { text: { fr: "Alarmes de conduite vide et de fraude du compteur lui-même, lues dans ses messages : conduite vide (Sensus), codes d'information DRY et TAMPER (Kamstrup), air dans la conduite et fraude à l'aimant (Itron, Diehl)", en: "The meter's own dry-pipe and tamper flags, as decoded from its payload: empty pipe (Sensus), DRY and TAMPER info codes (Kamstrup), air in pipe and magnetic tamper (Itron, Diehl)" }, reference: "Kamstrup, MULTICAL® 21 Technical Description (info codes DRY, TAMPER); Sensus, iPERL User Manual; Itron and Diehl Metering meter event codes" },
     action: { fr: "Contrôler le compteur sur place (démontage, aimant, conduite vide).", en: 'Inspect the meter on site (removal, magnet, empty pipe).' },
     clearAfterMs: 0,
 };
@@ -146,7 +148,7 @@ export const dryOrTamper: StreamRule = {
     const which = [dry === true ? { fr: 'conduite vide', en: 'dry pipe' } : undefined, tamper === true ? { fr: 'fraude / démontage', en: 'tampering / removal' } : undefined].filter(
       (x): x is Text => x !== undefined,
     );
-    const who = describeSubject(input.subject);
+    const who = describeSubject(input.subject, input.siteName);
     return finding(W5, input, which.length > 0, 'warning', input.at, {
       measured: { dry: dry === true ? 'on' : 'off', tamper: tamper === true ? 'on' : 'off' },
       message: {
@@ -165,7 +167,7 @@ export function co2Rule(opts: RuleParams<'A1'> = RULE_DEFAULTS.A1): StreamRule {
     version: 1,
     category: 'air',
     title: { fr: 'CO₂ élevé : aérer', en: 'High CO₂: ventilate' },
-    source: { text: "Haut Conseil de la santé publique: above 800 ppm of CO₂, aerate or reduce the number of occupants; 1,500 ppm as the major level is a Veilleur default", reference: "Haut Conseil de la santé publique, avis du 28 avril 2021 relatif à l'adaptation des mesures d'aération, de ventilation et de mesure du dioxyde de carbone (CO₂) dans les établissements recevant du public" },
+    source: { text: { fr: "Haut Conseil de la santé publique : au-delà de 800 ppm de CO₂, aérer ou réduire le nombre d'occupants ; le niveau majeur à 1 500 ppm est un réglage par défaut de Veilleur", en: "Haut Conseil de la santé publique: above 800 ppm of CO₂, aerate or reduce the number of occupants; 1,500 ppm as the major level is a Veilleur default" }, reference: "Haut Conseil de la santé publique, avis du 28 avril 2021 relatif à l'adaptation des mesures d'aération, de ventilation et de mesure du dioxyde de carbone (CO₂) dans les établissements recevant du public" },
     action: { fr: 'Aérer la pièce (ouvrir les fenêtres 5 à 10 min) ou réduire le nombre d’occupants.', en: 'Ventilate the room (open windows 5–10 min) or reduce occupancy.' },
     clearAfterMs: opts.forMs,
   };
@@ -178,7 +180,7 @@ export function co2Rule(opts: RuleParams<'A1'> = RULE_DEFAULTS.A1): StreamRule {
       const since = above.update(input.subject, input.at, holds);
       const firing = since !== undefined && input.at.getTime() - since.getTime() >= opts.forMs;
       const severity: Severity = ppm > opts.majorPpm ? 'major' : 'warning';
-      const who = describeSubject(input.subject);
+      const who = describeSubject(input.subject, input.siteName);
       const minutes = since ? Math.round((input.at.getTime() - since.getTime()) / MIN) : 0;
       return finding(info, input, firing, severity, since ?? input.at, {
         pending: since !== undefined && !firing,
@@ -201,7 +203,7 @@ export function inletTemperatureRule(opts: RuleParams<'D1'> = RULE_DEFAULTS.D1):
     version: 1,
     category: 'datacenter',
     title: { fr: 'Température d’entrée des serveurs hors plage', en: 'Server inlet temperature out of range' },
-    source: { text: "Recommended IT inlet temperature 18–27 °C; 32 °C is the class A1 allowable maximum", reference: "ASHRAE TC 9.9, Thermal Guidelines for Data Processing Environments; EN 50600-2-3 (data centre environmental control)" },
+    source: { text: { fr: "Température recommandée à l'entrée d'air des équipements informatiques : de 18 à 27 °C ; 32 °C est le maximum admissible de la classe A1", en: "Recommended IT inlet temperature 18–27 °C; 32 °C is the class A1 allowable maximum" }, reference: "ASHRAE TC 9.9, Thermal Guidelines for Data Processing Environments; EN 50600-2-3 (data centre environmental control)" },
     action: { fr: 'Vérifier la climatisation et la circulation d’air de la baie.', en: 'Check the cooling and the rack airflow.' },
     clearAfterMs: opts.forMs,
   };
@@ -214,7 +216,7 @@ export function inletTemperatureRule(opts: RuleParams<'D1'> = RULE_DEFAULTS.D1):
       const since = outside.update(input.subject, input.at, c < opts.minC || c > opts.maxC);
       const critical = c > opts.criticalC;
       const firing = critical || (since !== undefined && input.at.getTime() - since.getTime() >= opts.forMs);
-      const who = describeSubject(input.subject);
+      const who = describeSubject(input.subject, input.siteName);
       const band = `${opts.minC}–${opts.maxC} °C`;
       return finding(info, input, firing, critical ? 'critical' : 'warning', since ?? input.at, {
         pending: since !== undefined && !firing,
@@ -237,7 +239,7 @@ export function lowBatteryRule(opts: RuleParams<'S2'> = RULE_DEFAULTS.S2): Strea
     version: 1,
     category: 'fleet',
     title: { fr: 'Pile faible', en: 'Low battery' },
-    source: { text: "Battery level or voltage as the device reports it; 10 % and 2.9 V (a 3.6 V lithium cell near its end) are Veilleur defaults, no normative threshold exists", reference: "Device manufacturers' user manuals (battery level and voltage of the payload)" },
+    source: { text: { fr: "Niveau ou tension de la pile tels que l'appareil les transmet ; 10 % et 2,9 V (une pile lithium de 3,6 V en fin de vie) sont des réglages par défaut de Veilleur : aucun texte ne fixe de seuil", en: "Battery level or voltage as the device reports it; 10 % and 2.9 V (a 3.6 V lithium cell near its end) are Veilleur defaults, no normative threshold exists" }, reference: "Device manufacturers' user manuals (battery level and voltage of the payload)" },
     action: { fr: 'Prévoir le remplacement de la pile ou du capteur.', en: 'Plan the battery (or sensor) replacement.' },
     clearAfterMs: 0,
   };
@@ -251,7 +253,7 @@ export function lowBatteryRule(opts: RuleParams<'S2'> = RULE_DEFAULTS.S2): Strea
       // Volts to the hundredth: at one decimal, 2.85 V (below the 2.9 V threshold) would read "2,9 V".
       const value = typeof pct === 'number' ? `${formatNumber.fr(pct)} %` : `${formatNumber2.fr(v as number)} V`;
       const valueEn = typeof pct === 'number' ? `${formatNumber.en(pct)} %` : `${formatNumber2.en(v as number)} V`;
-      const who = describeSubject(input.subject);
+      const who = describeSubject(input.subject, input.siteName);
       return finding(info, input, low, 'warning', input.at, {
         thresholds: { min_pct: opts.minPct, min_v: opts.minV },
         measured: typeof pct === 'number' ? { battery_pct: pct } : { battery_v: v as number },
@@ -284,11 +286,18 @@ export function perSite<K extends RuleId, P extends SiteParams<K>>(id: K, defaul
   };
 }
 
+/** A rule whose messages name sites by their display names. */
+function named(rule: StreamRule, siteName: SiteNames | undefined): StreamRule {
+  if (!siteName) return rule;
+  return { info: rule.info, evaluate: (input) => rule.evaluate({ ...input, siteName }) };
+}
+
 /**
  * The stream rules with their default thresholds, or each site's (a new set per engine: duration rules keep
- * state). `rulesFor`: the sites' rule settings from the configuration (scheduler.ts `siteRulesLookup`).
+ * state). `rulesFor`: the sites' rule settings from the configuration (scheduler.ts `siteRulesLookup`);
+ * `siteName`: the sites' display names for the messages (registry/names.ts `displayNames(file).site`).
  */
-export function defaultStreamRules(rulesFor?: RulesLookup): StreamRule[] {
+export function defaultStreamRules(rulesFor?: RulesLookup, siteName?: SiteNames): StreamRule[] {
   const fixed = (id: RuleId, rule: StreamRule) => perSite(id, {}, () => rule, rulesFor);
   return [
     fixed('W7', leakSensorWet),
@@ -298,5 +307,5 @@ export function defaultStreamRules(rulesFor?: RulesLookup): StreamRule[] {
     perSite('A1', RULE_DEFAULTS.A1, co2Rule, rulesFor),
     perSite('D1', RULE_DEFAULTS.D1, inletTemperatureRule, rulesFor),
     perSite('S2', RULE_DEFAULTS.S2, lowBatteryRule, rulesFor),
-  ];
+  ].map((rule) => named(rule, siteName));
 }

@@ -15,7 +15,7 @@ import { ROLES } from '../../decoders/model/roles.ts';
 import { seriesRows, type InfluxSeries } from '../storage/influx.ts';
 import { UPLINK } from '../storage/schema.ts';
 import { isOccupied, localDayBounds, localTime, type SiteCalendar } from './calendar.ts';
-import { describeSubject, formatNumber, formatTime, type Finding, type RuleInfo, type Subject } from './model.ts';
+import { describeSubject, formatNumber, formatTime, type Finding, type RuleInfo, type SiteNames, type Subject } from './model.ts';
 import { DAY, deviceSubject, formatDate, HOUR, median, memoByPeriod, ms, shiftDate } from './rules/common.ts';
 import { humidityRule, pueDriftRule } from './rules/datacenter.ts';
 import { coolingBelow26Rule, degreeDayDriftRule, heatedUnoccupiedRule, overheatingOccupiedRule } from './rules/energy.ts';
@@ -31,6 +31,8 @@ export interface WindowContext {
   calendarFor(tenant: string, site: string): SiteCalendar;
   /** Per-site rule settings (thresholds, `enabled: false`) from the configuration; absent: defaults everywhere. */
   rulesFor?: RulesLookup | undefined;
+  /** Display names of the sites for the messages (registry/names.ts `displayNames(file).site`); absent: identifiers. */
+  siteName?: SiteNames | undefined;
 }
 
 export interface WindowedRule {
@@ -50,13 +52,13 @@ export function continuousFlowRule(opts: RuleParams<'W1'> = RULE_DEFAULTS.W1): W
     version: 1,
     category: 'water',
     title: { fr: 'Débit continu : fuite probable', en: 'Continuous flow: probable leak' },
-    source: { text: "Kamstrup LEAK info code: alarm when the meter has not seen one continuous hour without flow in the last 24 h, cleared after an hour at zero (10 L/h for a 10 L pulse input); Sensus iPERL: continuous flow over 24 h", reference: "Kamstrup, MULTICAL® 21 Technical Description (info code LEAK) and MULTICAL® 602 Technical Description §6.14.3; Sensus, iPERL User Manual §1.3.4" },
+    source: { text: { fr: "Code d'information LEAK de Kamstrup : alarme quand le compteur n'a pas connu une heure entière sans débit au cours des dernières 24 h, levée après une heure à zéro (10 L/h pour une entrée à impulsions de 10 L) ; Sensus iPERL : débit continu pendant 24 h", en: "Kamstrup LEAK info code: alarm when the meter has not seen one continuous hour without flow in the last 24 h, cleared after an hour at zero (10 L/h for a 10 L pulse input); Sensus iPERL: continuous flow over 24 h" }, reference: "Kamstrup, MULTICAL® 21 Technical Description (info code LEAK) and MULTICAL® 602 Technical Description §6.14.3; Sensus, iPERL User Manual §1.3.4" },
     action: { fr: 'Chercher la fuite après compteur (chasses d’eau, robinets, vannes) ; relever l’index la nuit pour confirmer.', en: 'Look for the leak after the meter (toilets, taps, valves); read the index at night to confirm.' },
     clearAfterMs: 0,
   };
   return {
     info,
-    async evaluate({ now, query, rulesFor }) {
+    async evaluate({ now, query, rulesFor, siteName }) {
       // Complete hours only: the hour under way holds part of an hour's water and would read as the smallest
       // hour, so the verdict would depend on the minute the rule runs at.
       const to = Math.floor(now.getTime() / HOUR) * HOUR;
@@ -74,7 +76,7 @@ export function continuousFlowRule(opts: RuleParams<'W1'> = RULE_DEFAULTS.W1): W
         const zeroHours = hourly.filter((v) => v === 0).length;
         const firing = zeroHours === 0 && min >= p.minLitresPerHour;
         const subject = deviceSubject(tags);
-        const who = describeSubject(subject);
+        const who = describeSubject(subject, siteName);
         findings.push({
           rule: info,
           subject,
@@ -107,14 +109,14 @@ export function baseLoadRule(opts: RuleParams<'E4'> = RULE_DEFAULTS.E4): Windowe
     version: 1,
     category: 'energy',
     title: { fr: 'Consommation de nuit élevée', en: 'High night-time consumption' },
-    source: { text: "Plan de sobriété énergétique: turn ventilation and equipment off when buildings are unoccupied. The 50 % night/occupied ratio is a Veilleur default, not a legal limit", reference: "Plan de sobriété énergétique (Gouvernement, 6 octobre 2022)" },
+    source: { text: { fr: "Plan de sobriété énergétique : couper la ventilation et les équipements quand les bâtiments sont inoccupés. Le rapport de 50 % entre la nuit et les heures d'occupation est un réglage par défaut de Veilleur, pas une limite légale", en: "Plan de sobriété énergétique: turn ventilation and equipment off when buildings are unoccupied. The 50 % night/occupied ratio is a Veilleur default, not a legal limit" }, reference: "Plan de sobriété énergétique (Gouvernement, 6 octobre 2022)" },
     action: { fr: 'Vérifier ce qui reste allumé la nuit : ventilation, chauffage sans réduit, éclairage, équipements en veille.', en: 'Check what stays on at night: ventilation, heating without set-back, lighting, standby equipment.' },
     clearAfterMs: 0,
   };
   return {
     info,
     // Whole local days: medians over complete days do not move with the hour (or minute) the rule runs at.
-    evaluate: memoByPeriod(HOUR, async ({ query, calendarFor, rulesFor }, to) => {
+    evaluate: memoByPeriod(HOUR, async ({ query, calendarFor, rulesFor, siteName }, to) => {
       // A day more than the period either side, whatever the sites' time zones; each site's days are cut below.
       const from = to - (opts.days + 2) * DAY;
       const series = await query(
@@ -143,7 +145,7 @@ export function baseLoadRule(opts: RuleParams<'E4'> = RULE_DEFAULTS.E4): Windowe
         const occMedian = median(occupiedHours) / 1000;
         const ratio = occMedian > 0 ? nightMedian / occMedian : 0;
         const subject = deviceSubject(tags);
-        const who = describeSubject(subject);
+        const who = describeSubject(subject, siteName);
         const pct = Math.round(ratio * 100);
         const first = formatDate(shiftDate(today, -opts.days));
         const last = formatDate(shiftDate(today, -1));
@@ -176,13 +178,13 @@ export function overCoolingRule(opts: RuleParams<'D2'> = RULE_DEFAULTS.D2): Wind
     version: 1,
     category: 'datacenter',
     title: { fr: 'Salle serveur trop refroidie', en: 'Server room over-cooled' },
-    source: { text: "Review and raise the IT intake set points; ASHRAE recommends up to 27 °C at the IT inlet. 22 °C is a Veilleur default", reference: "European Commission (JRC), EU Code of Conduct on Data Centre Energy Efficiency, Best Practice Guidelines, 2024 edition; ASHRAE TC 9.9, Thermal Guidelines for Data Processing Environments" },
+    source: { text: { fr: "Revoir et relever les consignes de température à l'entrée d'air des équipements informatiques ; l'ASHRAE recommande jusqu'à 27 °C à cette entrée. Le seuil de 22 °C est un réglage par défaut de Veilleur", en: "Review and raise the IT intake set points; ASHRAE recommends up to 27 °C at the IT inlet. 22 °C is a Veilleur default" }, reference: "European Commission (JRC), EU Code of Conduct on Data Centre Energy Efficiency, Best Practice Guidelines, 2024 edition; ASHRAE TC 9.9, Thermal Guidelines for Data Processing Environments" },
     action: { fr: 'Relever progressivement la consigne de climatisation (par pas de 1 °C) en surveillant les températures d’entrée.', en: 'Raise the cooling set point gradually (1 °C steps) while watching inlet temperatures.' },
     clearAfterMs: 0,
   };
   return {
     info,
-    async evaluate({ now, query, rulesFor }) {
+    async evaluate({ now, query, rulesFor, siteName }) {
       const to = now.getTime();
       const from = to - opts.windowHours * HOUR;
       const series = await query(
@@ -194,7 +196,7 @@ export function overCoolingRule(opts: RuleParams<'D2'> = RULE_DEFAULTS.D2): Wind
         const p = paramsFor(rulesFor, 'D2', opts, tags.tenant ?? '', tags.site ?? '');
         if (!p || !r || typeof r.mean_c !== 'number' || Number(r.n) < opts.minReadings) continue;
         const subject: Subject = { tenant: tags.tenant ?? '', site: tags.site ?? '', ...(tags.building ? { building: tags.building } : {}), ...(tags.zone ? { zone: tags.zone } : {}) };
-        const who = describeSubject(subject);
+        const who = describeSubject(subject, siteName);
         const mean = Math.round(r.mean_c * 10) / 10;
         findings.push({
           rule: info,
@@ -206,8 +208,8 @@ export function overCoolingRule(opts: RuleParams<'D2'> = RULE_DEFAULTS.D2): Wind
           thresholds: { below_c: p.belowC, window_h: opts.windowHours },
           measured: { mean_inlet_c: mean, min_inlet_c: Number(r.min_c), max_inlet_c: Number(r.max_c), readings: Number(r.n) },
           message: {
-            fr: `Salle serveur ${who.fr} : entrée d'air à ${formatNumber.fr(mean)} °C en moyenne sur ${opts.windowHours} h, sous ${formatNumber.fr(p.belowC)} °C : relever la consigne de climatisation.`,
-            en: `Server room ${who.en}: inlet air at ${formatNumber.en(mean)} °C on average over ${opts.windowHours} h, below ${formatNumber.en(p.belowC)} °C: raise the cooling set point.`,
+            fr: `Salle serveur trop refroidie (${who.fr}) : entrée d'air à ${formatNumber.fr(mean)} °C en moyenne sur ${opts.windowHours} h, sous ${formatNumber.fr(p.belowC)} °C : relever la consigne de climatisation.`,
+            en: `Server room over-cooled (${who.en}): inlet air at ${formatNumber.en(mean)} °C on average over ${opts.windowHours} h, below ${formatNumber.en(p.belowC)} °C: raise the cooling set point.`,
           },
         });
       }
@@ -223,13 +225,13 @@ export function silentDeviceRule(opts: RuleParams<'S1'> = RULE_DEFAULTS.S1): Win
     version: 1,
     category: 'fleet',
     title: { fr: 'Capteur silencieux', en: 'Silent device' },
-    source: { text: "No uplink for more than 3 × the device's usual interval, as Datacake's offline trigger and Grafana's No Data state do; 3 × is a Veilleur default", reference: "Datacake documentation (device offline trigger); Grafana documentation, Alerting (No Data state)" },
+    source: { text: { fr: "Aucun message depuis plus de 3 fois l'intervalle habituel de l'appareil, comme le déclencheur « hors ligne » de Datacake et l'état « No Data » de Grafana ; le facteur 3 est un réglage par défaut de Veilleur", en: "No uplink for more than 3 × the device's usual interval, as Datacake's offline trigger and Grafana's No Data state do; 3 × is a Veilleur default" }, reference: "Datacake documentation (device offline trigger); Grafana documentation, Alerting (No Data state)" },
     action: { fr: 'Vérifier la pile, la couverture radio et le capteur sur place.', en: 'Check the battery, the radio coverage and the device on site.' },
     clearAfterMs: 0,
   };
   return {
     info,
-    async evaluate({ now, query, rulesFor }) {
+    async evaluate({ now, query, rulesFor, siteName }) {
       const to = now.getTime();
       const where = `FROM "${UPLINK.measurement}" WHERE time >= ${ms(to - opts.lookbackDays * DAY)} AND time < ${ms(to)} GROUP BY "tenant", "site", "dev_eui", "device"`;
       // The usual interval is the device's own: its uplinks over the look-back window, first to last.
@@ -246,7 +248,7 @@ export function silentDeviceRule(opts: RuleParams<'S1'> = RULE_DEFAULTS.S1): Win
         const silence = to - lastSeen;
         const limit = Math.max(opts.minSilenceMs, p.factor * usual);
         const subject = deviceSubject(t);
-        const who = describeSubject(subject);
+        const who = describeSubject(subject, siteName);
         const hours = (x: number) => Math.round((x / HOUR) * 10) / 10;
         const usualMin = Math.round(usual / 60_000);
         findings.push({

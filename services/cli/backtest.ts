@@ -3,6 +3,7 @@ import { backtest } from '../alerts/backtest.ts';
 import { calendarLookup, siteRulesLookup } from '../alerts/scheduler.ts';
 import { defaultWindowedRules } from '../alerts/windowed-rules.ts';
 import { loadConfig } from '../config/load.ts';
+import { displayNames } from '../registry/names.ts';
 import { createInfluxTarget } from '../storage/influx.ts';
 
 /** `veilleur backtest --rule W1 [--from T] [--to T] [--step-hours H]`: the alerts a rule would have raised. */
@@ -22,7 +23,7 @@ export async function backtestCommand(args: string[]): Promise<number> {
   if (!Number.isFinite(step) || step <= 0) return fail(`--step-hours: expected a positive number, got '${values['step-hours']}'`);
   const cfg = loadConfig();
   const influx = createInfluxTarget(cfg.influx);
-  const events = await backtest([rule], { query: (q) => influx.query(q), calendarFor: calendarLookup(cfg.registry.sites), rulesFor: siteRulesLookup(cfg.registry.sites) }, { from, to, stepMs: step * 3_600_000 });
+  const events = await backtest([rule], { query: (q) => influx.query(q), calendarFor: calendarLookup(cfg.registry.sites), rulesFor: siteRulesLookup(cfg.registry.sites), siteName: displayNames(cfg.registry).site }, { from, to, stepMs: step * 3_600_000 });
   for (const e of events) {
     process.stdout.write(`${JSON.stringify({ event: e.type, at: e.at.toISOString(), rule: e.alert.ruleId, subject: e.alert.subject, message: e.alert.message, measured: e.alert.measured })}\n`);
   }

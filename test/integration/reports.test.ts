@@ -79,7 +79,7 @@ function alert(over: Partial<Alert> & Pick<Alert, 'id' | 'ruleId' | 'category' |
     window: { from: over.startedAt, to: over.startedAt },
     thresholds: {},
     message: { fr: `alerte ${over.ruleId}`, en: `alert ${over.ruleId}` },
-    source: { text: '', reference: '' },
+    source: { text: { fr: '', en: '' }, reference: '' },
     action: { fr: '', en: '' },
     ...over,
   };

@@ -25,6 +25,15 @@ const DAY = 24 * HOUR;
 const Q = 15 * MIN;
 const defaultCalendar = siteCalendarSchema.parse({});
 
+/** Display names of a few sites, as a configuration gives them: the sentences must show them; the others keep their identifier. */
+const SITE_NAMES: Record<string, string> = {
+  'e1-ecole': 'Groupe scolaire Anatole-France',
+  'e2-a': 'Espace Jean-Moulin',
+  'secteur-est': 'Les Hauts de Saint-Veilleur',
+  'd4-mairie': 'Hôtel de ville',
+  'e5-ecole': 'École des Tilleuls',
+};
+
 type CtxOptions = { calendars?: Record<string, SiteCalendar>; rules?: Record<string, SiteRules> };
 let ctx: (now: Date | string, o?: CtxOptions) => WindowContext;
 
@@ -36,6 +45,7 @@ beforeAll(async () => {
     query: (q) => influx.query(q),
     calendarFor: (_tenant, site) => o.calendars?.[site] ?? defaultCalendar,
     rulesFor: (_tenant, site) => o.rules?.[site],
+    siteName: (_tenant, site) => SITE_NAMES[site] ?? site,
   });
 });
 afterAll(async () => {
@@ -218,7 +228,7 @@ describe('W8 district balance', () => {
       window: { from: new Date('2026-07-16T22:00:00Z') },
     });
     expect(plain(est.message.fr)).toBe(
-      'Pertes du secteur secteur-est au-dessus de la normale 3 jours de suite : 4 000 ; 4 000 ; 4 000 L/j (volume entrant moins 3 compteur(s) du site ; hier 8 200 L entrés, 4 200 L comptés), pour une référence de 2 000 L/j ± 102 sur 28 jours ; seuil 2 500 L/j : fuite probable sur le réseau.',
+      'Pertes du secteur Les Hauts de Saint-Veilleur au-dessus de la normale 3 jours de suite : 4 000 ; 4 000 ; 4 000 L/j (volume entrant moins 3 compteur(s) du site ; hier 8 200 L entrés, 4 200 L comptés), pour une référence de 2 000 L/j ± 102 sur 28 jours ; seuil 2 500 L/j : fuite probable sur le réseau.',
     );
     expect(find(findings, (f) => f.subject.site === 'secteur-ouest')).toMatchObject({ firing: false, measured: { baseline_mean_l_per_day: 2000 } });
   });
@@ -255,7 +265,7 @@ describe('E1 heating above 19 °C in occupied hours', () => {
       window: { from: new Date('2026-01-15T00:00:00Z'), to: new Date(now) },
     });
     expect(plain(hot.message.fr)).toBe(
-      "Chauffage au-dessus de 19 °C au bâtiment ecole-a (e1-ecole) : 20,5 °C en moyenne sur 2 pièce(s) pendant 10 h d'occupation (dernières 24 h ; la plus chaude, e1-salle-1, à 21 °C), seuil 19,5 °C (R241-26 : 19 °C en moyenne) : baisser la consigne.",
+      "Chauffage au-dessus de 19 °C au bâtiment ecole a (Groupe scolaire Anatole-France) : 20,5 °C en moyenne sur 2 pièce(s) pendant 10 h d'occupation (dernières 24 h ; la plus chaude, e1-salle-1, à 21 °C), seuil 19,5 °C (R241-26 : 19 °C en moyenne) : baisser la consigne.",
     );
     expect(find(findings, (f) => f.subject.building === 'mairie')).toMatchObject({ firing: false, measured: { mean_c: 19, rooms: 1 } });
     // A site that holds itself to 18.5 °C.
@@ -295,7 +305,7 @@ describe('E2 heated while unoccupied', () => {
       window: { from: new Date('2026-01-16T17:00:00Z'), to: new Date('2026-01-19T07:00:00Z') },
     });
     expect(plain(warm.message.fr)).toBe(
-      'Bâtiment salle-fetes (e2-a) chauffé pendant son inoccupation : 17 °C en moyenne sur 1 pièce(s), inoccupé du 16/01/2026 18:00 au 19/01/2026 08:00 (62 h ; 4 h de refroidissement et 2 h de relance exclues), limite 8 °C pour une inoccupation de 48 h ou plus (R241-27) : programmer le réduit.',
+      'Bâtiment salle fetes (Espace Jean-Moulin) chauffé pendant son inoccupation : 17 °C en moyenne sur 1 pièce(s), inoccupé du 16/01/2026 18:00 au 19/01/2026 08:00 (62 h ; 4 h de refroidissement et 2 h de relance exclues), limite 8 °C pour une inoccupation de 48 h ou plus (R241-27) : programmer le réduit.',
     );
     expect(find(findings, (f) => f.subject.site === 'e2-b')).toMatchObject({ firing: false, measured: { mean_c: 7.5, unoccupied_h: 62 } });
     expect(find(findings, (f) => f.subject.site === 'e2-c')).toMatchObject({ firing: true, measured: { mean_c: 17, unoccupied_h: 38 }, thresholds: { max_c: 16 } });
@@ -368,7 +378,7 @@ describe('E5 kWh per degree-day', () => {
       window: { from: new Date('2026-01-31T23:00:00Z'), to: new Date('2026-02-28T23:00:00Z') },
     });
     expect(plain(heat.message.fr)).toBe(
-      'Consommation par degré-jour en hausse au compteur e5-chaufferie (e5-ecole, ecole) : 12 kWh/DJU en février 2026 (3 696 kWh pour 308 DJU base 18) contre 10 kWh/DJU en février 2025 (3 640 kWh, 364 DJU), soit +20 % (seuil +10 %).',
+      'Consommation par degré-jour en hausse au compteur e5-chaufferie (École des Tilleuls, ecole) : 12 kWh/DJU en février 2026 (3 696 kWh pour 308 DJU base 18) contre 10 kWh/DJU en février 2025 (3 640 kWh, 364 DJU), soit +20 % (seuil +10 %).',
     );
     expect(byDevice(findings, 'e5-linky')).toMatchObject({ firing: false, measured: { kwh_per_dju: 10.5, kwh_per_dju_last_year: 10, change_pct: 5 } });
   });
@@ -432,7 +442,7 @@ describe('D4 PUE drift', () => {
       window: { from: new Date(to - 30 * DAY), to: new Date(to) },
     });
     expect(plain(drift.message.fr)).toBe(
-      'PUE de la salle d4-mairie (d4-mairie, salle) à 1,8 sur les 30 derniers jours (2 592 kWh au total pour 1 440 kWh informatiques) contre 1,52 sur 12 mois (+18 %) ; seuils 1,67 (1,1 × le PUE sur 12 mois) ou 2 : vérifier la climatisation.',
+      'PUE de la salle serveur (Hôtel de ville, salle) à 1,8 sur les 30 derniers jours (2 592 kWh au total pour 1 440 kWh informatiques) contre 1,52 sur 12 mois (+18 %) ; seuils 1,67 (1,1 × le PUE sur 12 mois) ou 2 : vérifier la climatisation.',
     );
     expect(find(findings, (f) => f.subject.site === 'd4-neuf')).toMatchObject({ firing: true, measured: { pue_recent: 2.3, pue_12_months: 'n/a' } });
     expect(find(findings, (f) => f.subject.site === 'd4-ecole')).toMatchObject({ firing: false, measured: { pue_recent: 1.4, pue_12_months: 1.4 } });
@@ -466,7 +476,7 @@ describe('P1 radio parsimony', () => {
     const chatty = byDevice(findings, 'p1-bavard');
     expect(chatty).toMatchObject({ firing: true, measured: { uplinks: 600, role: 'room' }, thresholds: { max_uplinks_per_day: 576, needed_interval_min: 10, factor: 4 } });
     expect(Number(chatty.measured.airtime_s)).toBeLessThan(30);
-    expect(plain(chatty.message.en)).toBe('Radio not parsimonious for p1-bavard (p1): 600 uplinks a day for a need of 144 (role room, one every 10 min), over 4 × the need.');
+    expect(plain(chatty.message.en)).toBe('Radio not parsimonious for p1-bavard (p1): 600 uplinks a day for a need of 144 (room sensor, one uplink every 10 min), over 4 × the need.');
     expect(byDevice(findings, 'p1-sobre')).toMatchObject({ firing: false, measured: { uplinks: 144 } });
     // A site on a private network may allow more airtime.
     const relaxed = await parsimonyRule().evaluate(ctx(new Date(to), { rules: { p1: { P1: { maxAirtimeSecondsPerDay: 200 } } } }));

@@ -12,6 +12,7 @@ import { defaultStreamRules } from '../../services/alerts/stream-rules.ts';
 import { baseLoadRule, continuousFlowRule, defaultWindowedRules, overCoolingRule, silentDeviceRule, type WindowContext } from '../../services/alerts/windowed-rules.ts';
 import { generateUplinks } from '../../services/simulator/generator.ts';
 import { publishUplinks } from '../../services/simulator/publish.ts';
+import { displayNames } from '../../services/registry/names.ts';
 import { townRegistry } from '../../services/simulator/town.ts';
 import { createInfluxTarget } from '../../services/storage/influx.ts';
 import { countPoints, queryRows, ServiceProcess, startStack, waitFor, type Stack } from './support.ts';
@@ -156,10 +157,19 @@ describe('the simulated town', () => {
       const influx = createInfluxTarget({ api: 'v1', url: town.influx.url, db: town.db, timeoutMs: 10_000 });
       const calendar = siteCalendarSchema.parse({});
       const book = new AlertBook();
-      const events = await evaluateWindowed(defaultWindowedRules(), book, { now: end, query: (q) => influx.query(q), calendarFor: () => calendar });
+      const siteName = displayNames(townRegistry()).site;
+      const events = await evaluateWindowed(defaultWindowedRules(), book, { now: end, query: (q) => influx.query(q), calendarFor: () => calendar, siteName });
       const opened = events.filter((e) => e.type === 'opened').map((e) => `${e.alert.ruleId} ${e.alert.subject.device ?? `${e.alert.subject.site}/${e.alert.subject.zone}`}`);
       console.log('[town alerts]', opened, events.find((e) => e.alert.ruleId === 'W1')?.alert.message.fr);
       expect(opened.sort()).toEqual(['D2 mairie/salle-serveur', 'E4 linky-ecole-jaures', 'W1 compteur-eau-gymnase']);
+      // What people read names the sites as the town does, and the zone in words.
+      const message = (rule: string) => events.find((e) => e.type === 'opened' && e.alert.ruleId === rule)!.alert.message;
+      expect(message('W1').fr).toMatch(/^Débit jamais nul depuis 24 h au compteur compteur-eau-gymnase \(Gymnase municipal\), minimum horaire \d+ L\/h : fuite probable après compteur\.$/);
+      expect(message('E4').fr).toMatch(/^Consommation de nuit élevée au compteur linky-ecole-jaures \(École Jean-Jaurès\) : /);
+      expect(message('D2').fr).toMatch(/^Salle serveur trop refroidie \(Mairie, salle serveur\) : entrée d'air à [\d,]+ °C en moyenne sur 24 h, sous 22 °C/);
+      expect(message('D2').en).toMatch(/^Server room over-cooled \(Mairie, salle serveur\): inlet air at /);
+      // Device names are shown as configured; besides them, no site or zone identifier.
+      for (const e of events) expect(e.alert.message.fr.replaceAll(e.alert.subject.device ?? '\u0000', ''), e.alert.ruleId).not.toMatch(/\b(mairie|gymnase|ecole-jaures|salle-serveur)\b/);
     } finally {
       await service.stop();
       await town.close();

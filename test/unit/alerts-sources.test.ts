@@ -22,12 +22,31 @@ describe('rule sources', () => {
     expect(catalogue.length).toBeGreaterThanOrEqual(20);
     for (const r of catalogue) {
       expect(r.source.reference, r.id).not.toMatch(FILE_NAME);
-      expect(r.source.text, r.id).not.toMatch(FILE_NAME);
-      expect(`${r.source.text} ${r.source.reference}`, r.id).not.toMatch(/domain-rules|shared\/reference|\[[HSUV]\]/);
+      for (const lang of ['fr', 'en'] as const) {
+        expect(r.source.text[lang], `${r.id} ${lang}`).not.toMatch(FILE_NAME);
+        expect(`${r.source.text[lang]} ${r.source.reference}`, r.id).not.toMatch(/domain-rules|shared\/reference|\[[HSUV]\]/);
+      }
       // A title, not a pointer: several words, and not the rule's own id.
       expect(r.source.reference.split(/\s+/).length, r.id).toBeGreaterThanOrEqual(3);
       expect(r.source.reference, r.id).not.toMatch(new RegExp(`\\b${r.id}\\b`));
     }
+  });
+
+  it('says what the source says in French and in English', () => {
+    for (const r of catalogue) {
+      const { fr, en } = r.source.text;
+      expect(fr.trim().length, `${r.id} fr`).toBeGreaterThan(20);
+      expect(en.trim().length, `${r.id} en`).toBeGreaterThan(20);
+      expect(fr, r.id).not.toBe(en);
+      // French typography: a space before the colon and semicolon, none glued to the word before (no "source: …").
+      expect(fr, r.id).not.toMatch(/\S[:;](\s|$)/);
+      // Written in French, not an English sentence with a French name in it.
+      expect(fr, r.id).not.toMatch(/\b(the|and|is|are|when|above|below|over)\b/i);
+      expect(fr, r.id).toMatch(/\b(le|la|les|de|du|des|au|par)\b/);
+    }
+    // The English text stays that of the published source.
+    expect(catalogue.find((r) => r.id === 'E2')!.source.text.en).toMatch(/^Unoccupied for 24 h to less than 48 h: 16 °C at most/);
+    expect(catalogue.find((r) => r.id === 'E2')!.source.text.fr).toMatch(/^Inoccupation de 24 h à moins de 48 h : 16 °C au plus en moyenne/);
   });
 
   it('cites the articles of the Code de l’énergie and the standards by name', () => {

@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { siteCalendarSchema } from '../../services/alerts/calendar.ts';
 import { AlertBook } from '../../services/alerts/lifecycle.ts';
-import type { Subject } from '../../services/alerts/model.ts';
-import { co2Rule, dryOrTamper, inletTemperatureRule, leakSensorWet, lowBatteryRule, type StreamInput } from '../../services/alerts/stream-rules.ts';
+import { describeSubject, type Subject } from '../../services/alerts/model.ts';
+import { describePlace } from '../../services/alerts/rules/common.ts';
+import { latestAlerts } from '../../services/alerts/store.ts';
+import { co2Rule, defaultStreamRules, dryOrTamper, inletTemperatureRule, leakSensorWet, lowBatteryRule, type StreamInput } from '../../services/alerts/stream-rules.ts';
+import { displayNames } from '../../services/registry/names.ts';
 
 const T0 = Date.parse('2026-01-12T09:00:00Z'); // a Monday, 10:00 in Paris
 const at = (min: number) => new Date(T0 + min * 60_000);
@@ -44,7 +48,7 @@ describe('A1 CO2', () => {
     expect(b.apply(rule.evaluate(input(room, 0, { 'air.co2': 850 }))!)).toEqual([]);
     const [opened] = b.apply(rule.evaluate(input(room, 10, { 'air.co2': 910 }))!);
     expect(opened).toMatchObject({ type: 'opened', alert: { severity: 'warning', measured: { co2_ppm: 910, above_for_min: 10 }, thresholds: { warn_ppm: 800 } } });
-    expect(opened!.alert.message.fr).toBe('CO₂ à 910 ppm dans classe-cp (ecole-jaures, classe-cp), au-dessus de 800 ppm depuis 10 min : aérer.');
+    expect(opened!.alert.message.fr).toBe('CO₂ à 910 ppm dans classe-cp (ecole-jaures, classe cp), au-dessus de 800 ppm depuis 10 min : aérer.');
     expect(b.apply(rule.evaluate(input(room, 20, { 'air.co2': 1620 }))!)).toMatchObject([{ type: 'escalated', alert: { severity: 'major' } }]);
     // Clear for 5 min, then above again: the alert does not flap.
     expect(b.apply(rule.evaluate(input(room, 25, { 'air.co2': 700 }))!)).toEqual([]);
@@ -85,7 +89,7 @@ describe('S2 low battery and W5 flags', () => {
     expect(rule.evaluate(input(room, 0, { batteryLevel: 9 }))).toMatchObject({ firing: true, measured: { battery_pct: 9 } });
     expect(rule.evaluate(input(room, 0, { batteryLevel: 60, battery: 2.5 }))).toMatchObject({ firing: false });
     expect(rule.evaluate(input(room, 0, { battery: 3.0 }))).toMatchObject({ firing: false });
-    expect(rule.evaluate(input(room, 0, { battery: 2.8 }))).toMatchObject({ firing: true, message: { fr: 'Pile de classe-cp (ecole-jaures, classe-cp) à 2,8 V.' } });
+    expect(rule.evaluate(input(room, 0, { battery: 2.8 }))).toMatchObject({ firing: true, message: { fr: 'Pile de classe-cp (ecole-jaures, classe cp) à 2,8 V.' } });
   });
 
   it('names which meter flag is on', () => {
@@ -143,5 +147,57 @@ describe('alert events', () => {
     const other = book();
     expect(other.apply({ ...rule.evaluate(input(room, 15, { 'water.leak': true }))!, firing: false, pending: true })).toEqual([]);
     expect(other.list()).toEqual([]);
+  });
+});
+
+describe('display names in alert sentences', () => {
+  const names = displayNames({
+    tenants: [{ id: 'saint-veilleur', name: 'Commune de Saint-Veilleur', lnsTenants: [], applications: [] }],
+    sites: [
+      { site: 'gymnase', name: 'Gymnase municipal', calendar: siteCalendarSchema.parse({}) },
+      { tenant: 'saint-veilleur', site: 'mairie', name: 'Mairie', calendar: siteCalendarSchema.parse({}) },
+    ],
+  });
+  const meter: Subject = { tenant: 'saint-veilleur', site: 'gymnase', building: 'gymnase', devEui: '0018b2200000a001', device: 'compteur-eau-gymnase' };
+
+  it('names the site as configured, the building when it is not the site, the zone in words, the device as configured', () => {
+    expect(describeSubject(meter, names.site).fr).toBe('compteur-eau-gymnase (Gymnase municipal)');
+    const rack: Subject = { tenant: 'saint-veilleur', site: 'mairie', building: 'annexe-nord', zone: 'salle-serveur', devEui: 'a8', device: 'baie-1' };
+    expect(describeSubject(rack, names.site).fr).toBe('baie-1 (Mairie, annexe nord, salle serveur)');
+    // A place without a device: the site's name and the zone, not "mairie (mairie, salle-serveur)".
+    expect(describeSubject({ tenant: 'saint-veilleur', site: 'mairie', building: 'mairie', zone: 'salle-serveur' }, names.site).fr).toBe('Mairie, salle serveur');
+    expect(describePlace({ tenant: 'saint-veilleur', site: 'gymnase', building: 'gymnase' }, names.site)).toEqual({ fr: 'bâtiment Gymnase municipal', en: 'building Gymnase municipal' });
+    expect(describePlace({ tenant: 'saint-veilleur', site: 'mairie', building: 'annexe-nord' }, names.site).fr).toBe('bâtiment annexe nord (Mairie)');
+    // Without names (or without a name for the site), the identifier stands.
+    expect(describeSubject(meter).fr).toBe('compteur-eau-gymnase (gymnase)');
+    expect(describeSubject({ ...meter, site: 'ecole', building: 'ecole' }, names.site).fr).toBe('compteur-eau-gymnase (ecole)');
+    // A site named for another commune does not name this one's site of the same identifier.
+    expect(describeSubject({ ...meter, tenant: 'agglo-sud', site: 'mairie', building: 'mairie' }, names.site).fr).toBe('compteur-eau-gymnase (mairie)');
+  });
+
+  it('stream rules built with the names write them in both languages', () => {
+    const rules = defaultStreamRules(undefined, names.site);
+    const w7 = rules.find((r) => r.info.id === 'W7')!;
+    const leak: Subject = { tenant: 'saint-veilleur', site: 'mairie', building: 'mairie', zone: 'salle-serveur', devEui: '00137a1000010001', device: 'fuite-salle-serveur' };
+    const f = w7.evaluate(input(leak, 0, { 'water.leak': true }))!;
+    expect(f.message.fr).toBe("Présence d'eau détectée par fuite-salle-serveur (Mairie, salle serveur) le 12/01/2026 10:00 : intervention immédiate.");
+    expect(f.message.en).toContain('Water detected by fuite-salle-serveur (Mairie, salle serveur)');
+    const w3 = rules.find((r) => r.info.id === 'W3')!;
+    expect(w3.evaluate(input(meter, 0, { 'water.alarm.burst': true }))!.message.fr).toBe('Le compteur compteur-eau-gymnase (Gymnase municipal) signale une rupture ou un surdébit le 12/01/2026 10:00.');
+    // The subject itself keeps the identifiers: it is what alerts are keyed and filtered by.
+    expect(f.subject).toEqual(leak);
+  });
+});
+
+describe('rule sources stored before they were translated', () => {
+  const row = (source: unknown) => ({ time: T0, alert_id: 'a1', rule: 'W7', category: 'water', severity: 'critical', state: 'open', tenant: 't', site: 's', details: JSON.stringify({ source }) });
+
+  it('an English string becomes the text in both languages; a translated one is read as it is', () => {
+    expect(latestAlerts([row({ text: 'Leak state reported by the sensor', reference: 'Netvox, R718WA User Manual' })])[0]!.source).toEqual({
+      text: { fr: 'Leak state reported by the sensor', en: 'Leak state reported by the sensor' },
+      reference: 'Netvox, R718WA User Manual',
+    });
+    expect(latestAlerts([row(leakSensorWet.info.source)])[0]!.source).toEqual(leakSensorWet.info.source);
+    expect(latestAlerts([row(undefined)])[0]!.source).toEqual({ text: { fr: '', en: '' }, reference: '' });
   });
 });

@@ -27,7 +27,7 @@ export function alertEvent(o: { id?: string; type?: AlertEvent['type']; tenant?:
       fr: `Présence d'eau détectée par ${device} (mairie, chaufferie) le 12/01/2026 10:00 : intervention immédiate.`,
       en: `Water detected by ${device} (mairie, chaufferie) at 12 Jan 2026, 10:00: immediate action needed.`,
     },
-    source: { text: 'Netvox R718WA user manual', reference: 'domain-rules.md §6 W7' },
+    source: { text: { fr: 'État de fuite transmis par le détecteur', en: 'Leak state reported by the sensor' }, reference: 'Netvox, R718WA User Manual' },
     action: { fr: "Se rendre sur place, couper l'eau en amont si la fuite se confirme.", en: 'Go on site; shut the water upstream if the leak is confirmed.' },
     ...(o.type === 'resolved' ? { endedAt: at, resolved: { by: 'veilleur', at, comment: 'condition cleared' } } : {}),
     ...(o.type === 'acknowledged' ? { acknowledged: { by: 'agent.dupont', at, comment: 'plombier prévenu' } } : {}),

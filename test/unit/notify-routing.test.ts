@@ -65,7 +65,7 @@ describe('e-mail rendering', () => {
     expect(m.text).toContain('Seuils : min_flow_l_h = 2,5');
     expect(m.text).toContain('Fenêtre observée : du 12/01/2026 09:00 au 12/01/2026 10:00');
     expect(m.text).toContain('Où : fuite-chaufferie (mairie, chaufferie) — collectivité saint-veilleur, site mairie, DevEUI 24e124126c140001');
-    expect(m.text).toContain('Source de la règle : Netvox R718WA user manual (domain-rules.md §6 W7)');
+    expect(m.text).toContain('Source de la règle : État de fuite transmis par le détecteur (Netvox, R718WA User Manual)');
     expect(m.text).toContain(`Alerte alert-1, événement ${eventId(e)}.`);
     expect(m.html).toContain('<html lang="fr">');
     expect(m.html).toContain('<strong>Action suggérée</strong> : Se rendre sur place, couper l&#39;eau en amont');
@@ -78,6 +78,7 @@ describe('e-mail rendering', () => {
     expect(m.text).toContain('Suggested action: Go on site; shut the water upstream if the leak is confirmed.');
     expect(m.text).toContain('Acknowledged: by agent.dupont on 12 Jan 2026, 10:00 ("plombier prévenu")');
     expect(m.text).toContain('Measured: water_leak = wet, flow_l_h = 18.3');
+    expect(m.text).toContain('Rule source: Leak state reported by the sensor (Netvox, R718WA User Manual)');
   });
 
   it('escapes what comes from configuration and people in the HTML part', () => {

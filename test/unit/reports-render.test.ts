@@ -92,7 +92,7 @@ const leak: Alert = {
   thresholds: {},
   measured: { water_leak: 'wet' },
   message: { fr: 'eau', en: 'water' },
-  source: { text: '', reference: '' },
+  source: { text: { fr: '', en: '' }, reference: '' },
   action: { fr: '', en: '' },
 };
 

@@ -179,7 +179,7 @@ function alert(over: Partial<Alert> & Pick<Alert, 'ruleId' | 'startedAt' | 'meas
     window: { from: over.startedAt, to: over.startedAt },
     thresholds: {},
     message: { fr: 'm', en: 'm' },
-    source: { text: '', reference: '' },
+    source: { text: { fr: '', en: '' }, reference: '' },
     action: { fr: '', en: '' },
     ...over,
   };

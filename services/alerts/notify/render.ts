@@ -109,7 +109,7 @@ function renderEvent(e: AlertEvent, id: string, lang: Lang, prefix: string): Ren
   ];
   if (a.acknowledged) rows.push([t.acknowledged, t.by(a.acknowledged.by, formatTime[lang](a.acknowledged.at), a.acknowledged.comment)]);
   if (a.resolved) rows.push([t.resolved, t.by(a.resolved.by, formatTime[lang](a.resolved.at), a.resolved.comment)]);
-  rows.push([t.source, `${a.source.text} (${a.source.reference})`]);
+  rows.push([t.source, `${a.source.text[lang]} (${a.source.reference})`]);
   const heading = `${EVENT[lang][e.type]} — ${SEVERITY[lang][a.severity]}`;
   const ruleLine = `${a.title[lang]} (${t.rule(a.ruleId, a.ruleVersion)})`;
   const text = [

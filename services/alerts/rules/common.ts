@@ -3,7 +3,7 @@
  * (consumption is the non-negative difference of an index, docs/schema.md), the dew point, and a memo for the
  * daily rules so that a 15-minute schedule does not re-read weeks of history every round.
  */
-import type { Finding, Subject, Text } from '../model.ts';
+import { inWords, type Finding, type SiteNames, type Subject, type Text } from '../model.ts';
 import type { WindowContext } from '../windowed-rules.ts';
 
 export const MIN = 60_000;
@@ -23,12 +23,15 @@ export function deviceSubject(tags: Record<string, string>): Subject {
   };
 }
 
-/** "bâtiment ecole-a (ecole)" / "building ecole-a (ecole)": a building-level subject, or the site when none. */
-export function describePlace(s: Subject): Text {
-  const name = s.building ?? s.site;
-  const where = s.building && s.building !== s.site ? ` (${s.site})` : '';
-  const zone = s.zone ? `, ${s.zone}` : '';
-  return { fr: `bâtiment ${name}${where}${zone}`, en: `building ${name}${where}${zone}` };
+/**
+ * A building-level subject as people say it: "bâtiment École Jean-Jaurès" (the site's display name when the building
+ * is the site itself), "bâtiment gymnase b (École Jean-Jaurès)" otherwise; the zone in words after a comma.
+ */
+export function describePlace(s: Subject, siteName?: SiteNames): Text {
+  const site = siteName?.(s.tenant, s.site) ?? s.site;
+  const name = s.building && s.building !== s.site ? `${inWords(s.building)} (${site})` : site;
+  const zone = s.zone ? `, ${inWords(s.zone)}` : '';
+  return { fr: `bâtiment ${name}${zone}`, en: `building ${name}${zone}` };
 }
 
 export function median(xs: number[]): number {

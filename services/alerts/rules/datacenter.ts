@@ -29,7 +29,7 @@ export function humidityRule(opts: RuleParams<'D3'> = RULE_DEFAULTS.D3): Windowe
     version: 1,
     category: 'datacenter',
     title: { fr: 'Humidité de la salle serveur hors plage', en: 'Server-room humidity out of range' },
-    source: { text: "2008 recommended envelope: dew point at most 15 °C and relative humidity at most 60 %; later editions allow down to −9 °C dew point. Dew point by the Magnus formula with Sonntag's constants", reference: "ASHRAE TC 9.9, Thermal Guidelines for Data Processing Environments (2008 recommended envelope); D. Sonntag, Zeitschrift für Meteorologie 40 (1990)" },
+    source: { text: { fr: "Plage recommandée de 2008 : point de rosée de 15 °C au plus et humidité relative de 60 % au plus ; les éditions suivantes admettent un point de rosée jusqu'à −9 °C. Point de rosée calculé par la formule de Magnus avec les constantes de Sonntag", en: "2008 recommended envelope: dew point at most 15 °C and relative humidity at most 60 %; later editions allow down to −9 °C dew point. Dew point by the Magnus formula with Sonntag's constants" }, reference: "ASHRAE TC 9.9, Thermal Guidelines for Data Processing Environments (2008 recommended envelope); D. Sonntag, Zeitschrift für Meteorologie 40 (1990)" },
     action: {
       fr: 'Trop humide : vérifier la déshumidification de la climatisation et les entrées d’air extérieur. Trop sec : humidifier ou limiter l’air neuf, attention aux décharges électrostatiques.',
       en: 'Too humid: check the cooling’s dehumidification and outside-air intakes. Too dry: humidify or reduce fresh air; beware of electrostatic discharge.',
@@ -38,7 +38,7 @@ export function humidityRule(opts: RuleParams<'D3'> = RULE_DEFAULTS.D3): Windowe
   };
   return {
     info,
-    async evaluate({ now, query, rulesFor }) {
+    async evaluate({ now, query, rulesFor, siteName }) {
       const to = now.getTime();
       const series = await query(
         `SELECT "${AIR_T.field}" AS c, "${AIR_RH.field}" AS rh FROM "${AIR_T.measurement}" WHERE time >= ${ms(to - 3 * HOUR)} AND time < ${ms(to)} AND "role" = '${ROLES.itInlet}' GROUP BY "tenant", "site", "building", "zone", "dev_eui", "device"`,
@@ -67,7 +67,7 @@ export function humidityRule(opts: RuleParams<'D3'> = RULE_DEFAULTS.D3): Windowe
         const firing = latest.kind !== undefined && minutes >= p.forMinutes;
         const run = latest.kind ? readings.slice(i) : [latest];
         const subject = deviceSubject(tags);
-        const who = describeSubject(subject);
+        const who = describeSubject(subject, siteName);
         const dp = round1(latest.dp);
         const n = { fr: formatNumber.fr, en: formatNumber.en };
         const breached = (lang: 'fr' | 'en') =>
@@ -117,7 +117,7 @@ export function pueDriftRule(opts: RuleParams<'D4'> = RULE_DEFAULTS.D4): Windowe
     version: 1,
     category: 'datacenter',
     title: { fr: 'PUE en dérive', en: 'PUE drifting' },
-    source: { text: "PUE = total / IT energy over the same period (interim PUE for shorter periods). Small server rooms run at 1.5–2.1, the average data centre near 1.56: above 2.0, or 10 % above its own 12-month PUE, a room wastes cooling (Veilleur defaults)", reference: "ISO/IEC 30134-2 (EN 50600-4-2), Power usage effectiveness; Lawrence Berkeley National Laboratory, small server rooms survey; Uptime Institute, Global Data Center Survey 2024" },
+    source: { text: { fr: "PUE = énergie totale / énergie informatique sur la même période (PUE intermédiaire sur une période plus courte). Les petites salles serveurs sont entre 1,5 et 2,1, le centre de données moyen vers 1,56 : au-dessus de 2,0, ou de 10 % au-dessus de son propre PUE sur 12 mois, une salle gaspille de la climatisation (réglages par défaut de Veilleur)", en: "PUE = total / IT energy over the same period (interim PUE for shorter periods). Small server rooms run at 1.5–2.1, the average data centre near 1.56: above 2.0, or 10 % above its own 12-month PUE, a room wastes cooling (Veilleur defaults)" }, reference: "ISO/IEC 30134-2 (EN 50600-4-2), Power usage effectiveness; Lawrence Berkeley National Laboratory, small server rooms survey; Uptime Institute, Global Data Center Survey 2024" },
     action: {
       fr: 'Vérifier la climatisation de la salle (consignes, free cooling, filtres, portes ouvertes, allées chaude/froide) et les charges non informatiques ajoutées.',
       en: 'Check the room’s cooling (set points, free cooling, filters, open doors, hot/cold aisles) and any non-IT loads added.',
@@ -127,7 +127,7 @@ export function pueDriftRule(opts: RuleParams<'D4'> = RULE_DEFAULTS.D4): Windowe
   return {
     info,
     // Whole UTC days: a daily rule over months of index readings, read once a day.
-    evaluate: memoByPeriod(DAY, async ({ query, rulesFor }, to) => {
+    evaluate: memoByPeriod(DAY, async ({ query, rulesFor, siteName }, to) => {
       const roles = [DATACENTER_ROLES.facilityTotal, DATACENTER_ROLES.itLoad];
       const scopes = await query(
         `SELECT count("${ENERGY.field}") FROM "${ENERGY.measurement}" WHERE time >= ${ms(to - 2 * DAY)} AND time < ${ms(to)} AND "channel" = '' AND (${roles.map((r) => `"role" = '${r}'`).join(' OR ')}) GROUP BY "tenant", "site", "zone", "role"`,
@@ -163,7 +163,7 @@ export function pueDriftRule(opts: RuleParams<'D4'> = RULE_DEFAULTS.D4): Windowe
         const firing = pue > p.maxPue || (limit !== undefined && pue > limit);
         const change = ref !== undefined ? Math.round((pue / ref - 1) * 100) : undefined;
         const subject: Subject = { tenant: scope.tenant, site: scope.site, ...(scope.zone ? { zone: scope.zone } : {}) };
-        const who = describeSubject(subject);
+        const who = describeSubject(subject, siteName);
         const total = Math.round(recent.energyKwh.total ?? 0);
         const it = Math.round(recent.energyKwh.it ?? 0);
         const n = formatNumber2;
@@ -192,8 +192,8 @@ export function pueDriftRule(opts: RuleParams<'D4'> = RULE_DEFAULTS.D4): Windowe
             pue_category: recent.pueCategory,
           },
           message: {
-            fr: `PUE de la salle ${who.fr} à ${n.fr(pue)} sur les ${p.days} derniers jours (${n.fr(total)} kWh au total pour ${n.fr(it)} kWh informatiques) ${against('fr')} : vérifier la climatisation.`,
-            en: `PUE of room ${who.en} at ${n.en(pue)} over the last ${p.days} days (${n.en(total)} kWh in total for ${n.en(it)} kWh of IT) ${against('en')}: check the cooling.`,
+            fr: `PUE de la salle serveur (${who.fr}) à ${n.fr(pue)} sur les ${p.days} derniers jours (${n.fr(total)} kWh au total pour ${n.fr(it)} kWh informatiques) ${against('fr')} : vérifier la climatisation.`,
+            en: `PUE of the server room (${who.en}) at ${n.en(pue)} over the last ${p.days} days (${n.en(total)} kWh in total for ${n.en(it)} kWh of IT) ${against('en')}: check the cooling.`,
           },
         });
       }

@@ -51,13 +51,13 @@ export function overheatingOccupiedRule(opts: RuleParams<'E1'> = RULE_DEFAULTS.E
     version: 1,
     category: 'energy',
     title: { fr: 'Chauffage au-dessus de 19 °C', en: 'Heating above 19 °C' },
-    source: { text: "Heating limited to a mean of 19 °C over the building's rooms; the +0.5 °C for sensor tolerance is a Veilleur default", reference: "Code de l'énergie, article R241-26" },
+    source: { text: { fr: "Chauffage limité à 19 °C en moyenne sur l'ensemble des pièces du bâtiment ; la marge de 0,5 °C pour la tolérance des capteurs est un réglage par défaut de Veilleur", en: "Heating limited to a mean of 19 °C over the building's rooms; the +0.5 °C for sensor tolerance is a Veilleur default" }, reference: "Code de l'énergie, article R241-26" },
     action: { fr: 'Baisser la consigne de chauffage à 19 °C (1 °C de moins ≈ 7 % d’énergie).', en: 'Lower the heating set point to 19 °C (1 °C less ≈ 7 % energy).' },
     clearAfterMs: 0,
   };
   return {
     info,
-    evaluate: memoByPeriod(HOUR, async ({ query, calendarFor, rulesFor }, to) => {
+    evaluate: memoByPeriod(HOUR, async ({ query, calendarFor, rulesFor, siteName }, to) => {
       const from = to - opts.windowHours * HOUR;
       const series = await query(
         `SELECT "${AIR_T.field}" AS c FROM "${AIR_T.measurement}" WHERE time >= ${ms(from)} AND time < ${ms(to)} AND "role" = '${opts.role}' GROUP BY "tenant", "site", "building", "dev_eui", "device"`,
@@ -81,7 +81,7 @@ export function overheatingOccupiedRule(opts: RuleParams<'E1'> = RULE_DEFAULTS.E
         const warmest = roomMeans.reduce((a, b) => (b.c > a.c ? b : a));
         const season = inSeason(localTime(new Date(to), cal.timeZone).date, p.season);
         const subject = buildingSubject(tags);
-        const where = describePlace(subject);
+        const where = describePlace(subject, siteName);
         findings.push({
           rule: info,
           subject,
@@ -111,13 +111,13 @@ export function heatedUnoccupiedRule(opts: RuleParams<'E2'> = RULE_DEFAULTS.E2):
     version: 1,
     category: 'energy',
     title: { fr: 'Bâtiment inoccupé chauffé', en: 'Unoccupied building heated' },
-    source: { text: "Unoccupied for 24 h to less than 48 h: 16 °C at most on average; for 48 h or more: 8 °C, the length being that of the closure planned in the site's calendar. The first hours (cool-down) and the last ones (pre-heat before opening) are left out of the mean (Veilleur defaults)", reference: "Code de l'énergie, article R241-27" },
+    source: { text: { fr: "Inoccupation de 24 h à moins de 48 h : 16 °C au plus en moyenne ; de 48 h ou plus : 8 °C, la durée étant celle de la fermeture prévue au calendrier du site. Les premières heures (refroidissement) et les dernières (relance avant l'ouverture) sont exclues de la moyenne (réglages par défaut de Veilleur)", en: "Unoccupied for 24 h to less than 48 h: 16 °C at most on average; for 48 h or more: 8 °C, the length being that of the closure planned in the site's calendar. The first hours (cool-down) and the last ones (pre-heat before opening) are left out of the mean (Veilleur defaults)" }, reference: "Code de l'énergie, article R241-27" },
     action: { fr: 'Programmer un réduit de chauffage pendant les fermetures (16 °C de 24 à 48 h, 8 °C au-delà).', en: 'Program a heating set-back during closures (16 °C for 24–48 h, 8 °C beyond).' },
     clearAfterMs: 0,
   };
   return {
     info,
-    evaluate: memoByPeriod(HOUR, async ({ query, calendarFor, rulesFor }, to) => {
+    evaluate: memoByPeriod(HOUR, async ({ query, calendarFor, rulesFor, siteName }, to) => {
       const from = to - opts.lookbackDays * DAY;
       const series = await query(
         `SELECT mean("${AIR_T.field}") AS c FROM "${AIR_T.measurement}" WHERE time >= ${ms(from)} AND time < ${ms(to)} AND "role" = '${opts.role}' GROUP BY time(15m), "tenant", "site", "building", "dev_eui", "device" fill(none)`,
@@ -153,7 +153,7 @@ export function heatedUnoccupiedRule(opts: RuleParams<'E2'> = RULE_DEFAULTS.E2):
         const season = inSeason(localTime(new Date(Math.min(end, to) - 1), cal.timeZone).date, p.season);
         const firing = season && meanC > limit;
         const subject = buildingSubject(tags);
-        const where = describePlace(subject);
+        const where = describePlace(subject, siteName);
         const hours = round1(length / HOUR);
         const preheatLeftOut = spanTo === preheatFrom;
         const clipped = spanFrom > start + p.coolDownHours * HOUR;
@@ -224,13 +224,13 @@ export function coolingBelow26Rule(opts: RuleParams<'E3'> = RULE_DEFAULTS.E3): W
     version: 1,
     category: 'energy',
     title: { fr: 'Climatisation sous 26 °C', en: 'Cooling below 26 °C' },
-    source: { text: "Cooling may be turned on or kept on only when the indoor temperature exceeds 26 °C. Server rooms (zones with IT meters or inlet sensors) and configured devices (care, crèches) are exempt", reference: "Code de l'énergie, article R241-30" },
+    source: { text: { fr: "La climatisation n'est mise ou maintenue en marche que lorsque la température intérieure dépasse 26 °C. Les salles serveurs (zones équipées de compteurs informatiques ou de sondes d'entrée d'air) et les appareils exemptés dans la configuration (soins, crèches) ne sont pas concernés", en: "Cooling may be turned on or kept on only when the indoor temperature exceeds 26 °C. Server rooms (zones with IT meters or inlet sensors) and configured devices (care, crèches) are exempt" }, reference: "Code de l'énergie, article R241-30" },
     action: { fr: 'Arrêter la climatisation ou relever sa consigne au-dessus de 26 °C.', en: 'Turn the cooling off or raise its set point above 26 °C.' },
     clearAfterMs: 0,
   };
   return {
     info,
-    async evaluate({ now, query, rulesFor }) {
+    async evaluate({ now, query, rulesFor, siteName }) {
       // Complete quarter-hours only.
       const to = Math.floor(now.getTime() / Q) * Q;
       const from = to - opts.lookbackHours * HOUR;
@@ -291,7 +291,7 @@ export function coolingBelow26Rule(opts: RuleParams<'E3'> = RULE_DEFAULTS.E3): W
           ...(tags.dev_eui ? { devEui: tags.dev_eui } : {}),
           ...(tags.device ? { device: tags.device } : {}),
         };
-        const who = describeSubject(subject);
+        const who = describeSubject(subject, siteName);
         const indoorMean = run.length ? round1(mean(run.map((x) => x.c))) : 0;
         const indoorMax = run.length ? round1(Math.max(...run.map((x) => x.c))) : 0;
         const watts = run.length ? Math.round(mean(run.map((x) => x.w))) : 0;
@@ -367,7 +367,7 @@ export function degreeDayDriftRule(opts: RuleParams<'E5'> = RULE_DEFAULTS.E5): W
     version: 1,
     category: 'energy',
     title: { fr: 'Consommation par degré-jour en hausse', en: 'Consumption per degree-day rising' },
-    source: { text: "kWh per heating degree-day (base 18 °C, daily (Tmin+Tmax)/2 from the site's outdoor sensor) against the same month a year before, as the décret tertiaire adjusts consumption to the climate; +10 % is a Veilleur default", reference: "Décret n° 2019-771 du 23 juillet 2019 (décret tertiaire); arrêté du 10 avril 2020, article 5 (ajustement climatique par les degrés-jours unifiés)" },
+    source: { text: { fr: "kWh par degré-jour unifié (base 18 °C, (Tmin+Tmax)/2 de chaque jour à la sonde extérieure du site) comparés au même mois de l'année précédente, comme le décret tertiaire corrige les consommations des variations du climat ; le seuil de +10 % est un réglage par défaut de Veilleur", en: "kWh per heating degree-day (base 18 °C, daily (Tmin+Tmax)/2 from the site's outdoor sensor) against the same month a year before, as the décret tertiaire adjusts consumption to the climate; +10 % is a Veilleur default" }, reference: "Décret n° 2019-771 du 23 juillet 2019 (décret tertiaire); arrêté du 10 avril 2020, article 5 (ajustement climatique par les degrés-jours unifiés)" },
     action: {
       fr: 'Comparer les réglages de chauffage avec l’an dernier (consignes, horaires, réduits), vérifier la chaufferie et les usages nouveaux.',
       en: 'Compare the heating settings with last year (set points, schedules, set-backs); check the boiler room and new uses.',
@@ -377,7 +377,7 @@ export function degreeDayDriftRule(opts: RuleParams<'E5'> = RULE_DEFAULTS.E5): W
   return {
     info,
     // A monthly comparison over two months of index readings: read once a day.
-    evaluate: memoByPeriod(DAY, async ({ query, calendarFor, rulesFor }, to) => {
+    evaluate: memoByPeriod(DAY, async ({ query, calendarFor, rulesFor, siteName }, to) => {
       // The last complete month (complete in every time zone from UTC−14 on), queried in UTC ±2 days; the
       // month's bounds are local per site below.
       const ym = shiftMonth(new Date(to - 14 * HOUR).toISOString().slice(0, 7), -1);
@@ -429,7 +429,7 @@ export function degreeDayDriftRule(opts: RuleParams<'E5'> = RULE_DEFAULTS.E5): W
             ...(tags.dev_eui ? { devEui: tags.dev_eui } : {}),
             ...(tags.device ? { device: tags.device } : {}),
           };
-          const who = describeSubject(subject);
+          const who = describeSubject(subject, siteName);
           const m1 = monthName(ym);
           const m0 = monthName(ymBefore);
           const sign = (n: number) => (n >= 0 ? `+${n}` : `${n}`);

@@ -8,6 +8,7 @@
 import { QUANTITIES } from '../../../decoders/model/quantities.ts';
 import { ROLES } from '../../../decoders/model/roles.ts';
 import { loraAirtimeMs } from '../../radio/airtime.ts';
+import { roleLabel } from '../../registry/names.ts';
 import { seriesRows } from '../../storage/influx.ts';
 import { UPLINK } from '../../storage/schema.ts';
 import { describeSubject, formatNumber, type Finding, type RuleInfo } from '../model.ts';
@@ -39,6 +40,9 @@ export const NEEDED_INTERVAL_MIN: Record<string, number> = {
   [ROLES.other]: 15,
 };
 
+/** "Sonde d'ambiance" as it reads inside a sentence: "sonde d'ambiance". */
+const lowerFirst = (s: string) => s.charAt(0).toLowerCase() + s.slice(1);
+
 /** Which reading reveals a device's role (the `uplink` measurement has no role tag). */
 const ROLE_PROBES = [
   { q: QUANTITIES['air.temperature'], roles: [ROLES.room, ROLES.itInlet, ROLES.outdoor] },
@@ -53,7 +57,7 @@ export function parsimonyRule(opts: RuleParams<'P1'> = RULE_DEFAULTS.P1): Window
     version: 1,
     category: 'fleet',
     title: { fr: 'Radio peu sobre', en: 'Radio not parsimonious' },
-    source: { text: "30 s of uplink airtime per device per day; each uplink's time on air from its spreading factor, bandwidth and size. Needed reporting intervals per role are Veilleur defaults (the finest step its rules read)", reference: "The Things Network, Fair Use Policy; Semtech, SX1276/77/78/79 datasheet and application note AN1200.13 (LoRa Modem Designer's Guide)" },
+    source: { text: { fr: "30 s de temps d'émission radio par appareil et par jour ; le temps d'émission de chaque message est calculé à partir de son facteur d'étalement, de sa bande passante et de sa taille. Les intervalles de mesure nécessaires à chaque rôle sont des réglages par défaut de Veilleur (le pas le plus fin que lisent ses règles)", en: "30 s of uplink airtime per device per day; each uplink's time on air from its spreading factor, bandwidth and size. Needed reporting intervals per role are Veilleur defaults (the finest step its rules read)" }, reference: "The Things Network, Fair Use Policy; Semtech, SX1276/77/78/79 datasheet and application note AN1200.13 (LoRa Modem Designer's Guide)" },
     action: {
       fr: 'Espacer les messages (intervalle de mesure du capteur) ou améliorer la couverture radio pour un facteur d’étalement plus bas : la pile dure plus longtemps et le réseau partagé respire.',
       en: 'Report less often (the sensor’s interval) or improve radio coverage for a lower spreading factor: the battery lasts longer and the shared network breathes.',
@@ -62,7 +66,7 @@ export function parsimonyRule(opts: RuleParams<'P1'> = RULE_DEFAULTS.P1): Window
   };
   return {
     info,
-    evaluate: memoByPeriod(HOUR, async ({ query, rulesFor }, to) => {
+    evaluate: memoByPeriod(HOUR, async ({ query, rulesFor, siteName }, to) => {
       const window = `time >= ${ms(to - DAY)} AND time < ${ms(to)}`;
       const [uplinks, ...probes] = await Promise.all([
         query(`SELECT "sf", "bandwidth_hz", "size_bytes", "airtime_ms" FROM "${UPLINK.measurement}" WHERE ${window} GROUP BY "tenant", "site", "dev_eui", "device"`),
@@ -101,20 +105,20 @@ export function parsimonyRule(opts: RuleParams<'P1'> = RULE_DEFAULTS.P1): Window
         const tooMuchAir = seconds > p.maxAirtimeSecondsPerDay;
         const tooOften = maxUplinks !== undefined && n > maxUplinks;
         const subject = deviceSubject(tags);
-        const who = describeSubject(subject);
+        const who = describeSubject(subject, siteName);
         const meanBytes = Math.round(bytes / n);
         const parts = {
           fr: [
             ...(tooMuchAir || !tooOften
               ? [`${formatNumber.fr(seconds)} s d'antenne sur 24 h (${n} messages de ${meanBytes} octets${sf ? ` en SF${sf}` : ''}, ${perUplinkMs} ms chacun), budget ${formatNumber.fr(p.maxAirtimeSecondsPerDay)} s/jour`]
               : []),
-            ...(tooOften ? [`${n} messages par jour pour un besoin de ${neededPerDay} (rôle ${role}, un toutes les ${neededMin} min), plus de ${formatNumber.fr(p.factor)} × le besoin`] : []),
+            ...(tooOften ? [`${n} messages par jour pour un besoin de ${neededPerDay} (${lowerFirst(roleLabel(role, 'fr'))}, un message toutes les ${neededMin} min), plus de ${formatNumber.fr(p.factor)} × le besoin`] : []),
           ].join(' ; '),
           en: [
             ...(tooMuchAir || !tooOften
               ? [`${formatNumber.en(seconds)} s on air over 24 h (${n} uplinks of ${meanBytes} bytes${sf ? ` at SF${sf}` : ''}, ${perUplinkMs} ms each), budget ${formatNumber.en(p.maxAirtimeSecondsPerDay)} s/day`]
               : []),
-            ...(tooOften ? [`${n} uplinks a day for a need of ${neededPerDay} (role ${role}, one every ${neededMin} min), over ${formatNumber.en(p.factor)} × the need`] : []),
+            ...(tooOften ? [`${n} uplinks a day for a need of ${neededPerDay} (${lowerFirst(roleLabel(role, 'en'))}, one uplink every ${neededMin} min), over ${formatNumber.en(p.factor)} × the need`] : []),
           ].join('; '),
         };
         findings.push({

@@ -52,7 +52,7 @@ export function nightFlowRule(opts: RuleParams<'W2'> = RULE_DEFAULTS.W2): Window
     version: 1,
     category: 'water',
     title: { fr: 'Débit minimum de nuit en hausse', en: 'Minimum night flow rising' },
-    source: { text: "Rolling 7-night 20th percentile of the smallest hour of each night, on 15-min data (UKWIR); minimum night flow window 02:00-04:00 (IWA). The 1.5 × baseline and 10 L/h floor are Veilleur defaults", reference: "UKWIR, report 99/WM/08/21 (minimum night flow); J. Thornton, R. Sturm, G. Kunkel, Water Loss Control, 2nd ed., McGraw-Hill, 2008" },
+    source: { text: { fr: "20e centile glissant sur 7 nuits du volume de l'heure la plus faible de chaque nuit, sur des données au pas de 15 min (UKWIR) ; débit minimum de nuit mesuré entre 2 h et 4 h (IWA). Le facteur 1,5 sur la référence et le plancher de 10 L/h sont des réglages par défaut de Veilleur", en: "Rolling 7-night 20th percentile of the smallest hour of each night, on 15-min data (UKWIR); minimum night flow window 02:00-04:00 (IWA). The 1.5 × baseline and 10 L/h floor are Veilleur defaults" }, reference: "UKWIR, report 99/WM/08/21 (minimum night flow); J. Thornton, R. Sturm, G. Kunkel, Water Loss Control, 2nd ed., McGraw-Hill, 2008" },
     action: {
       fr: 'Relever l’index la nuit pour confirmer, puis chercher la fuite (réseau intérieur, chasses d’eau, robinets, arrosage).',
       en: 'Read the index at night to confirm, then look for the leak (indoor pipes, toilets, taps, irrigation).',
@@ -62,7 +62,7 @@ export function nightFlowRule(opts: RuleParams<'W2'> = RULE_DEFAULTS.W2): Window
   const nights = opts.recentNights + opts.baselineNights;
   return {
     info,
-    evaluate: memoByPeriod(HOUR, async ({ query, calendarFor, rulesFor }, to) => {
+    evaluate: memoByPeriod(HOUR, async ({ query, calendarFor, rulesFor, siteName }, to) => {
       // Whole days either side of the nights, whatever the site's time zone.
       const from = to - (nights + 2) * DAY;
       const series = await query(
@@ -95,7 +95,7 @@ export function nightFlowRule(opts: RuleParams<'W2'> = RULE_DEFAULTS.W2): Window
         const limit = round1(Math.max(p.factor * baseP, p.minLitresPerHour));
         const firing = recentP > p.factor * baseP && recentP > p.minLitresPerHour;
         const subject = deviceSubject(tags);
-        const who = describeSubject(subject);
+        const who = describeSubject(subject, siteName);
         const win = p.window.replace('-', '–');
         findings.push({
           rule: info,
@@ -133,7 +133,7 @@ export function stoppedMeterRule(opts: RuleParams<'W6'> = RULE_DEFAULTS.W6): Win
     version: 1,
     category: 'water',
     title: { fr: 'Compteur arrêté', en: 'Stopped meter' },
-    source: { text: "Diehl IZAR RC: \"meter blocked\" alarm after no pulse for a programmable period, \"generally several weeks\"; 21 days is a Veilleur default", reference: "Diehl Metering, IZAR RC 868 i G4 User Manual (blocked-meter alarm)" },
+    source: { text: { fr: "Diehl IZAR RC : alarme « compteur bloqué » après une période sans impulsion réglable, « généralement plusieurs semaines » ; la durée de 21 jours est un réglage par défaut de Veilleur", en: "Diehl IZAR RC: \"meter blocked\" alarm after no pulse for a programmable period, \"generally several weeks\"; 21 days is a Veilleur default" }, reference: "Diehl Metering, IZAR RC 868 i G4 User Manual (blocked-meter alarm)" },
     action: { fr: 'Vérifier le compteur sur place (bloqué, vanne fermée, câble d’impulsions débranché) ; le remplacer s’il est bloqué.', en: 'Check the meter on site (blocked, valve closed, pulse cable unplugged); replace it if blocked.' },
     clearAfterMs: 0,
   };
@@ -141,7 +141,7 @@ export function stoppedMeterRule(opts: RuleParams<'W6'> = RULE_DEFAULTS.W6): Win
   const lookbackDays = 60 + opts.historyDays + 1;
   return {
     info,
-    evaluate: memoByPeriod(HOUR, async ({ query, rulesFor }, now) => {
+    evaluate: memoByPeriod(HOUR, async ({ query, rulesFor, siteName }, now) => {
       // Complete (UTC) days only: the day under way would count as a day without water until its first reading.
       const to = Math.floor(now / DAY) * DAY;
       const from = to - lookbackDays * DAY;
@@ -168,7 +168,7 @@ export function stoppedMeterRule(opts: RuleParams<'W6'> = RULE_DEFAULTS.W6): Win
         if (to - lastSeen > 2 * DAY || quiet.length < p.days / 2) continue;
         const lastIncrease = [...days].reverse().find((d) => d.v > 0);
         const subject = deviceSubject(tags);
-        const who = describeSubject(subject);
+        const who = describeSubject(subject, siteName);
         const index = Math.round(Number(latest.idx));
         const lastDay = lastIncrease ? new Date(lastIncrease.t).toISOString().slice(0, 10) : undefined;
         const since = lastDay ? formatDate(lastDay) : { fr: 'aucune', en: 'none' };
@@ -208,13 +208,13 @@ export function leakSensorSilentRule(opts: RuleParams<'W7S'> = RULE_DEFAULTS.W7S
     version: 1,
     category: 'water',
     title: { fr: 'Détecteur de fuite muet', en: 'Leak sensor silent' },
-    source: { text: "A leak sensor reports its state periodically (hourly for the Netvox R718WB, every 2 h for the Dragino LWL03A, daily for the LWL04); one silent for more than 2 × its interval would not report a leak", reference: "Netvox, R718WB User Manual; Dragino, LWL03A and LWL04 User Manuals" },
+    source: { text: { fr: "Un détecteur de fuite transmet son état périodiquement (toutes les heures pour le Netvox R718WB, toutes les 2 h pour le Dragino LWL03A, une fois par jour pour le LWL04) ; muet depuis plus de 2 fois son intervalle, il ne signalerait pas une fuite", en: "A leak sensor reports its state periodically (hourly for the Netvox R718WB, every 2 h for the Dragino LWL03A, daily for the LWL04); one silent for more than 2 × its interval would not report a leak" }, reference: "Netvox, R718WB User Manual; Dragino, LWL03A and LWL04 User Manuals" },
     action: { fr: 'Vérifier la pile et la couverture radio du détecteur : tant qu’il se tait, une fuite ne serait pas signalée.', en: 'Check the sensor’s battery and radio coverage: while it is silent, a leak would go unreported.' },
     clearAfterMs: 0,
   };
   return {
     info,
-    async evaluate({ now, query, rulesFor }) {
+    async evaluate({ now, query, rulesFor, siteName }) {
       const to = now.getTime();
       const series = await query(
         `SELECT "${LEAK.field}" AS leak FROM "${LEAK.measurement}" WHERE time >= ${ms(to - opts.lookbackDays * DAY)} AND time < ${ms(to)} AND "role" = '${ROLES.leakSensor}' GROUP BY ${DEVICE_TAGS}`,
@@ -233,7 +233,7 @@ export function leakSensorSilentRule(opts: RuleParams<'W7S'> = RULE_DEFAULTS.W7S
         const silence = to - lastSeen;
         const limit = p.factor * heartbeat;
         const subject = deviceSubject(tags);
-        const who = describeSubject(subject);
+        const who = describeSubject(subject, siteName);
         const hours = round1(silence / HOUR);
         const hbMin = Math.round(heartbeat / MIN);
         findings.push({
@@ -265,7 +265,7 @@ export function districtBalanceRule(opts: RuleParams<'W8'> = RULE_DEFAULTS.W8): 
     version: 1,
     category: 'water',
     title: { fr: 'Pertes du secteur en hausse', en: 'District losses rising' },
-    source: { text: "IWA water balance: losses = system input volume − authorised consumption, here the district inflow meter minus the site's other meters, day by day; above the 28-day mean + 3σ for 3 days (Veilleur defaults)", reference: "IWA standard water balance (H. Alegre et al., Performance Indicators for Water Supply Services, 3rd ed., IWA Publishing, 2016)" },
+    source: { text: { fr: "Bilan d'eau de l'IWA : pertes = volume mis en distribution − consommation autorisée, ici le compteur d'entrée du secteur moins les autres compteurs du site, jour par jour ; alerte au-dessus de la moyenne des 28 jours précédents + 3 écarts-types pendant 3 jours (réglages par défaut de Veilleur)", en: "IWA water balance: losses = system input volume − authorised consumption, here the district inflow meter minus the site's other meters, day by day; above the 28-day mean + 3σ for 3 days (Veilleur defaults)" }, reference: "IWA standard water balance (H. Alegre et al., Performance Indicators for Water Supply Services, 3rd ed., IWA Publishing, 2016)" },
     action: {
       fr: 'Comparer avec le débit minimum de nuit du secteur, vérifier les compteurs clients, puis lancer une recherche de fuite sur le réseau (écoute, corrélation).',
       en: 'Compare with the district’s minimum night flow, check the customer meters, then survey the network for leaks (listening, correlation).',
@@ -276,7 +276,7 @@ export function districtBalanceRule(opts: RuleParams<'W8'> = RULE_DEFAULTS.W8): 
   const spanDays = opts.baselineDays + 7 + 2;
   return {
     info,
-    evaluate: memoByPeriod(HOUR, async ({ query, calendarFor, rulesFor }, to) => {
+    evaluate: memoByPeriod(HOUR, async ({ query, calendarFor, rulesFor, siteName }, to) => {
       const from = to - spanDays * DAY;
       const districts = await query(
         `SELECT last("${WATER.field}") FROM "${WATER.measurement}" WHERE time >= ${ms(from)} AND time < ${ms(to)} AND "channel" = '' AND "role" = '${ROLES.districtInflow}' GROUP BY "tenant", "site"`,
@@ -323,6 +323,7 @@ export function districtBalanceRule(opts: RuleParams<'W8'> = RULE_DEFAULTS.W8): 
         const firing = recent.every((x) => x.loss! > limit);
         const newest = recent[0]!;
         const subject: Subject = { tenant, site };
+        const district = describeSubject(subject, siteName);
         const list = (f: (n: number) => string) => [...losses].reverse().map(f).join(' ; ');
         const lossPerConnection = p.connections > 0 ? round1(losses[0]! / p.connections) : undefined;
         const oldest = recent[recent.length - 1]!;
@@ -346,8 +347,8 @@ export function districtBalanceRule(opts: RuleParams<'W8'> = RULE_DEFAULTS.W8): 
             ...(lossPerConnection !== undefined ? { loss_l_per_connection_last_day: lossPerConnection } : {}),
           },
           message: {
-            fr: `Pertes du secteur ${site} au-dessus de la normale ${p.days} jours de suite : ${list((n) => formatNumber.fr(n))} L/j (volume entrant moins ${customers.length} compteur(s) du site ; hier ${formatNumber.fr(Math.round(newest.inflow!))} L entrés, ${formatNumber.fr(Math.round(newest.customers!))} L comptés), pour une référence de ${formatNumber.fr(Math.round(mu))} L/j ± ${formatNumber.fr(Math.round(sigma))} sur ${base.length} jours ; seuil ${formatNumber.fr(Math.round(limit))} L/j : fuite probable sur le réseau.`,
-            en: `District ${site} losses above normal ${p.days} days in a row: ${list((n) => formatNumber.en(n))} L/day (inflow minus ${customers.length} meter(s) of the site; last day ${formatNumber.en(Math.round(newest.inflow!))} L in, ${formatNumber.en(Math.round(newest.customers!))} L metered), against a baseline of ${formatNumber.en(Math.round(mu))} L/day ± ${formatNumber.en(Math.round(sigma))} over ${base.length} days; limit ${formatNumber.en(Math.round(limit))} L/day: probable leak on the network.`,
+            fr: `Pertes du secteur ${district.fr} au-dessus de la normale ${p.days} jours de suite : ${list((n) => formatNumber.fr(n))} L/j (volume entrant moins ${customers.length} compteur(s) du site ; hier ${formatNumber.fr(Math.round(newest.inflow!))} L entrés, ${formatNumber.fr(Math.round(newest.customers!))} L comptés), pour une référence de ${formatNumber.fr(Math.round(mu))} L/j ± ${formatNumber.fr(Math.round(sigma))} sur ${base.length} jours ; seuil ${formatNumber.fr(Math.round(limit))} L/j : fuite probable sur le réseau.`,
+            en: `Losses of district ${district.en} above normal ${p.days} days in a row: ${list((n) => formatNumber.en(n))} L/day (inflow minus ${customers.length} meter(s) of the site; last day ${formatNumber.en(Math.round(newest.inflow!))} L in, ${formatNumber.en(Math.round(newest.customers!))} L metered), against a baseline of ${formatNumber.en(Math.round(mu))} L/day ± ${formatNumber.en(Math.round(sigma))} over ${base.length} days; limit ${formatNumber.en(Math.round(limit))} L/day: probable leak on the network.`,
           },
         });
       }

@@ -9,6 +9,7 @@ import { ruleCatalogue } from '../../alerts/catalogue.ts';
 import { defaultWindowedRules } from '../../alerts/windowed-rules.ts';
 import type { Alert } from '../../alerts/model.ts';
 import { loadAlerts } from '../../alerts/store.ts';
+import { displayNames } from '../../registry/names.ts';
 import { ALERT_CATEGORIES, ALERT_SEVERITIES, ALERT_STATES, listAlerts } from '../alerts-list.ts';
 import { noteAudit } from '../../audit/http.ts';
 import type { ApiDeps, AlertsAccess } from '../deps.ts';
@@ -132,7 +133,7 @@ export const alertsRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app
       const rule = defaultWindowedRules().find((r) => r.info.id === req.params.rule);
       if (!rule) throw notFound(`windowed rule ${req.params.rule}`);
       const { from, to } = resolveRange(req.body, 90, 366);
-      const events = await backtest([rule], { query: (q) => deps.influx.query(q), calendarFor: alerts.calendarFor, rulesFor: alerts.rulesFor }, { from, to, stepMs: req.body.stepHours * 3_600_000, maxSteps: 2000 }).catch((err: unknown) => {
+      const events = await backtest([rule], { query: (q) => deps.influx.query(q), calendarFor: alerts.calendarFor, rulesFor: alerts.rulesFor, siteName: displayNames(deps.registry).site }, { from, to, stepMs: req.body.stepHours * 3_600_000, maxSteps: 2000 }).catch((err: unknown) => {
         if (err instanceof RangeError) throw new ApiError(400, 'bad_request', err.message);
         throw err;
       });

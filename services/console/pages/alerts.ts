@@ -212,7 +212,7 @@ ${doneNotice}${errorNotice}
 </section>
 <section aria-labelledby="preuve-titre"><h2 id="preuve-titre">${t.alert.evidence}</h2>${evidenceHtml}</section>
 <section aria-labelledby="action"><h2 id="action">${t.alert.action}</h2><p>${a.action[ctx.lang]}</p></section>
-<section aria-labelledby="fondement"><h2 id="fondement">${t.alert.source}</h2><p>${a.source.text}${a.source.reference ? html` <span class="reference">(${a.source.reference})</span>` : ''}</p><p class="hint">${t.alert.rule(a.ruleId, a.ruleVersion)}</p></section>
+<section aria-labelledby="fondement"><h2 id="fondement">${t.alert.source}</h2><p>${a.source.text[ctx.lang]}${a.source.reference ? html` <span class="reference">(${a.source.reference})</span>` : ''}</p><p class="hint">${t.alert.rule(a.ruleId, a.ruleVersion)}</p></section>
 <section aria-labelledby="historique"><h2 id="historique">${t.alert.history}</h2>
 <ol class="history">${history.map(
     (e) =>
