@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { localDayBounds } from '../../services/alerts/calendar.ts';
 import { decoderLabel, defaultAggregation, parseDevicePeriod, periodQuery, radioQuality, rawConsumption } from '../../services/console/pages/device.ts';
 import {
+  mergeDays,
   meterConsumption,
   metersFor,
   nightMinimum,
@@ -76,6 +77,19 @@ describe('consumption from daily first/last index readings', () => {
     const days = [b('2026-12-04', 0, 5000), b('2026-12-05', 5100, 40)];
     expect(meterConsumption(days, start, end)?.value).toBe(140);
     expect(meterConsumption([b('2026-12-04', 0, 5000)], start, end)).toBeUndefined();
+  });
+
+  it('takes complete days from the daily rollup and fills today from the readings', () => {
+    const rolled = (date: string, diff: number, last: number): DayBucket => ({ t: day(date), first: null, last, diff });
+    const raw = [b('2026-12-04', 980, 1000), b('2026-12-05', 1010, 1200), b('2026-12-06', 1210, 1260)];
+    const days = mergeDays([rolled('2026-12-04', 70, 1000), rolled('2026-12-05', 200, 1200)], raw);
+    expect(days.map((d) => d.diff ?? 'raw')).toEqual([70, 200, 'raw']);
+    // The week: 70 + 200 from the rollup, today 1200 → 1260 from the readings; nothing partial.
+    expect(meterConsumption(days, day('2026-12-04'), day('2026-12-07'))).toEqual({ value: 330 });
+    expect(meterConsumption(days, day('2026-12-06'), day('2026-12-07'))).toEqual({ value: 60 });
+    // A day the rollup has not reached: the readings count it, from the rollup's last index of the day before.
+    const late = mergeDays([rolled('2026-12-04', 70, 1000)], raw);
+    expect(meterConsumption(late, day('2026-12-05'), day('2026-12-06'))).toEqual({ value: 200 });
   });
 
   it('adds up a site’s meters and says how many had readings', () => {

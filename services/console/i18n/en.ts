@@ -415,6 +415,8 @@ export const en: Messages = {
     stateOn: 'yes',
     stateOff: 'no',
     lastValue: (value: string, when: string) => `Latest value: ${value}, on ${when}.`,
+    hourUnderWay: 'The hour under way is not drawn (incomplete).',
+    dayUnderWay: 'The day under way is not drawn (incomplete).',
     statesRaw: 'States are shown as they were sent.',
     truncated: (n: number) => `Only the first ${n} values are drawn: choose a shorter period or aggregated values.`,
     noReadings: (period: string) => `No reading ${period}.`,

@@ -418,6 +418,8 @@ export const fr = {
     stateOn: 'oui',
     stateOff: 'non',
     lastValue: (value: string, when: string) => `Dernière valeur : ${value}, le ${when}.`,
+    hourUnderWay: 'L’heure en cours n’est pas tracée (incomplète).',
+    dayUnderWay: 'Le jour en cours n’est pas tracé (incomplet).',
     statesRaw: 'Les états sont montrés tels qu’ils ont été envoyés.',
     truncated: (n: number) => `Seules les ${n} premières valeurs sont tracées : choisissez une période plus courte ou des valeurs agrégées.`,
     noReadings: (period: string) => `Pas de mesure ${period}.`,

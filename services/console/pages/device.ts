@@ -24,6 +24,7 @@ import { csrfField, layout, notice } from '../layout.ts';
 import { sendPage, type ConsoleDeps } from '../plugin.ts';
 import { sitePath } from './sites.ts';
 
+const HOUR = 3_600_000;
 const DAY = 86_400_000;
 const MAX_DAYS = 366;
 /** Raw readings over more than this are too many to draw: the API's own bound. */
@@ -344,6 +345,7 @@ async function quantityCharts(deps: ConsoleDeps, ctx: PageContext, d: DeviceView
       let points: [number, number | null][];
       let title = quantityName(ctx, id, r.channel);
       let shownUnit = unit;
+      const notes: string[] = [];
       if (spec.type === 'boolean') {
         points = raw.map((x) => [Date.parse(x.time), typeof x.value === 'boolean' ? (x.value ? 1 : 0) : null]);
         title = t.stateTitle(title);
@@ -351,8 +353,12 @@ async function quantityCharts(deps: ConsoleDeps, ctx: PageContext, d: DeviceView
         points =
           aggregation === 'raw'
             ? rawConsumption(raw.map((x) => [Date.parse(x.time), typeof x.value === 'number' ? x.value : null])).map(([tt, v]) => [tt, v === null ? null : v * factor])
-            : raw.map((x) => [Date.parse(x.time), x.consumption == null ? null : x.consumption * factor]);
+            : raw
+                // The hour or day under way is left out: half a bucket would draw a false drop at the end.
+                .filter((x) => Date.parse(x.time) + (aggregation === 'hourly' ? HOUR : DAY) <= p.to.getTime())
+                .map((x) => [Date.parse(x.time), x.consumption == null ? null : x.consumption * factor]);
         title = t.consumptionTitle(title, aggregation);
+        if (aggregation !== 'raw') notes.push(aggregation === 'hourly' ? t.hourUnderWay : t.dayUnderWay);
         // A pulse count has no unit: "par heure" in the title says it all.
         if (aggregation !== 'raw' && unit) shownUnit = `${unit}/${aggregation === 'hourly' ? 'h' : t.dayUnit}`;
       } else {
@@ -366,7 +372,7 @@ async function quantityCharts(deps: ConsoleDeps, ctx: PageContext, d: DeviceView
       const chartSeries: ChartSeries[] = [{ label: quantityName(ctx, id, r.channel), points }];
       const range = seriesRange(chartSeries);
       const last = typeof r.value === 'boolean' ? (r.value ? t.stateOn : t.stateOff) : ctx.fmt.quantity((r.value as number) * factor, unit, digits);
-      const heading = html`<p class="hint">${t.lastValue(last, ctx.fmt.dateTime(r.time, tz))}${aggregation !== asked ? ` ${t.statesRaw}` : ''}${points.length >= MAX_POINTS ? ` ${t.truncated(MAX_POINTS)}` : ''}</p>`;
+      const heading = html`<p class="hint">${t.lastValue(last, ctx.fmt.dateTime(r.time, tz))}${aggregation !== asked ? ` ${t.statesRaw}` : ''}${notes.map((n) => ` ${n}`)}${points.length >= MAX_POINTS ? ` ${t.truncated(MAX_POINTS)}` : ''}</p>`;
       if (!range) return html`<h3>${title}</h3>${heading}<p class="empty">${t.noReadings(when)}</p>`;
       return html`<div class="quantity">${chart(ctx, {
         id: `mesure-${i}`,

@@ -18,6 +18,7 @@ import { siteId, tenantId } from '../../api/params.ts';
 import { readSeries, type DeviceSeries } from '../../api/readings.ts';
 import { ApiError, mayRead, requestedTenants, tenantClause } from '../../api/scope.ts';
 import { energyFromIndex } from '../../datacenter/kpi.ts';
+import { rollupField, rollupFrom } from '../../rollups/names.ts';
 import { roleLabel } from '../../registry/names.ts';
 import { influxqlAnyOf, influxqlString, seriesRows, type InfluxSeries } from '../../storage/influx.ts';
 import { chart, seriesRange, type ChartSeries } from '../components.ts';
@@ -47,12 +48,17 @@ const SERVER_ROOM_ROLES: readonly string[] = [ROLES.facilityTotal, ROLES.itLoad,
 // ---------------------------------------------------------------------------------------------------------
 // Pure computation
 
-/** One local day of one meter: its first and last index reading of that day (InfluxQL first()/last() by day). */
+/**
+ * One local day of one meter: from the readings, its first and last index reading of that day (InfluxQL
+ * first()/last() by day); from the daily rollup, the day's consumption (`diff`, counted from the last reading
+ * before the day) and its last index.
+ */
 export interface DayBucket {
   /** Start of the local day, epoch ms. */
   t: number;
   first: number | null;
   last: number | null;
+  diff?: number | null | undefined;
 }
 
 export interface MeterDays {
@@ -71,28 +77,42 @@ export interface Consumption {
 }
 
 /**
- * One meter's consumption over the local days [start, end): from the last reading before the period (the index
- * the period starts from) through every first and last reading of its days, a decrease counting as a counter reset
- * (the same rule as the datacenter report). Undefined when the meter has no reading in the period.
+ * One meter's consumption over the local days [start, end). A rolled-up day counts its `diff`; a day read from the
+ * readings counts from the last index before it (the previous day's) through its first and last readings, a
+ * decrease counting as a counter reset (the rule of the datacenter report). Partial when the first day of the
+ * period with readings has no index before it. Undefined when the meter has no reading in the period.
  */
 export function meterConsumption(days: readonly DayBucket[], start: number, end: number): Consumption | undefined {
-  let base: number | undefined;
+  let previous: number | undefined;
   let firstDay: number | undefined;
-  const values: number[] = [];
+  let partial = false;
+  let total = 0;
   for (const d of days) {
-    if (d.t < start) {
-      if (d.last !== null) base = d.last;
-      continue;
-    }
     if (d.t >= end) break;
-    if (d.first === null && d.last === null) continue;
-    firstDay ??= d.t;
-    if (d.first !== null) values.push(d.first);
-    if (d.last !== null) values.push(d.last);
+    if (d.t >= start) {
+      if (d.diff !== undefined && d.diff !== null) {
+        firstDay ??= d.t;
+        total += d.diff;
+      } else if (d.first !== null || d.last !== null) {
+        if (firstDay === undefined && previous === undefined) partial = true;
+        firstDay ??= d.t;
+        total += energyFromIndex([previous, d.first, d.last].filter((v): v is number => v !== null && v !== undefined)).wh;
+      }
+    }
+    if (d.last !== null) previous = d.last;
   }
   if (firstDay === undefined) return undefined;
-  const { wh } = energyFromIndex(base !== undefined ? [base, ...values] : values);
-  return base !== undefined ? { value: wh } : { value: wh, partialSince: firstDay };
+  return partial ? { value: total, partialSince: firstDay } : { value: total };
+}
+
+/**
+ * A meter's days from the daily rollup and from the readings, by day: a rolled-up day wins (complete and computed
+ * once); the readings fill the days the rollup has not reached yet (today, and yesterday in its first minutes).
+ */
+export function mergeDays(rollup: readonly DayBucket[], raw: readonly DayBucket[]): DayBucket[] {
+  const byDay = new Map<number, DayBucket>(raw.map((d) => [d.t, d]));
+  for (const d of rollup) if (d.diff !== undefined && d.diff !== null) byDay.set(d.t, d);
+  return [...byDay.values()].sort((a, b) => a.t - b.t);
 }
 
 export interface SiteFigure {
@@ -281,16 +301,28 @@ function scopeClause(tenants: string[] | undefined, site: SiteKey | undefined): 
 }
 
 /** The InfluxQL statements of one time zone's sites (exported for the tests that check their confinement). */
-export function tileQueries(p: TilePeriods, scope: string): Record<'water' | 'power' | 'night' | 'rooms' | 'co2' | 'co2Max' | 'heard', string> {
+const WATER_METER_ROLES = [...WATER_ROLES.primary, ...WATER_ROLES.fallback];
+const POWER_METER_ROLES = [...POWER_ROLES.primary, ...POWER_ROLES.fallback, ROLES.itLoad];
+
+/**
+ * The InfluxQL statements of one time zone's sites (exported for the tests that check their confinement). Complete
+ * days come from the daily rollup (a few points per meter); the readings are scanned for yesterday and today only,
+ * or for the whole week (`rawFrom`) when the rollup has nothing (rollups turned off, or not caught up yet).
+ */
+export function tileQueries(p: TilePeriods, scope: string, rawFrom = p.yesterdayStart): Record<'water' | 'power' | 'waterDays' | 'powerDays' | 'night' | 'rooms' | 'co2' | 'co2Max' | 'heard', string> {
   const tz = ` tz(${influxqlString(p.timeZone)})`;
   const byMeter = 'GROUP BY "tenant", "site", "dev_eui", "role"';
   const daily = (m: { measurement: string; field: string }, roles: readonly string[]) =>
-    `SELECT first("${m.field}") AS first, last("${m.field}") AS last FROM "${m.measurement}" WHERE time >= ${p.queryFrom}ms AND time <= ${p.now}ms AND ${influxqlAnyOf('role', roles)} AND "channel" = ''${scope} ${byMeter}, time(1d) fill(none)${tz}`;
+    `SELECT first("${m.field}") AS first, last("${m.field}") AS last FROM "${m.measurement}" WHERE time >= ${rawFrom}ms AND time <= ${p.now}ms AND ${influxqlAnyOf('role', roles)} AND "channel" = ''${scope} ${byMeter}, time(1d) fill(none)${tz}`;
+  const rolled = (id: 'metering.water.total' | 'metering.electricity.activeEnergy', roles: readonly string[]) =>
+    `SELECT "${rollupField(id, 'diff')}" AS diff, "${rollupField(id, 'last')}" AS last FROM ${rollupFrom(QUANTITIES[id].measurement, '1d')} WHERE time >= ${p.queryFrom}ms AND time < ${p.todayStart}ms AND ${influxqlAnyOf('role', roles)} AND "channel" = ''${scope} ${byMeter}`;
   const latest = `time >= ${p.now - LATEST_WINDOW_MS}ms AND time <= ${p.now}ms`;
   return {
-    water: daily(WATER, [...WATER_ROLES.primary, ...WATER_ROLES.fallback]),
-    power: daily(ENERGY, [...POWER_ROLES.primary, ...POWER_ROLES.fallback, ROLES.itLoad]),
-    night: `SELECT last("${WATER.field}") AS last FROM "${WATER.measurement}" WHERE time >= ${p.night.start - HOUR}ms AND time < ${p.night.end}ms AND ${influxqlAnyOf('role', [...WATER_ROLES.primary, ...WATER_ROLES.fallback])} AND "channel" = ''${scope} ${byMeter}, time(1h) fill(none)${tz}`,
+    water: daily(WATER, WATER_METER_ROLES),
+    power: daily(ENERGY, POWER_METER_ROLES),
+    waterDays: rolled('metering.water.total', WATER_METER_ROLES),
+    powerDays: rolled('metering.electricity.activeEnergy', POWER_METER_ROLES),
+    night: `SELECT last("${WATER.field}") AS last FROM "${WATER.measurement}" WHERE time >= ${p.night.start - HOUR}ms AND time < ${p.night.end}ms AND ${influxqlAnyOf('role', WATER_METER_ROLES)} AND "channel" = ''${scope} ${byMeter}, time(1h) fill(none)${tz}`,
     // One selector per query: the point keeps its own time (the age of the "latest" reading is shown).
     rooms: `SELECT last("${TEMPERATURE.field}") AS value FROM "${TEMPERATURE.measurement}" WHERE ${latest} AND "role" = '${ROLES.room}' AND "channel" = ''${scope} GROUP BY "tenant", "site", "dev_eui", "device"`,
     co2: `SELECT last("${CO2.field}") AS value FROM "${CO2.measurement}" WHERE ${latest} AND "channel" = ''${scope} GROUP BY "tenant", "site", "dev_eui", "device"`,
@@ -305,8 +337,20 @@ function meterDays(series: InfluxSeries[]): MeterDays[] {
     site: tags.site ?? '',
     devEui: tags.dev_eui ?? '',
     role: tags.role ?? '',
-    days: rows.map((r) => ({ t: Number(r.time), first: num(r.first), last: num(r.last) })).sort((a, b) => a.t - b.t),
+    days: rows.map((r) => ({ t: Number(r.time), first: num(r.first), last: num(r.last), ...('diff' in r ? { diff: num(r.diff) } : {}) })).sort((a, b) => a.t - b.t),
   }));
+}
+
+/** Each meter's days, the rollup's and the readings', merged (see mergeDays). */
+function mergedMeters(rollup: InfluxSeries[], raw: InfluxSeries[]): MeterDays[] {
+  const out = new Map<string, MeterDays>();
+  const key = (m: MeterDays) => `${m.tenant}\u0000${m.devEui}\u0000${m.role}`;
+  for (const m of meterDays(raw)) out.set(key(m), m);
+  for (const m of meterDays(rollup)) {
+    const r = out.get(key(m));
+    out.set(key(m), r ? { ...r, days: mergeDays(m.days, r.days) } : m);
+  }
+  return [...out.values()];
 }
 
 function latestReadings(series: InfluxSeries[]): (LatestReading & SiteKey)[] {
@@ -331,8 +375,13 @@ async function readSites(deps: ConsoleDeps, ctx: PageContext, tenants: string[] 
     zones.map(async (tz) => {
       const periods = tilePeriods(now, tz);
       const qs = tileQueries(periods, scope);
-      const entries = await Promise.all(Object.entries(qs).map(async ([k, q]) => [k, await deps.api.influx.query(q)] as const));
-      byZone.set(tz, { periods, results: Object.fromEntries(entries) });
+      const results: Record<string, InfluxSeries[]> = Object.fromEntries(await Promise.all(Object.entries(qs).map(async ([k, q]) => [k, await deps.api.influx.query(q)] as const)));
+      // No rollup at all (turned off, or a new instance): the week is read from the readings.
+      if (!results.waterDays?.length && !results.powerDays?.length) {
+        const week = tileQueries(periods, scope, periods.queryFrom);
+        [results.water, results.power] = await Promise.all([deps.api.influx.query(week.water), deps.api.influx.query(week.power)]);
+      }
+      byZone.set(tz, { periods, results });
     }),
   );
 
@@ -357,11 +406,11 @@ async function readSites(deps: ConsoleDeps, ctx: PageContext, tenants: string[] 
   // Each site takes the results of its own time zone's queries.
   const mine = (s: SiteData, tz: string) => s.timeZone === tz || (!byZone.has(s.timeZone) && tz === zones[0]);
   for (const [tz, { results }] of byZone) {
-    for (const m of meterDays(results.water ?? [])) {
+    for (const m of mergedMeters(results.waterDays ?? [], results.water ?? [])) {
       const s = siteOf(m.tenant, m.site);
       if (s && mine(s, tz)) (s.water.push(m), s.roles.add(m.role));
     }
-    for (const m of meterDays(results.power ?? [])) {
+    for (const m of mergedMeters(results.powerDays ?? [], results.power ?? [])) {
       const s = siteOf(m.tenant, m.site);
       if (s && mine(s, tz)) (s.power.push(m), s.roles.add(m.role));
     }
