@@ -5,10 +5,10 @@
  */
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import type { Config } from './config/load.ts';
+import { ConfigError, startupWarnings, type Config } from './config/load.ts';
 import type { RouteEntry } from './api/app.ts';
 import type { ApiDeps } from './api/deps.ts';
-import { KeyRing } from './api/keys.ts';
+import { KeyRing, KeyStore, KeyStoreError } from './api/keys.ts';
 import { ACTION_LOG, AuditLog } from './audit/trail.ts';
 import { buildHttpServer, type HttpServer } from './http/server.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
@@ -59,9 +59,12 @@ export function createService(cfg: Config, log: Logger, extraDecoders: DecoderRe
   const custom = loadCustomCodecs(cfg.registry.codecs, cfg.configFile);
   // Alert notifications go out on the broker connection; the consumer exists further down.
   let consumer: MqttConsumer | undefined;
+  // Alert messages and e-mails name communes and sites as people do ("Gymnase municipal"), not by identifiers.
+  const names = displayNames(cfg.registry);
   const notifications = createNotificationDispatcher(cfg.registry.notifications, log.child({ component: 'notify' }), {
     mqttPublish: (topic, payload) => consumer?.publish(topic, payload),
     registry: metrics.registry,
+    names,
   });
   // Every event goes to ALERT_MQTT_TOPIC, and to the configured routes (webhook, e-mail, MQTT): never blocking.
   const notify = (e: AlertEvent) => {
@@ -71,8 +74,7 @@ export function createService(cfg: Config, log: Logger, extraDecoders: DecoderRe
   // Per-site rule settings and occupancy calendars, shared by the stream rules, the windowed ones and the API.
   const rulesFor = siteRulesLookup(cfg.registry.sites);
   const calendarFor = calendarLookup(cfg.registry.sites);
-  // Alert messages name sites as people do ("Gymnase municipal"), not by their identifiers.
-  const siteName = displayNames(cfg.registry).site;
+  const siteName = names.site;
   const alerts = cfg.alerts.enabled ? new AlertEngine(defaultStreamRules(rulesFor, siteName), new AlertBook(), [notify], calendarFor) : undefined;
   const registry = new Registry(cfg.registry, cfg.defaultTenant);
   const decoders = [...extraDecoders, custom.resolver, builtInDecoders];
@@ -195,8 +197,20 @@ export function createService(cfg: Config, log: Logger, extraDecoders: DecoderRe
     }
   };
 
+  // Keys of the configuration file plus those created, revoked or rotated since (DATA_DIR/api-keys.json).
+  let keys: KeyRing;
+  try {
+    keys = new KeyRing(cfg.registry.apiKeys, {
+      store: KeyStore.inDataDir(cfg.spool.dir),
+      ...(cfg.configFile ? { configFile: cfg.configFile } : {}),
+      onReloadError: (err) => log.error({ err: err.message }, 'API key store changed but cannot be read; the keys read before stay in force'),
+    });
+  } catch (err) {
+    if (err instanceof KeyStoreError) throw new ConfigError(err.message);
+    throw err;
+  }
   const apiDeps: ApiDeps = {
-    keys: new KeyRing(cfg.registry.apiKeys),
+    keys,
     influx,
     registry: cfg.registry,
     defaultTenant: cfg.defaultTenant,
@@ -214,7 +228,15 @@ export function createService(cfg: Config, log: Logger, extraDecoders: DecoderRe
     redecode: (opts) => redecode(influx, registry, decoders, opts, log.child({ component: 'redecode' })),
     // Who did what: appended to the spool like alert events, so a record survives a crash or InfluxDB being down.
     audit: new AuditLog({ append: flushDurably, influx, rp: retention ? CLASSES.actions.rp : undefined, log: log.child({ component: 'audit' }) }),
-    options: { docsPublic: cfg.http.docsPublic, metricsPublic: cfg.http.metricsPublic, rateLimitPerMinute: cfg.http.rateLimitPerMinute, corsOrigins: cfg.http.corsOrigins },
+    options: {
+      docsPublic: cfg.http.docsPublic,
+      metricsPublic: cfg.http.metricsPublic,
+      rateLimitPerMinute: cfg.http.rateLimitPerMinute,
+      authFailuresPer15Min: cfg.http.authFailuresPer15Min,
+      heavyConcurrency: cfg.http.heavyConcurrency,
+      trustProxy: cfg.http.trustProxy,
+      corsOrigins: cfg.http.corsOrigins,
+    },
   };
   let http: HttpServer | undefined;
 
@@ -251,7 +273,8 @@ export function createService(cfg: Config, log: Logger, extraDecoders: DecoderRe
       void applyStorage();
       http = await buildHttpServer({ ...httpDeps, api: apiDeps });
       await http.app.listen({ host: cfg.http.host, port: cfg.http.port });
-      if (cfg.registry.apiKeys.length === 0) log.warn('no API keys configured: the API refuses every request (veilleur keys create makes one)');
+      if (keys.size === 0) log.warn('no API keys configured: the API refuses every request (veilleur keys create makes one)');
+      for (const warning of startupWarnings(cfg)) log.warn(warning);
       mqttConsumer.start();
       scheduler?.start();
       log.info({ influx: influx.describe, http: this.address(), spool: spool.pendingBytes() }, 'Veilleur started');

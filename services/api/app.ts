@@ -1,18 +1,20 @@
 /**
  * The HTTP API on the service's Fastify instance: zod-validated routes (fastify-type-provider-zod) that also make
- * the OpenAPI document served at /docs, security headers (helmet), rate limiting, CORS only when origins are
- * configured, API keys with tenant scopes and roles (auth.ts), and precise 400s. Each group of routes is an
- * encapsulated plugin under /api/v1 that receives what it needs as options.
+ * the OpenAPI document served at /docs, security headers (helmet, and on the HTTP parser's own 400/408/431
+ * answers), throttling per client address before authentication (throttle.ts), CORS only when origins are
+ * configured, API keys with tenant scopes and roles (auth.ts), a concurrency limit on heavy routes, and precise
+ * 400s. Each group of routes is an encapsulated plugin under /api/v1 that receives what it needs as options.
  */
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
-import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import type { FastifyError, FastifyInstance } from 'fastify';
+import { STATUS_CODES as HTTP_STATUS } from 'node:http';
+import type { Socket } from 'node:net';
+import type { FastifyError, FastifyInstance, RouteHandlerMethod } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { installAuditTrail } from '../audit/http.ts';
-import { installAuth, type ConsoleAuth } from './auth.ts';
+import { installAuth, noteRefusal, type ConsoleAuth } from './auth.ts';
 import type { ApiDeps } from './deps.ts';
 import type { ApiRole } from './keys.ts';
 import { adminRoutes } from './routes/admin.ts';
@@ -20,9 +22,11 @@ import { auditRoutes } from './routes/audit.ts';
 import { alertsRoutes } from './routes/alerts.ts';
 import { devicesRoutes } from './routes/devices.ts';
 import { governanceRoutes } from './routes/governance.ts';
+import { keysRoutes } from './routes/keys.ts';
 import { reportsRoutes } from './routes/reports.ts';
 import { retentionRoutes } from './routes/retention.ts';
 import { ApiError, sendError } from './scope.ts';
+import { ConcurrencyLimit, requestThrottle } from './throttle.ts';
 
 export interface RouteEntry {
   method: string;
@@ -61,11 +65,84 @@ export function trackRoutes(app: FastifyInstance, opts: { docsPublic: boolean })
   return table;
 }
 
+/**
+ * One strict policy for the API and the console: scripts and styles from this origin only (no inline script,
+ * no CDN), images from here or data: URLs, forms posted here only, no framing by other sites. No
+ * upgrade-insecure-requests: a municipal network may serve the console over plain HTTP on a closed network.
+ */
+const CSP_DIRECTIVES = {
+  defaultSrc: ["'self'"],
+  scriptSrc: ["'self'"],
+  styleSrc: ["'self'"],
+  imgSrc: ["'self'", 'data:'],
+  fontSrc: ["'self'"],
+  connectSrc: ["'self'"],
+  objectSrc: ["'none'"],
+  baseUri: ["'self'"],
+  formAction: ["'self'"],
+  frameAncestors: ["'self'"],
+  frameSrc: ["'self'"],
+};
+
+/**
+ * The headers helmet sets on every answer (with the options below), for the answers the HTTP parser gives before
+ * any route or hook runs (malformed request, headers too large, too slow). A test checks both agree.
+ */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'content-security-policy': Object.entries(CSP_DIRECTIVES)
+    .map(([k, v]) => `${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} ${v.join(' ')}`)
+    .join(';'),
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-resource-policy': 'same-origin',
+  'origin-agent-cluster': '?1',
+  'referrer-policy': 'same-origin',
+  'strict-transport-security': 'max-age=31536000; includeSubDomains',
+  'x-content-type-options': 'nosniff',
+  'x-dns-prefetch-control': 'off',
+  'x-download-options': 'noopen',
+  'x-frame-options': 'SAMEORIGIN',
+  'x-permitted-cross-domain-policies': 'none',
+  'x-xss-protection': '0',
+};
+
+/**
+ * Fastify's `clientErrorHandler`: the answer to a request the HTTP parser refuses (400 malformed, 408 too slow,
+ * 431 headers too large), with the security headers and the JSON shape of the API's errors, logged once as a
+ * refusal (the client address is the socket's: no header was parsed).
+ */
+export function clientErrorHandler(this: FastifyInstance, err: Error & { code?: string }, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, code, message] =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'request_timeout', 'the request was not received in time']
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'request_header_fields_too_large', 'the request headers are too large']
+        : [400, 'bad_request', 'malformed HTTP request'];
+  this.log.warn({ status, ip: socket.remoteAddress ?? null, code: err.code ?? null, reason: message }, 'request refused');
+  if (socket.writable) {
+    const body = JSON.stringify({ statusCode: status, error: code, message });
+    const headers = Object.entries({ ...SECURITY_HEADERS, 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(body)), connection: 'close' })
+      .map(([k, v]) => `${k}: ${v}\r\n`)
+      .join('');
+    socket.write(`HTTP/1.1 ${status} ${HTTP_STATUS[status]}\r\n${headers}\r\n${body}`);
+  }
+  socket.destroy(err);
+}
+
+/** Fastify's trustProxy from HTTP_TRUST_PROXY: a hop count becomes "the n nearest hops" (its types take no number). */
+export function trustProxyOption(v: ApiDeps['options']['trustProxy']): boolean | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof v === 'number') return (_address, hop) => hop < v;
+  return v ?? false;
+}
+
 export async function registerApi(app: FastifyInstance, deps: ApiDeps, consoleAuth?: ConsoleAuth): Promise<void> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler((err: FastifyError, req, reply) => {
-    if (err instanceof ApiError) return sendError(reply, err);
+    if (err instanceof ApiError) {
+      if (err.statusCode === 401 || err.statusCode === 403 || err.statusCode === 429) noteRefusal(req, err.message);
+      return sendError(reply, err);
+    }
     if (hasZodFastifySchemaValidationErrors(err)) {
       const issues = err.validation.map((v) => ({ in: err.validationContext ?? 'request', path: v.instancePath.replace(/^\//, '').replace(/\//g, '.'), message: v.message ?? 'invalid' }));
       const message = issues.map((i) => `${i.in}${i.path ? `/${i.path}` : ''}: ${i.message}`).join('; ');
@@ -81,40 +158,23 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps, consoleAu
   });
   app.setNotFoundHandler((req, reply) => sendError(reply, new ApiError(404, 'not_found', `no route ${req.method} ${req.url.split('?')[0]}`)));
 
-  // One strict policy for the API and the console: scripts and styles from this origin only (no inline script,
-  // no CDN), images from here or data: URLs, forms posted here only, no framing by other sites. No
-  // upgrade-insecure-requests: a municipal network may serve the console over plain HTTP on a closed network.
   await app.register(helmet, {
     global: true,
-    contentSecurityPolicy: {
-      useDefaults: false,
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'"],
-        imgSrc: ["'self'", 'data:'],
-        fontSrc: ["'self'"],
-        connectSrc: ["'self'"],
-        objectSrc: ["'none'"],
-        baseUri: ["'self'"],
-        formAction: ["'self'"],
-        frameAncestors: ["'self'"],
-        frameSrc: ["'self'"],
-      },
-    },
+    contentSecurityPolicy: { useDefaults: false, directives: CSP_DIRECTIVES },
     frameguard: { action: 'sameorigin' },
     // same-origin, not no-referrer: browsers then send the real Origin with the console's forms (checked against
     // cross-site requests), while other sites still learn nothing of the console's URLs.
     referrerPolicy: { policy: 'same-origin' },
   });
   if (deps.options.corsOrigins.length) await app.register(cors, { origin: deps.options.corsOrigins, methods: ['GET', 'POST'] });
-  await app.register(rateLimit, {
-    global: true,
-    max: deps.options.rateLimitPerMinute,
-    timeWindow: 60_000,
-    errorResponseBuilder: (_req, ctx) => ({ statusCode: 429, error: 'too_many_requests', message: `rate limit: at most ${ctx.max} requests per minute; retry in ${Math.ceil(ctx.ttl / 1000)} s` }),
+  installAuth(app, deps.keys, requestThrottle(deps), consoleAuth);
+  limitHeavyRoutes(app, (deps.heavy ??= new ConcurrencyLimit(deps.options.heavyConcurrency ?? 2)));
+  // Last-use times of keys reach the disk once a minute and when the server closes (not on every request).
+  const usage = setInterval(() => flushKeyUsage(app, deps), 60_000).unref();
+  app.addHook('onClose', async () => {
+    clearInterval(usage);
+    flushKeyUsage(app, deps);
   });
-  installAuth(app, deps.keys, consoleAuth);
   installAuditTrail(app, deps.audit);
 
   await app.register(swagger, {
@@ -141,7 +201,34 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps, consoleAu
       await api.register(retentionRoutes, { deps });
       await api.register(governanceRoutes, { deps });
       await api.register(auditRoutes, { deps });
+      await api.register(keysRoutes, { deps });
     },
     { prefix: API_PREFIX },
   );
+}
+
+function flushKeyUsage(app: FastifyInstance, deps: ApiDeps): void {
+  try {
+    deps.keys.flushUsage();
+  } catch (err) {
+    app.log.warn({ err: (err as Error).message }, 'cannot write the last-use times of API keys');
+  }
+}
+
+/**
+ * Routes with `config: { heavy: true }` run only when one of the heavy slots is free; otherwise 503 with
+ * Retry-After at once. The slot is held until the handler's work ends, even when the client has gone.
+ */
+function limitHeavyRoutes(app: FastifyInstance, slots: ConcurrencyLimit): void {
+  app.addHook('onRoute', (route) => {
+    if (route.config?.heavy !== true) return;
+    const handler = route.handler as RouteHandlerMethod;
+    route.handler = function (this: FastifyInstance, req, reply) {
+      const running = slots.tryRun(async () => handler.call(this, req, reply));
+      if (running) return running;
+      noteRefusal(req, `${slots.max} heavy requests running already`);
+      reply.header('retry-after', '10');
+      return sendError(reply, new ApiError(503, 'busy', `${slots.max} long computations (year-long backtests and reports, re-decoding) are running already; retry in a few seconds`));
+    } as RouteHandlerMethod;
+  });
 }

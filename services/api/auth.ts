@@ -1,19 +1,27 @@
 /**
- * Authentication and authorisation as one onRequest hook on the root instance, so it covers every route,
- * including those plugins add (Swagger UI) and the 404 handler: fail closed. A route opts out with
- * `config: { public: true }`, asks for a role with `config: { role }` (viewer by default), or for an
- * instance-wide key with `config: { instanceWide: true }` (metrics aggregate every tenant).
- * API routes take the key in `Authorization: Bearer vk_…` or `X-API-Key`; it is never logged. Console routes
- * (`config: { console: true }`) take the principal of the browser's session instead, under the same role rules:
- * one permission model for the API and the console, enforced here.
+ * Throttling, authentication and authorisation as one onRequest hook on the root instance, so it covers every
+ * route, including those plugins add (Swagger UI) and the 404 handler: fail closed. In order:
+ * 1. the request budget per client address (throttle.ts), before anything else, so requests without a valid key
+ *    are limited like the others (health probes, `config: { rateLimit: false }`, are exempt);
+ * 2. public routes (`config: { public: true }`) stop here;
+ * 3. an address that failed to authenticate too often is refused (429) whatever it presents now, so a guesser
+ *    learns nothing from its next tries;
+ * 4. the key (`Authorization: Bearer vk_…` or `X-API-Key`; never logged), or for console routes
+ *    (`config: { console: true }`) the principal of the browser's session, under the same role rules: a route asks
+ *    for a role with `config: { role }` (viewer by default) or an instance-wide key with `config: { instanceWide }`.
+ * Every refusal (401, 403, 429, and 503 of a busy heavy route) is logged once, at warn, when its answer leaves:
+ * route, path, client address, key id when known (the public part of a presented key), the reason; never the key.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { hasRole, type ApiRole, type KeyRing, type Principal } from './keys.ts';
+import { hasRole, presentedKeyId, type ApiRole, type KeyRing, type Principal } from './keys.ts';
 import { ApiError, sendError } from './scope.ts';
+import type { RequestThrottle } from './throttle.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
     principal?: Principal;
+    /** Why this request was refused, for the one log line its answer gets (`noteRefusal`). */
+    refusal?: Refusal;
   }
   interface FastifyContextConfig {
     public?: boolean;
@@ -21,7 +29,17 @@ declare module 'fastify' {
     instanceWide?: boolean;
     /** A console page or form: authenticated by the session cookie, refused with a page rather than JSON. */
     console?: boolean;
+    /** `false`: not counted in the per-address request budget (health probes). */
+    rateLimit?: false;
+    /** A long computation (year-long backtest or report): runs only when one of the heavy slots is free. */
+    heavy?: boolean;
   }
+}
+
+export interface Refusal {
+  reason: string;
+  /** The public id of the key presented, when it had the key format. */
+  keyId?: string | undefined;
 }
 
 /** How the console authenticates its requests and answers refusals (services/console). */
@@ -37,30 +55,79 @@ export function presentedKey(req: FastifyRequest): string | undefined {
   return typeof header === 'string' ? header.trim() : undefined;
 }
 
-export function installAuth(app: FastifyInstance, keys: KeyRing, consoleAuth?: ConsoleAuth): void {
+/**
+ * Marks a request as refused, with why: its answer is then logged once as a refusal (whatever its status, e.g. a
+ * console redirect to the sign-in page). Routes and the console call it instead of logging refusals themselves.
+ */
+export function noteRefusal(req: FastifyRequest, reason: string, keyId?: string): void {
+  req.refusal ??= { reason, ...(keyId ? { keyId } : {}) };
+}
+
+const REFUSED = new Set([401, 403, 429]);
+
+export function installAuth(app: FastifyInstance, keys: KeyRing, throttle: RequestThrottle, consoleAuth?: ConsoleAuth): void {
+  app.decorateRequest('refusal', undefined);
+
   app.addHook('onRequest', async (req, reply) => {
     const config = req.routeOptions.config;
-    if (config.public) return;
     const isConsole = config.console === true && consoleAuth !== undefined;
-    const refuse = (err: ApiError) => (isConsole ? consoleAuth.refuse(req, reply, err) : sendError(reply, err));
+    const refuse = (err: ApiError, keyId?: string) => {
+      noteRefusal(req, err.message, keyId);
+      return isConsole ? consoleAuth.refuse(req, reply, err) : sendError(reply, err);
+    };
+
+    if (config.rateLimit !== false) {
+      const budget = throttle.requests.take(req.ip);
+      const reset = Math.ceil(budget.resetInMs / 1000);
+      reply.header('x-ratelimit-limit', String(throttle.requests.max)).header('x-ratelimit-remaining', String(budget.remaining)).header('x-ratelimit-reset', String(reset));
+      if (!budget.allowed) {
+        reply.header('retry-after', String(reset));
+        return refuse(new ApiError(429, 'too_many_requests', `rate limit: at most ${throttle.requests.max} requests per minute from one address; retry in ${reset} s`));
+      }
+    }
+    if (config.public) return;
+
     const key = isConsole ? undefined : presentedKey(req);
+    const keyId = key ? presentedKeyId(key) : undefined;
+    if (!isConsole) {
+      const wait = throttle.authFailures.retryAfterMs(req.ip);
+      if (wait > 0) {
+        reply.header('retry-after', String(Math.ceil(wait / 1000)));
+        return refuse(new ApiError(429, 'too_many_requests', `too many failed authentications from this address (at most ${throttle.authFailures.max} in 15 minutes); retry in ${Math.ceil(wait / 1000)} s`), keyId);
+      }
+    }
+
     const principal = isConsole ? consoleAuth.principal(req) : key ? keys.authenticate(key) : undefined;
     if (!principal) {
       if (!isConsole) reply.header('www-authenticate', 'Bearer realm="veilleur"');
-      // Refusals are logged at warn: the HTTP logger starts there (one line per health probe would drown it).
-      req.log.warn({ url: req.routeOptions.url ?? req.url.split('?')[0], ip: req.ip, presented: isConsole ? 'session' : key !== undefined }, 'request refused: not authenticated');
+      // A key presented and refused is a failed authentication; a request without any is only counted above.
+      if (key !== undefined) throttle.authFailures.fail(req.ip);
       const message = isConsole ? 'a console session is required' : key ? 'this API key is not valid (unknown, revoked or expired)' : 'an API key is required (Authorization: Bearer vk_…)';
-      return refuse(new ApiError(401, 'unauthorized', message));
+      return refuse(new ApiError(401, 'unauthorized', message), keyId);
     }
     const needed = config.role ?? 'viewer';
-    if (!hasRole(principal.role, needed)) {
-      req.log.warn({ url: req.routeOptions.url, ip: req.ip, keyId: principal.keyId, role: principal.role, needed }, 'request refused: role too low');
-      return refuse(new ApiError(403, 'forbidden', `this endpoint needs the ${needed} role; the key has ${principal.role}`));
-    }
-    if (config.instanceWide && principal.tenants !== undefined) {
-      req.log.warn({ url: req.routeOptions.url, ip: req.ip, keyId: principal.keyId }, 'request refused: instance-wide key needed');
-      return refuse(new ApiError(403, 'forbidden', "this endpoint needs an instance-wide key (tenants: ['*'])"));
-    }
+    if (!hasRole(principal.role, needed)) return refuse(new ApiError(403, 'forbidden', `this endpoint needs the ${needed} role; the key has ${principal.role}`), principal.keyId);
+    if (config.instanceWide && principal.tenants !== undefined) return refuse(new ApiError(403, 'forbidden', "this endpoint needs an instance-wide key (tenants: ['*'])"), principal.keyId);
     req.principal = principal;
+  });
+
+  app.addHook('onResponse', async (req, reply) => {
+    const config = req.routeOptions.config ?? {};
+    // Refusals answered by a route itself (a 403 for a commune the key does not cover) count too; public and
+    // console routes answer their own (sign-in failures), and note them with noteRefusal when they want this line.
+    const refusal = req.refusal ?? (REFUSED.has(reply.statusCode) && !config.public && config.console !== true ? { reason: `answered ${reply.statusCode}` } : undefined);
+    if (!refusal) return;
+    req.log.warn(
+      {
+        status: reply.statusCode,
+        method: req.method,
+        route: req.routeOptions.url ?? null,
+        path: req.url.split('?')[0]!.slice(0, 200),
+        ip: req.ip,
+        keyId: req.principal?.keyId ?? refusal.keyId ?? null,
+        reason: refusal.reason,
+      },
+      'request refused',
+    );
   });
 }

@@ -7,6 +7,7 @@ import type { InfluxTarget } from '../storage/influx.ts';
 import type { Config } from '../config/load.ts';
 import type { RetentionConfig } from '../retention/config.ts';
 import type { KeyRing } from './keys.ts';
+import type { ConcurrencyLimit, RequestThrottle } from './throttle.ts';
 import type { AuditLog } from '../audit/trail.ts';
 
 export interface AlertsAccess {
@@ -23,6 +24,12 @@ export interface ApiOptions {
   /** Serve /metrics without a key (else an instance-wide key). */
   metricsPublic: boolean;
   rateLimitPerMinute: number;
+  /** Failed authentications per client address per 15 minutes (default 20); beyond, 429 until the window ends. */
+  authFailuresPer15Min?: number | undefined;
+  /** Reverse proxies whose X-Forwarded-For is believed (Fastify's trustProxy): addresses/CIDRs or a hop count. */
+  trustProxy?: boolean | number | string[] | undefined;
+  /** Heavy requests (year-long backtests and reports, re-decoding) running at once (default 2). */
+  heavyConcurrency?: number | undefined;
   /** Origins allowed by CORS; empty: no CORS headers at all. */
   corsOrigins: string[];
 }
@@ -39,4 +46,8 @@ export interface ApiDeps {
   /** The audit trail of actions, shared by the API and the console (absent: nothing is recorded). */
   audit?: AuditLog | undefined;
   options: ApiOptions;
+  /** Per-address budgets, shared with the console's sign-in (throttle.ts, `requestThrottle`); made on first use. */
+  throttle?: RequestThrottle | undefined;
+  /** The slots of heavy requests; made on first use. */
+  heavy?: ConcurrencyLimit | undefined;
 }

@@ -26,6 +26,9 @@ export const AUDIT_ACTIONS = [
   'audit.export',
   'console.sign-in',
   'console.sign-out',
+  'key.create',
+  'key.revoke',
+  'key.rotate',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

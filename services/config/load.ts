@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
@@ -40,7 +40,17 @@ export interface Config {
   };
   influx: (InfluxV1 | InfluxV2) & { timeoutMs: number; caFile?: string };
   write: { batchBytes: number; flushMs: number };
-  http: { host: string; port: number; docsPublic: boolean; metricsPublic: boolean; rateLimitPerMinute: number; corsOrigins: string[] };
+  http: {
+    host: string;
+    port: number;
+    docsPublic: boolean;
+    metricsPublic: boolean;
+    rateLimitPerMinute: number;
+    authFailuresPer15Min: number;
+    heavyConcurrency: number;
+    trustProxy: false | number | string[];
+    corsOrigins: string[];
+  };
   spool: { dir: string; maxBytes: number; segmentBytes: number; fsyncMs: number };
   logLevel: Env['LOG_LEVEL'];
   alerts: { enabled: boolean; mqttTopic: string; evalMinutes: number };
@@ -86,6 +96,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       docsPublic: e.HTTP_DOCS_PUBLIC,
       metricsPublic: e.HTTP_METRICS_PUBLIC,
       rateLimitPerMinute: e.HTTP_RATE_LIMIT_PER_MINUTE,
+      authFailuresPer15Min: e.HTTP_AUTH_FAILURE_LIMIT,
+      heavyConcurrency: e.HTTP_HEAVY_CONCURRENCY,
+      trustProxy: e.HTTP_TRUST_PROXY,
       corsOrigins: e.HTTP_CORS_ORIGINS ?? [],
     },
     spool: { dir: e.DATA_DIR, maxBytes: e.SPOOL_MAX_MB * 1024 * 1024, segmentBytes: e.SPOOL_SEGMENT_MB * 1024 * 1024, fsyncMs: e.SPOOL_FSYNC_MS },
@@ -202,4 +215,48 @@ function unknownDecoders(file: FileConfig): string[] {
 
 function formatPath(path: PropertyKey[]): string {
   return path.reduce<string>((acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)), '') || '(root)';
+}
+
+/**
+ * What is allowed but weakens security, said once at start-up: an unverified broker certificate, e-mail that may
+ * travel in clear, a configuration file holding secrets that every user of the machine can read.
+ */
+export function startupWarnings(cfg: Config): string[] {
+  const warnings: string[] = [];
+  if (cfg.mqtt.tlsInsecure) warnings.push("MQTT_TLS_INSECURE=true: the broker's certificate is not verified, so anyone on the network path can read and forge uplinks (for tests only)");
+  for (const [name, ch] of Object.entries(cfg.registry.notifications?.channels ?? {})) {
+    if (ch.type === 'email' && ch.smtp.requireTLS === false && ch.smtp.secure !== true && !ch.smtp.url?.startsWith('smtps:')) {
+      warnings.push(`notifications.channels.${name}.smtp.requireTLS is false: alert e-mails${ch.smtp.user ? ' and the SMTP password' : ''} may travel in clear`);
+    }
+  }
+  if (cfg.configFile) {
+    const secrets = secretPaths(cfg.registry);
+    let mode: number | undefined;
+    try {
+      mode = statSync(cfg.configFile).mode;
+    } catch {
+      // read a moment ago; gone since: nothing to say about its permissions
+    }
+    if (mode !== undefined && secrets.length > 0 && (mode & 0o004) !== 0) {
+      warnings.push(
+        `config file ${cfg.configFile} holds secrets (${secrets.slice(0, 3).join(', ')}${secrets.length > 3 ? ', …' : ''}) and every user of the machine can read it (mode ${(mode & 0o777).toString(8)}): chmod o-r ${cfg.configFile}, or give the secrets through environment variables (passwordEnv, secretEnv)`,
+      );
+    }
+  }
+  return warnings;
+}
+
+/** Paths of the configuration that hold a secret in clear: passwords, shared secrets, tokens, URLs with credentials. */
+export function secretPaths(value: unknown, path = ''): string[] {
+  if (Array.isArray(value)) return value.flatMap((v, i) => secretPaths(v, `${path}[${i}]`));
+  if (value === null || typeof value !== 'object') return [];
+  return Object.entries(value).flatMap(([k, v]) => {
+    const at = path ? `${path}.${k}` : k;
+    if (typeof v === 'string') {
+      if (/^(password|secret|token|apiKey|clientSecret)$/i.test(k)) return [at];
+      if (/^[a-z][a-z0-9+.-]*:\/\/[^/@\s]*:[^/@\s]+@/i.test(v)) return [at];
+      return [];
+    }
+    return secretPaths(v, at);
+  });
 }

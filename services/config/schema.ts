@@ -75,6 +75,27 @@ export const envSchema = z.object({
   HTTP_DOCS_PUBLIC: bool.default(false),
   HTTP_METRICS_PUBLIC: bool.default(false),
   HTTP_RATE_LIMIT_PER_MINUTE: int(1, 1_000_000).default(600),
+  HTTP_AUTH_FAILURE_LIMIT: int(1, 1_000_000).default(20),
+  HTTP_HEAVY_CONCURRENCY: int(1, 64).default(2),
+  /**
+   * Reverse proxies whose X-Forwarded-For gives the client address: a hop count, or their addresses/CIDRs.
+   * `true` (every address) is refused: any client could then choose its address and escape the throttles.
+   */
+  HTTP_TRUST_PROXY: z
+    .string()
+    .transform((s, ctx) => {
+      const v = s.trim();
+      if (v === 'false' || v === '0') return false;
+      if (/^\d{1,2}$/.test(v)) return Number(v);
+      const list = v.split(',').map((x) => x.trim()).filter(Boolean);
+      const bad = list.find((x) => !/^[0-9a-fA-F.:]+(\/\d{1,3})?$/.test(x) || (!x.includes('.') && !x.includes(':')));
+      if (v === 'true' || bad !== undefined || list.length === 0) {
+        ctx.addIssue({ code: 'custom', message: `expected the proxy's addresses or CIDRs separated by commas (e.g. 127.0.0.1,10.0.0.0/8), or a hop count; got '${bad ?? v}'` });
+        return z.NEVER;
+      }
+      return list;
+    })
+    .default(false),
   HTTP_CORS_ORIGINS: z
     .string()
     .transform((s) => s.split(',').map((o) => o.trim()).filter(Boolean))

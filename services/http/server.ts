@@ -6,7 +6,7 @@
 import cookie from '@fastify/cookie';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { registerApi, trackRoutes, type RouteEntry } from '../api/app.ts';
+import { clientErrorHandler, registerApi, trustProxyOption, trackRoutes, type RouteEntry } from '../api/app.ts';
 import type { ApiDeps } from '../api/deps.ts';
 import { createConsole } from '../console/plugin.ts';
 import type { Metrics } from '../metrics.ts';
@@ -30,6 +30,9 @@ export async function buildHttpServer(deps: { log: Logger; metrics: Metrics; rea
     loggerInstance: deps.log.child({ component: 'http' }, { level: 'warn' }) as FastifyBaseLogger,
     requestTimeout: 30_000,
     bodyLimit: 64 * 1024,
+    // The client address (throttles, logs) from X-Forwarded-For only when sent by a configured proxy (HTTP_TRUST_PROXY).
+    trustProxy: trustProxyOption(deps.api.options.trustProxy),
+    clientErrorHandler,
   });
   const routes = trackRoutes(app, { docsPublic: deps.api.options.docsPublic });
   // Cookies are parsed before the auth hook runs: console pages authenticate by their session cookie.

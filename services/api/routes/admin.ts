@@ -10,7 +10,7 @@ export const adminRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app,
   app.post(
     '/admin/redecode',
     {
-      config: { role: 'admin', audit: 'data.redecode' },
+      config: { role: 'admin', audit: 'data.redecode', heavy: true },
       schema: {
         summary: 'Decode again the uplinks kept raw in a period, with the current registry and decoders',
         tags: ['admin'],

@@ -112,7 +112,7 @@ export const alertsRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app
   app.post(
     '/rules/:rule/backtest',
     {
-      config: { role: 'operator' },
+      config: { role: 'operator', heavy: true },
       schema: {
         summary: 'The alerts a windowed rule would have raised over a period (nothing is stored or notified)',
         tags: ['alerts'],

@@ -31,7 +31,7 @@ export const governanceRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async 
   app.get(
     '/reports/parsimony',
     {
-      config: { audit: 'report.export' },
+      config: { audit: 'report.export', heavy: true },
       schema: {
         summary: `Radio parsimony per device: uplinks/day, airtime/day, battery estimate, the interval its rules need, flags (CSV columns: ${PARSIMONY_CSV_COLUMNS.join(', ')}); at most 366 days, 7 by default`,
         tags: ['reports'],
@@ -53,7 +53,7 @@ export const governanceRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async 
   app.get(
     '/reports/yearly',
     {
-      config: { audit: 'report.export' },
+      config: { audit: 'report.export', heavy: true },
       schema: {
         summary: `REEN yearly review of a tenant: water and leaks, building energy (degree-days, décret tertiaire), server rooms (PUE, kgCO2e), fleet and platform footprint; HTML with charts (default), CSV (columns: ${YEARLY_CSV_COLUMNS.join(', ')}) or JSON`,
         tags: ['reports'],

@@ -56,7 +56,7 @@ export const reportsRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (ap
   app.get(
     '/reports/datacenter',
     {
-      config: { audit: 'report.export' },
+      config: { audit: 'report.export', heavy: true },
       schema: {
         summary:
           'PUE (ISO/IEC 30134-2), DCiE, IT/cooling/other split, kWh and kgCO2e of a server room over a calendar month, quarter or year in the site’s time zone (default: the month under way) or between from and to; warnings in French (lang=fr, default) or English',
@@ -128,7 +128,7 @@ export const reportsRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (ap
   app.get(
     '/export/daily.csv',
     {
-      config: { audit: 'data.export' },
+      config: { audit: 'data.export', heavy: true },
       schema: {
         summary: `Daily totals (indexes: consumption) or min/mean/max per local day at a site, as CSV (columns: ${DAILY_CSV_COLUMNS.join(', ')}); at most 3 years`,
         tags: ['export'],

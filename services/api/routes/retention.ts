@@ -11,7 +11,18 @@ import { defaultRetention } from '../../retention/config.ts';
 import { noteAudit } from '../../audit/http.ts';
 import type { ApiDeps } from '../deps.ts';
 import { instant, tenantId } from '../params.ts';
+import type { Principal } from '../keys.ts';
 import { ApiError, principalOf, requestedTenants } from '../scope.ts';
+
+/**
+ * Retention is decided for the whole instance, by its team: a commune's key reads what was decided and why, not
+ * the names of the instance's keys nor its accounts and machines (`name (keyId)` through the API, `user@host`
+ * through the CLI). The configuration's `changedBy` is a public decision and stays.
+ */
+function shownTo<T extends { actor: string; source: string }>(p: Principal, e: T): T {
+  if (p.tenants === undefined || (e.source !== 'api' && e.source !== 'cli')) return e;
+  return { ...e, actor: 'instance team' };
+}
 
 const duration = z.string().regex(/^(\d{1,6}[hdw]|inf)$/, "expected a duration like '90d', '2w', '36h' or 'inf'");
 
@@ -21,9 +32,11 @@ export const retentionRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (
     return deps.retention;
   };
 
-  app.get('/retention', { schema: { summary: 'How long each data class is kept: configured, applied, last decision', tags: ['retention'] } }, async () => {
+  app.get('/retention', { schema: { summary: 'How long each data class is kept: configured, applied, last decision', tags: ['retention'] } }, async (req) => {
     const r = access();
-    return { managed: r.settings !== undefined, ...(await currentRetention({ influx: r.influx, influxConfig: r.influxConfig, retention: r.settings ?? defaultRetention() })) };
+    const current = await currentRetention({ influx: r.influx, influxConfig: r.influxConfig, retention: r.settings ?? defaultRetention() });
+    const p = principalOf(req);
+    return { managed: r.settings !== undefined, ...current, classes: current.classes.map((c) => (c.lastChange ? { ...c, lastChange: shownTo(p, c.lastChange) } : c)) };
   });
 
   app.get(
@@ -49,7 +62,10 @@ export const retentionRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (
         if (!seen.has(key)) entries.push(e);
         seen.add(key);
       }
-      return entries.sort((a, b) => b.at.getTime() - a.at.getTime()).slice(0, q.limit).map((e) => ({ ...e, at: e.at.toISOString() }));
+      return entries
+        .sort((a, b) => b.at.getTime() - a.at.getTime())
+        .slice(0, q.limit)
+        .map((e) => ({ ...shownTo(principalOf(req), e), at: e.at.toISOString() }));
     },
   );
 
