@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { siteCalendarSchema } from '../../services/alerts/calendar.ts';
 import { routeSchema } from '../../services/alerts/notify/config.ts';
 import { summaryTopic } from '../../services/alerts/notify/mqtt.ts';
 import { eventId, summaryEntry, type SummaryPayload } from '../../services/alerts/notify/payload.ts';
 import { TokenBucket } from '../../services/alerts/notify/rate-limit.ts';
 import { renderMail } from '../../services/alerts/notify/render.ts';
 import { routeMatches } from '../../services/alerts/notify/routing.ts';
+import { displayNames } from '../../services/registry/names.ts';
 import { alertEvent, T0 } from './notify-fixtures.ts';
 
 const route = (r: Record<string, unknown>) => routeSchema.parse({ channels: ['c'], ...r });
@@ -64,7 +66,7 @@ describe('e-mail rendering', () => {
     expect(m.text).toContain('Valeurs mesurées : water_leak = wet, flow_l_h = 18,3');
     expect(m.text).toContain('Seuils : min_flow_l_h = 2,5');
     expect(m.text).toContain('Fenêtre observée : du 12/01/2026 09:00 au 12/01/2026 10:00');
-    expect(m.text).toContain('Où : fuite-chaufferie (mairie, chaufferie) — collectivité saint-veilleur, site mairie, DevEUI 24e124126c140001');
+    expect(m.text).toContain('Où : fuite-chaufferie (mairie, chaufferie) — saint-veilleur, DevEUI 24e124126c140001');
     expect(m.text).toContain('Source de la règle : État de fuite transmis par le détecteur (Netvox, R718WA User Manual)');
     expect(m.text).toContain(`Alerte alert-1, événement ${eventId(e)}.`);
     expect(m.html).toContain('<html lang="fr">');
@@ -79,6 +81,27 @@ describe('e-mail rendering', () => {
     expect(m.text).toContain('Acknowledged: by agent.dupont on 12 Jan 2026, 10:00 ("plombier prévenu")');
     expect(m.text).toContain('Measured: water_leak = wet, flow_l_h = 18.3');
     expect(m.text).toContain('Rule source: Leak state reported by the sensor (Netvox, R718WA User Manual)');
+  });
+
+  it('names the commune and the site as configured when the names are known', () => {
+    const names = displayNames({
+      tenants: [{ id: 'saint-veilleur', name: 'Commune de Saint-Veilleur', lnsTenants: [], applications: [] }],
+      sites: [
+        { site: 'mairie', name: 'Hôtel de ville', calendar: siteCalendarSchema.parse({}) },
+        { site: 'ecole', name: 'École Jean-Jaurès', calendar: siteCalendarSchema.parse({}) },
+      ],
+    });
+    const e = alertEvent();
+    const fr = renderMail({ kind: 'event', id: eventId(e), event: e }, 'fr', '[Veilleur]', names);
+    expect(fr.subject).toBe('[Veilleur] Critique · Nouvelle alerte W7 : Détecteur de fuite mouillé — fuite-chaufferie (Hôtel de ville, chaufferie)');
+    expect(fr.text).toContain('Où : fuite-chaufferie (Hôtel de ville, chaufferie) — Commune de Saint-Veilleur, DevEUI 24e124126c140001');
+    // The sentence is the rule's, written when the alert was raised (here a fixture); the rest names, never identifies.
+    expect(fr.text.replace(e.alert.message.fr, '')).not.toMatch(/saint-veilleur|\(mairie/);
+    const en = renderMail({ kind: 'event', id: eventId(e), event: e }, 'en', '[Veilleur]', names);
+    expect(en.text).toContain('Where: fuite-chaufferie (Hôtel de ville, chaufferie) — Commune de Saint-Veilleur, DevEUI 24e124126c140001');
+    const events = [alertEvent({ id: 'a1', site: 'ecole', type: 'resolved' })].map(summaryEntry);
+    const summary: SummaryPayload = { id: 's1', event: 'summary', at: new Date(T0).toISOString(), route: 'fuites', rateLimit: { max: 10, perMinutes: 60 }, count: 1, events, omitted: 0 };
+    expect(renderMail({ kind: 'summary', id: 's1', summary }, 'fr', '[Veilleur]', names).text).toContain('· W7 · École Jean-Jaurès, fuite-chaufferie : ');
   });
 
   it('escapes what comes from configuration and people in the HTML part', () => {

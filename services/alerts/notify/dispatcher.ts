@@ -12,6 +12,7 @@ import { ConfigError } from '../../config/load.ts';
 import type { AlertEvent } from '../lifecycle.ts';
 import { asDeliveryError, type Channel } from './channel.ts';
 import { DEFAULT_RATE_LIMIT, deliverySchema, notificationsSchema, type ChannelConfig, type DeliveryOptions, type Lang, type NotificationsConfig, type RateLimit, type RouteConfig } from './config.ts';
+import type { DisplayNames } from '../../registry/names.ts';
 import { emailChannel } from './email.ts';
 import { createNotificationMetrics, type NotificationMetrics } from './metrics.ts';
 import { mqttChannel, type MqttPublish } from './mqtt.ts';
@@ -29,6 +30,8 @@ export interface NotificationDeps {
   registry?: Registry;
   /** Source of the back-off jitter; Math.random by default. */
   random?: () => number;
+  /** Display names of communes and sites, for e-mails (registry/names.ts); absent: identifiers. */
+  names?: DisplayNames;
   /** Builds channels; tests replace it to observe attempts without a network. */
   channelFactory?: (name: string, cfg: ChannelConfig, secret: string | undefined) => Channel;
 }
@@ -262,7 +265,7 @@ function defaultChannelFactory(deps: NotificationDeps, env: Record<string, strin
       case 'webhook':
         return webhookChannel(name, cfg, secret!);
       case 'email':
-        return emailChannel(name, cfg, cfg.smtp.passwordEnv ? resolveEnv(`notifications.channels.${name}.smtp.passwordEnv`, cfg.smtp.passwordEnv, env, 'the SMTP password') : cfg.smtp.password);
+        return emailChannel(name, cfg, cfg.smtp.passwordEnv ? resolveEnv(`notifications.channels.${name}.smtp.passwordEnv`, cfg.smtp.passwordEnv, env, 'the SMTP password') : cfg.smtp.password, deps.names);
       case 'mqtt':
         if (!deps.mqttPublish) throw new ConfigError(`invalid notifications: notifications.channels.${name}: an mqtt channel needs the service's broker connection (deps.mqttPublish)`);
         return mqttChannel(name, cfg, deps.mqttPublish);

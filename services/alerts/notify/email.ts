@@ -8,10 +8,12 @@ import { createHash } from 'node:crypto';
 import nodemailer from 'nodemailer';
 import type { EmailChannelConfig } from './config.ts';
 import { DeliveryError, type Channel, type SendContext } from './channel.ts';
+import type { DisplayNames } from '../../registry/names.ts';
 import type { Notification } from './payload.ts';
 import { renderMail } from './render.ts';
 
-export function emailChannel(name: string, cfg: EmailChannelConfig, password: string | undefined): Channel {
+/** `names`: display names of communes and sites for the messages (identifiers without). */
+export function emailChannel(name: string, cfg: EmailChannelConfig, password: string | undefined, names?: DisplayNames): Channel {
   const s = cfg.smtp;
   const implicitTls = s.secure === true || s.url?.startsWith('smtps:') === true;
   const auth = s.user ? { user: s.user, ...(password !== undefined ? { pass: password } : {}) } : undefined;
@@ -37,7 +39,7 @@ export function emailChannel(name: string, cfg: EmailChannelConfig, password: st
     type: 'email',
     target,
     async send(n: Notification, ctx: SendContext) {
-      const mail = renderMail(n, ctx.lang, cfg.subjectPrefix);
+      const mail = renderMail(n, ctx.lang, cfg.subjectPrefix, names);
       try {
         await transport.sendMail({
           from: cfg.from,

@@ -4,6 +4,7 @@
  * thresholds, window, source) so that the reader can check the alert without opening anything else.
  */
 import type { AlertEvent } from '../lifecycle.ts';
+import type { DisplayNames } from '../../registry/names.ts';
 import { describeSubject, formatNumber, formatTime, type Alert, type Severity } from '../model.ts';
 import type { Lang } from './config.ts';
 import type { Notification, SummaryPayload } from './payload.ts';
@@ -28,8 +29,6 @@ const L = {
     rule: (id: string, v: number) => `règle ${id}, version ${v}`,
     action: 'Action suggérée',
     where: 'Où',
-    tenant: 'collectivité',
-    site: 'site',
     measured: 'Valeurs mesurées',
     thresholds: 'Seuils',
     none: '(aucun)',
@@ -53,8 +52,6 @@ const L = {
     rule: (id: string, v: number) => `rule ${id}, version ${v}`,
     action: 'Suggested action',
     where: 'Where',
-    tenant: 'tenant',
-    site: 'site',
     measured: 'Measured',
     thresholds: 'Thresholds',
     none: '(none)',
@@ -75,8 +72,9 @@ const L = {
   },
 } as const;
 
-export function renderMail(n: Notification, lang: Lang, prefix: string): RenderedMail {
-  return n.kind === 'event' ? renderEvent(n.event, n.id, lang, prefix) : renderSummary(n.summary, lang, prefix);
+/** `names`: display names of communes and sites (the configuration's `name:`); without them, identifiers. */
+export function renderMail(n: Notification, lang: Lang, prefix: string, names?: DisplayNames): RenderedMail {
+  return n.kind === 'event' ? renderEvent(n.event, n.id, lang, prefix, names) : renderSummary(n.summary, lang, prefix, names);
 }
 
 function value(v: number | string, lang: Lang): string {
@@ -88,20 +86,21 @@ function pairs(values: Record<string, number | string>, lang: Lang): string {
   return entries.length ? entries.map(([k, v]) => `${k} = ${value(v, lang)}`).join(', ') : L[lang].none;
 }
 
-function whereLine(a: Alert, lang: Lang): string {
+/** "fuite-chaufferie (Mairie, chaufferie) — Commune de Saint-Veilleur, DevEUI 24e1…": the DevEUI to find the device. */
+function whereLine(a: Alert, lang: Lang, names: DisplayNames | undefined): string {
   const s = a.subject;
-  const extra = [`${L[lang].tenant} ${s.tenant}`, `${L[lang].site} ${s.site}`, s.devEui ? `DevEUI ${s.devEui}` : undefined].filter(Boolean).join(', ');
-  return `${describeSubject(s)[lang]} — ${extra}`;
+  const extra = [names?.tenant(s.tenant) ?? s.tenant, s.devEui ? `DevEUI ${s.devEui}` : undefined].filter(Boolean).join(', ');
+  return `${describeSubject(s, names?.site)[lang]} — ${extra}`;
 }
 
-function renderEvent(e: AlertEvent, id: string, lang: Lang, prefix: string): RenderedMail {
+function renderEvent(e: AlertEvent, id: string, lang: Lang, prefix: string, names: DisplayNames | undefined): RenderedMail {
   const a = e.alert;
   const t = L[lang];
-  const who = describeSubject(a.subject)[lang];
+  const who = describeSubject(a.subject, names?.site)[lang];
   const subject = `${prefix} ${SEVERITY[lang][a.severity]} · ${EVENT[lang][e.type]} ${a.ruleId}${t.colon}${a.title[lang]} — ${who}`.trim();
   // Label/value rows shared by the text and the HTML parts.
   const rows: [string, string][] = [
-    [t.where, whereLine(a, lang)],
+    [t.where, whereLine(a, lang, names)],
     [t.measured, pairs(a.measured, lang)],
     [t.thresholds, pairs(a.thresholds, lang)],
     [t.windowLabel, t.window(formatTime[lang](a.window.from), formatTime[lang](a.window.to))],
@@ -142,12 +141,12 @@ function renderEvent(e: AlertEvent, id: string, lang: Lang, prefix: string): Ren
   return { subject, text, html };
 }
 
-function renderSummary(s: SummaryPayload, lang: Lang, prefix: string): RenderedMail {
+function renderSummary(s: SummaryPayload, lang: Lang, prefix: string, names: DisplayNames | undefined): RenderedMail {
   const t = L[lang];
   const subject = `${prefix} ${t.summarySubject(s.count, s.route)}`.trim();
   const intro = t.summaryIntro(s.route, s.rateLimit.max, t.minutes(s.rateLimit.perMinutes));
   const lines = s.events.map((e) => {
-    const where = [e.site, e.device].filter(Boolean).join(', ');
+    const where = [names?.site(e.tenant, e.site) ?? e.site, e.device].filter(Boolean).join(', ');
     return `${formatTime[lang](new Date(e.at))} · ${SEVERITY[lang][e.severity]} · ${EVENT[lang][e.event]} · ${e.ruleId} · ${where}${t.colon}${e.message[lang]}`;
   });
   const omitted = s.omitted > 0 ? t.omitted(s.omitted) : undefined;
