@@ -53,11 +53,13 @@ function period(q: z.infer<typeof listQuery>): { from: Date; to: Date } {
   return { from, to };
 }
 
-export function placeOf(ctx: PageContext, a: Alert): string {
-  const parts = [ctx.names.site(a.subject.tenant, a.subject.site)];
-  if (a.subject.device) parts.push(a.subject.device);
-  if (!ctx.tenants || ctx.tenants.length > 1) parts.unshift(ctx.names.tenant(a.subject.tenant));
-  return parts.join(' · ');
+/** "Commune · Site · appareil", the site and the device linked to their pages (Sites, Appareil). */
+export function placeOf(ctx: PageContext, a: Alert): Html {
+  const s = a.subject;
+  const parts: Html[] = [html`<a href="/sites/${encodeURIComponent(s.tenant)}/${encodeURIComponent(s.site)}">${ctx.names.site(s.tenant, s.site)}</a>`];
+  if (s.device) parts.push(s.devEui ? html`<a href="/appareils/${s.devEui}">${s.device}</a>` : html`${s.device}`);
+  if (!ctx.tenants || ctx.tenants.length > 1) parts.unshift(html`${ctx.names.tenant(s.tenant)}`);
+  return html`${parts.flatMap((p, i) => (i ? [html` · `, p] : [p]))}`;
 }
 
 function stateBadge(ctx: PageContext, a: Alert): Html {
