@@ -17,8 +17,8 @@ commands:
                         decode again the uplinks kept raw, with today's registry and decoders
   backtest --rule W1 [--from T] [--to T] [--step-hours H]
                         the alerts a windowed rule would have raised over a period (default: 90 days)
-  keys create --name N --role viewer|operator|admin --tenant T
-                        a new API key (printed once) and its configuration entry (hash only)
+  keys create|list|revoke|rotate
+                        API keys, applied at once to the running service (see 'veilleur keys --help')
   report datacenter --site S --from T --to T [--tenant T] [--zone Z] [--format json|csv] [--category 1|2|3] [--eed YEAR]
                         PUE, DCiE, IT/cooling split, kWh and kgCO2e of a server room or datacenter
   report parsimony --tenant T [--from T --to T] [--format json|csv]
