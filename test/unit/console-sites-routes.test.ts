@@ -9,6 +9,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { registerApi } from '../../services/api/app.ts';
 import type { ApiDeps } from '../../services/api/deps.ts';
+import type { AuditLog } from '../../services/audit/trail.ts';
 import { generateKey, KeyRing } from '../../services/api/keys.ts';
 import { createConsole } from '../../services/console/plugin.ts';
 import type { RedecodeOptions } from '../../services/pipeline/redecode.ts';
@@ -24,6 +25,7 @@ const DEVICES = [
 const keys = { aOperator: generateKey('aoperator1'), aAdmin: generateKey('aadmin0001'), root: generateKey('root000001') };
 const sent: string[] = [];
 const redecodes: RedecodeOptions[] = [];
+const audited: Record<string, unknown>[] = [];
 let app: FastifyInstance;
 
 /** The tenants a statement is confined to ('*' when it names none). */
@@ -98,6 +100,7 @@ beforeAll(async () => {
     influx: { query: fakeQuery },
     registry: townRegistry(),
     defaultTenant: 'default',
+    audit: { ofRequest: (_req: unknown, _p: unknown, r: Record<string, unknown>) => audited.push(r) } as unknown as AuditLog,
     redecode: async (opts) => {
       redecodes.push(opts);
       return { examined: 3, decoded: 2, stillUndecoded: 1, alreadyDone: 0, linesWritten: 4 };
@@ -115,6 +118,7 @@ afterAll(async () => {
 beforeEach(() => {
   sent.length = 0;
   redecodes.length = 0;
+  audited.length = 0;
 });
 
 describe('Sites', () => {
@@ -182,6 +186,7 @@ describe('Appareil', () => {
     expect(done.statusCode).toBe(303);
     expect(done.headers.location).toContain('fait=redecodage&examines=3&decodes=2&restants=1&deja=0');
     expect(redecodes).toEqual([{ devEui: '0018b2200000a001', tenants: [A], from: new Date('2026-11-30T23:00:00Z'), to: new Date('2026-12-02T23:00:00Z') }]);
+    expect(audited.filter((r) => r.action === 'data.redecode')).toEqual([expect.objectContaining({ tenant: A, target: '0018b2200000a001', source: 'console' })]);
     const shown = await page(done.headers.location as string, admin);
     expect(shown.body).toContain('3 messages examinés, 2 décodés, 1 toujours indécodable');
   });

@@ -482,7 +482,9 @@ ${isAdmin ? html`<section aria-labelledby="redecodage"><h2 id="redecodage">${t.r
     const to = localDayBounds(au, tz).end;
     if (to.getTime() <= from.getTime() || to.getTime() - from.getTime() > MAX_DAYS * DAY) return reply.code(303).redirect(`${back}?${new URLSearchParams({ du, au, erreur: 'periode' }).toString()}#redecodage`);
     req.log.warn({ keyId: ctx.principal.keyId, devEui: d.devEui, tenant: d.tenant, from, to }, 'console re-decode');
+    const period = `${from.toISOString()} – ${to.toISOString()}`;
     const r = await deps.api.redecode({ from, to, devEui: d.devEui, tenants: [d.tenant] });
+    deps.api.audit?.ofRequest(req, ctx.principal, { action: 'data.redecode', tenant: d.tenant, target: d.devEui, detail: `${period}: ${r.decoded} decoded of ${r.examined} examined`, source: 'console' });
     const q = new URLSearchParams({ du, au, fait: 'redecodage', examines: String(r.examined), decodes: String(r.decoded), restants: String(r.stillUndecoded), deja: String(r.alreadyDone) });
     return reply.code(303).redirect(`${back}?${q.toString()}#redecodage`);
   });
