@@ -45,7 +45,7 @@ describe('stream alerts', () => {
     expect(latencyMs).toBeLessThan(1000);
     expect(received[0]!.topic).toBe('veilleur/alerts/saint-veilleur/W7');
     expect(received[0]!.body).toMatchObject({ event: 'opened', alert: { ruleId: 'W7', severity: 'critical' } });
-    expect(received[0]!.body.alert.message.fr).toContain("Présence d'eau détectée par fuite-chaufferie-mairie (mairie, chaufferie)");
+    expect(received[0]!.body.alert.message.fr).toContain("Présence d'eau détectée par fuite-chaufferie-mairie (Mairie, chaufferie)");
 
     await send(2, true); // still wet: the same alert, no new notification
     await send(3, false);
@@ -55,7 +55,7 @@ describe('stream alerts', () => {
     const events = await queryRows(stack.influx, stack.db, 'SELECT * FROM alert_event');
     expect(events.map((e) => e.event)).toEqual(['opened', 'resolved']);
     expect(events[0]).toMatchObject({ rule: 'W7', tenant: 'saint-veilleur', site: 'mairie', severity: 'critical', dev_eui: sensor.devEui, state: 'open' });
-    expect(JSON.parse(String(events[0]!.details))).toMatchObject({ measured: { water_leak: 'wet' }, source: { reference: expect.stringContaining('W7') } });
+    expect(JSON.parse(String(events[0]!.details))).toMatchObject({ measured: { water_leak: 'wet' }, source: { text: { fr: expect.stringContaining('État de fuite transmis par le détecteur'), en: expect.stringContaining('Leak state reported') }, reference: expect.stringContaining('Netvox, R718WA User Manual') } });
     await watcher.endAsync();
     await publisher.endAsync();
   });

@@ -57,7 +57,7 @@ describe('webhook notifications', () => {
         window: { from: expect.any(String), to: expect.any(String) },
         message: { fr: expect.stringContaining("Présence d'eau détectée par fuite-chaufferie-1"), en: expect.stringContaining('Water detected by fuite-chaufferie-1') },
         action: { fr: expect.stringContaining("couper l'eau"), en: expect.stringContaining('shut the water') },
-        source: { reference: expect.stringContaining('W7') },
+        source: { text: { fr: expect.stringContaining('État de fuite'), en: expect.stringContaining('Leak state') }, reference: expect.stringContaining('Netvox, R718WA User Manual') },
       },
     });
     expect(d.stats().channels.astreinte).toMatchObject({ delivered: 1, failedAttempts: 0 });
