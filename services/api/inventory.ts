@@ -30,10 +30,10 @@ export interface DeviceView {
 
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
-/** Devices seen within `lookbackDays` (or registered), confined to `tenants`; only `devEui` when given. */
-export async function listDevices(deps: ApiDeps, tenants: string[] | undefined, opts: { devEui?: string; lookbackDays?: number } = {}): Promise<DeviceView[]> {
+/** Devices seen within `lookbackDays` (or registered), confined to `tenants`; only `devEui`, or one `site`'s, when given. */
+export async function listDevices(deps: ApiDeps, tenants: string[] | undefined, opts: { devEui?: string; site?: string; lookbackDays?: number } = {}): Promise<DeviceView[]> {
   const since = Date.now() - (opts.lookbackDays ?? 90) * 86_400_000;
-  const where = `WHERE time >= ${since}ms${tenantClause(tenants)}${opts.devEui ? ` AND "dev_eui" = ${influxqlString(opts.devEui)}` : ''}`;
+  const where = `WHERE time >= ${since}ms${tenantClause(tenants)}${opts.devEui ? ` AND "dev_eui" = ${influxqlString(opts.devEui)}` : ''}${opts.site ? ` AND "site" = ${influxqlString(opts.site)}` : ''}`;
   const group = 'GROUP BY "tenant", "site", "dev_eui", "device"';
   // One selector per query keeps the point's own timestamp (several selectors return time 0).
   const [seen, radio] = await Promise.all([
@@ -82,7 +82,7 @@ export async function listDevices(deps: ApiDeps, tenants: string[] | undefined, 
   for (const [devEui, entry] of registered) {
     const tenant = entry.tenant ?? deps.defaultTenant;
     if (tenants !== undefined && !tenants.includes(tenant)) continue;
-    if (heard.has(devEui) || (opts.devEui !== undefined && devEui !== opts.devEui)) continue;
+    if (heard.has(devEui) || (opts.devEui !== undefined && devEui !== opts.devEui) || (opts.site !== undefined && entry.site !== opts.site)) continue;
     out.set(`${tenant}|${devEui}`, {
       devEui,
       tenant,

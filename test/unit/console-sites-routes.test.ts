@@ -38,7 +38,8 @@ function fakeQuery(q: string): Promise<InfluxSeries[]> {
   sent.push(q);
   const tenants = tenantsOf(q);
   const eui = /"dev_eui" = '([0-9a-f]{16})'/.exec(q)?.[1];
-  const visible = DEVICES.filter((d) => (tenants === '*' || tenants.includes(d.tenant)) && (!eui || d.dev_eui === eui));
+  const site = /"site" = '([^']+)'/.exec(q)?.[1];
+  const visible = DEVICES.filter((d) => (tenants === '*' || tenants.includes(d.tenant)) && (!eui || d.dev_eui === eui) && (!site || d.site === site));
   const now = Date.now();
   if (/FROM "uplink"/.test(q) && /last\("f_cnt"\)/.test(q)) {
     return Promise.resolve(visible.map((d) => ({ name: 'uplink', tags: { tenant: d.tenant, site: d.site, dev_eui: d.dev_eui, device: d.device }, columns: ['time', 'f'], values: [[now - 60_000, 12]] })));

@@ -716,7 +716,7 @@ export function sitePages(app: FastifyInstance, deps: ConsoleDeps): void {
     // Another commune's site is answered as if it did not exist.
     if (!tenant.success || !site.success || !mayRead(ctx.principal, tenant.data)) throw new ApiError(404, 'not_found', 'site');
     const key = { tenant: tenant.data, site: site.data };
-    const [[s], devices] = await Promise.all([readSites(deps, ctx, [key.tenant], key), listDevices(deps.api, [key.tenant], { lookbackDays: 30 })]);
+    const [[s], devices] = await Promise.all([readSites(deps, ctx, [key.tenant], key), listDevices(deps.api, [key.tenant], { site: key.site, lookbackDays: 30 })]);
     const own = devices.filter((d) => d.site === key.site);
     if (!s && !own.length) throw new ApiError(404, 'not_found', 'site');
     const data: SiteData = s ?? { ...key, timeZone: siteTimeZone(deps.api.registry, key.tenant, key.site), periods: tilePeriods(new Date(), siteTimeZone(deps.api.registry, key.tenant, key.site)), water: [], power: [], nightWater: [], rooms: [], co2: [], co2MaxToday: undefined, devicesHeard: 0, roles: new Set() };
