@@ -400,7 +400,7 @@ export const en: Messages = {
     presetDates: 'the chosen dates',
     presets: { '24h': 'Last 24 hours', '7j': 'Last 7 days', '30j': 'Last 30 days' } as Record<string, string>,
     aggregations: { brutes: 'raw (every message)', horaires: 'hourly', journalieres: 'daily' } as Record<string, string>,
-    shown: (agg: string, period: string) => `Values ${agg}, ${period}.`,
+    shown: (agg: string, period: string) => `Values: ${agg}, ${period}.`,
     periodProblems: {
       order: 'The end date is before the start date: the default period is shown.',
       'too-long': 'The period is longer than a year: the default period is shown.',
