@@ -42,6 +42,8 @@ const keys = {
   aAdmin: generateKey('aadmin0001'),
   bOperator: generateKey('boperator01'),
   root: generateKey('root000001'),
+  /** Named by the malformed-input suite as the key to revoke or rotate (every such request must be a 400). */
+  spare: generateKey('spare00001'),
 };
 const auth = (k: { key: string }) => ({ authorization: `Bearer ${k.key}` });
 
@@ -64,6 +66,8 @@ async function startService(): Promise<void> {
     VEILLEUR_CONFIG: configFile,
     ALERT_EVAL_MINUTES: '1440',
     HTTP_RATE_LIMIT_PER_MINUTE: '100000',
+    // The suites present hundreds of forged keys from one address on purpose.
+    HTTP_AUTH_FAILURE_LIMIT: '100000',
   });
   service = createService(cfg, pino({ level: 'info', redact: ['req.headers.authorization'] }, pino.destination({ dest: logFile(), append: true, sync: true })));
   const query = service.influx.query.bind(service.influx);
@@ -119,6 +123,7 @@ beforeAll(async () => {
     { id: keys.aAdmin.id, name: 'admin A', role: 'admin', tenants: [A], hash: keys.aAdmin.hash },
     { id: keys.bOperator.id, name: 'astreinte B', role: 'operator', tenants: [B], hash: keys.bOperator.hash },
     { id: keys.root.id, name: 'agglomération', role: 'admin', tenants: ['*'], hash: keys.root.hash },
+    { id: keys.spare.id, name: 'réserve A', role: 'viewer', tenants: [A], hash: keys.spare.hash },
   ];
   configFile = join(stack.dir, 'veilleur.yaml');
   writeFileSync(configFile, stringify(registry));
@@ -316,8 +321,16 @@ async function operations(): Promise<Operation[]> {
   return ops;
 }
 
+interface Ids {
+  devEui: string;
+  alertId: string;
+  tenant?: string;
+  /** An API key id (key management routes). */
+  keyId: string;
+}
+
 /** A valid value for a parameter, by name: the suites then change one thing at a time. */
-function validValue(name: string, schema: any, ids: { devEui: string; alertId: string; tenant?: string }): unknown {
+function validValue(name: string, schema: any, ids: Ids): unknown {
   const now = Date.now();
   const values: Record<string, unknown> = {
     devEui: ids.devEui,
@@ -329,14 +342,17 @@ function validValue(name: string, schema: any, ids: { devEui: string; alertId: s
     to: new Date(now).toISOString(),
     comment: 'essai',
     stepHours: 24,
+    keyId: ids.keyId,
+    name: 'essai',
   };
   if (name === 'tenant') return ids.tenant;
+  if (name === 'tenants') return ids.tenant ? [ids.tenant] : undefined;
   if (name in values) return values[name];
   if (schema?.enum) return schema.enum[0];
   return undefined;
 }
 
-function buildRequest(op: Operation, ids: { devEui: string; alertId: string; tenant?: string }, override: Record<string, unknown> = {}): { path: string; body?: Record<string, unknown> } {
+function buildRequest(op: Operation, ids: Ids, override: Record<string, unknown> = {}): { path: string; body?: Record<string, unknown> } {
   let path = op.path;
   const query = new URLSearchParams();
   for (const p of op.params) {
@@ -349,7 +365,7 @@ function buildRequest(op: Operation, ids: { devEui: string; alertId: string; ten
   const body: Record<string, unknown> = {};
   for (const name of Object.keys(op.body.properties)) {
     const v = name in override ? override[name] : validValue(name, op.body.properties[name], ids);
-    if (v !== undefined && (op.body.required.includes(name) || name in override || name === 'tenant')) body[name] = v;
+    if (v !== undefined && (op.body.required.includes(name) || name in override || name === 'tenant' || name === 'tenants')) body[name] = v;
   }
   return { path: qs ? `${path}?${qs}` : path, body };
 }
@@ -357,7 +373,9 @@ function buildRequest(op: Operation, ids: { devEui: string; alertId: string; ten
 describe('tenant isolation (generated from the route table)', () => {
   it('no key of commune A reads or changes anything of commune B, on any endpoint', async () => {
     const bAlert = await openAlertOf(leakB, keys.bOperator);
-    const leaks = (text: string) => [B, ...B_EUIS, bAlert.id, '-b"', '-b,'].filter((marker) => text.includes(marker));
+    // B's commune, devices, alert and key; keys created meanwhile are cut out first (their random secrets could hold '-b"').
+    const leaks = (text: string) =>
+      [B, ...B_EUIS, bAlert.id, '-b"', '-b,', keys.bOperator.id, 'astreinte B'].filter((marker) => text.replace(/vk_[a-z0-9]{8,32}_[A-Za-z0-9_-]{43}/g, 'vk_').includes(marker));
     let attempts = 0;
     let refused = 0;
     const failures: string[] = [];
@@ -370,9 +388,9 @@ describe('tenant isolation (generated from the route table)', () => {
       for (const key of [keys.aViewer, keys.aOperator, keys.aAdmin]) {
         // B's identifiers everywhere, B named as tenant, and A's own view (which must not contain B either).
         const variants = [
-          buildRequest(op, { devEui: leakB.devEui, alertId: bAlert.id, tenant: B }),
-          buildRequest(op, { devEui: leakB.devEui, alertId: bAlert.id }),
-          buildRequest(op, { devEui: leakA.devEui, alertId: bAlert.id }),
+          buildRequest(op, { devEui: leakB.devEui, alertId: bAlert.id, tenant: B, keyId: keys.bOperator.id }),
+          buildRequest(op, { devEui: leakB.devEui, alertId: bAlert.id, keyId: keys.bOperator.id }),
+          buildRequest(op, { devEui: leakA.devEui, alertId: bAlert.id, keyId: keys.bOperator.id }),
         ];
         for (const v of variants) {
           attempts++;
@@ -383,8 +401,9 @@ describe('tenant isolation (generated from the route table)', () => {
         }
       }
     }
-    // B's alert is untouched by A's acknowledge and resolve attempts.
+    // B's alert is untouched by A's acknowledge and resolve attempts, and B's key by A's revoke and rotate attempts.
     const after = await call('GET', `/api/v1/alerts/${bAlert.id}`, auth(keys.bOperator));
+    expect(after.status).toBe(200);
     expect(after.json()).toMatchObject({ state: 'open', acknowledged: null, resolved: null });
     // The audit trail is one of the operations above, and what A's admin reads of it is A's actions, none of B's.
     expect(ops.some((o) => o.method === 'GET' && o.path === '/api/v1/audit')).toBe(true);
@@ -403,7 +422,7 @@ describe('authentication and roles (generated from the route table)', () => {
     const routes = service.routes().filter((r) => !r.public);
     expect(routes.length).toBeGreaterThan(15);
     const fill = (u: string) =>
-      u.replace(':devEui', leakA.devEui).replace(':id', '00000000-0000-0000-0000-000000000000').replace(':rule', 'W1').replace('*', 'index.html').replace(/:[a-z]+/gi, 'x');
+      u.replace(':devEui', leakA.devEui).replace(':keyId', keys.spare.id).replace(':id', '00000000-0000-0000-0000-000000000000').replace(':rule', 'W1').replace('*', 'index.html').replace(/:[a-z]+/gi, 'x');
     const forged = `vk_${keys.aAdmin.id}_${'A'.repeat(43)}`;
     let checked = 0;
     for (const r of routes) {
@@ -477,12 +496,12 @@ describe('malformed input (generated from the OpenAPI document)', () => {
       const fields = [...op.params.map((p) => ({ name: p.name, schema: p.schema })), ...Object.entries(op.body?.properties ?? {}).map(([name, schema]) => ({ name, schema }))];
       for (const f of fields) {
         // Free text (a comment, a reason) is stored as a string field, never put in a query: only its length is bounded.
-        const values = f.name === 'comment' || f.name === 'reason' ? ['x'.repeat(5000), 42, ''] : bad;
+        const values = f.name === 'comment' || f.name === 'reason' || f.name === 'name' ? ['x'.repeat(5000), 42, ''] : bad;
         for (const value of values) {
           const inQuery = op.params.some((p) => p.name === f.name);
           // A query string carries text only; in a JSON body every wrong type is tried.
           if (inQuery && typeof value !== 'string') continue;
-          const req = buildRequest(op, { devEui: leakA.devEui, alertId: '00000000-0000-0000-0000-000000000000', tenant: A }, { [f.name]: value });
+          const req = buildRequest(op, { devEui: leakA.devEui, alertId: '00000000-0000-0000-0000-000000000000', tenant: A, keyId: keys.spare.id }, { [f.name]: value });
           const r = await call(op.method, req.path, auth(keys.root), req.body);
           requests++;
           // The router refuses a path parameter over 100 characters before any handler: 414 URI Too Long.
@@ -500,5 +519,7 @@ describe('malformed input (generated from the OpenAPI document)', () => {
     expect((await call('GET', '/api/v1/devices?tenant=saint-veilleur&evil=1', auth(keys.root))).status).toBe(400);
     expect((await call('POST', '/api/v1/admin/redecode', auth(keys.root), JSON.stringify({ pad: 'x'.repeat(200_000) }))).status).toBe(413);
     expect((await call('POST', '/api/v1/admin/redecode', auth(keys.root), '{not json')).status).toBe(400);
+    // Nothing of the above revoked or rotated the key named in the key routes.
+    expect((await call('GET', '/api/v1/whoami', auth(keys.spare))).status).toBe(200);
   }, 120_000);
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { generateKey, hashOfKey, hasRole, KeyRing } from '../../services/api/keys.ts';
 import { localTime } from '../../services/alerts/calendar.ts';
-import { toCsv } from '../../services/csv.ts';
+import { csvCell, toCsv } from '../../services/csv.ts';
 import { ApiError, requestedTenants, tenantClause } from '../../services/api/scope.ts';
 
 describe('API keys', () => {
@@ -63,6 +63,12 @@ describe('CSV', () => {
   it('quotes, doubles quotes, and defuses spreadsheet formulas in text cells only', () => {
     const csv = toCsv(['a', 'b', 'c'], [{ a: 'x,y', b: 'say "hi"', c: -3.5 }, { a: '=HYPERLINK("http://evil")', b: '@SUM(1)', c: null }]);
     expect(csv).toBe('a,b,c\r\n"x,y","say ""hi""",-3.5\r\n"\'=HYPERLINK(""http://evil"")",\'@SUM(1),\r\n');
+  });
+
+  it('defuses formulas after leading blanks, in full-width forms and behind a tab or carriage return', () => {
+    for (const v of ['  =1+1', '\u00a0@cmd', '＝HYPERLINK("x")', '＋1', '\tx', '\rx', '-2+3']) expect(csvCell(v).replace(/^"/, '')).toMatch(/^'/);
+    for (const v of ['mairie', 'a=b', 'x-1', '']) expect(csvCell(v)).toBe(v);
+    expect(csvCell(-3.5)).toBe('-3.5');
   });
 
   it('gives the local date of an instant', () => {
