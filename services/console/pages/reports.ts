@@ -14,7 +14,7 @@
  * are written in the page. Reports are computed once per (report, commune, period) and kept a few minutes, so
  * the page, its frame and the downloads do not compute the same year three times.
  */
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { QUANTITIES } from '../../../decoders/model/quantities.ts';
 import { localDayBounds, localTime } from '../../alerts/calendar.ts';
@@ -254,7 +254,9 @@ ${documentTitle ? html`<li><a href="${base}/document?${plain}">${r.openAlone}</a
 
 function frame(ctx: PageContext, base: string, query: Record<string, string | undefined>, title: string): Html {
   const plain = new URLSearchParams(Object.entries(query).filter((e): e is [string, string] => !!e[1])).toString();
-  return html`<iframe class="report" src="${base}/document?${plain}" title="${ctx.t.reports.frameTitle(title)}" sandbox></iframe>`;
+  // Sandboxed (no script, form, pop-up or navigation of the console) but same-origin: a separate origin would put
+  // the frame in its own process, which full-page screenshots (the README's, the tests') do not capture.
+  return html`<iframe class="report" src="${base}/document?${plain}" title="${ctx.t.reports.frameTitle(title)}" sandbox="allow-same-origin"></iframe>`;
 }
 
 /** "du 1 janv. 2026 au 31 déc. 2026" from an instant range [from, to). */
@@ -364,6 +366,9 @@ function sendDocument(reply: FastifyReply, body: string, type: string, dispositi
 
 export function reportPages(app: FastifyInstance, deps: ConsoleDeps): void {
   const cache = new ReportCache();
+  // A download is an export, recorded in the action trail like the API's report exports.
+  const exported = (req: FastifyRequest, ctx: PageContext, tenant: string, target: string) =>
+    deps.api.audit?.ofRequest(req, ctx.principal, { action: 'report.export', tenant, target, source: 'console' });
   const registry = deps.api.registry;
   const influx = deps.api.influx;
   const communes = (ctx: PageContext) => communesOf(ctx.tenants, registry, deps.api.defaultTenant);
@@ -429,6 +434,7 @@ ${frame(ctx, '/rapports/annuel', y.query, title)}`;
     const y = await yearly(ctx, req.query).catch(badPeriod);
     const { format } = formatQuery.parse(req.query ?? {});
     const name = `${ctx.lang === 'fr' ? 'revue-reen' : 'reen-review'}-${y.year}-${y.tenant}.${format}`;
+    exported(req, ctx, y.tenant, `yearly ${y.year} ${format}`);
     return format === 'csv'
       ? sendDocument(reply, yearlyCsv(y.report, ctx.lang), 'text/csv; charset=utf-8', attachment(name))
       : sendDocument(reply, renderYearlyHtml(y.report, ctx.lang), 'text/html; charset=utf-8', attachment(name));
@@ -482,6 +488,7 @@ ${frame(ctx, '/rapports/sobriete', p.query, title)}`;
     const p = await parsimony(ctx, req.query).catch(badPeriod);
     const { format } = formatQuery.parse(req.query ?? {});
     const name = `${ctx.lang === 'fr' ? 'sobriete-radio' : 'radio-parsimony'}-${p.tenant}-${p.report.period.from.slice(0, 10)}.${format}`;
+    exported(req, ctx, p.tenant, `parsimony ${p.report.period.from}/${p.report.period.to} ${format}`);
     return format === 'csv'
       ? sendDocument(reply, parsimonyCsv(p.report), 'text/csv; charset=utf-8', attachment(name))
       : sendDocument(reply, renderParsimonyHtml(p.report, ctx.lang, { timeZone: p.tz }), 'text/html; charset=utf-8', attachment(name));
@@ -545,6 +552,7 @@ ${downloads(ctx, '/rapports/salle-serveurs', d.query)}`;
     const d = await datacenter(ctx, req.query).catch(badPeriod);
     const { format } = formatQuery.parse(req.query ?? {});
     const name = `${ctx.lang === 'fr' ? 'salle-serveurs' : 'server-room'}-${d.room.tenant}-${d.room.site}-${d.view.report.period.from.slice(0, 10)}.${format}`;
+    exported(req, ctx, d.room.tenant, `datacenter ${d.room.site} ${d.view.report.period.from}/${d.view.report.period.to} ${format}`);
     if (format === 'csv') return sendDocument(reply, datacenterReportCsv(d.view.report), 'text/csv; charset=utf-8', attachment(name));
     const title = ctx.t.reports.datacenterPageTitle(ctx.names.site(d.room.tenant, d.room.site));
     return sendDocument(reply, standaloneDocument(ctx.lang, title, datacenterBody(ctx, d.view)), 'text/html; charset=utf-8', attachment(name));
