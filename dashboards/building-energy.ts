@@ -17,8 +17,11 @@ const TEMPERATURE = QUANTITIES['air.temperature'];
 const CO2 = QUANTITIES['air.co2'];
 const ALL = scope('tenant', 'site', 'device');
 const MAIN_METERS: Condition[] = [...ALL, { tag: 'role', equals: ROLES.buildingMain }];
-/** Rooms: every air sensor but the server-room inlet probes and the outdoor sensors. */
-const ROOMS: Condition[] = [...ALL, { tag: 'role', notEquals: ROLES.itInlet }, { tag: 'role', notEquals: ROLES.outdoor }];
+/**
+ * Rooms: the sensors registered as rooms (role `room`), and only them. Meters and leak sensors also measure a
+ * temperature (of their electronics, of a pipe): excluding some roles would let every new kind of device in.
+ */
+const ROOMS: Condition[] = [...ALL, { tag: 'role', equals: ROLES.room }];
 
 /** The electricity emission factor of the reports (ADEME mix moyen), shared with the datacenter dashboard. */
 export const EMISSION_FACTOR: EmissionFactor = EMISSION_FACTORS[DEFAULT_EMISSION_FACTOR_ID];
@@ -164,6 +167,8 @@ function perDegreeDay(lang: Lang): DataTransformerConfig[] {
 function build(lang: Lang) {
   // Whole local days from the daily rollups: the same query feeds the daily bars and the monthly table.
   const daily = rollupConsumption({ quantity: ENERGY_ID, resolution: '1d', where: MAIN_METERS, interval: '1d', groupBy: ['building'], as: 'energy_wh' });
+  // The monthly sums read only the days that have data: a null day would make a month without data 0 kWh in Grafana.
+  const dailyForMonths: typeof daily = { ...daily, fill: 'none' };
   return finish(
     dashboardBuilder('building-energy', lang, {
       title: { fr: 'Énergie des bâtiments', en: 'Building energy' },
@@ -194,15 +199,15 @@ function build(lang: Lang) {
           title: { fr: 'Énergie par mois et par bâtiment (12 derniers mois)', en: 'Energy per month and building (last 12 months)' },
           description: withNote(
             {
-              fr: "InfluxQL ne groupe pas par mois calendaire : les énergies journalières (heure de Paris) sont additionnées par mois dans Grafana (transformations « Format time » puis « Group by »). Le premier et le mois en cours sont partiels.",
-              en: 'InfluxQL cannot group by calendar month: daily energies (Paris time) are added up per month in Grafana ("Format time" then "Group by" transformations). The first and the current month are partial.',
+              fr: "InfluxQL ne groupe pas par mois calendaire : les énergies journalières (heure de Paris) sont additionnées par mois dans Grafana (transformations « Format time » puis « Group by »). Le premier et le mois en cours sont partiels ; un mois sans aucun relevé n'a pas de ligne (il n'est pas compté 0 kWh).",
+              en: 'InfluxQL cannot group by calendar month: daily energies (Paris time) are added up per month in Grafana ("Format time" then "Group by" transformations). The first and the current month are partial; a month without any reading has no row (it is not counted as 0 kWh).',
             },
             DAILY_ROLLUPS,
           ),
           unit: 'watth',
           timeFrom: '1y',
           transformations: monthlyTotals(lang, { field: 'energy_wh', by: { tag: 'building', label: { fr: 'Bâtiment', en: 'Building' } }, label: { fr: 'Énergie', en: 'Energy' } }),
-          targets: [influxql(daily).format('table')],
+          targets: [influxql(dailyForMonths).format('table')],
         }),
       )
       .withPanel(
@@ -277,8 +282,8 @@ function build(lang: Lang) {
         timeseries(lang, {
           title: { fr: 'Température intérieure', en: 'Indoor temperature' },
           description: {
-            fr: 'Température moyenne des pièces. Repères : 19 °C (chauffage, art. R241-26 du code de l’énergie) et 26 °C (climatisation, R241-30).',
-            en: 'Mean room temperature. Marks: 19 °C (heating limit, French energy code R241-26) and 26 °C (cooling limit, R241-30).',
+            fr: 'Température moyenne des pièces (capteurs enregistrés comme pièces, rôle « room » : ni les compteurs, ni les détecteurs de fuite, ni les sondes de salle serveur ou extérieures). Repères : 19 °C (chauffage, art. R241-26 du code de l’énergie) et 26 °C (climatisation, R241-30).',
+            en: "Mean room temperature (sensors registered as rooms, role 'room': not meters, leak sensors, server-room or outdoor probes). Marks: 19 °C (heating limit, French energy code R241-26) and 26 °C (cooling limit, R241-30).",
           },
           unit: 'celsius',
           thresholds: steps(['blue', null], ['green', 19], ['red', 26]),

@@ -16,6 +16,7 @@ import { ROLES } from '../decoders/model/roles.ts';
 const ENERGY_ID = 'metering.electricity.activeEnergy';
 const ENERGY = QUANTITIES[ENERGY_ID];
 const TEMPERATURE = QUANTITIES['air.temperature'];
+const HUMIDITY = QUANTITIES['air.relativeHumidity'];
 const ALL = scope('tenant', 'site', 'device');
 const role = (r: string): Condition[] => [...ALL, { tag: 'role', equals: r }];
 
@@ -25,9 +26,12 @@ const role = (r: string): Condition[] => [...ALL, { tag: 'role', equals: r }];
  */
 type Source = 'raw' | Resolution;
 
-/** Energy of one role of the selected rooms (Wh, or `value` of it), per day or over the range. */
+/**
+ * Energy of one role of the selected rooms (Wh, or `value` of it), per day or over the range. Days without data
+ * give no row (`fill(none)`): a null day would become 0 in Grafana's sums and joins, and a PUE of 0/0.
+ */
 function energy(source: Source, r: string, as: string, interval?: '1d', value?: (wh: Aggregation) => Expr) {
-  const o = { where: role(r), groupBy: [], as, ...(interval ? { interval } : {}), ...(value ? { value } : {}) };
+  const o = { where: role(r), groupBy: [], as, ...(interval ? { interval, fill: 'none' as const } : {}), ...(value ? { value } : {}) };
   return influxql(
     source === 'raw' ? consumption({ measurement: ENERGY.measurement, field: ENERGY.field, ...o }) : rollupConsumption({ quantity: ENERGY_ID, resolution: source, ...o }),
   ).format('table');
@@ -77,14 +81,18 @@ function categoryVariable(lang: Lang): CustomVariableBuilder {
     .current({ ...unknown, selected: true });
 }
 
-/** Daily energies → calendar months (Paris) → one row per month: IT, total, kgCO₂e, PUE. */
+/**
+ * Daily energies → the days where both energies were measured → calendar months (Paris) → one row per month: IT,
+ * total, kgCO₂e, PUE. Joining the days first keeps a day metered on one side only out of both sums, and a month
+ * without any such day out of the table (no row, where a sum of nothing would be 0 and the PUE 0/0).
+ */
 function monthlyPue(lang: Lang): DataTransformerConfig[] {
   const month = tr({ fr: 'Mois', en: 'Month' }, lang);
   const sum = (f: string) => ({ [f]: { aggregations: ['sum'], operation: 'aggregate' } });
   return [
+    { id: 'joinByField', options: { byField: 'Time', mode: 'inner' } },
     { id: 'formatTime', options: { timeField: 'Time', outputFormat: 'YYYY-MM', useTimezone: true, timezone: TIME_ZONE } },
     { id: 'groupBy', options: { fields: { Time: { aggregations: [], operation: 'groupby' }, ...sum('it_wh'), ...sum('facility_wh'), ...sum('facility_kgco2e') } } },
-    { id: 'joinByField', options: { byField: 'Time', mode: 'inner' } },
     {
       id: 'calculateField',
       options: {
@@ -110,9 +118,13 @@ function monthlyPue(lang: Lang): DataTransformerConfig[] {
   ];
 }
 
-/** Both queries side by side (one row per day), then PUE = facility / IT, computed by Grafana. */
+/**
+ * Both queries side by side (one row per day, or one for the range), then PUE = facility / IT, computed by
+ * Grafana. An inner join: a PUE only where both energies were measured (an outer join would divide by a missing
+ * value, which Grafana's arithmetic turns into 0, Infinity or NaN).
+ */
 const PUE: DataTransformerConfig[] = [
-  { id: 'joinByField', options: { byField: 'Time', mode: 'outer' } },
+  { id: 'joinByField', options: { byField: 'Time', mode: 'inner' } },
   {
     id: 'calculateField',
     options: {
@@ -195,8 +207,8 @@ function build(lang: Lang) {
           title: { fr: 'PUE journalier', en: 'Daily PUE' },
           description: withNote(
             {
-              fr: "PUE = énergie totale de la salle / énergie informatique, par jour. InfluxQL ne divise pas deux requêtes entre elles : les deux énergies journalières sont jointes sur le temps puis divisées par Grafana (transformations « Join by field » et « Add field from calculation »). Toutes les salles sélectionnées sont additionnées : choisir un site pour le PUE d'une salle.",
-              en: "PUE = whole-room energy / IT energy, per day. InfluxQL cannot divide one query by another: both daily energies are joined on time, then divided by Grafana ('Join by field' and 'Add field from calculation' transformations). All selected rooms are added up: pick one site for one room's PUE.",
+              fr: "PUE = énergie totale de la salle / énergie informatique, par jour. InfluxQL ne divise pas deux requêtes entre elles : les deux énergies journalières sont jointes sur le temps puis divisées par Grafana (transformations « Join by field » et « Add field from calculation »). Seuls les jours où les deux énergies sont mesurées ont un PUE. Toutes les salles sélectionnées sont additionnées : choisir un site pour le PUE d'une salle.",
+              en: "PUE = whole-room energy / IT energy, per day. InfluxQL cannot divide one query by another: both daily energies are joined on time, then divided by Grafana ('Join by field' and 'Add field from calculation' transformations). Only days where both energies were measured have a PUE. All selected rooms are added up: pick one site for one room's PUE.",
             },
             DAILY_ROLLUPS,
           ),
@@ -230,8 +242,8 @@ function build(lang: Lang) {
           title: { fr: `PUE mensuel – ${CATEGORY_IN_TITLE}`, en: `Monthly PUE – ${CATEGORY_IN_TITLE}` },
           description: withNote(
             {
-              fr: `Par mois calendaire (heure de Paris), 12 derniers mois : énergie informatique, énergie totale, PUE = total / informatique et émissions de la salle (${factorText.fr}). InfluxQL ne groupe pas par mois : les énergies journalières sont additionnées par mois dans Grafana (« Format time », « Group by »), puis jointes et divisées. Le premier et le mois en cours sont partiels ; un PUE mensuel est un PUE intermédiaire (ISO/IEC 30134-2), le PUE de référence est celui de 12 mois. La catégorie de mesure vient de la variable « Catégorie de mesure du PUE ».`,
-              en: `Per calendar month (Paris time), last 12 months: IT energy, total energy, PUE = total / IT and the room's emissions (${factorText.en}). InfluxQL cannot group by month: daily energies are added up per month in Grafana ('Format time', 'Group by'), then joined and divided. The first and the current month are partial; a monthly PUE is an interim PUE (ISO/IEC 30134-2), the reference PUE is the 12-month one. The measurement category comes from the 'PUE measurement category' variable.`,
+              fr: `Par mois calendaire (heure de Paris), 12 derniers mois : énergie informatique, énergie totale, PUE = total / informatique et émissions de la salle (${factorText.fr}). InfluxQL ne groupe pas par mois : seuls les jours où les deux énergies sont mesurées comptent (« Join by field »), puis leurs énergies sont additionnées par mois dans Grafana (« Format time », « Group by ») et divisées. Un mois sans aucun de ces jours n'a pas de ligne. Le premier et le mois en cours sont partiels ; un PUE mensuel est un PUE intermédiaire (ISO/IEC 30134-2), le PUE de référence est celui de 12 mois. La catégorie de mesure vient de la variable « Catégorie de mesure du PUE ».`,
+              en: `Per calendar month (Paris time), last 12 months: IT energy, total energy, PUE = total / IT and the room's emissions (${factorText.en}). InfluxQL cannot group by month: only days where both energies were measured count ('Join by field'), then their energies are added up per month in Grafana ('Format time', 'Group by') and divided. A month without any such day has no row. The first and the current month are partial; a monthly PUE is an interim PUE (ISO/IEC 30134-2), the reference PUE is the 12-month one. The measurement category comes from the 'PUE measurement category' variable.`,
             },
             DAILY_ROLLUPS,
           ),
@@ -301,6 +313,24 @@ function build(lang: Lang) {
           showThresholds: true,
           targets: [
             influxql({ select: [{ fn: 'mean', field: TEMPERATURE.field }], from: TEMPERATURE.measurement, where: role(ROLES.itInlet), interval: '$__interval', groupBy: ['device'], fill: 'null' }).alias('$tag_device'),
+          ],
+        }),
+      )
+      .withPanel(
+        timeseries(lang, {
+          title: { fr: "Humidité relative à l'entrée d'air des baies", en: 'Rack inlet relative humidity' },
+          description: {
+            fr: "Humidité relative moyenne à l'entrée d'air des baies. Au-dessus de 60 %, risque de condensation et de corrosion (plage recommandée ASHRAE, 2008) ; la règle D3 surveille aussi le point de rosée (> 15 °C ou < −9 °C).",
+            en: 'Mean relative humidity at the rack inlets. Above 60 %, risk of condensation and corrosion (ASHRAE recommended range, 2008); rule D3 also watches the dew point (> 15 °C or < −9 °C).',
+          },
+          unit: 'percent',
+          min: 0,
+          max: 100,
+          span: 24,
+          thresholds: steps(['green', null], ['red', 60]),
+          showThresholds: true,
+          targets: [
+            influxql({ select: [{ fn: 'mean', field: HUMIDITY.field }], from: HUMIDITY.measurement, where: role(ROLES.itInlet), interval: '$__interval', groupBy: ['device'], fill: 'null' }).alias('$tag_device'),
           ],
         }),
       ),

@@ -139,8 +139,8 @@ function build(lang: Lang) {
         timeseries(lang, {
           title: { fr: 'Messages non décodables par jour', en: 'Undecodable messages per day' },
           description: {
-            fr: "Messages valides qu'aucun décodeur n'a su lire (gardés bruts, à redécoder avec « veilleur redecode »), et messages MQTT rejetés (pas un événement valide du serveur de réseau), par raison. Les rejetés n'ont pas de collectivité connue : ils ne sont pas filtrés par collectivité, site ni capteur.",
-            en: "Valid uplinks no decoder could read (kept raw, to decode again with 'veilleur redecode'), and rejected MQTT messages (not a valid network-server event), by reason. Rejected messages have no known tenant: they are not filtered by tenant, site or device.",
+            fr: "Messages valides qu'aucun décodeur n'a su lire (gardés bruts, à redécoder avec « veilleur redecode »), et messages MQTT rejetés (pas un événement valide du serveur de réseau, ou d'une autre collectivité que son sujet MQTT), par raison. Les rejetés n'appartiennent à aucune collectivité : ils n'apparaissent que pour l'ensemble de l'instance (« Collectivité » sur « All »), jamais dans la vue d'une commune.",
+            en: "Valid uplinks no decoder could read (kept raw, to decode again with 'veilleur redecode'), and rejected MQTT messages (not a valid network-server event, or claiming another organisation than its MQTT topic), by reason. Rejected messages belong to no organisation: they only show for the whole instance ('Organisation' on 'All'), never in one commune's view.",
           },
           unit: 'short',
           min: 0,
@@ -151,7 +151,8 @@ function build(lang: Lang) {
             influxql({ select: [{ fn: 'count', field: undecodedField }], from: UPLINK_UNDECODED.measurement, where: scope('tenant'), interval: '1d', groupBy: ['reason'], fill: 0, localTime: true }).alias(
               `${tr({ fr: 'non décodé', en: 'undecoded' }, lang)} : $tag_reason`,
             ),
-            influxql({ select: [{ fn: 'count', field: rejectedField }], from: UPLINK_REJECTED.measurement, interval: '1d', groupBy: ['reason'], fill: 0, localTime: true }).alias(
+            // No tenant tag on rejected messages: the "All" regex matches the missing tag, a commune's name does not.
+            influxql({ select: [{ fn: 'count', field: rejectedField }], from: UPLINK_REJECTED.measurement, where: scope('tenant'), interval: '1d', groupBy: ['reason'], fill: 0, localTime: true }).alias(
               `${tr({ fr: 'rejeté', en: 'rejected' }, lang)} : $tag_reason`,
             ),
           ],

@@ -2,7 +2,7 @@
  * A small typed InfluxQL builder for Grafana panels, limited to the subset that InfluxDB 1.x, 2.x (v1
  * compatibility, through the bucket's DBRP) and 3.x all accept: SELECT with mean/min/max/last/sum/count or raw
  * fields, + - * / between aggregates and constants, non_negative_difference (inside a subquery, to turn a meter
- * index into consumption), field comparisons on a subquery's results, GROUP BY time(...) with fill(), and tz() for
+ * index into consumption), non_negative_derivative of a bucket's last index (a mean rate), field comparisons on a subquery's results, GROUP BY time(...) with fill(), and tz() for
  * daily buckets. No SLIMIT/SOFFSET, no cardinality meta-queries, no INTO, no CQs, no `y` durations (1.x has none).
  *
  * Sources: raw readings (a measurement name), or the service's rollups (`{ rollup, resolution }`, rendered by
@@ -56,7 +56,9 @@ export type Expr = Aggregation | number | { op: '+' | '-' | '*' | '/'; left: Exp
 export type Projection =
   | { fn: Aggregate; field: string; as?: string }
   | { field: string; as?: string }
-  | { expr: Expr; as: string };
+  | { expr: Expr; as: string }
+  /** `non_negative_derivative(last(field), per)`: the mean rate between consecutive buckets that have a reading. */
+  | { rate: { field: string; per: '1h' }; as: string };
 
 export const add = (left: Expr, right: Expr): Expr => ({ op: '+', left, right });
 export const sub = (left: Expr, right: Expr): Expr => ({ op: '-', left, right });
@@ -109,6 +111,7 @@ function expr(e: Expr): string {
 
 function projection(p: Projection): string {
   const as = p.as ? ` AS ${ident(p.as)}` : '';
+  if ('rate' in p) return `non_negative_derivative(last(${ident(p.rate.field)}), ${p.rate.per})${as}`;
   if ('expr' in p) {
     // The outer parentheses of a binary expression are redundant at the top level.
     const e = expr(p.expr);
@@ -140,7 +143,7 @@ export function render(q: SelectQuery | DifferenceQuery): string {
     const sel = `non_negative_difference(${ident(q.difference.field)}) AS ${ident(q.difference.as)}`;
     return `SELECT ${sel} FROM ${ident(q.from)} WHERE ${where(q.where)} GROUP BY ${q.groupBy.map(ident).join(', ')}`;
   }
-  const raw = q.select.filter((p) => !('fn' in p) && !('expr' in p)).length;
+  const raw = q.select.filter((p) => !('fn' in p) && !('expr' in p) && !('rate' in p)).length;
   if (raw > 0 && raw < q.select.length) throw new Error('InfluxQL cannot mix raw fields and aggregates in one SELECT');
   if (raw > 0 && q.interval) throw new Error('raw fields cannot be grouped by time');
   const sel = q.select.map(projection).join(', ');
@@ -239,6 +242,23 @@ export function dailyMinOfHourly(o: Omit<ConsumptionOptions, 'interval' | 'fill'
     groupBy: o.groupBy,
     fill: 'null',
     localTime: true,
+  };
+}
+
+/**
+ * The mean flow or power of meters from their index (`*_index_*`): between two buckets that hold a reading, the
+ * index difference divided by the time between them, per hour (L → L/h, Wh → W). Meters that report less often
+ * than the bucket get the mean over the gap, never a spike in the bucket of their reading. Whole meters only
+ * (channel-less readings), per device.
+ */
+export function indexRate(o: { measurement: string; field: string; where?: readonly Condition[]; as: string }): SelectQuery {
+  return {
+    select: [{ rate: { field: o.field, per: '1h' }, as: o.as }],
+    from: o.measurement,
+    where: [...(o.where ?? []), WHOLE_METER],
+    interval: '$__interval',
+    groupBy: ['device'],
+    fill: 'none',
   };
 }
 

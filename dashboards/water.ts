@@ -9,7 +9,7 @@ import type { AlertState, RuleInfo, Severity } from '../services/alerts/model.ts
 import { ALERT_EVENT } from '../services/storage/schema.ts';
 import { DAILY_ROLLUPS, RAW_TOTAL, dashboardBuilder, finish, monthlyTotals, stateTimeline, steps, table, timeseries, barGauge, withNote, type DashboardDefinition } from './common.ts';
 import { tr, type Lang, type Text } from './i18n.ts';
-import { consumption, dailyMinOfHourly, influxql, rollupConsumption, scope, type Condition, type SelectQuery } from './influxql.ts';
+import { consumption, dailyMinOfHourly, indexRate, influxql, rollupConsumption, scope, type Condition, type Fill, type SelectQuery } from './influxql.ts';
 
 const FLOW = QUANTITIES['water.flow'];
 const INDEX_ID = 'metering.water.total';
@@ -17,18 +17,34 @@ const INDEX = QUANTITIES[INDEX_ID];
 const LEAK = QUANTITIES['water.leak'];
 const ALL = scope('tenant', 'site', 'device');
 
-/** Volume per meter and whole local day, from the daily rollups. */
-const dailyVolume = (as?: string) => rollupConsumption({ quantity: INDEX_ID, resolution: '1d', where: ALL, interval: '1d', groupBy: ['device'], ...(as ? { as } : {}) });
+/**
+ * Volume per meter and whole local day, from the daily rollups. `fill: 'none'` for the monthly sums: a day without
+ * data must not be a null row, which Grafana's sum would turn into a month of 0 L.
+ */
+const dailyVolume = (as?: string, fill?: Fill) =>
+  rollupConsumption({ quantity: INDEX_ID, resolution: '1d', where: ALL, interval: '1d', groupBy: ['device'], ...(as ? { as } : {}), ...(fill !== undefined ? { fill } : {}) });
 
-/** District (DMA) balance: inflow meters against every other water meter of the selection, per local day. */
+/**
+ * District (DMA) balance, per commune and site as rule W8 computes it: the site's inflow meters against its other
+ * water meters, per local day. Never across sites or communes: one commune's buildings are not fed by another
+ * commune's reservoir.
+ */
 const INFLOW: Condition = { tag: 'role', equals: ROLES.districtInflow };
 const NOT_INFLOW: Condition = { tag: 'role', notEquals: ROLES.districtInflow };
 const districtVolume = (role: Condition, as: string) =>
-  influxql(rollupConsumption({ quantity: INDEX_ID, resolution: '1d', where: [...ALL, role], interval: '1d', groupBy: [], as })).format('table');
+  influxql(rollupConsumption({ quantity: INDEX_ID, resolution: '1d', where: [...ALL, role], interval: '1d', groupBy: ['tenant', 'site'], as, fill: 'none' })).format('table');
 
 function districtBalance(lang: Lang): DataTransformerConfig[] {
+  const inflow = 'inflow_l';
+  const metered = 'metered_l';
   return [
-    { id: 'joinByField', options: { byField: 'Time', mode: 'outer' } },
+    // One row per day, commune and site (the fields both queries have): a join on several keys.
+    { id: 'merge', options: {} },
+    // A balance needs both sides: a site with an inflow meter and no other meter (or the reverse) has none.
+    {
+      id: 'filterByValue',
+      options: { type: 'exclude', match: 'any', filters: [inflow, metered].map((fieldName) => ({ fieldName, config: { id: 'isNull', options: {} } })) },
+    },
     {
       id: 'calculateField',
       options: {
@@ -41,13 +57,18 @@ function districtBalance(lang: Lang): DataTransformerConfig[] {
     {
       id: 'organize',
       options: {
+        indexByName: { Time: 0, tenant: 1, site: 2, balance_l: 3, inflow_l: 4, metered_l: 5 },
         renameByName: {
+          Time: tr({ fr: 'Jour', en: 'Day' }, lang),
+          tenant: tr({ fr: 'Collectivité', en: 'Organisation' }, lang),
+          site: tr({ fr: 'Site', en: 'Site' }, lang),
           inflow_l: tr({ fr: 'Entrée du secteur', en: 'District inflow' }, lang),
           metered_l: tr({ fr: 'Compteurs desservis', en: 'Metered consumption' }, lang),
           balance_l: tr({ fr: 'Écart (pertes apparentes)', en: 'Difference (apparent losses)' }, lang),
         },
       },
     },
+    { id: 'sortBy', options: { sort: [{ field: tr({ fr: 'Jour', en: 'Day' }, lang), desc: true }] } },
   ];
 }
 
@@ -125,10 +146,16 @@ function build(lang: Lang) {
       .withPanel(
         timeseries(lang, {
           title: { fr: 'Débit', en: 'Flow' },
-          description: { fr: 'Débit moyen mesuré par les compteurs qui le transmettent (L/h).', en: 'Mean flow measured by the meters that report it (L/h).' },
+          description: {
+            fr: "Débit moyen de chaque compteur (L/h). La plupart des compteurs ne transmettent que leur index : leur débit est l'écart d'index entre deux relevés divisé par le temps qui les sépare (courbe « d'après l'index »), donc un débit moyen sur l'intervalle de relevé (15 min à 1 h en général), pas un débit instantané. Les compteurs qui transmettent un débit mesuré ont aussi leur courbe.",
+            en: "Mean flow of each meter (L/h). Most meters only report their index: their flow is the index difference between two readings divided by the time between them (the 'from the index' curve), hence a mean over the reporting interval (15 min to 1 h as a rule), not an instantaneous flow. Meters that report a measured flow also have their own curve.",
+          },
           unit: 'litreh',
           min: 0,
-          targets: [influxql({ select: [{ fn: 'mean', field: FLOW.field }], from: FLOW.measurement, where: ALL, interval: '$__interval', groupBy: ['device'], fill: 'null' }).alias('$tag_device')],
+          targets: [
+            influxql({ select: [{ fn: 'mean', field: FLOW.field }], from: FLOW.measurement, where: ALL, interval: '$__interval', groupBy: ['device'], fill: 'null' }).alias(`$tag_device (${tr({ fr: 'mesuré', en: 'measured' }, lang)})`),
+            influxql(indexRate({ measurement: INDEX.measurement, field: INDEX.field, where: ALL, as: 'flow_l_h' })).alias(`$tag_device (${tr({ fr: "d'après l'index", en: 'from the index' }, lang)})`),
+          ],
         }),
       )
       .withPanel(
@@ -152,15 +179,15 @@ function build(lang: Lang) {
           title: { fr: 'Volume par mois et par compteur (12 derniers mois)', en: 'Volume per month and meter (last 12 months)' },
           description: withNote(
             {
-              fr: "Volume de chaque compteur par mois calendaire (heure de Paris), quelle que soit la période affichée. InfluxQL ne groupe pas par mois : les volumes journaliers sont additionnés par mois dans Grafana (transformations « Format time » puis « Group by »). Le premier et le mois en cours sont partiels.",
-              en: 'Volume of each meter per calendar month (Paris time), whatever the displayed range. InfluxQL cannot group by month: daily volumes are added up per month in Grafana ("Format time" then "Group by" transformations). The first and the current month are partial.',
+              fr: "Volume de chaque compteur par mois calendaire (heure de Paris), quelle que soit la période affichée. InfluxQL ne groupe pas par mois : les volumes journaliers sont additionnés par mois dans Grafana (transformations « Format time » puis « Group by »). Le premier et le mois en cours sont partiels ; un mois sans aucun relevé n'a pas de ligne (il n'est pas compté 0 L).",
+              en: 'Volume of each meter per calendar month (Paris time), whatever the displayed range. InfluxQL cannot group by month: daily volumes are added up per month in Grafana ("Format time" then "Group by" transformations). The first and the current month are partial; a month without any reading has no row (it is not counted as 0 L).',
             },
             DAILY_ROLLUPS,
           ),
           unit: 'litre',
           timeFrom: '1y',
           transformations: monthlyTotals(lang, { field: 'volume_l', by: { tag: 'device', label: { fr: 'Compteur', en: 'Meter' } }, label: { fr: 'Volume', en: 'Volume' } }),
-          targets: [influxql(dailyVolume('volume_l')).format('table')],
+          targets: [influxql(dailyVolume('volume_l', 'none')).format('table')],
         }),
       )
       .withPanel(
@@ -208,17 +235,16 @@ function build(lang: Lang) {
         }),
       )
       .withPanel(
-        timeseries(lang, {
-          title: { fr: 'Bilan de secteur (entrée − compteurs desservis)', en: 'District balance (inflow − metered)' },
+        table(lang, {
+          title: { fr: 'Bilan de secteur par site (entrée − compteurs desservis)', en: 'District balance per site (inflow − metered)' },
           description: withNote(
             {
-              fr: "Par jour (heure de Paris) : volume des compteurs d'entrée de secteur (rôle « district-inflow »), volume de tous les autres compteurs d'eau de la sélection, et leur écart (fuites du réseau, compteurs manquants, erreurs de comptage). Le secteur est la sélection : choisir dans « Collectivité » et « Site » l'entrée et les sites qu'elle dessert. Sans compteur d'entrée dans la sélection, la courbe d'écart reste vide. InfluxQL ne soustrait pas deux requêtes : l'écart est calculé par Grafana (« Join by field » puis « Add field from calculation »).",
-              en: "Per day (Paris time): volume of the district inflow meters (role 'district-inflow'), volume of every other water meter of the selection, and the difference (network leaks, unmetered users, metering errors). The district is the selection: pick the inflow and the sites it feeds in 'Organisation' and 'Site'. Without an inflow meter in the selection, the difference stays empty. InfluxQL cannot subtract two queries: Grafana computes the difference ('Join by field', then 'Add field from calculation').",
+              fr: "Par jour (heure de Paris), commune et site, comme la règle W8 : volume des compteurs d'entrée de secteur du site (rôle « district-inflow » dans le registre), volume des autres compteurs d'eau du même site, et leur écart (fuites du réseau, usagers non comptés, erreurs de comptage). Jamais d'un site ou d'une commune à l'autre : pour un bilan, placer dans le registre l'entrée et les compteurs qu'elle dessert sur le même site. Un jour ou un site où l'un des deux côtés manque n'a pas de ligne. InfluxQL ne soustrait pas deux requêtes : Grafana réunit les deux par jour, commune et site (« Merge ») puis calcule l'écart (« Add field from calculation »).",
+              en: "Per day (Paris time), commune and site, as rule W8 computes it: volume of the site's district inflow meters (role 'district-inflow' in the registry), volume of the other water meters of the same site, and the difference (network leaks, unmetered users, metering errors). Never from one site or commune to another: for a balance, register the inflow and the meters it feeds on the same site. A day or site where either side is missing has no row. InfluxQL cannot subtract two queries: Grafana puts both together per day, commune and site ('Merge'), then computes the difference ('Add field from calculation').",
             },
             DAILY_ROLLUPS,
           ),
           unit: 'litre',
-          bars: true,
           span: 24,
           transformations: districtBalance(lang),
           targets: [districtVolume(INFLOW, 'inflow_l'), districtVolume(NOT_INFLOW, 'metered_l')],

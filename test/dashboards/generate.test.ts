@@ -59,7 +59,7 @@ describe('dashboard generation', () => {
         expect(q.query).toContain('$timeFilter');
         expect(q.query).not.toMatch(/\b(SLIMIT|SOFFSET|CARDINALITY|INTO|Flux|from\(bucket)\b/i);
         for (const fn of q.query.matchAll(/\b([a-z_]+)\(/g)) {
-          expect(['mean', 'min', 'max', 'last', 'sum', 'count', 'non_negative_difference', 'time', 'fill', 'tz']).toContain(fn[1]);
+          expect(['mean', 'min', 'max', 'last', 'sum', 'count', 'non_negative_difference', 'non_negative_derivative', 'time', 'fill', 'tz']).toContain(fn[1]);
         }
         // Daily buckets are local days: every (sub)query grouped by day carries tz().
         const days = q.query.match(/time\(1d\)[^()]*(\([^()]*\)[^()]*)*/g) ?? [];
@@ -68,6 +68,20 @@ describe('dashboard generation', () => {
         expect(q.query).not.toMatch(/\d+(y|mo)\b/);
       }
     }
+  });
+
+  it('filters every read of a measurement by the tenant variable: a commune sees only its own data', () => {
+    let reads = 0;
+    for (const d of DASHBOARDS) {
+      for (const q of panelQueries(d.build('fr'))) {
+        // Each FROM of a measurement or rollup (not of a subquery), with its WHERE up to GROUP BY or the subquery's end.
+        for (const m of q.query.matchAll(/FROM ("[^"]+"(?:\."[^"]+")?) WHERE (.*?)(?= GROUP BY|\)|$)/g)) {
+          expect(m[2], `${q.dashboard} / ${q.panel} / ${q.refId}: ${m[1]} in ${q.query}`).toContain('"tenant" =~ /^$tenant$/');
+          reads++;
+        }
+      }
+    }
+    expect(reads).toBeGreaterThanOrEqual(50);
   });
 
   it('gives panels only ranges and shifts the test harness (and Grafana) understand', () => {

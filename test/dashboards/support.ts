@@ -90,13 +90,13 @@ export function panelRange(q: Pick<PanelQuery, 'timeFrom' | 'timeShift'>, now: D
 
 /**
  * What Grafana does to a raw InfluxQL query before sending it: the time filter (in Grafana's own form, epoch
- * milliseconds), the interval macros and the variables (here "All", i.e. `.*`).
+ * milliseconds), the interval macros and the variables ("All", i.e. `.*`, unless one value is given).
  */
-export function substitute(query: string, range: Range): string {
+export function substitute(query: string, range: Range, vars: Partial<Record<'tenant' | 'site' | 'device', string>> = {}): string {
   return query
     .replaceAll('$timeFilter', `time >= ${range.from.getTime()}ms and time <= ${range.to.getTime()}ms`)
     .replaceAll('$__interval_ms', '3600000')
     .replaceAll('$__interval', '1h')
     .replaceAll('$interval', '1h')
-    .replace(/\$(tenant|site|device)\b/g, '.*');
+    .replace(/\$(tenant|site|device)\b/g, (_, v: 'tenant' | 'site' | 'device') => vars[v] ?? '.*');
 }
