@@ -153,7 +153,7 @@ afterAll(async () => {
 });
 
 describe('dashboard panels on real data', () => {
-  it('every panel shows the town's data within bounds, in both languages, and one commune only its own', async () => {
+  it('every panel shows the town data within bounds, in both languages, and one commune only its own', async () => {
     const end = dataEnd(new Date());
     const start = new Date(end.getTime() - 3 * 86400e3);
     const town = [...generateUplinks({ start, end, seed: 1 })];
