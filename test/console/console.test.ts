@@ -310,9 +310,12 @@ describe('two communes on one instance', () => {
     // Asking for Bellerive's things by their address is refused or answered as if they did not exist.
     for (const path of [`/appareils/${TOWN_B[0]!.devEui}`, `/alertes/${bAlerts[0].id}`, `/?commune=${B}`, `/sites?commune=${B}`, `/parc?commune=${B}`]) {
       const r = await context.request.get(`${base}${path}`, { maxRedirects: 0 });
-      expect([403, 404], path).toContain(r.status());
-      const body = await r.text();
-      for (const d of TOWN_B) expect(body, path).not.toContain(d.devEui);
+      // A device or an alert of Bellerive does not exist for this key; a filter naming Bellerive is refused or
+      // falls back to the key's own commune (a shared link), and the body check below holds either way.
+      expect(path.includes('?') ? [200, 403, 404] : [403, 404], path).toContain(r.status());
+      // The page may repeat the address asked for (the language link does); nothing else of Bellerive.
+      const body = (await r.text()).replaceAll(path, '').replaceAll(encodeURIComponent(path), '');
+      for (const f of forbidden) expect(body, path).not.toContain(f);
     }
     await context.close();
   }, 240_000);
