@@ -369,7 +369,9 @@ export function fleetPages(app: FastifyInstance, deps: ConsoleDeps): void {
     const ctx = pageOf(req);
     const q = fleetQuery.parse(req.query ?? {});
     const data = await readFleet(deps, ctx, q);
-    const names = new Map(deps.api.registry.devices.filter((x) => (x.tenant ?? deps.api.defaultTenant) === data.tenant && x.name).map((x) => [x.devEui, x.name!]));
+    // Looked up only for the DevEUIs of the commune's own (confined) results; a registry entry may leave its
+    // tenant to the network server, so it is not filtered on it.
+    const names = new Map(deps.api.registry.devices.filter((x) => x.name).map((x) => [x.devEui, x.name!]));
     const title = data.communes.length > 1 ? `${ctx.t.fleet.title} – ${ctx.names.tenant(data.tenant)}` : ctx.t.fleet.title;
     return sendPage(reply, 200, layout(ctx, { title, section: 'fleet', content: fleetPage(ctx, q, data, names, deps.api.registry) }));
   });

@@ -169,9 +169,10 @@ const formatQuery = z.object({ format: z.enum(['html', 'csv']).catch('html').def
 async function serverRooms(deps: ConsoleDeps, tenants: string[] | undefined): Promise<{ tenant: string; site: string }[]> {
   const roles: string[] = [DATACENTER_ROLES.facilityTotal, DATACENTER_ROLES.itLoad];
   const out = new Map<string, { tenant: string; site: string }>();
+  // A registry entry without a tenant gets its commune from the network server: only the stored points know it.
   for (const d of deps.api.registry.devices) {
-    const tenant = d.tenant ?? deps.api.defaultTenant;
-    if (d.site && d.role && roles.includes(d.role) && (!tenants || tenants.includes(tenant))) out.set(`${tenant}/${d.site}`, { tenant, site: d.site });
+    const tenant = d.tenant;
+    if (tenant && d.site && d.role && roles.includes(d.role) && (!tenants || tenants.includes(tenant))) out.set(`${tenant}/${d.site}`, { tenant, site: d.site });
   }
   const e = QUANTITIES['metering.electricity.activeEnergy'];
   const series = await deps.api.influx.query(
