@@ -39,6 +39,14 @@ async function main(): Promise<number | undefined> {
     const note = (await import('./demo-env.ts')).applyDemoEnv();
     if (note) process.stderr.write(`veilleur: ${note}\n`);
   }
+  if (command === 'serve') {
+    const { runningDemo, serveBesideDemo } = await import('./demo-env.ts');
+    const demo = runningDemo();
+    if (demo) {
+      process.stderr.write(`veilleur serve: ${serveBesideDemo(demo)}\n`);
+      return 2;
+    }
+  }
   switch (command) {
     case 'serve':
       return (await import('./serve.ts')).serve();

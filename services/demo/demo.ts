@@ -114,7 +114,7 @@ export async function demo(args: string[]): Promise<number> {
   await service.start();
   if (stopping) return 0;
   // For the CLI commands typed in another terminal (`npx veilleur report …`): services/cli/demo-env.ts.
-  writeDemoEnv({ MQTT_URL: mqtt.url, INFLUX_URL: influx.url, INFLUX_DB: 'veilleur', VEILLEUR_CONFIG: registryFile });
+  writeDemoEnv({ MQTT_URL: mqtt.url, INFLUX_URL: influx.url, INFLUX_DB: 'veilleur', VEILLEUR_CONFIG: registryFile }, service.address());
 
   const q = (s: string) => `curl -sG ${influx.url}/query --data-urlencode db=veilleur --data-urlencode "q=${s}"`;
   say(`

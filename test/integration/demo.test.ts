@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { freePort } from '../../services/dev/servers.ts';
 import { waitFor } from './support.ts';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -109,6 +110,32 @@ describe('the demo', () => {
     expect(JSON.parse(redecode.stdout)).toBeTypeOf('object');
     const decode = cli(demo.cwd, 'decode', '--vendor', 'milesight', '--model', 'em300-zld', '--fport', '85', '--hex', '050001');
     expect(decode.code, decode.stderr).toBe(0);
+
+    // `serve` would take over the demo's broker session and port: it says where the demo's service is, and how to
+    // run a second one, which works as said.
+    const serve = cli(demo.cwd, 'serve');
+    expect(serve.code).toBe(2);
+    expect(serve.stderr).toMatch(/already runs the service at http:\/\/127\.0\.0\.1:\d+/);
+    const advice = /^\s+(set -a; \. .+ npx veilleur serve)$/m.exec(serve.stderr)?.[1];
+    expect(advice, serve.stderr).toBeDefined();
+    const port = await freePort();
+    // In a process group of its own, so that the shell and the service it starts are stopped together.
+    const second = spawn('sh', ['-c', advice!.replace('HTTP_PORT=8081', `HTTP_PORT=${port}`).replace('npx veilleur', `"${process.execPath}" '${BIN}'`)], { cwd: demo.cwd, env: cleanEnv(), stdio: 'ignore', detached: true });
+    const group = -second.pid!;
+    const groupAlive = () => {
+      try {
+        process.kill(group, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    try {
+      await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200, 60_000, 'the second service ready');
+    } finally {
+      process.kill(group, 'SIGTERM');
+      await waitFor(async () => !groupAlive(), 20_000, 'the second service stopped');
+    }
 
     demo.child.kill('SIGTERM');
     await expectAllGone(demo);
