@@ -23,6 +23,8 @@ export interface ChartInput {
   /** Draw steps (states such as wet/dry) rather than lines. */
   steps?: boolean;
   digits?: number;
+  /** The value axis starts at zero (volumes, energies, states); by default for step charts and units of quantity. */
+  zeroBased?: boolean;
 }
 
 const MAX_TABLE_ROWS = 400;
@@ -34,7 +36,8 @@ export function chart(ctx: PageContext, c: ChartInput): Html {
   const shown = times.slice(-MAX_TABLE_ROWS);
   const digits = c.digits ?? 1;
   const cell = (v: number | null | undefined) => (v === null || v === undefined ? '–' : ctx.fmt.number(v, digits));
-  const data = { unit: c.unit, timeZone: c.timeZone, lang: ctx.lang, steps: c.steps === true, threshold: c.threshold ?? null, series: c.series };
+  const zeroBased = c.zeroBased ?? (c.steps === true || /\/h$|^(L|m³|Wh|kWh|MWh)$/.test(c.unit));
+  const data = { unit: c.unit, timeZone: c.timeZone, lang: ctx.lang, steps: c.steps === true, zeroBased, threshold: c.threshold ?? null, series: c.series };
   return html`<figure class="chart">
   <figcaption id="${c.id}-titre">${c.title}${c.unit ? ` (${c.unit})` : ''}</figcaption>
   <div class="chart-canvas" data-chart="${c.id}" role="img" aria-labelledby="${c.id}-titre" aria-describedby="${c.id}-resume"></div>

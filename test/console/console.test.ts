@@ -332,7 +332,10 @@ async function examplePages(): Promise<{ name: string; path: string }[]> {
     { name: 'sites', path: '/sites' },
     { name: 'appareil-compteur-gymnase', path: `/appareils/${meter.devEui}` },
     { name: 'parc', path: '/parc' },
+    { name: 'site-gymnase', path: `/sites/${A}/gymnase` },
     { name: 'rapports', path: '/rapports' },
+    { name: 'rapport-annuel', path: `/rapports/annuel?annee=${new Date().getFullYear()}` },
+    { name: 'rapport-salle-serveurs', path: `/rapports/salle-serveurs?salle=${A}%2Fmairie` },
     { name: 'conservation', path: '/conservation' },
   ];
 }

@@ -48,6 +48,17 @@
     var span = (xs[xs.length - 1] - xs[0]) / 1000;
     var tickFormat = new Intl.DateTimeFormat(locale, span > 8 * 86400 ? { timeZone: data.timeZone, day: '2-digit', month: '2-digit' } : span > 36 * 3600 ? { timeZone: data.timeZone, day: '2-digit', month: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' } : { timeZone: data.timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
     function timeTicks(u, splits) { return splits.map(function (v) { return tickFormat.format(new Date(v * 1000)); }); }
+    // The value axis: from zero for volumes, energies and states; otherwise around the values (and the threshold),
+    // with a margin, and a unit either side of a flat series rather than uPlot's 0–100.
+    function valueRange(u, dataMin, dataMax) {
+      var lo = dataMin, hi = dataMax;
+      if (data.threshold) { lo = Math.min(lo, data.threshold.value); hi = Math.max(hi, data.threshold.value); }
+      if (lo == null || hi == null || !isFinite(lo) || !isFinite(hi)) return [0, 1];
+      if (data.zeroBased && lo >= 0) lo = 0;
+      if (data.steps) return [0, Math.max(1, hi) * 1.1];
+      var pad = hi > lo ? (hi - lo) * 0.1 : Math.max(1, Math.abs(hi) * 0.05);
+      return [data.zeroBased && lo === 0 ? 0 : lo - pad, hi + pad];
+    }
     var width = Math.max(280, el.clientWidth || 600);
     var opts = {
       width: width,
@@ -55,7 +66,7 @@
       tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1000), data.timeZone); },
       series: uSeries,
       axes: [{ stroke: '#4a5360', grid: { stroke: '#e3e7ec' }, values: timeTicks },  { stroke: '#4a5360', grid: { stroke: '#e3e7ec' }, size: 60, values: function (u, vals) { return vals.map(function (v) { return numberFormat.format(v); }); } }],
-      scales: { x: { time: true } },
+      scales: { x: { time: true }, y: { range: valueRange } },
       cursor: { drag: { x: false, y: false } },
     };
     var plot = new uPlot(opts, columns, el);

@@ -613,7 +613,7 @@ export const en: Messages = {
     energyCooling: 'Cooling energy',
     energyOther: 'Other loads',
     carbon: 'Greenhouse gas emissions',
-    factor: (value: string, id: string, vintage: string) => `Emission factor: ${value} kgCO₂e per kWh (${id}, ADEME, ${vintage}).`,
+    factor: (value: string, _id: string, vintage: string) => `Emission factor: ${value} kgCO₂e per kWh (ADEME, Base Empreinte, electricity, French average mix ${vintage}).`,
     category: 'Where IT energy is measured',
     categories: {
       'category 1 (UPS output)': 'category 1: UPS output',

@@ -617,7 +617,7 @@ export const fr = {
     energyCooling: 'Énergie de la climatisation',
     energyOther: 'Autres consommations',
     carbon: 'Émissions de gaz à effet de serre',
-    factor: (value: string, id: string, vintage: string) => `Facteur d’émission : ${value} kgCO₂e par kWh (${id}, ADEME, ${vintage}).`,
+    factor: (value: string, _id: string, vintage: string) => `Facteur d’émission : ${value} kgCO₂e par kWh (ADEME, Base Empreinte, électricité, mix moyen français ${vintage}).`,
     category: 'Point de mesure de l’énergie informatique',
     categories: {
       'category 1 (UPS output)': 'catégorie 1 : sortie des onduleurs',
