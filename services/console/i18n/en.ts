@@ -546,6 +546,7 @@ export const en: Messages = {
     instanceTitle: 'Refused messages, whole instance',
     instanceIntro: 'Messages that are not valid network-server events. They carry no commune: only instance-wide keys see them.',
     instanceCaption: 'Refused messages by reason, all communes',
+    instanceNone: (period: string) => `No refused message ${period}.`,
     pagination: (what: string) => `Pagination: ${what}`,
   },
 

@@ -550,6 +550,7 @@ export const fr = {
     instanceTitle: 'Messages refusés de toute l’instance',
     instanceIntro: 'Messages qui ne sont pas des évènements valides d’un serveur de réseau. Ils ne portent pas de commune : seules les clés de toute l’instance les voient.',
     instanceCaption: 'Messages refusés par motif, toutes communes',
+    instanceNone: (period: string) => `Aucun message refusé ${period}.`,
     pagination: (what: string) => `Pagination : ${what}`,
   },
 

@@ -336,7 +336,7 @@ ${
 <p>${f.instanceIntro}</p>
 ${
   d.instance.length === 0
-    ? html`<p class="empty">${f.rejectedCount(0, `(${periodText})`)}</p>`
+    ? html`<p class="empty">${f.instanceNone(`(${periodText})`)}</p>`
     : html`<table><caption>${f.instanceCaption} (${periodText})</caption>
 <thead><tr><th scope="col">${f.reason}</th><th scope="col" class="num">${f.count}</th></tr></thead>
 <tbody>${d.instance.map((r) => html`<tr><th scope="row">${reasonText(r.reason)}</th><td class="num">${fmt.number(r.n, 0)}</td></tr>`)}</tbody></table>`
@@ -356,7 +356,6 @@ ${
 
   return html`<p class="intro">${f.intro}</p>
 ${chooser}
-${d.communes.length > 1 ? html`<p class="fleet-commune"><strong>${t.commune} :</strong> ${ctx.names.tenant(d.tenant)}</p>` : ''}
 ${silentSection}
 ${batterySection}
 ${airtimeSection}
