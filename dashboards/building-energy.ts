@@ -301,7 +301,6 @@ function build(lang: Lang) {
           unit: 'ppm',
           thresholds: steps(['green', null], ['orange', 800], ['red', 1500]),
           showThresholds: true,
-          span: 24,
           targets: [influxql({ select: [{ fn: 'mean', field: CO2.field }], from: CO2.measurement, where: ROOMS, interval: '$__interval', groupBy: ['device'], fill: 'null' }).alias('$tag_device')],
         }),
       ),

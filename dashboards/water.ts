@@ -221,7 +221,6 @@ function build(lang: Lang) {
         stateTimeline(lang, {
           title: { fr: 'Détecteurs de fuite', en: 'Leak sensors' },
           description: { fr: "Dernier état transmis par chaque détecteur de fuite : présence d'eau ou sec.", en: 'Last state reported by each leak sensor: water detected or dry.' },
-          span: 24,
           mappings: [
             {
               type: MappingType.ValueToText,

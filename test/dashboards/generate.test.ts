@@ -151,6 +151,10 @@ describe('layout', () => {
             expect(overlap, `${dash.title}: '${a.title}' ${JSON.stringify(a)} overlaps '${b.title}' ${JSON.stringify(b)}`).toBe(false);
           }
         }
+        // No half-empty row: a panel that fits beside another is placed there, not below it.
+        const rows = new Map<number, number>();
+        for (const b of boxes) rows.set(b.y, (rows.get(b.y) ?? 0) + b.w);
+        for (const [y, width] of rows) expect(width, `${dash.title}: row at y=${y}`).toBe(GRID_COLUMNS);
         checked += boxes.length;
       }
     }
