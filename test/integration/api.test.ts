@@ -161,6 +161,10 @@ describe('what a tenant sees', () => {
     const index = detail.json().lastReadings.find((x: { quantity: string }) => x.quantity === 'metering.water.total');
     expect(index).toMatchObject({ unit: 'L', channel: '' });
     expect(index.value).toBeGreaterThan(0);
+    // The quantity names the readings endpoint takes are listed with the device, with the path to read them.
+    const listed = detail.json().quantities as { quantity: string; unit: string; readings: string }[];
+    expect(listed.find((q) => q.quantity === 'metering.water.total')).toMatchObject({ unit: 'L', readings: `/api/v1/devices/${meterA.devEui}/readings?quantity=metering.water.total` });
+    expect((await call('GET', listed[0]!.readings, auth(keys.aViewer))).status).toBe(200);
 
     const to = new Date();
     const from = new Date(to.getTime() - 24 * HOUR);
