@@ -524,7 +524,9 @@ export const en: Messages = {
     fullReport: 'See the full parsimony report',
     rejectedTitle: 'Unread messages',
     rejectedIntro: 'Messages from the commune’s devices that Veilleur keeps as they came because it could not decode them. Nothing is lost: they are decoded again once their decoder is added or fixed.',
-    rejectedCount: (n: number, period: string) => `${n === 0 ? 'No unread message' : n === 1 ? '1 unread message' : `${n} unread messages`} ${period}.`,
+    rejectedCount: (n: number, done: number, period: string) =>
+      `${n === 0 ? 'No unread message' : n === 1 ? '1 unread message' : `${n} unread messages`} ${period}${done ? `, ${done} of them decoded since` : ''}.`,
+    redecodedOne: 'decoded since',
     rejectedCaption: 'Unread messages by reason',
     reason: 'Reason',
     count: 'Messages',

@@ -528,7 +528,9 @@ export const fr = {
     fullReport: 'Voir le rapport de sobriété complet',
     rejectedTitle: 'Messages non lus',
     rejectedIntro: 'Messages reçus d’appareils de la commune que Veilleur garde tels quels parce qu’il n’a pas pu les décoder. Rien n’est perdu : ils seront décodés à nouveau quand leur décodeur sera ajouté ou corrigé.',
-    rejectedCount: (n: number, period: string) => `${n === 0 ? 'Aucun message non lu' : n === 1 ? '1 message non lu' : `${n} messages non lus`} ${period}.`,
+    rejectedCount: (n: number, done: number, period: string) =>
+      `${n === 0 ? 'Aucun message non lu' : n === 1 ? '1 message non lu' : `${n} messages non lus`} ${period}${done ? `, dont ${done} décodé${done > 1 ? 's' : ''} depuis` : ''}.`,
+    redecodedOne: 'décodé depuis',
     rejectedCaption: 'Messages non lus par motif',
     reason: 'Motif',
     count: 'Messages',

@@ -315,7 +315,7 @@ ${pager(ctx, keep, 'pe', ep.page, ep.pages, f.airtimeTitle, 'antenne')}`
   const reasonText = (r: string) => f.reasons[r] ?? r;
   const rejectedSection = html`<section aria-labelledby="non-lus"><h2 id="non-lus">${f.rejectedTitle}</h2>
 <p>${f.rejectedIntro}</p>
-<p role="status">${f.rejectedCount(total, `(${periodText})`)}</p>
+<p role="status">${f.rejectedCount(total, d.rejected.reduce((s, r) => s + r.done, 0), `(${periodText})`)}</p>
 ${
   total === 0
     ? ''
@@ -326,7 +326,7 @@ ${
 <thead><tr><th scope="col">${f.receivedAt}</th><th scope="col">${f.device}</th><th scope="col">${f.reason}</th><th scope="col">${f.detail}</th></tr></thead>
 <tbody>${d.latest.map((r) => {
         const eui = String(r.dev_eui ?? '');
-        return html`<tr><th scope="row">${fmt.dateTime(Number(r.time), tz)}</th><td>${eui ? deviceLink(eui, nameOf(eui, eui)) : '–'}</td><td>${reasonText(String(r.reason ?? ''))}${r.redecoded_by ? html` <span class="hint">(${f.redecoded.toLowerCase()})</span>` : ''}</td><td>${String(r.detail ?? '')}</td></tr>`;
+        return html`<tr><th scope="row">${fmt.dateTime(Number(r.time), tz)}</th><td>${eui ? deviceLink(eui, nameOf(eui, eui)) : '–'}</td><td>${reasonText(String(r.reason ?? ''))}${r.redecoded_by ? html` <span class="hint">(${f.redecodedOne})</span>` : ''}</td><td>${String(r.detail ?? '')}</td></tr>`;
       })}</tbody></table>`
 }
 </section>`;
