@@ -227,7 +227,8 @@ export class KeyRing {
       role: old.role,
       tenants: [...old.tenants],
       hash: made.hash,
-      ...(old.expires && Date.parse(old.expires) > now.getTime() + graceMs ? { expires: old.expires } : {}),
+      // A key that was to expire still does: rotation changes the secret, not the decision on its lifetime.
+      ...(old.expires ? { expires: old.expires } : {}),
       created: now.toISOString(),
       createdBy: by,
       rotatedFrom: old.id,

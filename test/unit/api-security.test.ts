@@ -283,6 +283,15 @@ describe('key management through the API', () => {
     expect((await rotate(keys.aAdmin.id, 0)).statusCode).toBe(409);
   });
 
+  it('keeps the expiry of a rotated key on its successor', async () => {
+    const ring = ringIn(tempDir());
+    const expires = new Date(Date.now() + 30 * 86_400_000).toISOString();
+    const first = await ring.create({ name: 'prestataire', role: 'operator', tenants: [A], expires }, 'test');
+    const next = await ring.rotate(first.view.id, 'test', 3_600_000);
+    expect(next.view.expires).toBe(expires);
+    expect(Date.parse(next.old.expires!) - Date.now()).toBeLessThanOrEqual(3_600_000);
+  });
+
   it('applies a change made by another process (the CLI) from the next request on', async () => {
     const dir = tempDir();
     const { app } = await build({}, { keys: ringIn(dir) });
