@@ -6,7 +6,7 @@
  * file atomically (write, fsync, rename), so neither loses the other's change and a crash leaves the old or the new
  * file, never half of one. Last-use times go to a separate file the service alone writes, now and then.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fchownSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { apiKeyEntry } from './keys-schema.ts';
@@ -144,6 +144,12 @@ function writeAtomically(file: string, text: string): void {
   const tmp = `${file}.${process.pid}.tmp`;
   const fd = openSync(tmp, 'w', 0o600);
   try {
+    // `veilleur keys` run as root must not leave a file the service's own user cannot read: the directory's owner
+    // (the service's user, who owns DATA_DIR) keeps owning it.
+    if (process.getuid?.() === 0) {
+      const owner = statSync(dirname(file));
+      if (owner.uid !== 0) fchownSync(fd, owner.uid, owner.gid);
+    }
     writeSync(fd, text);
     fsyncSync(fd);
   } finally {
