@@ -462,7 +462,7 @@ describe('authentication and roles (generated from the route table)', () => {
 
   it('rate-limits a client that sends too many requests', async () => {
     const { app } = await buildHttpServer({
-      log: pino({ level: 'silent' }),
+      log: pino({ level: 'silent' }, { write: () => undefined }),
       metrics: createMetrics(),
       readiness: { mqttConnected: () => true, influxReachable: async () => true, spool: () => ({ bytes: 0, maxBytes: 1, full: false }), draining: () => false },
       api: {
