@@ -10,8 +10,8 @@ import { resolve } from 'node:path';
 /** Where the demo started in the current directory writes its settings (`.data/` is where its servers live). */
 export const demoEnvFile = (cwd = process.cwd()): string => resolve(cwd, '.data', 'demo.env');
 
-/** What the CLI needs from the demo: its broker, its InfluxDB and its registry. */
-export const DEMO_VARIABLES = ['MQTT_URL', 'INFLUX_URL', 'INFLUX_DB', 'VEILLEUR_CONFIG'] as const;
+/** What the CLI needs from the demo: its broker, its InfluxDB, its registry and its data directory (API keys). */
+export const DEMO_VARIABLES = ['MQTT_URL', 'INFLUX_URL', 'INFLUX_DB', 'VEILLEUR_CONFIG', 'DATA_DIR'] as const;
 type DemoVariable = (typeof DEMO_VARIABLES)[number];
 
 /** Variables that mean the user chose a target: then the demo's settings are not applied, not even in part. */
@@ -81,7 +81,7 @@ export function applyDemoEnv(env: NodeJS.ProcessEnv = process.env, file = demoEn
   const demo = readDemoEnv(file);
   if (!demo) return undefined;
   if (!alive(demo.pid)) return `${file} was written by a demo that is no longer running (process ${demo.pid}): not used`;
-  for (const k of DEMO_VARIABLES) if (demo.vars[k] !== undefined) env[k] = demo.vars[k];
+  for (const k of DEMO_VARIABLES) if (demo.vars[k] !== undefined && !env[k]) env[k] = demo.vars[k];
   return `using the settings of the demo running as process ${demo.pid} (${file})`;
 }
 

@@ -31,8 +31,11 @@ commands:
 
 const [command, ...rest] = process.argv.slice(2);
 
-/** Commands that read InfluxDB or publish to the broker: after `npm run demo`, they find its settings by themselves. */
-const USE_RUNNING_DEMO = new Set(['simulate', 'redecode', 'backtest', 'report', 'retention']);
+/**
+ * Commands that read InfluxDB, publish to the broker or manage the service's API keys: after `npm run demo`, they
+ * find its settings by themselves.
+ */
+const USE_RUNNING_DEMO = new Set(['simulate', 'redecode', 'backtest', 'report', 'retention', 'keys']);
 
 async function main(): Promise<number | undefined> {
   if (command && USE_RUNNING_DEMO.has(command)) {

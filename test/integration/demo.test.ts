@@ -111,6 +111,17 @@ describe('the demo', () => {
     const decode = cli(demo.cwd, 'decode', '--vendor', 'milesight', '--model', 'em300-zld', '--fport', '85', '--hex', '050001');
     expect(decode.code, decode.stderr).toBe(0);
 
+    // A key created as the README says works at once on the demo's service, which listens where the README's curl
+    // goes when 8080 is free.
+    const service = /^# demo-service (\S+)$/m.exec(env)?.[1];
+    expect(service).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const created = cli(demo.cwd, 'keys', 'create', '--name', 'astreinte eau', '--role', 'operator', '--tenant', 'saint-veilleur');
+    expect(created.code, created.stderr).toBe(0);
+    const key = /vk_[\w-]+/.exec(created.stdout)?.[0];
+    expect(key, created.stdout).toBeDefined();
+    const alerts = await fetch(`${service}/api/v1/alerts`, { headers: { authorization: `Bearer ${key}` } });
+    expect(alerts.status).toBe(200);
+
     // `serve` would take over the demo's broker session and port: it says where the demo's service is, and how to
     // run a second one, which works as said.
     const serve = cli(demo.cwd, 'serve');
