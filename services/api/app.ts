@@ -1,7 +1,7 @@
 /**
  * The HTTP API on the service's Fastify instance: zod-validated routes (fastify-type-provider-zod) that also make
- * the OpenAPI document served at /docs, security headers (helmet, and on the HTTP parser's own 400/408/431
- * answers), throttling per client address before authentication (throttle.ts), CORS only when origins are
+ * the OpenAPI document served at /docs, security headers (helmet, and on the HTTP parser's own 400/408/431 and
+ * the router's own 400/414 answers), throttling per client address before authentication (throttle.ts), CORS only when origins are
  * configured, API keys with tenant scopes and roles (auth.ts), a concurrency limit on heavy routes, and precise
  * 400s. Each group of routes is an encapsulated plugin under /api/v1 that receives what it needs as options.
  */
@@ -11,7 +11,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { STATUS_CODES as HTTP_STATUS } from 'node:http';
 import type { Socket } from 'node:net';
-import type { FastifyError, FastifyInstance, RouteHandlerMethod } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { installAuditTrail } from '../audit/http.ts';
 import { installAuth, noteRefusal, type ConsoleAuth } from './auth.ts';
@@ -133,6 +133,17 @@ export function clientErrorHandler(this: FastifyInstance, err: Error & { code?: 
 export function trustProxyOption(v: ApiDeps['options']['trustProxy']): boolean | string[] | ((address: string, hop: number) => boolean) {
   if (typeof v === 'number') return (_address, hop) => hop < v;
   return v ?? false;
+}
+
+/**
+ * Fastify's `frameworkErrors`: the answers its router gives before any hook runs (a URL that does not decode: 400; a
+ * path parameter over 100 characters: 414), with the security headers and the API's error shape, logged once.
+ */
+export function frameworkErrors(err: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
+  const [status, code] = err.code === 'FST_ERR_BAD_URL' ? [400, 'bad_request'] : err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? [414, 'uri_too_long'] : [400, 'bad_request'];
+  const message = status === 414 ? 'a path parameter is too long' : 'the URL is not valid (malformed percent-encoding)';
+  req.log.warn({ status, method: req.method, ip: req.ip, code: err.code ?? null, reason: message }, 'request refused');
+  void reply.code(status).headers(SECURITY_HEADERS).send({ statusCode: status, error: code, message });
 }
 
 export async function registerApi(app: FastifyInstance, deps: ApiDeps, consoleAuth?: ConsoleAuth): Promise<void> {

@@ -6,7 +6,7 @@
 import cookie from '@fastify/cookie';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { clientErrorHandler, registerApi, trustProxyOption, trackRoutes, type RouteEntry } from '../api/app.ts';
+import { clientErrorHandler, frameworkErrors, registerApi, trustProxyOption, trackRoutes, type RouteEntry } from '../api/app.ts';
 import type { ApiDeps } from '../api/deps.ts';
 import { createConsole } from '../console/plugin.ts';
 import type { Metrics } from '../metrics.ts';
@@ -33,6 +33,7 @@ export async function buildHttpServer(deps: { log: Logger; metrics: Metrics; rea
     // The client address (throttles, logs) from X-Forwarded-For only when sent by a configured proxy (HTTP_TRUST_PROXY).
     trustProxy: trustProxyOption(deps.api.options.trustProxy),
     clientErrorHandler,
+    frameworkErrors,
   });
   const routes = trackRoutes(app, { docsPublic: deps.api.options.docsPublic });
   // Cookies are parsed before the auth hook runs: console pages authenticate by their session cookie.

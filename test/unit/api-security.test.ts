@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { clientErrorHandler, registerApi, SECURITY_HEADERS, trustProxyOption } from '../../services/api/app.ts';
+import { clientErrorHandler, frameworkErrors, registerApi, SECURITY_HEADERS, trustProxyOption } from '../../services/api/app.ts';
 import type { ApiDeps, ApiOptions } from '../../services/api/deps.ts';
 import { generateKey, KeyRing, KeyStore, KeyStoreError, type ApiKeyEntry } from '../../services/api/keys.ts';
 import { fileSchema } from '../../services/config/schema.ts';
@@ -60,7 +60,7 @@ async function build(opts: Partial<ApiOptions> = {}, more: { keys?: KeyRing; que
   const lines: Record<string, any>[] = [];
   const log = pino({ level: 'warn' }, { write: (s: string) => void lines.push(JSON.parse(s)) });
   const options: ApiOptions = { docsPublic: false, metricsPublic: false, rateLimitPerMinute: 10_000, corsOrigins: [], ...opts };
-  const app = Fastify({ loggerInstance: log, clientErrorHandler, trustProxy: trustProxyOption(options.trustProxy) }) as unknown as FastifyInstance;
+  const app = Fastify({ loggerInstance: log, clientErrorHandler, frameworkErrors, trustProxy: trustProxyOption(options.trustProxy) }) as unknown as FastifyInstance;
   const deps: ApiDeps = {
     keys: more.keys ?? new KeyRing(entries),
     influx: { query: more.query ?? (async () => []) },
@@ -147,7 +147,7 @@ describe('refusals', () => {
     expect(new Set(logged.map((l) => l.reqId)).size).toBe(2);
   });
 
-  it("gives the HTTP parser's own 400 and 431 the security headers of every other answer, and logs them", async () => {
+  it("gives the HTTP parser's and the router's own 400, 414 and 431 the security headers of every other answer, and logs them", async () => {
     const { app, lines } = await build();
     const address = await app.listen({ host: '127.0.0.1', port: 0 });
     const port = Number(new URL(address).port);
@@ -176,7 +176,16 @@ describe('refusals', () => {
     const plumbing = new Set(['content-type', 'content-length', 'date', 'connection', 'keep-alive', 'www-authenticate', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset']);
     expect([...normal.headers.keys()].filter((h) => !plumbing.has(h)).sort()).toEqual(Object.keys(SECURITY_HEADERS).sort());
     expect(JSON.parse(huge.split('\r\n\r\n')[1]!)).toMatchObject({ statusCode: 431, error: 'request_header_fields_too_large' });
-    expect(refusals(lines).map((l) => l.status)).toEqual([401, 400, 431]);
+    // The router's own answers (before any hook): a URL that does not decode, a path parameter too long.
+    const badUrl = await fetch(`${address}/api/v1/%E0%A4%A`);
+    const longParam = await fetch(`${address}/api/v1/devices/${'a'.repeat(200)}`);
+    expect([badUrl.status, longParam.status]).toEqual([400, 414]);
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) {
+      expect(badUrl.headers.get(name), name).toBe(value);
+      expect(longParam.headers.get(name), name).toBe(value);
+    }
+    expect(await longParam.json()).toMatchObject({ statusCode: 414, error: 'uri_too_long' });
+    expect(refusals(lines).map((l) => l.status)).toEqual([401, 400, 431, 400, 414]);
   });
 });
 
