@@ -1,7 +1,7 @@
 /** Alert events as InfluxDB points (`alert_event`, see docs/schema.md): the alert history, and what rebuilds state. */
 import { int, lineWithTags, tagString } from '../storage/line-protocol.ts';
 import { ALERT_EVENT } from '../storage/schema.ts';
-import { allRows, influxqlString, type InfluxTarget } from '../storage/influx.ts';
+import { allRows, influxqlAnyOf, influxqlString, type InfluxTarget } from '../storage/influx.ts';
 import type { AlertEvent } from './lifecycle.ts';
 import type { Alert } from './model.ts';
 
@@ -48,8 +48,10 @@ export async function loadActiveAlerts(influx: Pick<InfluxTarget, 'query'>, days
 }
 
 /** Every alert with an event in [from, to) (optionally confined to tenants), in its latest state. */
-export async function loadAlerts(influx: Pick<InfluxTarget, 'query'>, opts: { from: Date; to: Date; tenantClause?: string; alertId?: string }): Promise<Alert[]> {
-  const byId = opts.alertId ? ` AND "alert_id" = ${influxqlString(opts.alertId)}` : '';
+export async function loadAlerts(influx: Pick<InfluxTarget, 'query'>, opts: { from: Date; to: Date; tenantClause?: string; alertId?: string; alertIds?: readonly string[] }): Promise<Alert[]> {
+  const ids = [...(opts.alertId ? [opts.alertId] : []), ...(opts.alertIds ?? [])];
+  if (opts.alertIds && ids.length === 0) return [];
+  const byId = ids.length ? ` AND ${influxqlAnyOf('alert_id', ids)}` : '';
   const series = await influx.query(
     `SELECT * FROM ${ALERT_EVENT.measurement} WHERE time >= ${opts.from.getTime()}ms AND time < ${opts.to.getTime()}ms${opts.tenantClause ?? ''}${byId} ORDER BY time ASC`,
   );

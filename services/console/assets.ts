@@ -3,13 +3,14 @@
  * (the time-series library Grafana uses) from its npm package. Nothing comes from a CDN: the console works on a
  * closed municipal network.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 
 const require = createRequire(import.meta.url);
-const here = join(import.meta.dirname, 'assets');
+// Beside this module in the sources; in dist/console-assets for the bundle (npm run build copies them there).
+const here = [join(import.meta.dirname, 'assets'), join(import.meta.dirname, 'console-assets')].find((d) => existsSync(join(d, 'console.css'))) ?? join(import.meta.dirname, 'assets');
 const uplotDir = join(require.resolve('uplot'), '..');
 
 const FILES: Record<string, { path: string; type: string }> = {

@@ -21,6 +21,8 @@ import { scaledTown, townRegistry } from '../../services/simulator/town.ts';
 import { ROOT, ServiceProcess, startStack, waitFor } from '../integration/support.ts';
 import { formatFootprint, measureFootprint } from '../../services/retention/footprint.ts';
 import { cpuSeconds, memoryMb } from './procstat.ts';
+import { generateKey } from '../../services/api/keys.ts';
+import { alertEventLines, timePages, writeLines, type PageTiming } from './console-pages.ts';
 
 const N = Number(process.env.BENCH_N ?? 100_000);
 const RATE_SECONDS = Number(process.env.BENCH_RATE_SECONDS ?? 20);
@@ -37,7 +39,11 @@ async function main(): Promise<void> {
   // Measured as it runs in production (Dockerfile): the bundled build, with its heap limits.
   execSync('npm run -s build', { cwd: ROOT, stdio: 'inherit' });
   const entry = ['--max-old-space-size=112', '--max-semi-space-size=8', join(ROOT, 'dist', 'veilleur.mjs')];
-  const service = new ServiceProcess(stack, { LOG_LEVEL: 'warn', ...tuning }, townRegistry(devices), entry);
+  // A key for the console's page timings (1,000 devices and 10,000 alert events in one commune).
+  const consoleKey = generateKey('benchconsole');
+  const registry = townRegistry(devices);
+  registry.apiKeys = [{ id: consoleKey.id, name: 'Banc d’essai', role: 'admin', tenants: ['saint-veilleur'], hash: consoleKey.hash }];
+  const service = new ServiceProcess(stack, { LOG_LEVEL: 'warn', ALERT_EVAL_MINUTES: '1440', ...tuning }, registry, entry);
   try {
     await service.start();
     await waitFor(async () => (await service.ready())?.ready === true, 30_000, 'service ready');
@@ -151,7 +157,24 @@ async function main(): Promise<void> {
     // Measured from the publisher's PUBACK (the broker has the uplink) to the alert message at the subscriber.
     const alerts = { uplinks: ALERTS, notified: alertLatencies.length, p50Ms: Math.round(pct(alertLatencies, 50)), p99Ms: Math.round(pct(alertLatencies, 99)) };
 
-    const result = { date: new Date().toISOString(), node: process.version, capacity, latency, alerts, idle: { rssMb: Math.round(idle.rssMb), cpuPercent: +idle.cpuPercent.toFixed(2) } };
+    // Console pages with 1,008 devices (their readings above) and 10,000 alert events of the last 30 days.
+    const townDevices = devices.filter((d) => d.lnsTenant === devices[0]!.lnsTenant);
+    const { lines, someAlertId } = alertEventLines(townDevices, 'saint-veilleur', 10_000, 30);
+    await writeLines(stack.influx.url, stack.db, lines);
+    const base = await service.url;
+    const pages: PageTiming[] = await timePages(base, consoleKey.key, [
+      { name: 'alertes (ouvertes)', path: '/' },
+      { name: 'alertes (toutes, 30 j)', path: '/?etat=all' },
+      { name: 'alertes (page 40)', path: '/?etat=all&page=40' },
+      { name: 'une alerte', path: `/alertes/${someAlertId}` },
+      { name: 'sites', path: '/sites' },
+      { name: 'appareil', path: `/appareils/${townDevices[0]!.devEui}` },
+      { name: 'parc', path: '/parc' },
+      { name: 'rapports', path: '/rapports' },
+      { name: 'conservation', path: '/conservation' },
+    ]);
+
+    const result = { date: new Date().toISOString(), node: process.version, capacity, latency, alerts, console: pages, idle: { rssMb: Math.round(idle.rssMb), cpuPercent: +idle.cpuPercent.toFixed(2) } };
     process.stdout.write(`
 Veilleur benchmark (real Mosquitto + InfluxDB 1.x on 127.0.0.1, ${devices.length} simulated devices, real payloads)
   capacity   ${capacity.uplinks} uplinks: ${capacity.uplinksPerSecond} uplinks/s end to end (first publish → all queryable in ${capacity.e2eSeconds} s), lost ${capacity.lost}
@@ -159,6 +182,8 @@ Veilleur benchmark (real Mosquitto + InfluxDB 1.x on 127.0.0.1, ${devices.length
   latency    ${latency.uplinks} uplinks at ${latency.rate}/s: publish → queryable p50 ${latency.p50Ms} ms, p99 ${latency.p99Ms} ms, max ${latency.maxMs} ms
   W7 alert   ${alerts.notified}/${alerts.uplinks} leak-sensor uplinks notified on MQTT: p50 ${alerts.p50Ms} ms, p99 ${alerts.p99Ms} ms after the broker had the uplink
   idle       RSS ${result.idle.rssMb} MB, CPU ${result.idle.cpuPercent} %
+  console    ${townDevices.length} devices, 10,000 alert events; page time (10 requests each after one warm-up):
+${pages.map((p) => `             ${p.page.padEnd(24)} ${p.status}  p50 ${p.p50Ms} ms  p95 ${p.p95Ms} ms  max ${p.maxMs} ms  ${Math.round(p.bytes / 1024)} KB`).join('\n')}
 ${JSON.stringify(result)}
 `);
   } finally {

@@ -10,7 +10,8 @@ import { ruleCatalogue } from '../../alerts/catalogue.ts';
 import type { Alert } from '../../alerts/model.ts';
 import { ALERT_EVENT } from '../../storage/schema.ts';
 import { allRows, influxqlString } from '../../storage/influx.ts';
-import { ALERT_CATEGORIES, ALERT_SEVERITIES, listAlerts } from '../../api/alerts-list.ts';
+import { ALERT_CATEGORIES, ALERT_SEVERITIES, listAlertSummaries, loadAlertsOfPage } from '../../api/alerts-list.ts';
+import { loadAlerts } from '../../alerts/store.ts';
 import { hasRole } from '../../api/keys.ts';
 import { alertId, siteId, tenantId } from '../../api/params.ts';
 import { ApiError, requestedTenants, tenantClause } from '../../api/scope.ts';
@@ -81,15 +82,13 @@ function handled(ctx: PageContext, type: 'acknowledged' | 'resolved', by: Alert[
   return html`<p class="handled"><strong>${ctx.t.alert.events[type]}</strong> ${ctx.fmt.dateTime(by.at)} ${ctx.t.alert.by(by.by)}${by.comment ? (ctx.lang === 'fr' ? html`${ctx.t.colon}« ${by.comment} »` : html`${ctx.t.colon}“${by.comment}”`) : ''}</p>`;
 }
 
-function listPage(ctx: PageContext, q: z.infer<typeof listQuery>, alerts: Alert[], sites: [string, string][], periodText: string): Html {
+function listPage(ctx: PageContext, q: z.infer<typeof listQuery>, list: { total: number; shown: Alert[]; page: number; pages: number; tenants: string[] }, sites: [string, string][], periodText: string): Html {
   const t = ctx.t;
-  const pages = Math.max(1, Math.ceil(alerts.length / PAGE_SIZE));
-  const page = Math.min(q.page, pages);
-  const shown = alerts.slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE);
+  const { shown, page, pages } = list;
   const keep = { commune: q.commune, site: q.site, domaine: q.domaine, gravite: q.gravite, regle: q.regle, jours: q.jours, du: q.du, au: q.au };
   const tabLink = (state: string) => `/?${new URLSearchParams(Object.entries({ ...keep, etat: state }).filter((e): e is [string, string] => !!e[1])).toString()}`;
   const rules = ruleCatalogue().map((r) => [r.id, `${r.id} – ${r.title[ctx.lang]}`] as [string, string]);
-  const communes = (ctx.tenants ?? [...new Set(alerts.map((a) => a.subject.tenant))].sort()).map((id) => [id, ctx.names.tenant(id)] as [string, string]);
+  const communes = (ctx.tenants ?? list.tenants).map((id) => [id, ctx.names.tenant(id)] as [string, string]);
   return html`<p class="intro">${t.alerts.intro}</p>
 <nav class="tabs" aria-label="${t.alerts.stateTabs}"><ul>
 ${STATES.map((s) => html`<li><a href="${tabLink(s)}"${s === q.etat ? html` aria-current="page"` : ''}>${t.alerts.states[s]}</a></li>`)}
@@ -106,7 +105,7 @@ ${STATES.map((s) => html`<li><a href="${tabLink(s)}"${s === q.etat ? html` aria-
   <div class="field"><label for="f-au">${t.to}</label><input id="f-au" name="au" type="date" value="${q.au ?? ''}"></div>
   <div class="actions"><button type="submit">${t.apply}</button> <a href="/?etat=${q.etat}">${t.reset}</a></div>
 </form>
-<p class="count" role="status">${t.alerts.countIn(alerts.length, periodText)}</p>
+<p class="count" role="status">${t.alerts.countIn(list.total, periodText)}</p>
 ${
   shown.length === 0
     ? html`<p class="empty">${t.alerts.none}</p>`
@@ -156,7 +155,7 @@ async function historyOf(deps: ConsoleDeps, a: Alert): Promise<HistoryEntry[]> {
 async function findAlert(deps: ConsoleDeps, ctx: PageContext, id: string): Promise<Alert> {
   const live = deps.api.alerts?.book.find(id);
   const tenants = requestedTenants(ctx.principal, undefined);
-  const alert = live ?? (await listAlerts(deps.api, { tenants, from: new Date(Date.now() - 366 * 86_400_000), to: new Date(Date.now() + 86_400_000), state: 'all' })).find((a) => a.id === id);
+  const alert = live ?? (await loadAlerts(deps.api.influx, { from: new Date(Date.now() - 366 * 86_400_000), to: new Date(Date.now() + 86_400_000), tenantClause: tenantClause(tenants), alertId: id }))[0];
   if (!alert || (tenants && !tenants.includes(alert.subject.tenant))) throw new ApiError(404, 'not_found', 'alert');
   return alert;
 }
@@ -247,11 +246,25 @@ export function alertPages(app: FastifyInstance, deps: ConsoleDeps): void {
     const q = listQuery.parse(req.query ?? {});
     const tenants = requestedTenants(ctx.principal, q.commune);
     const range = period(q);
-    const all = await listAlerts(deps.api, { tenants, ...range, state: q.etat === 'all' ? 'all' : q.etat });
-    const sites = [...new Map([...all.map((a) => [a.subject.site, ctx.names.site(a.subject.tenant, a.subject.site)] as [string, string]), ...deps.api.registry.sites.filter((s) => !s.tenant || !tenants || tenants.includes(s.tenant)).map((s) => [s.site, ctx.names.site(s.tenant ?? '', s.site)] as [string, string])])].sort((x, y) => x[1].localeCompare(y[1], ctx.lang));
-    const wanted = all.filter((a) => (!q.site || a.subject.site === q.site) && (!q.domaine || a.category === q.domaine) && (!q.gravite || a.severity === q.gravite) && (!q.regle || a.ruleId === q.regle));
+    const filter = { tenants, ...range, state: q.etat, site: q.site, severity: q.gravite, category: q.domaine, rule: q.regle };
+    // Summaries of every matching alert (ids, states, dates: one light query), then the whole alerts of this page only.
+    const summaries = await listAlertSummaries(deps.api, filter);
+    const pages = Math.max(1, Math.ceil(summaries.length / PAGE_SIZE));
+    const page = Math.min(q.page, pages);
+    const shown = await loadAlertsOfPage(deps.api, summaries.slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE), filter);
+    const siteOf = (tenant: string, site: string) => [site, ctx.names.site(tenant, site)] as [string, string];
+    const registry = deps.api.registry;
+    const covered = (tenant: string | undefined) => !tenants || tenants.includes(tenant ?? deps.api.defaultTenant);
+    const sites = [
+      ...new Map([
+        ...summaries.map((a) => siteOf(a.tenant, a.site)),
+        ...registry.sites.filter((s) => !s.tenant || covered(s.tenant)).map((s) => siteOf(s.tenant ?? '', s.site)),
+        ...registry.devices.filter((d) => d.site && covered(d.tenant)).map((d) => siteOf(d.tenant ?? deps.api.defaultTenant, d.site!)),
+      ]),
+    ].sort((x, y) => x[1].localeCompare(y[1], ctx.lang));
+    const communes = [...new Set([...registry.tenants.map((x) => x.id), ...summaries.map((a) => a.tenant)])].sort();
     const periodText = q.du || q.au ? ctx.t.periodRange(ctx.fmt.date(range.from), ctx.fmt.date(new Date(range.to.getTime() - 1))) : ctx.t.alerts.periodDays(Number(q.jours));
-    return sendPage(reply, 200, layout(ctx, { title: ctx.t.alerts.title, section: 'alerts', content: listPage(ctx, q, wanted, sites, `(${periodText})`) }));
+    return sendPage(reply, 200, layout(ctx, { title: ctx.t.alerts.title, section: 'alerts', content: listPage(ctx, q, { total: summaries.length, shown, page, pages, tenants: communes }, sites, `(${periodText})`) }));
   });
 
   app.get('/alertes/:id', { config: { console: true }, schema: { hide: true } }, async (req, reply) => {
