@@ -9,6 +9,7 @@ import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, F
 import type { ConsoleAuth } from '../api/auth.ts';
 import type { ApiDeps } from '../api/deps.ts';
 import { ApiError } from '../api/scope.ts';
+import { requestThrottle, type FixedWindow } from '../api/throttle.ts';
 import { displayNames, type DisplayNames, type Lang } from '../registry/names.ts';
 import { registerAssets } from './assets.ts';
 import { buildContext } from './context.ts';
@@ -23,13 +24,13 @@ import { retentionPages } from './pages/retention.ts';
 import { sitePages } from './pages/sites.ts';
 import { signInPages, SESSION_COOKIE, LANG_COOKIE } from './pages/signin.ts';
 import { SessionStore, csrfMatches } from './session.ts';
-import { FailureThrottle } from './throttle.ts';
 
 export interface ConsoleDeps {
   api: ApiDeps;
   sessions: SessionStore;
   names: DisplayNames;
-  signInFailures: FailureThrottle;
+  /** Failed sign-ins count in the API's per-address budget of failed authentications (services/api/throttle.ts). */
+  signInFailures: Pick<FixedWindow, 'retryAfterMs' | 'fail' | 'succeed'>;
 }
 
 /** A console page module: adds its routes (each with `config: { console: true }`). */
@@ -57,13 +58,23 @@ export function sameOrigin(req: FastifyRequest): boolean {
 }
 
 export function createConsole(api: ApiDeps): { auth: ConsoleAuth; plugin: FastifyPluginAsync } {
-  const deps: ConsoleDeps = { api, sessions: new SessionStore(), names: displayNames(api.registry), signInFailures: new FailureThrottle() };
+  const deps: ConsoleDeps = { api, sessions: new SessionStore(), names: displayNames(api.registry), signInFailures: requestThrottle(api).authFailures };
 
   const errorPage = (req: FastifyRequest, reply: FastifyReply, status: number) => {
     const lang = req.consoleSession?.lang ?? langOf(req);
     const t = MESSAGES[lang];
     const [title, text] =
-      status === 403 ? [t.errors.forbiddenTitle, t.errors.forbidden] : status === 404 ? [t.errors.notFoundTitle, t.errors.notFound] : status === 400 ? [t.errors.badRequestTitle, t.errors.notFound] : [t.errors.serverTitle, t.errors.server];
+      status === 403
+        ? [t.errors.forbiddenTitle, t.errors.forbidden]
+        : status === 404
+          ? [t.errors.notFoundTitle, t.errors.notFound]
+          : status === 400
+            ? [t.errors.badRequestTitle, t.errors.notFound]
+            : status === 429
+              ? [t.errors.tooManyTitle, t.errors.tooMany]
+              : status === 503
+                ? [t.errors.busyTitle, t.errors.busy]
+                : [t.errors.serverTitle, t.errors.server];
     const content = html`<p>${text}</p><p><a href="/">${t.errors.backHome}</a></p>`;
     const page = req.page ? layout(req.page, { title, section: undefined, content }) : barePage({ lang, url: req.url, t }, title, content);
     return send(reply, status, page);

@@ -417,3 +417,23 @@ describe('screenshots in docs/console', () => {
     await context.close();
   }, 240_000);
 });
+
+// Last: it spends this address's budget of failed authentications, after which even a right key waits.
+describe('a key guesser', () => {
+  it('is throttled after the failed-authentication budget shared with the API, with a page that says so', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 30 && !statuses.includes(429); i++) {
+      const r = await fetch(`${base}/connexion`, { method: 'POST', body: new URLSearchParams({ cle: `vk_${keys.aViewer.id}_${'A'.repeat(43)}` }), redirect: 'manual' });
+      statuses.push(r.status);
+    }
+    expect(statuses.slice(0, -1).every((s) => s === 401)).toBe(true);
+    expect(statuses.at(-1)).toBe(429);
+    // The right key is refused too while the address waits, and the API counts the same failures.
+    const right = await fetch(`${base}/connexion`, { method: 'POST', body: new URLSearchParams({ cle: keys.aOperator.key }), redirect: 'manual' });
+    expect(right.status).toBe(429);
+    expect(await right.text()).toContain('Trop d’essais infructueux');
+    const apiCall = await fetch(`${base}/api/v1/whoami`, { headers: { authorization: `Bearer ${keys.aOperator.key}` } });
+    expect(apiCall.status).toBe(429);
+    console.log(`[console] sign-in throttled after ${statuses.length - 1} failed attempts`);
+  }, 60_000);
+});

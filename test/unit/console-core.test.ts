@@ -1,9 +1,8 @@
-/** The console's pure building blocks: escaping, sessions, CSRF, throttling of failed sign-ins, safe redirects. */
+/** The console's pure building blocks: escaping, sessions, CSRF, safe redirects, formats and catalogues. */
 import { describe, expect, it } from 'vitest';
 import { html, jsonBlock, trusted } from '../../services/console/html.ts';
 import { safeNext } from '../../services/console/pages/signin.ts';
 import { csrfMatches, SessionStore } from '../../services/console/session.ts';
-import { FailureThrottle } from '../../services/console/throttle.ts';
 import { formatter } from '../../services/console/format.ts';
 import { en } from '../../services/console/i18n/en.ts';
 import { fr } from '../../services/console/i18n/fr.ts';
@@ -68,28 +67,6 @@ describe('sessions', () => {
     expect(csrfMatches(session, session.csrf.slice(1))).toBe(false);
     expect(csrfMatches(session, undefined)).toBe(false);
     expect(csrfMatches(session, ['x'])).toBe(false);
-  });
-});
-
-describe('failed sign-ins', () => {
-  it('let an address try a few times, then make it wait until the window ends', () => {
-    const t = new FailureThrottle(3, 60_000, 100);
-    for (let i = 0; i < 3; i++) {
-      expect(t.retryAfterMs('10.0.0.1', 1000)).toBe(0);
-      t.fail('10.0.0.1', 1000);
-    }
-    expect(t.retryAfterMs('10.0.0.1', 2000)).toBe(59_000);
-    expect(t.retryAfterMs('10.0.0.2', 2000)).toBe(0);
-    expect(t.retryAfterMs('10.0.0.1', 61_001)).toBe(0);
-  });
-
-  it('keep a bounded number of addresses', () => {
-    const t = new FailureThrottle(1, 60_000, 2);
-    t.fail('a', 0);
-    t.fail('b', 0);
-    t.fail('c', 0);
-    expect(t.retryAfterMs('a', 1)).toBe(0);
-    expect(t.retryAfterMs('c', 1)).toBeGreaterThan(0);
   });
 });
 
