@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { formatter } from '../../services/console/format.ts';
 import { MESSAGES } from '../../services/console/i18n/index.ts';
 import type { PageContext } from '../../services/console/context.ts';
-import { attachment, datacenterChoices, datacenterPeriod, datesPeriod, headlineValue, PeriodError, ReportCache, REPORT_DOCUMENT_CSP, yearsOffered } from '../../services/console/pages/reports.ts';
+import { ReportCache } from '../../services/console/cache.ts';
+import { attachment, datacenterChoices, datacenterPeriod, datesPeriod, headlineValue, PeriodError, REPORT_DOCUMENT_CSP, yearsOffered } from '../../services/console/pages/reports.ts';
 
 const PARIS = 'Europe/Paris';
 const now = new Date('2026-12-06T06:00:00Z');

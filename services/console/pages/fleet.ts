@@ -5,6 +5,7 @@
  * kept raw because they could not be decoded, counted by reason. Every list is paginated on its own, and every
  * InfluxDB query is confined to the commune with tenantClause.
  */
+import { ReportCache } from '../cache.ts';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { QUANTITIES } from '../../../decoders/model/quantities.ts';
@@ -187,7 +188,7 @@ interface FleetData {
   to: Date;
 }
 
-async function readFleet(deps: ConsoleDeps, ctx: PageContext, q: FleetQuery): Promise<FleetData> {
+async function readFleet(deps: ConsoleDeps, ctx: PageContext, q: FleetQuery, parsimonyCache: ReportCache): Promise<FleetData> {
   const communes = communesOf(ctx.tenants, deps.api.registry, deps.api.defaultTenant);
   const tenant = pickCommune(ctx, communes, q.commune);
   const influx = deps.api.influx;
@@ -205,7 +206,9 @@ async function readFleet(deps: ConsoleDeps, ctx: PageContext, q: FleetQuery): Pr
     influx.query(`SELECT last(${influxqlIdent(level.field)}) AS v FROM ${influxqlIdent(level.measurement)} WHERE ${since}${scope} ${byDevice}`),
     influx.query(`SELECT last(${influxqlIdent(volt.field)}) AS v FROM ${influxqlIdent(volt.measurement)} WHERE ${since}${scope} ${byDevice}`),
     influx.query(`SELECT last("battery_level_pct") AS v FROM ${influxqlIdent(DEVICE_STATUS.measurement)} WHERE ${since}${scope} AND "external_power" = false ${byDevice}`),
-    parsimonyReport({ influx, registry: deps.api.registry, tenant, from, to, rateBasis: 'active-span' }),
+    // A week of radio figures moves little in minutes: computed at most every 5 minutes per commune and period
+    // (the section states the period it covers), so the page stays fast on a commune of a thousand sensors.
+    parsimonyCache.get(`${tenant}|${q.jours}`, () => parsimonyReport({ influx, registry: deps.api.registry, tenant, from, to, rateBasis: 'active-span' })),
     influx.query(`SELECT count("f_cnt") AS n, count("redecoded_by") AS done FROM ${undecoded} WHERE ${window}${scope} GROUP BY "reason"`),
     influx.query(`SELECT "f_port", "detail", "redecoded_by", "dev_eui", "reason" FROM ${undecoded} WHERE ${window}${scope} ORDER BY time DESC LIMIT ${LATEST_REJECTED}`),
     // uplink_rejected carries no commune: only a key of the whole instance may see it.
@@ -364,10 +367,11 @@ ${instanceSection}`;
 }
 
 export function fleetPages(app: FastifyInstance, deps: ConsoleDeps): void {
+  const parsimonyCache = new ReportCache();
   app.get('/parc', { config: { console: true }, schema: { hide: true } }, async (req, reply) => {
     const ctx = pageOf(req);
     const q = fleetQuery.parse(req.query ?? {});
-    const data = await readFleet(deps, ctx, q);
+    const data = await readFleet(deps, ctx, q, parsimonyCache);
     // Looked up only for the DevEUIs of the commune's own (confined) results; a registry entry may leave its
     // tenant to the network server, so it is not filtered on it.
     const names = new Map(deps.api.registry.devices.filter((x) => x.name).map((x) => [x.devEui, x.name!]));

@@ -14,6 +14,7 @@
  * are written in the page. Reports are computed once per (report, commune, period) and kept a few minutes, so
  * the page, its frame and the downloads do not compute the same year three times.
  */
+import { ReportCache } from '../cache.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { QUANTITIES } from '../../../decoders/model/quantities.ts';
@@ -119,32 +120,6 @@ export function yearsOffered(timeZone: string, now: Date = new Date()): number[]
 /** `attachment; filename="…"` with only safe characters in the name. */
 export function attachment(name: string): string {
   return `attachment; filename="${name.replace(/[^A-Za-z0-9._-]/g, '_')}"`;
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// A few minutes of memory: the page, its frame and the downloads ask for the same report within seconds.
-
-const CACHE_MS = 5 * 60_000;
-const CACHE_MAX = 16;
-
-export class ReportCache {
-  private readonly entries = new Map<string, { at: number; value: Promise<unknown> }>();
-  constructor(
-    private readonly ttlMs = CACHE_MS,
-    private readonly max = CACHE_MAX,
-  ) {}
-
-  get<T>(key: string, compute: () => Promise<T>, now = Date.now()): Promise<T> {
-    const hit = this.entries.get(key);
-    if (hit && now - hit.at < this.ttlMs) return hit.value as Promise<T>;
-    const value = compute();
-    this.entries.delete(key);
-    this.entries.set(key, { at: now, value });
-    // A failed computation is not kept: the next request tries again.
-    value.catch(() => this.entries.get(key)?.value === value && this.entries.delete(key));
-    while (this.entries.size > this.max) this.entries.delete(this.entries.keys().next().value!);
-    return value;
-  }
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -375,7 +375,10 @@ async function readSites(deps: ConsoleDeps, ctx: PageContext, tenants: string[] 
     zones.map(async (tz) => {
       const periods = tilePeriods(now, tz);
       const qs = tileQueries(periods, scope);
-      const results: Record<string, InfluxSeries[]> = Object.fromEntries(await Promise.all(Object.entries(qs).map(async ([k, q]) => [k, await deps.api.influx.query(q)] as const)));
+      // A rollup's retention policy does not exist where rollups are off (no retention: section): nothing rolled up.
+      const rollupQuery = (k: string) => k === 'waterDays' || k === 'powerDays';
+      const read = (k: string, q: string) => deps.api.influx.query(q).catch((err: Error) => (rollupQuery(k) && /retention policy not found/i.test(err.message) ? [] : Promise.reject(err)));
+      const results: Record<string, InfluxSeries[]> = Object.fromEntries(await Promise.all(Object.entries(qs).map(async ([k, q]) => [k, await read(k, q)] as const)));
       // No rollup at all (turned off, or a new instance): the week is read from the readings.
       if (!results.waterDays?.length && !results.powerDays?.length) {
         const week = tileQueries(periods, scope, periods.queryFrom);
