@@ -51,21 +51,41 @@ export class AlertEngine {
     private readonly calendarFor?: (tenant: string, site: string) => SiteCalendar,
   ) {}
 
+  /** One Subject per device, made once: the registry hands out one DeviceMeta object per device and keeps it. */
+  private readonly subjects = new WeakMap<DeviceMeta, Map<string, Subject>>();
+
+  private subjectOf(devEui: string, meta: DeviceMeta): Subject {
+    let byEui = this.subjects.get(meta);
+    if (!byEui) this.subjects.set(meta, (byEui = new Map()));
+    let subject = byEui.get(devEui);
+    if (!subject) {
+      subject = {
+        tenant: meta.tenant,
+        site: meta.site,
+        ...(meta.building ? { building: meta.building } : {}),
+        ...(meta.zone ? { zone: meta.zone } : {}),
+        devEui,
+        device: meta.name,
+      };
+      byEui.set(devEui, subject);
+    }
+    return subject;
+  }
+
   /** Evaluates the uplink's current readings; returns the lines of the alert events it caused. */
   onReadings(devEui: string, meta: DeviceMeta, at: Date, readings: Reading[]): string[] {
     const values = currentValues(readings, at);
-    const subject: Subject = {
-      tenant: meta.tenant,
-      site: meta.site,
-      ...(meta.building ? { building: meta.building } : {}),
-      ...(meta.zone ? { zone: meta.zone } : {}),
-      devEui,
-      device: meta.name,
-    };
-    const occupied = this.calendarFor ? isOccupied(at, this.calendarFor(meta.tenant, meta.site)) : undefined;
+    const subject = this.subjectOf(devEui, meta);
+    const calendar = this.calendarFor;
+    let occupied: boolean | undefined | null = null;
+    // Occupancy needs the site's local time (Intl): worked out only if a rule asks (A1, on a CO₂ reading).
+    const input: StreamInput = { subject, role: meta.role, at, values };
+    if (calendar) {
+      Object.defineProperty(input, 'occupied', { enumerable: true, get: () => (occupied ??= isOccupied(at, calendar(meta.tenant, meta.site))) });
+    }
     const lines: string[] = [];
     for (const rule of this.rules) {
-      const finding = rule.evaluate({ subject, role: meta.role, at, values, ...(occupied !== undefined ? { occupied } : {}) });
+      const finding = rule.evaluate(input);
       if (!finding) continue;
       for (const event of this.book.apply(finding)) {
         lines.push(alertEventLine(event));

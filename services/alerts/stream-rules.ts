@@ -37,9 +37,15 @@ function finding(
   firing: boolean,
   severity: Severity,
   from: Date,
-  detail: { thresholds?: Finding['thresholds']; measured: Finding['measured']; message: Text; pending?: boolean },
+  detail: { thresholds?: Finding['thresholds']; measured: Finding['measured']; message: () => Text; pending?: boolean },
 ): Finding {
-  return { rule, subject: input.subject, at: input.at, firing, severity, window: { from, to: input.at }, ...detail, thresholds: detail.thresholds ?? {} };
+  const { message, ...rest } = detail;
+  const f = { rule, subject: input.subject, at: input.at, firing, severity, window: { from, to: input.at }, ...rest, thresholds: detail.thresholds ?? {} } as Finding;
+  // The sentence (dates and numbers through Intl) is built only when read, i.e. when an alert opens or changes:
+  // most uplinks fire nothing, and formatting on each of them was a visible share of the ingestion profile.
+  let text: Text | undefined;
+  Object.defineProperty(f, 'message', { enumerable: true, get: () => (text ??= message()) });
+  return f;
 }
 
 /** A condition that must hold for `minMs` before it fires: remembers since when it holds, per subject. */
@@ -74,12 +80,14 @@ export const leakSensorWet: StreamRule = {
   evaluate(input) {
     const wet = input.values['water.leak'];
     if (typeof wet !== 'boolean') return undefined;
-    const who = describeSubject(input.subject, input.siteName);
     return finding(W7, input, wet, 'critical', input.at, {
       measured: { water_leak: wet ? 'wet' : 'dry' },
-      message: {
-        fr: `Présence d'eau détectée par ${who.fr} le ${formatTime.fr(input.at)} : intervention immédiate.`,
-        en: `Water detected by ${who.en} at ${formatTime.en(input.at)}: immediate action needed.`,
+      message: () => {
+        const who = describeSubject(input.subject, input.siteName);
+        return {
+          fr: `Présence d'eau détectée par ${who.fr} le ${formatTime.fr(input.at)} : intervention immédiate.`,
+          en: `Water detected by ${who.en} at ${formatTime.en(input.at)}: immediate action needed.`,
+        };
       },
     });
   },
@@ -92,12 +100,14 @@ function meterFlag(id: string, quantity: QuantityId, severity: Severity, title: 
     evaluate(input) {
       const flag = input.values[quantity];
       if (typeof flag !== 'boolean') return undefined;
-      const who = describeSubject(input.subject, input.siteName);
       return finding(info, input, flag, severity, input.at, {
         measured: { [quantity]: flag ? 'on' : 'off' },
-        message: {
-          fr: `Le compteur ${who.fr} signale ${what.fr} le ${formatTime.fr(input.at)}.`,
-          en: `Meter ${who.en} reports ${what.en} at ${formatTime.en(input.at)}.`,
+        message: () => {
+          const who = describeSubject(input.subject, input.siteName);
+          return {
+            fr: `Le compteur ${who.fr} signale ${what.fr} le ${formatTime.fr(input.at)}.`,
+            en: `Meter ${who.en} reports ${what.en} at ${formatTime.en(input.at)}.`,
+          };
         },
       });
     },
@@ -148,12 +158,14 @@ export const dryOrTamper: StreamRule = {
     const which = [dry === true ? { fr: 'conduite vide', en: 'dry pipe' } : undefined, tamper === true ? { fr: 'fraude / démontage', en: 'tampering / removal' } : undefined].filter(
       (x): x is Text => x !== undefined,
     );
-    const who = describeSubject(input.subject, input.siteName);
     return finding(W5, input, which.length > 0, 'warning', input.at, {
       measured: { dry: dry === true ? 'on' : 'off', tamper: tamper === true ? 'on' : 'off' },
-      message: {
-        fr: `Le compteur ${who.fr} signale : ${which.map((w) => w.fr).join(', ') || 'rien'} (${formatTime.fr(input.at)}).`,
-        en: `Meter ${who.en} reports: ${which.map((w) => w.en).join(', ') || 'nothing'} (${formatTime.en(input.at)}).`,
+      message: () => {
+        const who = describeSubject(input.subject, input.siteName);
+        return {
+          fr: `Le compteur ${who.fr} signale : ${which.map((w) => w.fr).join(', ') || 'rien'} (${formatTime.fr(input.at)}).`,
+          en: `Meter ${who.en} reports: ${which.map((w) => w.en).join(', ') || 'nothing'} (${formatTime.en(input.at)}).`,
+        };
       },
     });
   },
@@ -180,15 +192,17 @@ export function co2Rule(opts: RuleParams<'A1'> = RULE_DEFAULTS.A1): StreamRule {
       const since = above.update(input.subject, input.at, holds);
       const firing = since !== undefined && input.at.getTime() - since.getTime() >= opts.forMs;
       const severity: Severity = ppm > opts.majorPpm ? 'major' : 'warning';
-      const who = describeSubject(input.subject, input.siteName);
       const minutes = since ? Math.round((input.at.getTime() - since.getTime()) / MIN) : 0;
       return finding(info, input, firing, severity, since ?? input.at, {
         pending: since !== undefined && !firing,
         thresholds: { warn_ppm: opts.warnPpm, major_ppm: opts.majorPpm, for_min: opts.forMs / MIN },
         measured: { co2_ppm: ppm, above_for_min: minutes },
-        message: {
-          fr: `CO₂ à ${formatNumber.fr(ppm)} ppm dans ${who.fr}, au-dessus de ${opts.warnPpm} ppm depuis ${minutes} min : aérer.`,
-          en: `CO₂ at ${formatNumber.en(ppm)} ppm in ${who.en}, above ${opts.warnPpm} ppm for ${minutes} min: ventilate.`,
+        message: () => {
+          const who = describeSubject(input.subject, input.siteName);
+          return {
+            fr: `CO₂ à ${formatNumber.fr(ppm)} ppm dans ${who.fr}, au-dessus de ${opts.warnPpm} ppm depuis ${minutes} min : aérer.`,
+            en: `CO₂ at ${formatNumber.en(ppm)} ppm in ${who.en}, above ${opts.warnPpm} ppm for ${minutes} min: ventilate.`,
+          };
         },
       });
     },
@@ -216,15 +230,17 @@ export function inletTemperatureRule(opts: RuleParams<'D1'> = RULE_DEFAULTS.D1):
       const since = outside.update(input.subject, input.at, c < opts.minC || c > opts.maxC);
       const critical = c > opts.criticalC;
       const firing = critical || (since !== undefined && input.at.getTime() - since.getTime() >= opts.forMs);
-      const who = describeSubject(input.subject, input.siteName);
       const band = `${opts.minC}–${opts.maxC} °C`;
       return finding(info, input, firing, critical ? 'critical' : 'warning', since ?? input.at, {
         pending: since !== undefined && !firing,
         thresholds: { min_c: opts.minC, max_c: opts.maxC, critical_c: opts.criticalC, for_min: opts.forMs / MIN },
         measured: { inlet_c: c },
-        message: {
-          fr: `Entrée d'air à ${formatNumber.fr(c)} °C sur ${who.fr}, hors de la plage recommandée ${band}.`,
-          en: `Inlet air at ${formatNumber.en(c)} °C on ${who.en}, outside the recommended ${band} band.`,
+        message: () => {
+          const who = describeSubject(input.subject, input.siteName);
+          return {
+            fr: `Entrée d'air à ${formatNumber.fr(c)} °C sur ${who.fr}, hors de la plage recommandée ${band}.`,
+            en: `Inlet air at ${formatNumber.en(c)} °C on ${who.en}, outside the recommended ${band} band.`,
+          };
         },
       });
     },
@@ -250,14 +266,16 @@ export function lowBatteryRule(opts: RuleParams<'S2'> = RULE_DEFAULTS.S2): Strea
       const v = input.values.battery;
       if (typeof pct !== 'number' && typeof v !== 'number') return undefined;
       const low = typeof pct === 'number' ? pct < opts.minPct : (v as number) < opts.minV;
-      // Volts to the hundredth: at one decimal, 2.85 V (below the 2.9 V threshold) would read "2,9 V".
-      const value = typeof pct === 'number' ? `${formatNumber.fr(pct)} %` : `${formatNumber2.fr(v as number)} V`;
-      const valueEn = typeof pct === 'number' ? `${formatNumber.en(pct)} %` : `${formatNumber2.en(v as number)} V`;
-      const who = describeSubject(input.subject, input.siteName);
       return finding(info, input, low, 'warning', input.at, {
         thresholds: { min_pct: opts.minPct, min_v: opts.minV },
         measured: typeof pct === 'number' ? { battery_pct: pct } : { battery_v: v as number },
-        message: { fr: `Pile de ${who.fr} à ${value}.`, en: `Battery of ${who.en} at ${valueEn}.` },
+        message: () => {
+          // Volts to the hundredth: at one decimal, 2.85 V (below the 2.9 V threshold) would read "2,9 V".
+          const value = typeof pct === 'number' ? `${formatNumber.fr(pct)} %` : `${formatNumber2.fr(v as number)} V`;
+          const valueEn = typeof pct === 'number' ? `${formatNumber.en(pct)} %` : `${formatNumber2.en(v as number)} V`;
+          const who = describeSubject(input.subject, input.siteName);
+          return { fr: `Pile de ${who.fr} à ${value}.`, en: `Battery of ${who.en} at ${valueEn}.` };
+        },
       });
     },
   };
@@ -289,7 +307,14 @@ export function perSite<K extends RuleId, P extends SiteParams<K>>(id: K, defaul
 /** A rule whose messages name sites by their display names. */
 function named(rule: StreamRule, siteName: SiteNames | undefined): StreamRule {
   if (!siteName) return rule;
-  return { info: rule.info, evaluate: (input) => rule.evaluate({ ...input, siteName }) };
+  // Set on the input itself rather than on a copy: a copy would run the engine's lazy `occupied` getter.
+  return {
+    info: rule.info,
+    evaluate: (input) => {
+      input.siteName = siteName;
+      return rule.evaluate(input);
+    },
+  };
 }
 
 /**
