@@ -84,7 +84,8 @@ export function createConsole(api: ApiDeps): { auth: ConsoleAuth; plugin: Fastif
     principal(req) {
       const session = deps.sessions.get(req.cookies?.[SESSION_COOKIE]);
       if (!session) return undefined;
-      const principal = api.keys.principalById(session.keyId);
+      // A person's session carries its own principal (bounded by the ID token); a key's is rebuilt from the ring.
+      const principal = session.person ? session.person.principal : api.keys.principalById(session.keyId);
       if (!principal) return undefined;
       req.consoleSession = session;
       return principal;

@@ -2,14 +2,20 @@
  * Console sessions, held by the server: an API key is pasted once at sign-in and never stored; the browser gets a
  * random session id in an HttpOnly, SameSite=Strict cookie, and the server keeps only its SHA-256 (a memory dump
  * does not give usable cookies). A session remembers the key's id, not its rights: each request rebuilds the
- * principal from the key ring, so a key that expires or is removed ends its sessions at once. Sessions live in
- * memory: a restart signs everyone out, which is the safe side for an instance shared by several communes.
+ * principal from the key ring, so a key that expires or is removed ends its sessions at once. A person signed in
+ * through single sign-on (oidc.ts) has no key: the session holds the person's principal, as the identity provider's
+ * claims mapped it, until the ID token expires or the session's limits end it, whichever comes first. Sessions live
+ * in memory: a restart signs everyone out, which is the safe side for an instance shared by several communes.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Principal } from '../api/keys.ts';
 import type { Lang } from '../registry/names.ts';
 
 export interface Session {
+  /** The API key proven at sign-in; for a person, the principal's `oidc:<provider>:<subject>`. */
   keyId: string;
+  /** Single sign-on: the person's principal (tenants and role from the provider's claims) and when it ends. */
+  person?: { principal: Principal; expiresAt: number } | undefined;
   /** Synchroniser token of the session's forms (CSRF). */
   csrf: string;
   lang: Lang;
@@ -36,11 +42,11 @@ export class SessionStore {
   constructor(private readonly limits: SessionLimits = DEFAULT_SESSION_LIMITS) {}
 
   /** A new session; returns the id for the cookie (the only copy of it). */
-  create(keyId: string, lang: Lang, now = Date.now()): { id: string; session: Session } {
+  create(keyId: string, lang: Lang, now = Date.now(), person?: Session['person']): { id: string; session: Session } {
     this.sweep(now);
     while (this.byDigest.size >= this.limits.max) this.byDigest.delete(this.byDigest.keys().next().value!);
     const id = randomBytes(32).toString('base64url');
-    const session: Session = { keyId, csrf: randomBytes(24).toString('base64url'), lang, createdAt: now, lastSeenAt: now };
+    const session: Session = { keyId, ...(person ? { person } : {}), csrf: randomBytes(24).toString('base64url'), lang, createdAt: now, lastSeenAt: now };
     this.byDigest.set(digest(id), session);
     return { id, session };
   }
@@ -51,7 +57,7 @@ export class SessionStore {
     const key = digest(id);
     const s = this.byDigest.get(key);
     if (!s) return undefined;
-    if (now - s.lastSeenAt > this.limits.idleMs || now - s.createdAt > this.limits.absoluteMs) {
+    if (this.over(s, now)) {
       this.byDigest.delete(key);
       return undefined;
     }
@@ -75,7 +81,16 @@ export class SessionStore {
   }
 
   private sweep(now: number): void {
-    for (const [k, s] of this.byDigest) if (now - s.lastSeenAt > this.limits.idleMs || now - s.createdAt > this.limits.absoluteMs) this.byDigest.delete(k);
+    for (const [k, s] of this.byDigest) if (this.over(s, now)) this.byDigest.delete(k);
+  }
+
+  private over(s: Session, now: number): boolean {
+    return now - s.lastSeenAt > this.limits.idleMs || now - s.createdAt > this.limits.absoluteMs || (s.person !== undefined && now >= s.person.expiresAt);
+  }
+
+  /** How long a new session may last at most (the cookie's lifetime). */
+  get absoluteMs(): number {
+    return this.limits.absoluteMs;
   }
 }
 

@@ -42,7 +42,7 @@
     });
     if (data.threshold) {
       columns.push(xs.map(function () { return data.threshold.value; }));
-      uSeries.push({ label: data.threshold.label, stroke: THRESHOLD, width: 2, dash: [8, 6], points: { show: false }, value: function () { return numberFormat.format(data.threshold.value) + unit; } });
+      uSeries.push({ label: data.threshold.legend, stroke: THRESHOLD, width: 2, dash: [8, 6], points: { show: false }, value: function () { return numberFormat.format(data.threshold.value) + unit; } });
     }
     // Tick labels in 24-hour local time of the site, with the date when the chart spans more than a day.
     var span = (xs[xs.length - 1] - xs[0]) / 1000;
