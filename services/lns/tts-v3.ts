@@ -53,6 +53,7 @@ const up = z.looseObject({
   received_at: rfc3339.optional(),
   uplink_message: uplinkMessage,
   attributes: stringMap.optional(),
+  simulated: z.boolean().optional(),
 });
 
 const join = z.looseObject({
@@ -87,6 +88,7 @@ const IGNORED_EVENTS = [
   'down_push',
   'down_replace',
   'service_data',
+  'up_simulated',
 ] as const;
 
 function identity(e: z.infer<typeof ids>, app: string, tenant: string, tags: Record<string, string>, profile: string): DeviceIdentity {
@@ -154,6 +156,8 @@ export function parseTtsV3(topic: string, app: string, tenant: string, event: st
   const parsed = up.safeParse(json);
   if (!parsed.success) return { kind: 'rejected', reason: 'invalid_envelope', lns: 'tts-v3', detail: `The Things Stack up: ${zodDetail(parsed.error)}` };
   const u = parsed.data;
+  // "Simulate uplink" in the TTS console: no device sent it; storing it would put made-up readings in a meter's series.
+  if (u.simulated === true) return ignored('tts-v3', 'up_simulated', IGNORED_EVENTS, `The Things Stack simulated uplink of ${u.end_device_ids.dev_eui} is not stored`);
   const m = u.uplink_message;
   const payload = decodeBase64Strict(m.frm_payload);
   if (!payload) {
