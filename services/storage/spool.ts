@@ -117,6 +117,13 @@ export class Spool {
     return this.closedBytes + this.appendOffset - this.committed.offset;
   }
 
+  /** Bytes appended after `from` (a position at or after the checkpoint). */
+  bytesAfter(from: Cursor): number {
+    let bytes = (from.segment === this.appendSegment ? this.appendOffset : this.sizeOf(from.segment)) - from.offset;
+    for (const s of this.segments) if (s > from.segment) bytes += s === this.appendSegment ? this.appendOffset : this.sizeOf(s);
+    return bytes;
+  }
+
   get full(): boolean {
     return this.pendingBytes() >= this.opts.maxBytes;
   }
@@ -177,13 +184,19 @@ export class Spool {
     this.appendOffset = 0;
   }
 
-  /** The next batch from the checkpoint: whole lines, at most `maxBytes` (one line at least), within one segment. */
-  readBatch(maxBytes: number): Batch | undefined {
-    let { segment, offset } = this.committed;
-    // Skip to the next segment when the checkpoint sits at the end of a closed one.
+  /**
+   * The next batch from the checkpoint, or from `from` (the end of a batch still being written, so that several
+   * can be in flight): whole lines, at most `maxBytes` (one line at least), within one segment.
+   */
+  readBatch(maxBytes: number, from?: Cursor): Batch | undefined {
+    let { segment, offset } = from ?? this.committed;
+    // Skip to the next segment when the position sits at the end of a closed one.
     while (segment !== this.appendSegment && offset >= this.sizeOf(segment)) {
-      this.advanceTo({ segment: this.nextSegment(segment), offset: 0 });
-      ({ segment, offset } = this.committed);
+      if (from) ({ segment, offset } = { segment: this.nextSegment(segment), offset: 0 });
+      else {
+        this.advanceTo({ segment: this.nextSegment(segment), offset: 0 });
+        ({ segment, offset } = this.committed);
+      }
     }
     const end = segment === this.appendSegment ? this.appendOffset : this.sizeOf(segment);
     const available = end - offset;

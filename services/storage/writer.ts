@@ -1,19 +1,23 @@
 /**
- * Drains the spool to InfluxDB, in order, one batch at a time: a batch fills up to `batchBytes`, or is sent
- * `flushMs` after the first line waiting in it. A failed write is retried with exponential back-off and jitter
+ * Drains the spool to InfluxDB in order, with up to `concurrency` batches in flight: a batch fills up to `batchBytes`,
+ * or is sent `flushMs` after the first line waiting in it. A failed write is retried with exponential back-off and jitter
  * for as long as it takes (InfluxDB down for an hour only grows the spool); a batch InfluxDB refuses as invalid is
  * logged and skipped. The checkpoint moves only after InfluxDB answered 2xx.
  */
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.ts';
 import { isRetryable, retryAfterMs, type InfluxTarget } from './influx.ts';
-import type { Spool } from './spool.ts';
+import type { Batch, Cursor, Spool } from './spool.ts';
+
+type Outcome = { kind: 'ok' } | { kind: 'refused'; err: unknown } | { kind: 'retry'; err: unknown };
 
 export interface WriterOptions {
   batchBytes: number;
   flushMs: number;
   minRetryMs?: number;
   maxRetryMs?: number;
+  /** Batches written at once (2: InfluxDB parses one while it receives the next); the checkpoint stays in order. */
+  concurrency?: number;
   /**
    * Measurements whose lines are also written to another retention policy once their batch is stored (e.g.
    * `alert_event` to the long-kept `events` policy): each copy lives as long as its policy says, the original as
@@ -101,52 +105,93 @@ export class SpoolWriter {
   }
 
   private async run(): Promise<void> {
+    const concurrency = Math.max(1, this.opts.concurrency ?? 2);
+    const inflight: { batch: Batch; started: bigint; outcome: Promise<Outcome> }[] = [];
+    /** Where the next batch starts: after the last one sent, or the checkpoint when none is in flight. */
+    let next: Cursor | undefined;
     while (this.running) {
       const pending = this.spool.pendingBytes();
       this.metrics.spoolBytes.set(pending);
-      if (pending === 0) {
-        await this.sleep(1000, true);
-        continue;
-      }
-      // Let a small batch grow a little: fewer, larger writes cost InfluxDB far less.
-      if (pending < this.opts.batchBytes && this.failures === 0) await this.sleep(this.opts.flushMs, false);
-      const batch = this.spool.readBatch(this.opts.batchBytes);
-      if (!batch) continue;
-      const started = process.hrtime.bigint();
-      try {
-        const body = await this.writeMoves(batch.body);
-        if (body.length > 0) await this.target.write(body);
-        await this.writeCopies(body);
-        this.metrics.writeSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
-        this.metrics.pointsWritten.inc(batch.lines);
-        this.spool.commit(batch.end);
-        if (this.failures > 0) this.log.info({ failures: this.failures, spoolBytes: this.spool.pendingBytes() }, 'InfluxDB writes resumed; draining the spool');
-        this.failures = 0;
-        this.healthy = true;
-        this.lastError = undefined;
-      } catch (err) {
-        const message = (err as Error).message;
-        if (!isRetryable(err)) {
-          // InfluxDB stored the valid lines and refused the rest: moving on is the only way not to block everything.
-          this.metrics.writeRejected.inc(batch.lines);
-          this.log.error({ err: message, lines: batch.lines, sample: batch.body.subarray(0, 300).toString() }, 'InfluxDB refused a batch as invalid; skipped');
-          // Its valid lines were stored: so are their copies (a failure here is logged, never retried).
-          await this.writeCopies(batch.body).catch((e: unknown) => this.log.error({ err: (e as Error).message }, 'copies of a refused batch not written'));
-          this.spool.commit(batch.end);
+      if (inflight.length === 0) {
+        next = undefined;
+        if (pending === 0) {
+          await this.sleep(1000, true);
           continue;
         }
-        this.failures++;
-        this.healthy = false;
-        this.lastError = message;
-        this.metrics.writeFailures.inc();
-        const delay = retryAfterMs(err) ?? this.backoff();
-        // Log the first failure and then every tenth, so an outage does not flood the log.
-        if (this.failures === 1 || this.failures % 10 === 0) {
-          this.log.warn({ err: message, attempt: this.failures, retryInMs: delay, spoolBytes: this.spool.pendingBytes() }, 'InfluxDB write failed; data stays in the spool');
-        }
-        await this.sleep(delay, false);
+        // Let a small batch grow a little: fewer, larger writes cost InfluxDB far less.
+        if (pending < this.opts.batchBytes && this.failures === 0) await this.sleep(this.opts.flushMs, false);
       }
+      // Several writes in flight keep InfluxDB busy while the next batch is read; after a failure, one at a time.
+      // A partial batch is sent only when nothing else is in flight: meanwhile it grows.
+      while (this.running && inflight.length < (this.failures > 0 ? 1 : concurrency)) {
+        const ahead = next ? this.spool.bytesAfter(next) : this.spool.pendingBytes();
+        if (ahead === 0 || (inflight.length > 0 && ahead < this.opts.batchBytes)) break;
+        const batch = this.spool.readBatch(this.opts.batchBytes, next);
+        if (!batch) break;
+        next = batch.end;
+        inflight.push({ batch, started: process.hrtime.bigint(), outcome: this.send(batch) });
+      }
+      const head = inflight.shift();
+      if (!head) continue;
+      const outcome = await head.outcome;
+      if (outcome.kind !== 'retry') {
+        // In order: the checkpoint only ever covers batches that InfluxDB took, and all those before them.
+        this.committed(head.batch, head.started, outcome);
+        continue;
+      }
+      // A failure: the batches sent after it are awaited and then sent again from the checkpoint (idempotent).
+      await Promise.all(inflight.map((f) => f.outcome));
+      inflight.length = 0;
+      this.failures++;
+      this.healthy = false;
+      const message = (outcome.err as Error).message;
+      this.lastError = message;
+      this.metrics.writeFailures.inc();
+      const delay = retryAfterMs(outcome.err) ?? this.backoff();
+      // Log the first failure and then every tenth, so an outage does not flood the log.
+      if (this.failures === 1 || this.failures % 10 === 0) {
+        this.log.warn({ err: message, attempt: this.failures, retryInMs: delay, spoolBytes: this.spool.pendingBytes() }, 'InfluxDB write failed; data stays in the spool');
+      }
+      await this.sleep(delay, false);
     }
+    // Stopping: what is in flight still moves the checkpoint, in order, as far as it succeeded.
+    for (const f of inflight) {
+      const outcome = await f.outcome;
+      if (outcome.kind === 'retry') break;
+      this.committed(f.batch, f.started, outcome);
+    }
+  }
+
+  /** One batch to InfluxDB (moves, the default policy, copies). Never rejects: says whether to retry. */
+  private async send(batch: Batch): Promise<Outcome> {
+    try {
+      const body = await this.writeMoves(batch.body);
+      if (body.length > 0) await this.target.write(body);
+      await this.writeCopies(body);
+      return { kind: 'ok' };
+    } catch (err) {
+      if (isRetryable(err)) return { kind: 'retry', err };
+      // Its valid lines were stored: so are their copies (a failure here is logged, never retried).
+      await this.writeCopies(batch.body).catch((e: unknown) => this.log.error({ err: (e as Error).message }, 'copies of a refused batch not written'));
+      return { kind: 'refused', err };
+    }
+  }
+
+  private committed(batch: Batch, started: bigint, outcome: Exclude<Outcome, { kind: 'retry' }>): void {
+    if (outcome.kind === 'refused') {
+      // InfluxDB stored the valid lines and refused the rest: moving on is the only way not to block everything.
+      this.metrics.writeRejected.inc(batch.lines);
+      this.log.error({ err: (outcome.err as Error).message, lines: batch.lines, sample: batch.body.subarray(0, 300).toString() }, 'InfluxDB refused a batch as invalid; skipped');
+      this.spool.commit(batch.end);
+      return;
+    }
+    this.metrics.writeSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    this.metrics.pointsWritten.inc(batch.lines);
+    this.spool.commit(batch.end);
+    if (this.failures > 0) this.log.info({ failures: this.failures, spoolBytes: this.spool.pendingBytes() }, 'InfluxDB writes resumed; draining the spool');
+    this.failures = 0;
+    this.healthy = true;
+    this.lastError = undefined;
   }
 
   /** Writes the moved measurements to their policies; returns what is left for the default one. */
