@@ -22,6 +22,7 @@ import { auditRoutes } from './routes/audit.ts';
 import { alertsRoutes } from './routes/alerts.ts';
 import { devicesRoutes } from './routes/devices.ts';
 import { governanceRoutes } from './routes/governance.ts';
+import { grafanaRoutes } from './routes/grafana.ts';
 import { keysRoutes } from './routes/keys.ts';
 import { reportsRoutes } from './routes/reports.ts';
 import { retentionRoutes } from './routes/retention.ts';
@@ -213,6 +214,7 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps, consoleAu
       await api.register(governanceRoutes, { deps });
       await api.register(auditRoutes, { deps });
       await api.register(keysRoutes, { deps });
+      await api.register(grafanaRoutes, { deps });
     },
     { prefix: API_PREFIX },
   );
