@@ -351,6 +351,8 @@ function validValue(name: string, schema: any, ids: Ids): unknown {
   };
   if (name === 'tenant') return ids.tenant;
   if (name === 'tenants') return ids.tenant ? [ids.tenant] : undefined;
+  // Grafana's read path (/grafana/query): a dashboard-shaped statement naming the attempt's commune and DevEUI.
+  if (name === 'q') return `SELECT count("f_cnt") FROM "uplink" WHERE time >= ${now - 24 * HOUR}ms and time <= ${now}ms AND "tenant" =~ /^${ids.tenant ?? '.*'}$/ AND "dev_eui" = '${ids.devEui}' GROUP BY "device"`;
   if (name in values) return values[name];
   if (schema?.enum) return schema.enum[0];
   return undefined;
