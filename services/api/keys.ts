@@ -36,6 +36,11 @@ export interface Principal {
   role: ApiRole;
   /** Undefined: every tenant of the instance. */
   tenants: ReadonlySet<string> | undefined;
+  /**
+   * A person signed in to the console through single sign-on (services/console/oidc.ts), not a key: `keyId` is then
+   * `oidc:<provider>:<subject>` and `name` the person's name or e-mail.
+   */
+  person?: { provider: string; subject: string; email?: string | undefined };
 }
 
 function hashSecret(secret: string): Buffer {

@@ -45,7 +45,7 @@ export const ACTION_LOG = {
   measurement: 'action_log',
   tags: ['tenant', 'action', 'outcome', 'source'] as const,
   fields: {
-    key_id: 'string: the API key id used (the public part of the key), or claimed at a failed sign-in',
+    key_id: 'string: the API key id used (the public part of the key), or claimed at a failed sign-in; oidc:<provider>:<subject> for a person signed in through single sign-on',
     actor: 'string: the key name, or the person signed in',
     ip: 'string: the client address (behind a proxy: as trustProxy resolves it)',
     target: 'string: what was acted on (alert id, site, device, report)',
@@ -116,7 +116,7 @@ export function actionLines(r: AuditRecordInput, at: Date): string[] {
         ACTION_LOG.measurement,
         { tenant, action: r.action, outcome: r.outcome, source: r.source ?? 'api' },
         {
-          key_id: clip(r.actor.keyId, 64),
+          key_id: clip(r.actor.keyId, 200),
           actor: clip(r.actor.name, 200),
           ip: clip(r.ip, 64),
           target: clip(r.target, 200),

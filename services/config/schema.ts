@@ -11,6 +11,7 @@ import { retentionSchema } from '../retention/config.ts';
 import { notificationsSchema } from '../alerts/notify/config.ts';
 import { apiKeyList } from '../api/keys-schema.ts';
 import { reportsConfigSchema } from '../reports/config.ts';
+import { oidcSchema } from '../console/oidc-config.ts';
 
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
 const int = (min: number, max: number) =>
@@ -240,6 +241,8 @@ export const fileSchema = z.strictObject({
   retention: retentionSchema.optional(),
   /** What the yearly report needs beyond data: décret tertiaire reference years, PUE categories (docs/reports.md). */
   reports: reportsConfigSchema.optional(),
+  /** Single sign-on to the console (OpenID Connect): providers and the claim that maps people to communes and roles. */
+  oidc: oidcSchema.optional(),
 });
 
 export type FileConfig = z.infer<typeof fileSchema>;

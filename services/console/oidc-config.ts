@@ -3,6 +3,7 @@
  * identity providers (Keycloak, Microsoft Entra ID, regional platforms) and how a person's group or role claim maps
  * to communes and a role. Pure configuration and mapping; the protocol itself is services/console/oidc.ts.
  */
+import { isAbsolute } from 'node:path';
 import { z } from 'zod';
 import { API_ROLES, type ApiRole } from '../api/keys-schema.ts';
 
@@ -44,7 +45,7 @@ export const oidcProvider = z
     clientSecret: z.string().min(1).optional(),
     clientSecretEnv: envName.optional(),
     /** private_key_jwt: a PEM private key (PKCS#8 or PKCS#1/SEC1) whose public part the provider knows. */
-    privateKeyJwt: z.strictObject({ keyFile: z.string().min(1), alg: z.enum(['RS256', 'PS256', 'ES256']).default('RS256'), kid: z.string().min(1).optional() }).optional(),
+    privateKeyJwt: z.strictObject({ keyFile: z.string().refine((f) => isAbsolute(f), 'expected an absolute path'), alg: z.enum(['RS256', 'PS256', 'ES256']).default('RS256'), kid: z.string().min(1).optional() }).optional(),
     /** This console's callback as registered at the provider: https://console.example.fr/connexion/oidc/{id}/retour. */
     redirectUrl: httpsUrl,
     /** Where the provider sends the person after signing out there (registered at the provider too); optional. */

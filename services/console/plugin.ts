@@ -23,6 +23,8 @@ import { reportPages } from './pages/reports.ts';
 import { retentionPages } from './pages/retention.ts';
 import { sitePages } from './pages/sites.ts';
 import { signInPages, SESSION_COOKIE, LANG_COOKIE } from './pages/signin.ts';
+import { oidcPages } from './pages/oidc.ts';
+import { OidcLogins } from './oidc.ts';
 import { SessionStore, csrfMatches } from './session.ts';
 
 export interface ConsoleDeps {
@@ -31,6 +33,8 @@ export interface ConsoleDeps {
   names: DisplayNames;
   /** Failed sign-ins count in the API's per-address budget of failed authentications (services/api/throttle.ts). */
   signInFailures: Pick<FixedWindow, 'retryAfterMs' | 'fail' | 'succeed'>;
+  /** Single sign-on (OpenID Connect), when the configuration has an `oidc:` section. */
+  oidc?: OidcLogins | undefined;
 }
 
 /** A console page module: adds its routes (each with `config: { console: true }`). */
@@ -58,7 +62,14 @@ export function sameOrigin(req: FastifyRequest): boolean {
 }
 
 export function createConsole(api: ApiDeps): { auth: ConsoleAuth; plugin: FastifyPluginAsync } {
-  const deps: ConsoleDeps = { api, sessions: new SessionStore(), names: displayNames(api.registry), signInFailures: requestThrottle(api).authFailures };
+  const deps: ConsoleDeps = {
+    api,
+    sessions: new SessionStore(),
+    names: displayNames(api.registry),
+    signInFailures: requestThrottle(api).authFailures,
+    // Secrets and key files are read now: a missing one stops the start-up, naming its path in the configuration.
+    oidc: api.registry.oidc ? new OidcLogins(api.registry.oidc) : undefined,
+  };
 
   const errorPage = (req: FastifyRequest, reply: FastifyReply, status: number) => {
     const lang = req.consoleSession?.lang ?? langOf(req);
@@ -126,6 +137,7 @@ export function createConsole(api: ApiDeps): { auth: ConsoleAuth; plugin: Fastif
     });
 
     signInPages(app, deps);
+    if (deps.oidc) oidcPages(app, deps, deps.oidc);
     alertPages(app, deps);
     sitePages(app, deps);
     devicePages(app, deps);

@@ -52,6 +52,28 @@ export const en: Messages = {
     expired: 'Your session has ended. Sign in again to continue.',
   },
 
+  // — single sign-on (OpenID Connect) —
+  sso: {
+    heading: 'With your local authority’s account',
+    keyHeading: 'With an access key',
+    intro: 'Sign in with the account you already use at work: Veilleur never sees your password.',
+    button: (label: string) => `Sign in: ${label}`,
+    keysDisabled: 'On this installation, you sign in with your local authority’s account only.',
+    unknownProvider: 'This identity provider is not configured.',
+    unavailableTitle: 'Identity provider unavailable',
+    unavailable: (label: string) => `${label} is not answering at the moment. Try again in a few minutes; if it lasts, tell the IT department.`,
+    failedTitle: 'Sign-in not verified',
+    failed: 'The sign-in could not be verified: the link has expired, was already used, was altered or was opened in another browser. Start again from the sign-in page.',
+    cancelled: (label: string) => `${label} did not confirm your identity (sign-in cancelled or refused). Start again from the sign-in page.`,
+    refusedTitle: 'No access in Veilleur',
+    refused: (name: string, label: string) => `${name}, your account is recognised by ${label}, but it gives access to no commune in Veilleur. Ask your administrator to add you to the group set up for Veilleur, then sign in again.`,
+    backToSignIn: 'Back to the sign-in page',
+    doneTitle: 'Signed in',
+    done: (name: string) => `Welcome, ${name}. The console is opening…`,
+    continue: 'Continue to the console',
+    alsoProvider: (label: string) => `Also sign out of ${label}`,
+  },
+
   // — errors —
   errors: {
     forbiddenTitle: 'Access denied',

@@ -55,6 +55,28 @@ export const fr = {
     expired: 'Votre session a pris fin. Reconnectez-vous pour continuer.',
   },
 
+  // — single sign-on (OpenID Connect) —
+  sso: {
+    heading: 'Avec le compte de votre collectivité',
+    keyHeading: 'Avec une clé d’accès',
+    intro: 'Connectez-vous avec l’identifiant que vous utilisez déjà au travail : Veilleur ne voit jamais votre mot de passe.',
+    button: (label: string) => `Se connecter : ${label}`,
+    keysDisabled: 'Sur cette installation, la connexion se fait uniquement avec le compte de votre collectivité.',
+    unknownProvider: 'Ce fournisseur d’identité n’est pas configuré.',
+    unavailableTitle: 'Fournisseur d’identité indisponible',
+    unavailable: (label: string) => `${label} ne répond pas pour le moment. Réessayez dans quelques minutes ; si cela dure, prévenez le service informatique.`,
+    failedTitle: 'Connexion non vérifiée',
+    failed: 'La connexion n’a pas pu être vérifiée : le lien a expiré, a déjà servi, a été modifié ou a été ouvert dans un autre navigateur. Recommencez depuis la page de connexion.',
+    cancelled: (label: string) => `${label} n’a pas confirmé votre identité (connexion annulée ou refusée). Recommencez depuis la page de connexion.`,
+    refusedTitle: 'Aucun accès dans Veilleur',
+    refused: (name: string, label: string) => `${name}, votre compte est bien reconnu par ${label}, mais il ne donne accès à aucune commune dans Veilleur. Demandez à votre administrateur de vous ajouter au groupe prévu pour Veilleur, puis reconnectez-vous.`,
+    backToSignIn: 'Retour à la page de connexion',
+    doneTitle: 'Connexion réussie',
+    done: (name: string) => `Bienvenue, ${name}. La console s’ouvre…`,
+    continue: 'Continuer vers la console',
+    alsoProvider: (label: string) => `Se déconnecter aussi de ${label}`,
+  },
+
   // — errors —
   errors: {
     forbiddenTitle: 'Accès refusé',

@@ -3,7 +3,7 @@
  * old cookie is worthless), and the language switch. Failed sign-ins are throttled per client address and logged.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { html } from '../html.ts';
+import { html, type Html } from '../html.ts';
 import { MESSAGES } from '../i18n/index.ts';
 import { barePage, notice } from '../layout.ts';
 import { langOf, sameOrigin, sendPage, type ConsoleDeps } from '../plugin.ts';
@@ -20,18 +20,27 @@ export function safeNext(value: unknown): string {
 
 const secure = (req: FastifyRequest) => req.protocol === 'https';
 
-function signInForm(req: FastifyRequest, reply: FastifyReply, status: number, message?: { kind: 'error' | 'info'; text: string }) {
+function signInForm(req: FastifyRequest, reply: FastifyReply, deps: ConsoleDeps, status: number, message?: { kind: 'error' | 'info'; text: string }, after?: Html) {
   const lang = langOf(req);
   const t = MESSAGES[lang];
   const q = req.query as Record<string, string | undefined>;
   const next = safeNext(q.suite ?? (req.body as Record<string, unknown> | undefined)?.suite);
-  const content = html`${message ? notice(message.kind, message.text) : ''}
+  const providers = deps.oidc?.providers() ?? [];
+  const keys = deps.oidc?.keysInConsole ?? true;
+  // One link per identity provider (a GET: the CSP's form-action would stop a form redirected to the provider).
+  const sso = providers.length
+    ? html`${keys ? html`<h2>${t.sso.heading}</h2>` : ''}<p>${t.sso.intro}</p>
+<ul class="sso-providers">${providers.map((p) => html`<li><a class="button" href="/connexion/oidc/${p.id}${next === '/' ? '' : `?suite=${encodeURIComponent(next)}`}">${t.sso.button(p.label)}</a></li>`)}</ul>`
+    : '';
+  if (!keys) return sendPage(reply, status, barePage({ lang, url: req.url, t }, t.signIn.title, html`${message ? notice(message.kind, message.text) : ''}${after ?? ''}${sso}`));
+  const content = html`${message ? notice(message.kind, message.text) : ''}${after ?? ''}
+${sso}${providers.length ? html`<h2>${t.sso.keyHeading}</h2>` : ''}
 <p>${t.signIn.intro}</p>
 <form method="post" action="/connexion" class="stack">
   <input type="hidden" name="suite" value="${next}">
   <label for="cle">${t.signIn.keyLabel}</label>
   <p class="hint" id="cle-aide">${t.signIn.keyHint}</p>
-  <input id="cle" name="cle" type="password" autocomplete="off" spellcheck="false" required aria-describedby="cle-aide"${message?.kind === 'error' ? html` aria-invalid="true"` : ''} autofocus>
+  <input id="cle" name="cle" type="password" autocomplete="off" spellcheck="false" required aria-describedby="cle-aide"${message?.kind === 'error' ? html` aria-invalid="true"` : ''}${providers.length ? '' : html` autofocus`}>
   <button type="submit">${t.signIn.submit}</button>
 </form>`;
   return sendPage(reply, status, barePage({ lang, url: req.url, t }, t.signIn.title, content));
@@ -44,7 +53,10 @@ export function signInPages(app: FastifyInstance, deps: ConsoleDeps): void {
     const q = req.query as Record<string, string | undefined>;
     const t = MESSAGES[langOf(req)];
     const message = q.fin === 'deconnecte' ? { kind: 'info' as const, text: t.signIn.signedOut } : q.fin ? { kind: 'info' as const, text: t.signIn.expired } : undefined;
-    return signInForm(req, reply, 200, message);
+    // Signed out of a single sign-on session: the provider's own session may end too, if the person wishes.
+    const provider = q.fin === 'deconnecte' && q.sso ? deps.oidc?.provider(q.sso) : undefined;
+    const end = provider ? await deps.oidc!.endSessionUrl(provider.id) : undefined;
+    return signInForm(req, reply, deps, 200, message, end ? html`<p><a href="${end.href}">${t.sso.alsoProvider(provider!.label)}</a></p>` : undefined);
   });
 
   app.post('/connexion', { config: { public: true }, schema: { hide: true } }, async (req, reply) => {
@@ -53,8 +65,9 @@ export function signInPages(app: FastifyInstance, deps: ConsoleDeps): void {
     if (wait > 0) {
       req.log.warn({ ip: req.ip }, 'console sign-in refused: too many failures from this address');
       reply.header('retry-after', String(Math.ceil(wait / 1000)));
-      return signInForm(req, reply, 429, { kind: 'error', text: t.signIn.tooMany(Math.ceil(wait / 60_000)) });
+      return signInForm(req, reply, deps, 429, { kind: 'error', text: t.signIn.tooMany(Math.ceil(wait / 60_000)) });
     }
+    if (deps.oidc && !deps.oidc.keysInConsole) return signInForm(req, reply, deps, 403, { kind: 'error', text: t.sso.keysDisabled });
     const body = (req.body ?? {}) as Record<string, unknown>;
     const key = typeof body.cle === 'string' ? body.cle.trim() : '';
     const principal = sameOrigin(req) ? deps.api.keys.authenticate(key) : undefined;
@@ -62,7 +75,7 @@ export function signInPages(app: FastifyInstance, deps: ConsoleDeps): void {
       deps.signInFailures.fail(req.ip);
       req.log.warn({ ip: req.ip, presented: key !== '' }, 'console sign-in refused: key not valid');
       deps.api.audit?.ofRequest(req, undefined, { action: 'console.sign-in', outcome: 'refused', source: 'console', presentedKey: key, detail: 'key not valid' });
-      return signInForm(req, reply, 401, { kind: 'error', text: t.signIn.invalid });
+      return signInForm(req, reply, deps, 401, { kind: 'error', text: t.signIn.invalid });
     }
     deps.signInFailures.succeed(req.ip);
     const { id } = deps.sessions.create(principal.keyId, langOf(req));
@@ -77,7 +90,8 @@ export function signInPages(app: FastifyInstance, deps: ConsoleDeps): void {
     req.log.warn({ ip: req.ip, keyId: req.principal?.keyId }, 'console sign-out');
     deps.api.audit?.ofRequest(req, req.principal, { action: 'console.sign-out', source: 'console' });
     reply.clearCookie(SESSION_COOKIE, cookieBase(req));
-    return reply.code(303).redirect('/connexion?fin=deconnecte');
+    const person = req.principal?.person;
+    return reply.code(303).redirect(`/connexion?fin=deconnecte${person ? `&sso=${encodeURIComponent(person.provider)}` : ''}`);
   });
 
   // A preference, not an action: a plain link works everywhere, and it changes nothing but the language.
