@@ -89,10 +89,15 @@ export function createService(cfg: Config, log: Logger, extraDecoders: DecoderRe
 
   /**
    * Stages the message's lines for the consumer's next group flush; while the spool is full, waits (holding the
-   * acknowledgement back) and then appends durably itself.
+   * acknowledgement back) and then appends durably itself. An uplink waiting for its custom codec resolves once
+   * its lines are staged: the consumer acknowledges it after the flush that follows, in the order of arrival.
    */
   const handle = (topic: string, payload: Buffer): void | Promise<void> => {
     const lines = ingestor.handle(topic, payload);
+    return Array.isArray(lines) ? spoolLines(lines) : lines.then(spoolLines);
+  };
+
+  const spoolLines = (lines: string[]): void | Promise<void> => {
     if (!spool.full) {
       spool.stage(lines);
       return;

@@ -8,6 +8,11 @@
  * in this process; then `flush()` writes their lines to the spool file in one write(2), and only then is the socket
  * uncorked and the PUBACKs leave. No acknowledgement ever precedes durability, and a burst costs one write, not
  * one per message. If the flush fails, the connection is dropped with the PUBACKs unsent: the broker redelivers.
+ *
+ * A message whose lines come later (an uplink waiting for its custom codec, or for room in a full spool) does not
+ * hold the next ones: MQTT.js is told to go on without acknowledging it, and its PUBACK, with those of every message
+ * received after it, is held here and sent once its lines are spooled — in the order the messages arrived, as MQTT
+ * requires, and only on the connection they came on (after a reconnection the broker sends them again).
  */
 import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
@@ -23,6 +28,19 @@ const SESSION_EXPIRY_S = 7 * 24 * 3600;
  */
 const RECEIVE_MAXIMUM = 1000;
 
+/** Passed to MQTT.js's handleMessage callback: go on with the next message, send no PUBACK for this one (yet). */
+const DEFERRED = new Error('acknowledgement deferred until the message is spooled');
+
+interface HeldAck {
+  messageId: number;
+  stream: unknown;
+  /** Its lines are staged: durable after the next flush. */
+  staged: boolean;
+  durable: boolean;
+  /** Never to be acknowledged on this connection: the broker sends it again. */
+  dropped: boolean;
+}
+
 export interface MessageSink {
   /** Must not throw. Returns once the message is staged (durable after the next flush), or resolves once it is durable. */
   handle(topic: string, payload: Buffer): void | Promise<void>;
@@ -36,6 +54,8 @@ export class MqttConsumer {
   connected = false;
   /** Set by stop(): the close that follows is ours, not a lost connection. */
   private closing = false;
+  /** PUBACKs held behind a message that waits for its lines, in the order of arrival. */
+  private readonly held: HeldAck[] = [];
 
   constructor(
     private readonly cfg: Config['mqtt'],
@@ -75,8 +95,30 @@ export class MqttConsumer {
         this.log.error({ err: (err as Error).message, topic: packet.topic }, 'message handling failed; not acknowledged');
         return;
       }
-      if (pending) pending.then(() => done(), (err: Error) => this.log.error({ err: err.message }, 'message not acknowledged'));
-      else done();
+      if (!pending && this.held.length === 0) {
+        done();
+        return;
+      }
+      if (packet.qos === 0 || packet.messageId === undefined) {
+        // Nothing to acknowledge; the lines still need a flush once staged.
+        pending?.then(() => this.beginBatch(client), (err: Error) => this.log.error({ err: err.message }, 'message not stored'));
+        done();
+        return;
+      }
+      const ack: HeldAck = { messageId: packet.messageId, stream: client.stream, staged: !pending, durable: false, dropped: false };
+      this.held.push(ack);
+      pending?.then(
+        () => {
+          ack.staged = true;
+          this.beginBatch(client);
+        },
+        (err: Error) => {
+          ack.dropped = true;
+          this.log.error({ err: err.message }, 'message not acknowledged');
+          this.beginBatch(client);
+        },
+      );
+      done(DEFERRED);
     };
     // A refused TLS handshake comes back at every reconnection (each second): the first is logged at warn with what
     // to configure, its repeats at debug and every 60th at warn, so that a misconfiguration does not flood the log.
@@ -141,7 +183,30 @@ export class MqttConsumer {
       stream.destroy(err as Error);
       return;
     }
+    if (this.held.length) this.releaseHeld();
     stream.uncork();
+  }
+
+  /** Sends the held PUBACKs now durable, from the oldest, up to the first message still waiting for its lines. */
+  private releaseHeld(): void {
+    for (const a of this.held) if (a.staged) a.durable = true;
+    const client = this.client;
+    while (this.held.length) {
+      const a = this.held[0]!;
+      const current = client !== undefined && client.connected && a.stream === client.stream;
+      // A message of a previous connection is sent again by the broker: it holds nothing back.
+      if (current && !a.durable && !a.dropped) break;
+      this.held.shift();
+      if (current && a.durable) {
+        // noStore: a PUBACK is never queued for a later connection, where its message id would name another message.
+        (client as unknown as { _sendPacket(p: object, cb?: () => void, cbStorePut?: () => void, noStore?: boolean): void })._sendPacket(
+          { cmd: 'puback', messageId: a.messageId, reasonCode: 0 },
+          undefined,
+          undefined,
+          true,
+        );
+      }
+    }
   }
 
   /** Closes the connection; messages not yet acknowledged stay with the broker for the next session. */

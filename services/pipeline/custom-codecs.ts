@@ -1,6 +1,7 @@
 /**
- * Custom TS013 codecs from the configuration, as decoders of the pipeline: a codec runs sandboxed
- * (decoders/custom/ts013-sandbox.ts) and its `data` is mapped to canonical readings by the configured field list.
+ * Custom TS013 codecs from the configuration, as decoders of the pipeline: a codec runs sandboxed in QuickJS in a
+ * worker (decoders/custom/ts013-sandbox.ts), answers asynchronously, and its `data` is mapped to canonical readings
+ * by the configured field list.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -26,11 +27,11 @@ export function loadCustomCodecs(entries: CodecEntry[], configFile: string | und
     codecs.set(entry.name, codec);
     const decoder: PayloadDecoder = {
       id: `codec:${entry.name}`,
-      decode: (input) => {
-        const out = codec.decode(input.bytes, input.fPort, input.recvTime ?? new Date());
-        if (out.errors.length > 0 || !out.data) return { data: {}, readings: [], events: [], warnings: out.warnings, errors: out.errors };
-        return mapReadings(entry, out.data, out.warnings);
-      },
+      decode: (input, devEui) =>
+        codec.decode(input.bytes, input.fPort, input.recvTime ?? new Date(), devEui).then((out) => {
+          if (out.errors.length > 0 || !out.data) return { data: {}, readings: [], events: [], warnings: out.warnings, errors: out.errors };
+          return mapReadings(entry, out.data, out.warnings);
+        }),
     };
     decoders.set(entry.name, decoder);
     for (const p of entry.profiles) byProfile.set(p.toLowerCase(), decoder);

@@ -12,7 +12,11 @@ import type { DeviceMeta } from '../registry/registry.ts';
 export interface PayloadDecoder {
   /** 'vendor/model' for built-ins, 'codec:<name>' for custom codecs: stored in `uplink.decoded_by`. */
   id: string;
-  decode(input: DecodeInput): DecodeResult;
+  /**
+   * Built-ins answer at once; custom codecs run in a worker and answer with a promise (never rejected), so that a
+   * slow codec never holds the main thread. `devEui` lets a codec engine suspend one device whose frames make it loop.
+   */
+  decode(input: DecodeInput, devEui?: string): DecodeResult | Promise<DecodeResult>;
 }
 
 export type DecoderResolver = (uplink: Uplink, meta: DeviceMeta) => PayloadDecoder | undefined;
@@ -32,7 +36,8 @@ export const builtInDecoders: DecoderResolver = (_uplink, meta) => {
   return { id: meta.decoder.toLowerCase(), decode: (input) => decodeUplink(device, input) };
 };
 
-export function decodeWith(resolvers: DecoderResolver[], uplink: Uplink, meta: DeviceMeta): DecodeOutcome {
+/** The outcome at once for built-in decoders, a promise (never rejected) for a custom codec. */
+export function decodeWith(resolvers: DecoderResolver[], uplink: Uplink, meta: DeviceMeta): DecodeOutcome | Promise<DecodeOutcome> {
   let decoder: PayloadDecoder | undefined;
   for (const resolve of resolvers) {
     decoder = resolve(uplink, meta);
@@ -40,9 +45,15 @@ export function decodeWith(resolvers: DecoderResolver[], uplink: Uplink, meta: D
   }
   if (decoder) {
     if (uplink.payload.length === 0) return { kind: 'empty' };
-    const result = decoder.decode({ bytes: uplink.payload, fPort: uplink.fPort, recvTime: uplink.receivedAt });
-    if (result.errors.length > 0) return { kind: 'undecoded', reason: 'decoder_error', detail: result.errors.join('; ') };
-    return { kind: 'decoded', by: decoder.id, result: meta.pulse ? { ...result, readings: withPulseWeight(result.readings, meta.pulse) } : result };
+    const id = decoder.id;
+    const result = decoder.decode({ bytes: uplink.payload, fPort: uplink.fPort, recvTime: uplink.receivedAt }, uplink.devEui);
+    if (result instanceof Promise) {
+      return result.then(
+        (r) => decodedOutcome(id, r, meta),
+        (err: Error): DecodeOutcome => ({ kind: 'undecoded', reason: 'decoder_error', detail: `decoder failure: ${err.message}` }),
+      );
+    }
+    return decodedOutcome(id, result, meta);
   }
   if (uplink.lnsObject) {
     const fields = flattenNumeric(uplink.lnsObject);
@@ -54,6 +65,11 @@ export function decodeWith(resolvers: DecoderResolver[], uplink: Uplink, meta: D
     reason: 'no_decoder',
     detail: `no decoder for device ${uplink.devEui} (profile '${uplink.deviceProfile}', fPort ${uplink.fPort}) and no object decoded by the network server`,
   };
+}
+
+function decodedOutcome(by: string, result: DecodeResult, meta: DeviceMeta): DecodeOutcome {
+  if (result.errors.length > 0) return { kind: 'undecoded', reason: 'decoder_error', detail: result.errors.join('; ') };
+  return { kind: 'decoded', by, result: meta.pulse ? { ...result, readings: withPulseWeight(result.readings, meta.pulse) } : result };
 }
 
 /**

@@ -1,6 +1,9 @@
 /**
  * One MQTT message in, the line protocol to store out. Pure apart from logging and metrics: it never throws on
- * input; everything that cannot be stored as readings is stored raw with its reason.
+ * input; everything that cannot be stored as readings is stored raw with its reason. An uplink decoded by a custom
+ * codec gives its lines later (a promise): the codec runs in a worker. A device's uplinks still give their lines,
+ * and reach the alert rules, in the order they arrived: one that arrives while an earlier one of the same device
+ * waits for its codec waits behind it.
  */
 import type { Logger } from 'pino';
 import { GatewayLog } from '../lns/gateways.ts';
@@ -11,7 +14,7 @@ import type { Reading } from '../../decoders/index.ts';
 import type { DeviceMeta, Registry } from '../registry/registry.ts';
 import { gatewayLine, joinLines, locationLines, rejectedLine, statusLines, uplinkLines } from '../storage/points.ts';
 import { RecentUplinks } from './dedupe.ts';
-import { decodeWarningKinds, decodeWith, type DecoderResolver } from './decode.ts';
+import { decodeWarningKinds, decodeWith, type DecodeOutcome, type DecoderResolver } from './decode.ts';
 import { RateLimitedLog } from './rate-limited-log.ts';
 
 export class Ingestor {
@@ -21,6 +24,8 @@ export class Ingestor {
   /** Devices whose tenant mismatch was logged: once per device, every message still counted and kept raw. */
   private readonly mismatchLogged = new Set<string>();
   private lastRejectedMs = 0;
+  /** Devices with an uplink still waiting for its codec: the last one's promise, which the next one waits for. */
+  private readonly waiting = new Map<string, Promise<string[]>>();
 
   /**
    * `onDecoded`: called with each decoded uplink's readings (the alert engine); the lines it returns are stored with
@@ -36,7 +41,8 @@ export class Ingestor {
     this.badInputLog = new RateLimitedLog(log, 20);
   }
 
-  handle(topic: string, message: Buffer, now = new Date()): string[] {
+  /** Never rejects for bad input; a promise only for uplinks that wait for a codec (or behind one of their device). */
+  handle(topic: string, message: Buffer, now = new Date()): string[] | Promise<string[]> {
     let event;
     try {
       event = parseLnsMessage(topic, message, now);
@@ -79,28 +85,45 @@ export class Ingestor {
           this.metrics.duplicates.inc();
           return [];
         }
-        let outcome;
+        let outcome: DecodeOutcome | Promise<DecodeOutcome>;
         try {
           outcome = decodeWith(this.decoders, event, meta);
         } catch (err) {
           outcome = { kind: 'undecoded' as const, reason: 'decoder_error' as const, detail: `decoder failure: ${(err as Error).message}` };
         }
-        if (outcome.kind === 'decoded') {
-          this.metrics.decodedBy.decoder.inc();
-          for (const kind of decodeWarningKinds(outcome.result)) this.metrics.decodeWarnings.labels(kind).inc();
-          if (this.onDecoded) return [...uplinkLines(event, meta, outcome), ...this.gatewayLines(event, meta.tenant), ...this.onDecoded(event.devEui, meta, event.receivedAt, outcome.result.readings)];
-        } else if (outcome.kind === 'lns-object') this.metrics.decodedBy.lnsObject.inc();
-        else if (outcome.kind === 'undecoded') {
-          this.metrics.undecoded.labels(outcome.reason).inc();
-          this.badInputLog.warn(
-            outcome.reason,
-            { topic, devEui: event.devEui, fPort: event.fPort, fCnt: event.fCnt, reason: outcome.reason, detail: outcome.detail },
-            'uplink kept raw: not decoded',
-          );
-        }
-        return [...uplinkLines(event, meta, outcome), ...this.gatewayLines(event, meta.tenant)];
+        const before = this.waiting.get(event.devEui);
+        if (!before && !(outcome instanceof Promise)) return this.uplinkDone(topic, event, meta, outcome);
+        const decoded = outcome;
+        const finish = () => Promise.resolve(decoded).then((o) => this.uplinkDone(topic, event, meta, o));
+        // After the device's previous uplink, whatever became of it.
+        const lines = before ? before.then(finish, finish) : finish();
+        const devEui = event.devEui;
+        this.waiting.set(devEui, lines);
+        const forget = () => {
+          if (this.waiting.get(devEui) === lines) this.waiting.delete(devEui);
+        };
+        lines.then(forget, forget);
+        return lines;
       }
     }
+  }
+
+  /** An uplink's lines once decoded (or not): metrics, log, alert rules. */
+  private uplinkDone(topic: string, event: Uplink, meta: DeviceMeta, outcome: DecodeOutcome): string[] {
+    if (outcome.kind === 'decoded') {
+      this.metrics.decodedBy.decoder.inc();
+      for (const kind of decodeWarningKinds(outcome.result)) this.metrics.decodeWarnings.labels(kind).inc();
+      if (this.onDecoded) return [...uplinkLines(event, meta, outcome), ...this.gatewayLines(event, meta.tenant), ...this.onDecoded(event.devEui, meta, event.receivedAt, outcome.result.readings)];
+    } else if (outcome.kind === 'lns-object') this.metrics.decodedBy.lnsObject.inc();
+    else if (outcome.kind === 'undecoded') {
+      this.metrics.undecoded.labels(outcome.reason).inc();
+      this.badInputLog.warn(
+        outcome.reason,
+        { topic, devEui: event.devEui, fPort: event.fPort, fCnt: event.fCnt, reason: outcome.reason, detail: outcome.detail },
+        'uplink kept raw: not decoded',
+      );
+    }
+    return [...uplinkLines(event, meta, outcome), ...this.gatewayLines(event, meta.tenant)];
   }
 
   /** `gateway` points for the gateways this uplink names, when due (GatewayLog). */

@@ -69,7 +69,7 @@ export async function redecode(
         report.stillUndecoded++;
         continue;
       }
-      const outcome = decodeWith(decoders, uplink, meta);
+      const outcome = await decodeWith(decoders, uplink, meta);
       if (outcome.kind !== 'decoded') {
         report.stillUndecoded++;
         continue;

@@ -115,7 +115,7 @@ export async function measureFootprint(opts: { days?: number; devices?: readonly
       batch = [];
     };
     for (const u of generateUplinks({ start: new Date(start), end: new Date(end), devices, seed: 7 })) {
-      const lines = ingestor.handle(u.topic, Buffer.from(u.payload), u.time);
+      const lines = await ingestor.handle(u.topic, Buffer.from(u.payload), u.time);
       rawPoints += lines.length;
       batch.push(...lines);
       if (batch.length >= 5000) await flush();

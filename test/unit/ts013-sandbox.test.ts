@@ -12,20 +12,20 @@ const garbage = new Ts013Codec('garbage', source('garbage-ts013.js'), 2000, 16);
 afterAll(() => [water, loop, garbage].forEach((c) => c.stop()));
 
 describe('TS013 codec sandbox', () => {
-  it('decodes with the codec, passing bytes, fPort and recvTime as TS013 says', () => {
-    const out = water.decode(Uint8Array.from([0x10, 0x27, 0, 0, 1]), 7, T);
+  it('decodes with the codec, passing bytes, fPort and recvTime as TS013 says', async () => {
+    const out = await water.decode(Uint8Array.from([0x10, 0x27, 0, 0, 1]), 7, T);
     expect(out).toEqual({ data: { meter: { index_l: 10000 }, leak: true, at: '2026-01-01T00:00:00.000Z' }, warnings: [], errors: [] });
-    expect(water.decode(Uint8Array.from([1]), 7, T).errors).toEqual(["codec 'water': expected fPort 7 and 5 bytes"]);
+    expect((await water.decode(Uint8Array.from([1]), 7, T)).errors).toEqual(["codec 'water': expected fPort 7 and 5 bytes"]);
   });
 
-  it('stops a codec that loops forever within its time limit, and the next uplink is decoded again', () => {
+  it('stops a codec that loops forever within its time limit, and the next uplink is decoded again', async () => {
     const started = performance.now();
-    const out = loop.decode(Uint8Array.from([1]), 9, T);
+    const out = await loop.decode(Uint8Array.from([1]), 9, T);
     const elapsed = performance.now() - started;
     expect(out.errors[0]).toMatch(/did not return within 200 ms/);
     expect(elapsed).toBeLessThan(5000);
     expect(loop.restarts).toBe(1);
-    expect(loop.decode(Uint8Array.from([1]), 1, T)).toEqual({ data: { ok: 1 }, warnings: [], errors: [] });
+    expect(await loop.decode(Uint8Array.from([1]), 1, T)).toEqual({ data: { ok: 1 }, warnings: [], errors: [] });
   });
 
   it.each([
@@ -34,20 +34,20 @@ describe('TS013 codec sandbox', () => {
     [3, /no data object/],
     [4, /errors that are not strings/],
     [7, /returned nothing/],
-  ])('turns a broken codec (fPort %i) into a clear error', (fPort, message) => {
-    const out = garbage.decode(Uint8Array.from([1, 2]), fPort, T);
+  ])('turns a broken codec (fPort %i) into a clear error', async (fPort, message) => {
+    const out = await garbage.decode(Uint8Array.from([1, 2]), fPort, T);
     expect(out.errors.join(' ')).toMatch(message);
     expect(out.data).toBeUndefined();
   });
 
-  it('survives a codec that exhausts its memory limit', () => {
-    const out = garbage.decode(Uint8Array.from([1]), 5, T);
+  it('survives a codec that exhausts its memory limit', async () => {
+    const out = await garbage.decode(Uint8Array.from([1]), 5, T);
     expect(out.errors.length).toBe(1);
-    expect(garbage.decode(Uint8Array.from([1, 2, 3]), 8, T)).toEqual({ data: { value: 3 }, warnings: [], errors: [] });
+    expect(await garbage.decode(Uint8Array.from([1, 2, 3]), 8, T)).toEqual({ data: { value: 3 }, warnings: [], errors: [] });
   });
 
-  it('gives the codec no process, require or timers', () => {
-    expect(garbage.decode(Uint8Array.from([1]), 6, T).data).toEqual({ escaped: 'undefined/undefined/undefined' });
+  it('gives the codec no process, require or timers', async () => {
+    expect((await garbage.decode(Uint8Array.from([1]), 6, T)).data).toEqual({ escaped: 'undefined/undefined/undefined' });
   });
 });
 
