@@ -1,6 +1,6 @@
 /**
  * Writes every dashboard in every language to infra/grafana/dashboards/<name>.<lang>.json (mounted into Grafana by
- * docker-compose, provisioned by infra/grafana/provisioning/dashboards/providers.yaml). The JSON is
+ * docker-compose, provisioned in every organisation by `veilleur grafana provision`: docs/grafana.md). The JSON is
  * deterministic: keys sorted, two-space indent, trailing newline, so running it twice gives the same bytes.
  *
  *   node --import tsx dashboards/build.ts            # write

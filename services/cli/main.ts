@@ -19,6 +19,8 @@ commands:
                         the alerts a windowed rule would have raised over a period (default: 90 days)
   keys create|list|revoke|rotate
                         API keys, applied at once to the running service (see 'veilleur keys --help')
+  grafana provision --out DIR
+                        Grafana organisations per commune, each reading its commune only (see docs/grafana.md)
   report datacenter --site S --from T --to T [--tenant T] [--zone Z] [--format json|csv] [--category 1|2|3] [--eed YEAR]
                         PUE, DCiE, IT/cooling split, kWh and kgCO2e of a server room or datacenter
   report parsimony --tenant T [--from T --to T] [--format json|csv]
@@ -35,7 +37,7 @@ const [command, ...rest] = process.argv.slice(2);
  * Commands that read InfluxDB, publish to the broker or manage the service's API keys: after `npm run demo`, they
  * find its settings by themselves.
  */
-const USE_RUNNING_DEMO = new Set(['simulate', 'redecode', 'backtest', 'report', 'retention', 'keys']);
+const USE_RUNNING_DEMO = new Set(['simulate', 'redecode', 'backtest', 'report', 'retention', 'keys', 'grafana']);
 
 async function main(): Promise<number | undefined> {
   if (command && USE_RUNNING_DEMO.has(command)) {
@@ -71,6 +73,8 @@ async function main(): Promise<number | undefined> {
       return (await import('./retention.ts')).retentionCommand(rest);
     case 'keys':
       return (await import('./keys.ts')).keysCommand(rest);
+    case 'grafana':
+      return (await import('./grafana.ts')).grafanaCommand(rest);
     case undefined:
     case 'help':
     case '--help':
