@@ -24,7 +24,7 @@ import { generateUplinks } from '../../services/simulator/generator.ts';
 import { publishUplinks } from '../../services/simulator/publish.ts';
 import { TOWN, townRegistry, type SimDevice } from '../../services/simulator/town.ts';
 import { countPoints, startStack, waitFor, type Stack } from '../integration/support.ts';
-import { launchBrowser, newVisitor } from './browser.ts';
+import { axe, launchBrowser, newVisitor } from './browser.ts';
 
 const A = 'saint-veilleur';
 const B = 'bellerive';
@@ -105,7 +105,7 @@ async function visitor(): Promise<{ context: BrowserContext; page: Page }> {
 /** From the console's sign-in page to the provider's consent page, through its login page, as a person would. */
 async function toConsent(page: Page, login: string): Promise<void> {
   await page.goto(`${base}/connexion`);
-  await page.getByRole('link', { name: `Se connecter : ${LABEL}` }).click();
+  await page.getByRole('link', { name: `Se connecter\u202f: ${LABEL}` }).click();
   await page.waitForURL((u) => u.host === new URL(issuer).host);
   await page.locator('input[name="login"]').fill(login);
   await page.locator('input[name="password"]').fill('mot-de-passe');
@@ -116,6 +116,13 @@ async function toConsent(page: Page, login: string): Promise<void> {
 async function throughProvider(page: Page, login: string): Promise<void> {
   await toConsent(page, login);
   await page.getByRole('button', { name: 'Continue' }).click();
+}
+
+/** axe-core on the page: no violation of impact serious or critical (the count is printed, as the console test does). */
+async function expectAccessible(page: Page, what: string): Promise<void> {
+  const serious = (await axe(page)).filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  console.log(`[oidc] axe on ${what}: ${serious.length} serious or critical`);
+  expect(serious.map((v) => `${v.id}: ${v.help}`)).toEqual([]);
 }
 
 async function sessionCookie(context: BrowserContext) {
@@ -255,6 +262,7 @@ describe('single sign-on through an OpenID Connect provider', () => {
     await page.getByRole('heading', { level: 1, name: 'Aucun accès dans Veilleur' }).waitFor();
     expect(await page.locator('main').textContent()).toContain('Paul Martin, votre compte est bien reconnu par Compte agent de Saint-Veilleur, mais il ne donne accès à aucune commune');
     expect(await sessionCookie(context)).toBeUndefined();
+    await expectAccessible(page, 'refused');
     await page.goto(`${base}/`);
     expect(new URL(page.url()).pathname).toBe('/connexion');
 
@@ -321,6 +329,7 @@ describe('single sign-on through an OpenID Connect provider', () => {
     const href = new URL((await end.getAttribute('href'))!);
     expect(href.origin).toBe(issuer);
     expect(href.searchParams.get('client_id')).toBe(CLIENT_ID);
+    await expectAccessible(page, 'signed out, with the providers and the key form');
     await end.click();
     await page.getByRole('button', { name: 'Yes, sign me out' }).click();
     await page.waitForURL((u) => u.origin === base && u.pathname === '/connexion');
