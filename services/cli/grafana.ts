@@ -78,7 +78,7 @@ export async function grafanaCommand(args: string[], env: Record<string, string 
   }
   process.stderr.write(
     `${made.length} read-only keys in ${store.file} (${made.map((k) => `${k.id}: ${k.name}`).join(', ')})` +
-      (rotated.length ? `; the ${rotated.length} keys they replace stop working in ${grace} h` : '') +
+      (rotated.length === 1 ? `; the key it replaces stops working in ${grace} h` : rotated.length ? `; the ${rotated.length} keys they replace stop working in ${grace} h` : '') +
       `.\nGrafana cannot create organisations from files: create those missing once, then restart Grafana:\n` +
       orgs
         .filter((o) => o.orgId !== 1)

@@ -52,7 +52,7 @@ export const grafanaKeyName = (tenant: string): string => `Grafana ${tenant === 
 
 /**
  * A read-only key per organisation: a new one, or the rotation of the one made last time (the old one keeps
- * working `graceMs`, until Grafana has read the new files).
+ * working `graceMs`, until Grafana has read the new files; with 0, every earlier one stops at once).
  */
 export async function grafanaKeys(ring: KeyRing, orgs: readonly GrafanaOrg[], by: string, graceMs: number): Promise<{ keys: Map<string, string>; made: KeyView[]; rotated: KeyView[] }> {
   const keys = new Map<string, string>();
@@ -61,6 +61,8 @@ export async function grafanaKeys(ring: KeyRing, orgs: readonly GrafanaOrg[], by
   for (const o of orgs) {
     const current = ring.list((k) => k.name === grafanaKeyName(o.tenant) && k.state === 'active' && k.role === 'viewer' && k.tenants.length === 1 && k.tenants[0] === o.tenant);
     if (current.length) {
+      // Keys an earlier run replaced are still in their grace period: with no grace asked now, they stop as well.
+      if (graceMs === 0) for (const k of current.slice(0, -1)) rotated.push(await ring.revoke(k.id, by));
       const r = await ring.rotate(current.at(-1)!.id, by, graceMs);
       keys.set(o.tenant, r.key);
       rotated.push(r.old);

@@ -6,10 +6,13 @@
  * Authorization header it is provisioned with). Grafana itself does not run here: what enforces the commune is
  * Veilleur in front of InfluxDB, and that is what is tested.
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
+import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKey } from '../../services/api/keys.ts';
+import { grafanaCommand } from '../../services/cli/grafana.ts';
 import { generateUplinks } from '../../services/simulator/generator.ts';
 import { publishUplinks } from '../../services/simulator/publish.ts';
 import { TOWN, townRegistry, type SimDevice } from '../../services/simulator/town.ts';
@@ -203,6 +206,29 @@ describe("the instance's datasource", () => {
     const perTenant = `SELECT count("f_cnt") FROM "uplink" WHERE time >= ${range.from}ms and time <= ${Date.now()}ms GROUP BY "tenant"`;
     expect(seriesOf((await grafana(keys.instance, perTenant)).body).map((s: any) => s.tags.tenant).sort()).toEqual([B, A].sort());
     expect(seriesOf((await grafana(keys.grafanaB, perTenant)).body).map((s: any) => s.tags.tenant)).toEqual([B]);
+  });
+});
+
+describe('the files `veilleur grafana provision` writes for this instance', () => {
+  it("give each organisation's datasource a key the running service accepts at once, confined to its commune", async () => {
+    const out = join(stack.dir, 'grafana-provisioning');
+    const env = { VEILLEUR_CONFIG: join(stack.dir, 'veilleur.yaml'), DATA_DIR: join(stack.dir, 'service') };
+    expect(await grafanaCommand(['provision', '--out', out, '--veilleur-url', base], env)).toBe(0);
+    const datasources = parse(readFileSync(join(out, 'datasources', 'veilleur.yaml'), 'utf8')).datasources as any[];
+    const seen: Record<number, string[]> = {};
+    for (const d of datasources) {
+      // As Grafana calls it: the datasource URL + /query, its header, its database name.
+      const r = await fetch(`${d.url}/query?${new URLSearchParams({ db: d.jsonData.dbName, epoch: 'ms' })}`, {
+        method: d.jsonData.httpMode,
+        headers: { [d.jsonData.httpHeaderName1]: d.secureJsonData.httpHeaderValue1, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ q: 'SHOW TAG VALUES FROM "uplink" WITH KEY = "tenant"' }).toString(),
+      });
+      expect(r.status).toBe(200);
+      seen[d.orgId] = seriesOf(await r.json()).flatMap((s: any) => s.values.map((v: any) => v[1])).sort();
+    }
+    // Organisation 1: the instance team, every commune; then Saint-Veilleur, the town's second commune (no devices
+    // here), and B, in the order of tenants:.
+    expect(seen).toEqual({ 1: [B, A].sort(), 2: [A], 3: [], 4: [B] });
   });
 });
 
