@@ -37,7 +37,7 @@ const SKIPPED_DEVICE = 4;
 /** Not run: calls for `MAX_TIMEOUTS` devices of this batch were stopped: the codec is suspended. */
 const SKIPPED_CODEC = 5;
 
-const MAX_BATCH = 1024;
+const MAX_BATCH = 256;
 const MAX_TIMEOUTS = 3;
 const SUSPEND_BASE_MS = 10_000;
 const SUSPEND_MAX_MS = 600_000;
