@@ -21,6 +21,7 @@ import { scaledTown, townRegistry } from '../../services/simulator/town.ts';
 import { ROOT, ServiceProcess, startStack, waitFor } from '../integration/support.ts';
 import { formatFootprint, measureFootprint } from '../../services/retention/footprint.ts';
 import { cpuSeconds, memoryMb } from './procstat.ts';
+import { benchCodec } from './codec-engine.ts';
 import { generateKey } from '../../services/api/keys.ts';
 import { alertEventLines, timePages, writeLines, type PageTiming } from './console-pages.ts';
 
@@ -198,6 +199,9 @@ ${JSON.stringify(result)}
   // Bytes stored per device-year with rollups and retention: its own influxd, once the servers above are stopped.
   const footprint = await measureFootprint();
   process.stdout.write(`  storage    ${formatFootprint(footprint)}\n${JSON.stringify({ footprint })}\n`);
+  // The TS013 codec path alone (the harness's codec in the QuickJS worker): CPU per call, and what the main thread pays.
+  const codec = await benchCodec(100_000);
+  process.stdout.write(`  TS013      ${codec.processUsPerCall} µs CPU per codec call (all threads), ${codec.mainThreadUsPerCall} µs on the main thread (${codec.calls} calls, bursts of 500)\n${JSON.stringify({ ts013: codec })}\n`);
 }
 
 await main();
