@@ -299,6 +299,9 @@ export function townRegistry(devices: readonly SimDevice[] = TOWN): FileConfig {
     devices: devices.map((d) => ({
       devEui: d.devEui,
       name: d.name,
+      // Two communes share the broker: each device registered to its own, so an uplink claiming the other one's
+      // tenant is a tenant_mismatch (README, "Communes and network servers"), not a device in the other's list.
+      ...(d.lnsTenant === SV ? { tenant: 'saint-veilleur' } : d.lnsTenant === AGGLO ? { tenant: 'agglo-sud' } : {}),
       decoder: d.decoder,
       site: d.site,
       ...(d.building ? { building: d.building } : {}),

@@ -8,6 +8,7 @@ import { fileSchema, type FileConfig } from '../../services/config/schema.ts';
 import { parseLnsMessage } from '../../services/lns/parse.ts';
 import type { LnsEvent } from '../../services/lns/uplink.ts';
 import { Registry } from '../../services/registry/registry.ts';
+import { TOWN, townRegistry } from '../../services/simulator/town.ts';
 
 const APP_A = '0f4c6b2e-1d1a-4f5e-9a43-1b7f0e5a0a01';
 const APP_B = '7d2e9c41-5b3f-4c8a-b6d0-2e8f1a9c0b02';
@@ -217,5 +218,22 @@ describe('configuration', () => {
       "tenants.1.lnsTenants.0: 'Commune A' is already mapped to tenant 'commune-a': it can belong to one commune only",
       `tenants.1.applications.1: '${APP_A}' is already mapped to tenant 'commune-a': it can belong to one commune only`,
     ]);
+  });
+});
+
+describe('the simulated town (what the demo and `veilleur simulate --registry` configure)', () => {
+  // Two communes on one broker: a message claiming the other commune's tenant for a town device is refused.
+  const r = new Registry(townRegistry(), 'default');
+  const gym = TOWN.find((d) => d.name === 'compteur-eau-gymnase')!;
+
+  it('registers every device to its commune', () => {
+    expect(townRegistry().devices.map((d) => d.tenant)).toEqual(TOWN.map((d) => (d.lnsTenant === 'agglo-sud' ? 'agglo-sud' : 'saint-veilleur')));
+    expect(tenantOf(r, v4('eau-batiments', gym.devEui, { tenantName: gym.lnsTenant }))).toBe('saint-veilleur');
+  });
+
+  it("refuses the gymnasium's meter claimed by the other commune's network-server tenant", () => {
+    expect(mismatchOf(r, v4('9b0b2c1e-0000-4000-8000-00000000abcd', gym.devEui, { tenantName: 'agglo-sud' }))).toBe(
+      `device ${gym.devEui} is registered to saint-veilleur but the network-server tenant 'agglo-sud' points to agglo-sud`,
+    );
   });
 });
