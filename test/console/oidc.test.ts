@@ -5,6 +5,7 @@
  * opened by a wet leak sensor. The provider is reached as `localhost` and the console as `127.0.0.1`: two different
  * sites, so the browser treats the provider's redirect back as cross-site, as it will in production.
  */
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
@@ -39,6 +40,10 @@ const PROVIDER_ID = 'commune';
 const LABEL = 'Compte agent de Saint-Veilleur';
 const CLIENT_ID = 'veilleur-console';
 const CLIENT_SECRET = 'un-secret-de-test-assez-long-pour-hs256-0123456789';
+/** A second registration of the console that authenticates with a signed assertion (private_key_jwt), no secret. */
+const KEY_PROVIDER_ID = 'commune-cle';
+const KEY_LABEL = 'Compte agent (clé privée)';
+const KEY_CLIENT_ID = 'veilleur-console-cle';
 /** The provider's people: Marie is in the water team's group, Paul in none that Veilleur maps. */
 const PEOPLE: Record<string, { name: string; email: string; groups: string[] }> = {
   marie: { name: 'Marie Dupont', email: 'marie.dupont@saint-veilleur.fr', groups: ['personnel', 'veilleur-eau-stv'] },
@@ -103,9 +108,9 @@ async function visitor(): Promise<{ context: BrowserContext; page: Page }> {
 }
 
 /** From the console's sign-in page to the provider's consent page, through its login page, as a person would. */
-async function toConsent(page: Page, login: string): Promise<void> {
+async function toConsent(page: Page, login: string, label = LABEL): Promise<void> {
   await page.goto(`${base}/connexion`);
-  await page.getByRole('link', { name: `Se connecter\u202f: ${LABEL}` }).click();
+  await page.getByRole('link', { name: `Se connecter\u202f: ${label}` }).click();
   await page.waitForURL((u) => u.host === new URL(issuer).host);
   await page.locator('input[name="login"]').fill(login);
   await page.locator('input[name="password"]').fill('mot-de-passe');
@@ -113,8 +118,8 @@ async function toConsent(page: Page, login: string): Promise<void> {
   await page.getByRole('button', { name: 'Continue' }).waitFor();
 }
 
-async function throughProvider(page: Page, login: string): Promise<void> {
-  await toConsent(page, login);
+async function throughProvider(page: Page, login: string, label = LABEL): Promise<void> {
+  await toConsent(page, login, label);
   await page.getByRole('button', { name: 'Continue' }).click();
 }
 
@@ -136,6 +141,9 @@ beforeAll(async () => {
   const idpPort = await freePort();
   const consoleBase = `http://127.0.0.1:${consolePort}`;
   issuer = `http://localhost:${idpPort}`;
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const keyFile = join(stack.dir, 'oidc-client-key.pem');
+  writeFileSync(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
 
   const provider = new Provider(issuer, {
     clients: [
@@ -146,6 +154,15 @@ beforeAll(async () => {
         post_logout_redirect_uris: [`${consoleBase}/connexion`],
         grant_types: ['authorization_code'],
         response_types: ['code'],
+      },
+      {
+        client_id: KEY_CLIENT_ID,
+        redirect_uris: [`${consoleBase}/connexion/oidc/${KEY_PROVIDER_ID}/retour`],
+        grant_types: ['authorization_code'],
+        response_types: ['code'],
+        token_endpoint_auth_method: 'private_key_jwt',
+        token_endpoint_auth_signing_alg: 'ES256',
+        jwks: { keys: [{ ...publicKey.export({ format: 'jwk' }), kid: 'veilleur-1', use: 'sig', alg: 'ES256' }] },
       },
     ],
     claims: { openid: ['sub'], profile: ['name'], email: ['email'], groups: ['groups'] },
@@ -180,6 +197,16 @@ beforeAll(async () => {
           { value: 'veilleur-eau-stv', tenants: [A], role: 'operator' },
           { value: 'veilleur-bellerive', tenants: [B], role: 'operator' },
         ],
+      },
+      {
+        id: KEY_PROVIDER_ID,
+        label: KEY_LABEL,
+        issuer,
+        clientId: KEY_CLIENT_ID,
+        privateKeyJwt: { keyFile, alg: 'ES256', kid: 'veilleur-1' },
+        redirectUrl: `${consoleBase}/connexion/oidc/${KEY_PROVIDER_ID}/retour`,
+        scopes: ['openid', 'profile', 'email', 'groups'],
+        map: [{ value: 'personnel', tenants: [A], role: 'viewer' }],
       },
     ],
   };
@@ -308,6 +335,16 @@ describe('single sign-on through an OpenID Connect provider', () => {
     expect(refusals).toBeGreaterThanOrEqual(1);
     const log = readFileSync(logFile(), 'utf8');
     expect(log).toMatch(/callback refused: .*state/);
+    await context.close();
+  });
+
+  it('authenticates the console to the provider with a private key (private_key_jwt) as well as with a secret', async () => {
+    const { context, page } = await visitor();
+    await throughProvider(page, 'paul', KEY_LABEL);
+    await page.waitForURL((u) => u.origin === base && u.pathname === '/');
+    // This registration maps the staff group (the claim's default, groups) to reading Saint-Veilleur.
+    expect(await page.locator('.who').textContent()).toContain('Connecté : Paul Martin (lecture)');
+    await auditOf('console.sign-in', (r) => r.keyId === `oidc:${KEY_PROVIDER_ID}:paul` && r.outcome === 'success');
     await context.close();
   });
 

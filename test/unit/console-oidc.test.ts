@@ -1,9 +1,17 @@
 /** Single sign-on's pure parts: the `oidc:` configuration, the claim → communes and role map, and session expiry. */
+import cookie from '@fastify/cookie';
+import Fastify from 'fastify';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { registerApi } from '../../services/api/app.ts';
+import type { ApiDeps } from '../../services/api/deps.ts';
+import { generateKey, KeyRing } from '../../services/api/keys.ts';
+import type { AuditLog } from '../../services/audit/trail.ts';
+import { createConsole } from '../../services/console/plugin.ts';
+import { townRegistry } from '../../services/simulator/town.ts';
 import { ConfigError, loadFile } from '../../services/config/load.ts';
 import { claimValues, grantOf, oidcSchema, personName } from '../../services/console/oidc-config.ts';
 import { OidcLogins } from '../../services/console/oidc.ts';
@@ -97,5 +105,54 @@ describe('a person’s session', () => {
     // A key's session is not bounded by any token.
     const key = store.create('aoperator01', 'fr', t0);
     expect(store.get(key.id, t0 + 3_000_000)?.keyId).toBe('aoperator01');
+  });
+});
+
+describe('the sign-in page with single sign-on only (keysInConsole: false)', () => {
+  it('offers the providers and no key form, refuses a key, and says when a provider does not answer', async () => {
+    const key = generateKey('aoperator1');
+    const audited: Record<string, unknown>[] = [];
+    const registry = townRegistry();
+    // Nothing listens on port 9 of loopback: the provider "does not answer".
+    registry.oidc = oidcSchema.parse({ keysInConsole: false, providers: [{ ...provider, issuer: 'http://127.0.0.1:9/realms/agents', clientSecretEnv: undefined, clientSecret: 's3cret' }] });
+    const deps: ApiDeps = {
+      keys: new KeyRing([{ id: key.id, name: 'astreinte', role: 'operator', tenants: ['saint-veilleur'], hash: key.hash }]),
+      influx: { query: async () => [] },
+      registry,
+      defaultTenant: 'default',
+      audit: { ofRequest: (_req: unknown, _p: unknown, r: Record<string, unknown>) => audited.push(r) } as unknown as AuditLog,
+      options: { docsPublic: false, metricsPublic: false, rateLimitPerMinute: 100_000, corsOrigins: [] },
+    };
+    const app = Fastify();
+    await app.register(cookie);
+    const webConsole = createConsole(deps);
+    await registerApi(app, deps, webConsole.auth);
+    await app.register(webConsole.plugin);
+    await app.ready();
+    try {
+      const signIn = await app.inject({ url: '/connexion?suite=%2Fsites' });
+      expect(signIn.statusCode).toBe(200);
+      expect(signIn.body).toContain('href="/connexion/oidc/keycloak-stv?suite=%2Fsites"');
+      expect(signIn.body).toContain('Se connecter\u202f: Compte agent de Saint-Veilleur');
+      expect(signIn.body).not.toContain('name="cle"');
+
+      const byKey = await app.inject({ method: 'POST', url: '/connexion', payload: `cle=${encodeURIComponent(key.key)}`, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+      expect(byKey.statusCode).toBe(403);
+      expect(byKey.headers['set-cookie']).toBeUndefined();
+      expect(byKey.body).toContain('uniquement avec le compte de votre collectivité');
+
+      const down = await app.inject({ url: '/connexion/oidc/keycloak-stv' });
+      expect(down.statusCode).toBe(503);
+      expect(down.body).toContain('Compte agent de Saint-Veilleur ne répond pas pour le moment');
+      expect((await app.inject({ url: '/connexion/oidc/inconnu' })).statusCode).toBe(404);
+
+      // A callback this browser never started: refused before any request to the provider, and audited.
+      const forged = await app.inject({ url: '/connexion/oidc/keycloak-stv/retour?code=abc&state=xyz' });
+      expect(forged.statusCode).toBe(400);
+      expect(forged.body).toContain('Connexion non vérifiée');
+      expect(audited).toEqual([expect.objectContaining({ action: 'console.sign-in', outcome: 'refused', source: 'console' })]);
+    } finally {
+      await app.close();
+    }
   });
 });
