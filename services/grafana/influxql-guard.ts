@@ -25,6 +25,13 @@ const refuse = (fr: string, en: string): never => {
 
 export const MAX_QUERY_LENGTH = 8000;
 const MAX_DEPTH = 3;
+/** Time buckets one SELECT may ask for: a year of hours is 8,784, five years of days 1,827. */
+export const MAX_BUCKETS = 50_000;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+const durationMs = (d: string): number => {
+  const m = /^(\d+)(ms|s|m|h|d|w)$/.exec(d)!;
+  return Number(m[1]) * UNIT_MS[m[2]!]!;
+};
 
 /** Raw measurements the dashboards read (default retention policy). */
 export const READABLE_MEASUREMENTS: ReadonlySet<string> = new Set<string>([...MEASUREMENTS, UPLINK.measurement, UPLINK_UNDECODED.measurement, UPLINK_REJECTED.measurement, ALERT_EVENT.measurement]);
@@ -295,6 +302,14 @@ class Parser {
           groupBy.push({ k: 'time', every: d.v });
         } else groupBy.push({ k: 'tag', name: this.ident() });
       } while (this.acceptOp(','));
+    }
+    // A bucket count Grafana never asks for (it sizes $__interval to the panel) would only load InfluxDB.
+    const every = groupBy.find((g) => g.k === 'time');
+    if (every?.k === 'time') {
+      const bound = (ops: string[], pick: (a: number, b: number) => number) =>
+        where.filter((c): c is Extract<Cond, { k: 'time' }> => c.k === 'time' && ops.includes(c.op)).map((c) => Number(c.ms.slice(0, -2))).reduce(pick);
+      const span = bound(['<=', '<'], Math.min) - bound(['>=', '>'], Math.max);
+      if (span / durationMs(every.every) > MAX_BUCKETS) refuse(`plus de ${MAX_BUCKETS} intervalles de temps (GROUP BY time(${every.every}))`, `more than ${MAX_BUCKETS} time buckets (GROUP BY time(${every.every}))`);
     }
     const sel: Select = { k: 'select', fields, from, where, groupBy };
     if (this.isWord(this.sc.peek(), 'fill')) {

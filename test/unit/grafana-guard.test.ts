@@ -90,6 +90,8 @@ describe('what it refuses', () => {
     [`SELECT top("sf", 3) FROM "uplink" WHERE ${TF}`, /top\(\)/],
     [`SELECT mean("sf") FROM "uplink" WHERE ${TF} GROUP BY time(1.5h)`, /duration/],
     [`SELECT mean("sf") FROM "uplink" WHERE ${TF} GROUP BY *`, /identifier/],
+    [`SELECT mean("sf") FROM "uplink" WHERE time >= 0ms and time <= ${range.to}ms GROUP BY time(1m)`, /more than 50000 time buckets/],
+    [`SELECT mean("sf") FROM "uplink" WHERE ${TF} GROUP BY time(1ms)`, /time buckets/],
     [`SELECT mean("sf") FROM "uplink" WHERE ${TF} tz('Europe/Paris\\') OR 1=1')`, /time zone/],
     [`SELECT mean("sf") FROM "uplink" WHERE ${TF} AND "tenant" = 'a' --`, /unexpected/],
     [`SELECT mean("sf") FROM "up\\"link" WHERE ${TF}`, /identifier/],
