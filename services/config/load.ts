@@ -239,7 +239,7 @@ export function startupWarnings(cfg: Config): string[] {
     }
     if (mode !== undefined && secrets.length > 0 && (mode & 0o004) !== 0) {
       warnings.push(
-        `config file ${cfg.configFile} holds secrets (${secrets.slice(0, 3).join(', ')}${secrets.length > 3 ? ', …' : ''}) and every user of the machine can read it (mode ${(mode & 0o777).toString(8)}): chmod o-r ${cfg.configFile}, or give the secrets through environment variables (passwordEnv, secretEnv)`,
+        `config file ${cfg.configFile} holds secrets (${secrets.slice(0, 3).join(', ')}${secrets.length > 3 ? ', …' : ''}) and every user of the machine can read it (mode ${(mode & 0o777).toString(8)}): chmod o-r ${cfg.configFile}, or give the secrets through environment variables (passwordEnv, secretEnv, clientSecretEnv)`,
       );
     }
   }
