@@ -187,6 +187,13 @@ describe("a commune's datasource", () => {
     console.log(`[grafana] ${refused.length} statements refused to A's and the instance's keys`);
   });
 
+  it("passes InfluxDB's own error on a well-formed statement back as InfluxDB would, for Grafana to show", async () => {
+    const r = await grafana(keys.grafanaA, `SELECT "sf" FROM "uplink" WHERE time >= ${range.from}ms and time <= ${range.to}ms GROUP BY time(1h)`);
+    expect(r.status).toBe(200);
+    expect(r.body.results[0].error).toMatch(/aggregate/);
+    expect(seriesOf(r.body)).toEqual([]);
+  });
+
   it("answers Grafana's connection test without any data, and refuses requests without a valid key", async () => {
     const test = await grafana(keys.grafanaA, 'SHOW measurements');
     expect(test.status).toBe(200);
