@@ -1,11 +1,11 @@
 /**
- * Every InfluxQL statement the provisioned dashboards send (panels and variables, both languages), read from the
- * committed JSON that Grafana loads, with the substitutions Grafana makes before its InfluxDB datasource sends
+ * Every InfluxQL statement the provisioned dashboards send (panels and variables, both languages), generated from
+ * dashboards/ (the same JSON Grafana loads: generate.test.ts checks the committed files equal it), with the substitutions Grafana makes before its InfluxDB datasource sends
  * them: `$timeFilter` as `time >= <ms>ms and time <= <ms>ms` and `$__interval` by its backend, the variables as
  * escaped regexes by its frontend (a value, `(a|b)` for several, `.*` for "All").
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { generate } from '../../dashboards/build.ts';
 
 export const DASHBOARD_DIR = join(import.meta.dirname, '..', '..', 'infra', 'grafana', 'dashboards');
 
@@ -18,8 +18,8 @@ export interface DashboardQuery {
 /** The query templates, as written in the dashboards (one entry per distinct text and file). */
 export function dashboardQueries(): DashboardQuery[] {
   const out: DashboardQuery[] = [];
-  for (const file of readdirSync(DASHBOARD_DIR).filter((f) => f.endsWith('.json')).sort()) {
-    const d = JSON.parse(readFileSync(join(DASHBOARD_DIR, file), 'utf8')) as { panels?: any[]; templating?: { list?: any[] } };
+  for (const [file, json] of [...generate()].sort(([a], [b]) => a.localeCompare(b))) {
+    const d = JSON.parse(json) as { panels?: any[]; templating?: { list?: any[] } };
     for (const v of d.templating?.list ?? []) if (v.type === 'query' && typeof v.query === 'string') out.push({ file, where: `variable ${v.name}`, template: v.query });
     for (const p of d.panels ?? []) for (const t of p.targets ?? []) if (typeof t.query === 'string') out.push({ file, where: `panel ${p.title}`, template: t.query });
   }
