@@ -106,7 +106,10 @@ export async function loadAlertsOfPage(deps: Pick<ApiDeps, 'influx' | 'alerts'>,
     if (a) live.set(s.id, a);
   }
   const missing = page.filter((s) => !live.has(s.id)).map((s) => s.id);
-  const stored = missing.length ? await loadAlerts(deps.influx, { from: f.from, to: f.to, tenantClause: tenantClause(f.tenants), alertIds: missing }) : [];
+  // An alert's events all come at or after its start: the page's oldest start bounds the scan (page 1 reads hours, not a month).
+  const oldest = Math.min(...page.filter((s) => !live.has(s.id)).map((s) => s.startedAt));
+  const from = new Date(Math.max(f.from.getTime(), oldest - 1000));
+  const stored = missing.length ? await loadAlerts(deps.influx, { from, to: f.to, tenantClause: tenantClause(f.tenants), alertIds: missing }) : [];
   const byId = new Map([...stored.map((a) => [a.id, a] as const), ...live]);
   return page.flatMap((s) => byId.get(s.id) ?? []);
 }
