@@ -12,7 +12,8 @@ export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 export async function launchBrowser(): Promise<Browser> {
   // --no-sandbox: CI runs as root, where Chromium's sandbox cannot start.
-  return chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+  // --lang: the browser's own widgets (date fields) in French, as a French agent's browser shows them.
+  return chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage', '--lang=fr-FR'] });
 }
 
 export async function newVisitor(browser: Browser, lang: 'fr' | 'en' = 'fr'): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
