@@ -269,10 +269,10 @@ export class Ts013Codec {
     this.worker = undefined;
     this.ready = false;
     if (this.watchdog) clearTimeout(this.watchdog);
-    const waiting = [...(this.inflight ?? []), ...this.queue];
+    // Calls still waiting are left unanswered: the service stops after the broker connection, so their messages
+    // were not acknowledged and come again at the next start; an error now would store a stray raw record.
     this.inflight = undefined;
     this.queue = [];
-    for (const c of waiting) c.resolve(this.error('the codec engine stopped before decodeUplink returned'));
     if (w) void w.terminate();
   }
 
@@ -446,7 +446,10 @@ export class Ts013Codec {
         c.resolve(parseOutput(this.name, reply.out[i] ?? ''));
       } else if (status === MEMORY) c.resolve(this.error(`decodeUplink went past its memory limit of ${this.memoryMb} MB (stopped)`));
       else if (status === ERROR) c.resolve(this.error(reply.out[i] ?? 'unknown error'));
-      else c.resolve(this.suspension(c.key, now) ?? this.error(`decodeUplink did not return within ${this.timeoutMs} ms for other devices of the same batch; not called`));
+      else {
+        this.suspendedCalls++;
+        c.resolve(this.suspension(c.key, now) ?? this.error(`decodeUplink did not return within ${this.timeoutMs} ms for other devices of the same batch; not called`));
+      }
     }
     this.dispatch();
   }

@@ -51,8 +51,8 @@ const healthy = Array.from({ length: 50 }, (_, i) => device(i, i < 40 ? 'ACME Wa
 const looping = device(99, 'Buggy v0');
 const T0 = Date.parse('2026-05-01T00:00:00Z');
 const PER_DEVICE = 100;
-/** Uplinks per second from the 50 devices: each reports 40 times a second instead of every 15 minutes. */
-const RATE = 2000;
+/** Uplinks per second from the 50 devices: each reports 30 times a second instead of every 15 minutes. */
+const RATE = 1500;
 
 /** Round `round` of 100 uplinks per healthy device (and, with `withLoop`, as many from the looping device). */
 function uplinks(round: number, withLoop: boolean): SimUplink[] {

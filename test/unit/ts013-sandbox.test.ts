@@ -51,6 +51,57 @@ describe('TS013 codec sandbox', () => {
   });
 });
 
+describe('TS013 codec engine: never blocking, one device held back at most', () => {
+  it('keeps the main thread free while a call loops, and decodes the other devices of the same batch', async () => {
+    const codec = new Ts013Codec('loop-batch', source('loop-ts013.js'), 300);
+    try {
+      await codec.decode(Uint8Array.from([1]), 1, T, 'warm-up');
+      // The event loop keeps turning while the worker runs into the time limit: timers fire on time.
+      const lags: number[] = [];
+      let last = performance.now();
+      const ticker = setInterval(() => {
+        const now = performance.now();
+        lags.push(now - last);
+        last = now;
+      }, 10);
+      const calls = [
+        codec.decode(Uint8Array.from([1]), 9, T, 'looping'),
+        codec.decode(Uint8Array.from([2]), 9, T, 'looping'),
+        ...Array.from({ length: 20 }, (_, i) => codec.decode(Uint8Array.from([i]), 1, T, `other-${i}`)),
+      ];
+      const [first, second, ...others] = await Promise.all(calls);
+      clearInterval(ticker);
+      expect(first!.errors[0]).toMatch(/did not return within 300 ms \(stopped\)/);
+      // Not run again: the device is suspended, with the reason.
+      expect(second!.errors[0]).toMatch(/did not return within 300 ms for this device at .*; not called again for it until/);
+      for (const o of others) expect(o).toEqual({ data: { ok: 1 }, warnings: [], errors: [] });
+      expect(lags.length).toBeGreaterThan(10);
+      expect(Math.max(...lags)).toBeLessThan(100);
+      // Later uplinks of the suspended device are answered at once; other devices still decoded.
+      const started = performance.now();
+      expect((await codec.decode(Uint8Array.from([3]), 9, T, 'looping')).errors[0]).toMatch(/not called again for it/);
+      expect(performance.now() - started).toBeLessThan(50);
+      expect(codec.suspendedCalls).toBe(2);
+      expect(await codec.decode(Uint8Array.from([1]), 1, T, 'other-0')).toEqual({ data: { ok: 1 }, warnings: [], errors: [] });
+    } finally {
+      codec.stop();
+    }
+  });
+
+  it('suspends the whole codec once calls for 3 devices were stopped', async () => {
+    const codec = new Ts013Codec('loop-all', source('loop-ts013.js'), 50);
+    try {
+      const outs = await Promise.all(['a', 'b', 'c', 'd', 'e'].map((k) => codec.decode(Uint8Array.from([1]), 9, T, k)));
+      expect(outs.filter((o) => /\(stopped\)$/.test(o.errors[0] ?? ''))).toHaveLength(3);
+      expect(outs.slice(3).every((o) => /for 3 devices at .*; the codec is not called again until/.test(o.errors[0] ?? ''))).toBe(true);
+      // A frame that would decode fine waits for the suspension to end, with the reason.
+      expect((await codec.decode(Uint8Array.from([1]), 1, T, 'f')).errors[0]).toMatch(/the codec is not called again until/);
+    } finally {
+      codec.stop();
+    }
+  });
+});
+
 describe('codec output → canonical readings', () => {
   const entry = {
     name: 'water',
