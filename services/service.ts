@@ -97,22 +97,34 @@ export function createService(cfg: Config, log: Logger, extraDecoders: DecoderRe
     return Array.isArray(lines) ? spoolLines(lines) : lines.then(spoolLines);
   };
 
+  /**
+   * While the spool is full, messages wait for room one behind the other (the consumer no longer stops reading for
+   * them: the broker's in-flight window bounds how many), so they reach the spool in the order they came.
+   */
+  let waitingForRoom: Promise<void> | undefined;
   const spoolLines = (lines: string[]): void | Promise<void> => {
-    if (!spool.full) {
+    if (!waitingForRoom && !spool.full) {
       spool.stage(lines);
       return;
     }
-    return (async () => {
+    const first = !waitingForRoom;
+    const waited = (waitingForRoom ?? Promise.resolve()).then(async () => {
       const since = Date.now();
-      log.warn({ spoolBytes: spool.pendingBytes(), maxBytes: cfg.spool.maxBytes }, 'spool full: not acknowledging the broker until InfluxDB catches up');
+      if (first) log.warn({ spoolBytes: spool.pendingBytes(), maxBytes: cfg.spool.maxBytes }, 'spool full: not acknowledging the broker until InfluxDB catches up');
       for (;;) {
-        await new Promise((r) => setTimeout(r, 100));
         // When stopping, the message is not acknowledged: the broker redelivers it next session.
         if (stopping) throw new Error('stopping before the message could be spooled');
         if (!spool.full && flushDurably(lines)) break;
+        await new Promise((r) => setTimeout(r, 100));
       }
       metrics.backpressureSeconds.inc((Date.now() - since) / 1000);
-    })();
+    });
+    waitingForRoom = waited;
+    const done = () => {
+      if (waitingForRoom === waited) waitingForRoom = undefined;
+    };
+    waited.then(done, done);
+    return waited;
   };
 
   const flush = (): void => {
