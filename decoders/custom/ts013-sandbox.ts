@@ -62,7 +62,8 @@ const { source, name, timeoutMs, memoryBytes } = workerData;
 const progress = new Float64Array(workerData.progress);
 // Inputs are built inside the codec's realm (its own Array and Date), as a TS013 runtime passes them; JSON is
 // captured before the codec runs, so a codec that replaces it only harms its own output (checked by the caller).
-const RUNNER = '(function (P, S) { return function (s) { var i = P(s); return S(decodeUplink({ bytes: i.b, fPort: i.p, recvTime: new Date(i.t) })); }; })(JSON.parse, JSON.stringify)';
+// An output longer than 1 MB of JSON comes back as its length only: it never enters the worker's own small heap.
+const RUNNER = '(function (P, S) { return function (s) { var i = P(s); var o = S(decodeUplink({ bytes: i.b, fPort: i.p, recvTime: new Date(i.t) })); return typeof o === "string" && o.length > 1048576 ? o.length : o; }; })(JSON.parse, JSON.stringify)';
 
 let QuickJS;
 let rt;
@@ -152,6 +153,7 @@ function call(input) {
   const kind = ctx.typeof(r.value);
   const out = kind === 'string' ? ctx.getString(r.value) : undefined;
   r.value.dispose();
+  if (kind === 'number') return [1, 'decodeUplink returned more than 1 MB of JSON'];
   return out === undefined ? [1, 'decodeUplink returned nothing'] : [0, out];
 }
 
@@ -309,7 +311,7 @@ export class Ts013Codec {
       eval: true,
       workerData: { ...quickjsPaths(), progress: this.progress.buffer, source: this.source, name: this.name, timeoutMs: this.timeoutMs, memoryBytes: this.memoryMb * 1024 * 1024 },
       // The worker's own heap only holds the JSON text of a batch; the codec's memory is QuickJS's, limited above.
-      resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 4, stackSizeMb: 4 },
+      resourceLimits: { maxOldGenerationSizeMb: 12, maxYoungGenerationSizeMb: 2, stackSizeMb: 4 },
       env: {},
       stdout: true,
       stderr: true,

@@ -46,6 +46,16 @@ describe('TS013 codec sandbox', () => {
     expect(await garbage.decode(Uint8Array.from([1, 2, 3]), 8, T)).toEqual({ data: { value: 3 }, warnings: [], errors: [] });
   });
 
+  it('refuses an output of more than 1 MB of JSON, and decodes the next uplink', async () => {
+    const big = new Ts013Codec('big', source('big-ts013.js'), 2000);
+    try {
+      expect((await big.decode(Uint8Array.from([1]), 2, T)).errors).toEqual(["codec 'big': decodeUplink returned more than 1 MB of JSON"]);
+      expect(await big.decode(Uint8Array.from([1, 2]), 1, T)).toEqual({ data: { n: 2 }, warnings: [], errors: [] });
+    } finally {
+      big.stop();
+    }
+  });
+
   it('gives the codec no process, require or timers', async () => {
     expect((await garbage.decode(Uint8Array.from([1]), 6, T)).data).toEqual({ escaped: 'undefined/undefined/undefined' });
   });
