@@ -1,6 +1,6 @@
 # Veilleur service image: the TypeScript sources bundled by esbuild (npm run build), run by plain node with heap
 # limits that keep the service's memory bounded under bursts (its live set is far below them).
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -9,7 +9,7 @@ COPY services ./services
 COPY decoders ./decoders
 RUN npm run build
 
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
