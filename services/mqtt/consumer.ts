@@ -42,7 +42,10 @@ interface HeldAck {
 }
 
 export interface MessageSink {
-  /** Must not throw. Returns once the message is staged (durable after the next flush), or resolves once it is durable. */
+  /**
+   * Must not throw. Returns once the message is staged (durable after the next flush), or returns a promise that
+   * resolves once its lines are staged or durable; either way it is acknowledged after the next successful flush.
+   */
   handle(topic: string, payload: Buffer): void | Promise<void>;
   /** Makes everything staged durable; throws if it cannot. */
   flush(): void;
