@@ -191,10 +191,21 @@ const WARNINGS = {
     lang === 'fr'
       ? `${name} : ${n} baisse(s) d’index comptée(s) comme remise(s) à zéro du compteur ; vérifier s’il a été remplacé`
       : `${name}: ${n} index decrease(s) counted as counter reset(s) to zero; check for a meter replacement`,
+  /** A meter short of the period while the others cover other dates: the ratios mix unlike spans. */
   coverage: (lang: Lang, name: string, pct: number) =>
     lang === 'fr'
-      ? `${name} : les relevés couvrent ${pct} % de la période ; son énergie est sous-estimée et les indicateurs sont faussés`
-      : `${name}: readings cover ${pct} % of the period; its energy is under-counted and the KPIs are biased`,
+      ? `${name} : les relevés couvrent ${pct} % de la période, sur d’autres dates que les autres compteurs ; son énergie est sous-estimée et le PUE, le DCiE et les parts en sont faussés`
+      : `${name}: readings cover ${pct} % of the period, on other dates than the other meters; its energy is under-counted and the PUE, DCiE and shares are distorted`,
+  /** The only meter of the site is short of the period: its energy is partial, there is no ratio to distort. */
+  coverageAlone: (lang: Lang, name: string, pct: number) =>
+    lang === 'fr'
+      ? `${name} : les relevés couvrent ${pct} % de la période ; ses kWh et ses kgCO₂e sont partiels`
+      : `${name}: readings cover ${pct} % of the period; its kWh and kgCO₂e are partial`,
+  /** Every meter covers the same dates: the ratios hold over them, only the totals are partial. */
+  coverageShared: (lang: Lang, pct: number) =>
+    lang === 'fr'
+      ? `les relevés couvrent ${pct} % de la période, les mêmes dates pour tous les compteurs : le PUE, le DCiE et les parts sont justes sur ces dates ; seuls les kWh et les kgCO₂e sont partiels`
+      : `readings cover ${pct} % of the period, the same dates for every meter: the PUE, DCiE and shares are right over those dates; only the kWh and kgCO₂e are partial`,
   noMeter: (lang: Lang, role: string) =>
     lang === 'fr'
       ? `aucun « ${roleLabel(role, 'fr')} » sur ce site : PUE, DCiE et parts ne peuvent pas être calculés`
@@ -227,6 +238,22 @@ export function isInterimPeriod(from: Date, to: Date): boolean {
   return to.getTime() < yearLater.getTime();
 }
 
+/**
+ * What short readings do to the report. When every meter covers the same dates (within one reporting interval, an
+ * hour, or 1 % of the span), the PUE and the shares compare like with like: only the energies and emissions are
+ * partial, and one warning says so. Otherwise each short meter distorts the ratios it enters.
+ */
+function coverageWarnings(spans: readonly { name: string; from: number; to: number }[], from: number, to: number, lang: Lang): string[] {
+  const pct = (s: { from: number; to: number }) => Math.max(0, Math.round(((s.to - s.from) / (to - from)) * 100));
+  const short = spans.filter((s) => s.to - s.from < MIN_COVERAGE * (to - from));
+  if (short.length === 0) return [];
+  if (spans.length === 1) return [WARNINGS.coverageAlone(lang, short[0]!.name, pct(short[0]!))];
+  const first = spans[0]!;
+  const slack = Math.max(3_600_000, 0.01 * (first.to - first.from));
+  const same = first.to > first.from && spans.every((s) => Math.abs(s.from - first.from) <= slack && Math.abs(s.to - first.to) <= slack);
+  return same ? [WARNINGS.coverageShared(lang, pct(first))] : short.map((s) => WARNINGS.coverage(lang, s.name, pct(s)));
+}
+
 /** The datacenter report from meter series already read (pure: the unit tests call it directly). */
 export function buildDatacenterReport(input: BuildReportInput): DatacenterReport {
   const from = input.from.getTime();
@@ -236,14 +263,16 @@ export function buildDatacenterReport(input: BuildReportInput): DatacenterReport
   const warnings: string[] = [];
 
   const meters: MeterEnergy[] = [];
+  const spans: { name: string; from: number; to: number }[] = [];
   for (const m of [...input.meters].sort((a, b) => a.role.localeCompare(b.role) || a.device.localeCompare(b.device))) {
     const e = energyInWindow(m.points, from, to);
     meters.push({ devEui: m.devEui, device: m.device, role: m.role, kwh: round(e.wh / 1000, 3), readings: e.readings, resets: e.resets });
     const name = `${m.device || m.devEui} (${lang === 'fr' ? roleLabel(m.role, 'fr') : m.role})`;
     if (e.resets > 0) warnings.push(WARNINGS.resets(lang, name, e.resets));
-    const covered = e.firstT !== undefined && e.lastT !== undefined ? Math.min(e.lastT, to) - Math.max(e.firstT, from) : 0;
-    if (covered < MIN_COVERAGE * (to - from)) warnings.push(WARNINGS.coverage(lang, name, Math.max(0, Math.round((covered / (to - from)) * 100))));
+    const start = e.firstT !== undefined ? Math.max(e.firstT, from) : to;
+    spans.push({ name, from: start, to: e.lastT !== undefined ? Math.max(start, Math.min(e.lastT, to)) : start });
   }
+  warnings.push(...coverageWarnings(spans, from, to, lang));
 
   // Energy per role, from unrounded values; undefined when the site has no meter with that role.
   const roleWh = (role: string): number | undefined => {

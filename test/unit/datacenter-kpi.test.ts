@@ -112,6 +112,29 @@ describe('datacenter report', () => {
     expect(bad.warnings.join('\n')).toMatch(/PUE 0.25 < 1/);
   });
 
+  it('says the PUE holds when every meter covers the same short span, and is distorted when they do not', () => {
+    // Both meters read from 06:00 to 12:00 only: 6 h of 24, the same dates; 22.2 kWh against 11.1 kWh.
+    const part = (m: MeterSeries, whPerH: number): MeterSeries => ({ ...m, points: [{ t: at(6 * H), wh: 0 }, { t: at(12 * H), wh: 6 * whPerH }] });
+    const both = [part(facility, 3700), part(itMeter, 1850)];
+    const fr = buildDatacenterReport({ tenant: 't', site: 's', from, to, meters: both, category: 1, lang: 'fr' });
+    expect(fr.pue).toBe(2);
+    expect(fr.warnings).toEqual([
+      'les relevés couvrent 25 % de la période, les mêmes dates pour tous les compteurs : le PUE, le DCiE et les parts sont justes sur ces dates ; seuls les kWh et les kgCO₂e sont partiels',
+    ]);
+    const en = buildDatacenterReport({ tenant: 't', site: 's', from, to, meters: both, category: 1 });
+    expect(en.warnings).toEqual(['readings cover 25 % of the period, the same dates for every meter: the PUE, DCiE and shares are right over those dates; only the kWh and kgCO₂e are partial']);
+    // The IT meter reads two hours later: the ratio mixes unlike spans.
+    const shifted: MeterSeries = { ...itMeter, points: [{ t: at(8 * H), wh: 0 }, { t: at(14 * H), wh: 11_100 }] };
+    const off = buildDatacenterReport({ tenant: 't', site: 's', from, to, meters: [both[0]!, shifted], category: 1, lang: 'fr' });
+    expect(off.warnings.filter((w) => /couvrent/.test(w))).toEqual([
+      'general (Compteur général de la salle serveurs) : les relevés couvrent 25 % de la période, sur d’autres dates que les autres compteurs ; son énergie est sous-estimée et le PUE, le DCiE et les parts en sont faussés',
+      `${itMeter.device} (Compteur des équipements informatiques) : les relevés couvrent 25 % de la période, sur d’autres dates que les autres compteurs ; son énergie est sous-estimée et le PUE, le DCiE et les parts en sont faussés`,
+    ]);
+    // A site with one meter: no ratio to distort.
+    const alone = buildDatacenterReport({ tenant: 't', site: 's', from, to, meters: [both[0]!], category: 1, lang: 'fr' });
+    expect(alone.warnings.filter((w) => /couvrent/.test(w))).toEqual(['general (Compteur général de la salle serveurs) : les relevés couvrent 25 % de la période ; ses kWh et ses kgCO₂e sont partiels']);
+  });
+
   it('calls a PUE over less than 12 months interim', () => {
     expect(isInterimPeriod(new Date('2026-01-01T00:00:00+01:00'), new Date('2027-01-01T00:00:00+01:00'))).toBe(false);
     expect(isInterimPeriod(new Date('2026-01-01T00:00:00+01:00'), new Date('2026-12-31T00:00:00+01:00'))).toBe(true);
