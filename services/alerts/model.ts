@@ -110,7 +110,7 @@ export function describeWhere(s: Subject, siteName?: SiteNames): string {
 }
 
 /**
- * A device as "fuite-chaufferie (Mairie, chaufferie)": its name as configured, then where it is; a place without a
+ * A device as "Détecteur de fuite – chaufferie (Mairie, chaufferie)": its name as configured, then where it is; a place without a
  * device as "Mairie, salle serveur". Without `siteName`, the site's identifier stands for its name.
  */
 export function describeSubject(s: Subject, siteName?: SiteNames): Text {
@@ -119,6 +119,15 @@ export function describeSubject(s: Subject, siteName?: SiteNames): Text {
   const text = name ? `${name}${where ? ` (${where})` : ''}` : where;
   return { fr: text, en: text };
 }
+
+/** A sentence that opens with a name: its first letter upper-case ("compteur-eau" → "Compteur-eau"). */
+export const upperFirst = (s: string) => (s ? `${s[0]!.toUpperCase()}${s.slice(1)}` : s);
+
+/** "1 pièce", "2 pièces": French puts 0 and 1 in the singular, English only 1. */
+export const plural = {
+  fr: (n: number, one: string, many: string) => `${formatNumber.fr(n)} ${Math.abs(n) < 2 ? one : many}`,
+  en: (n: number, one: string, many: string) => `${formatNumber.en(n)} ${n === 1 ? one : many}`,
+};
 
 const numberFr = new Intl.NumberFormat('fr-FR', { maximumFractionDigits: 1 });
 const numberEn = new Intl.NumberFormat('en-GB', { maximumFractionDigits: 1 });

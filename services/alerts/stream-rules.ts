@@ -8,7 +8,7 @@
  */
 import type { QuantityId } from '../../decoders/model/quantities.ts';
 import { ROLES } from '../../decoders/model/roles.ts';
-import { describeSubject, formatNumber, formatNumber2, formatTime, subjectKey, type Finding, type RuleInfo, type Severity, type SiteNames, type Subject, type Text } from './model.ts';
+import { describeSubject, formatNumber, formatNumber2, formatTime, upperFirst, subjectKey, type Finding, type RuleInfo, type Severity, type SiteNames, type Subject, type Text } from './model.ts';
 import { paramsFor, RULE_DEFAULTS, type RuleId, type RuleParams, type RulesLookup, type SiteParams } from './settings.ts';
 
 export interface StreamInput {
@@ -105,8 +105,8 @@ function meterFlag(id: string, quantity: QuantityId, severity: Severity, title: 
         message: () => {
           const who = describeSubject(input.subject, input.siteName);
           return {
-            fr: `Le compteur ${who.fr} signale ${what.fr} le ${formatTime.fr(input.at)}.`,
-            en: `Meter ${who.en} reports ${what.en} at ${formatTime.en(input.at)}.`,
+            fr: `${upperFirst(who.fr)} signale ${what.fr} le ${formatTime.fr(input.at)}.`,
+            en: `${upperFirst(who.en)} reports ${what.en} at ${formatTime.en(input.at)}.`,
           };
         },
       });
@@ -163,8 +163,8 @@ export const dryOrTamper: StreamRule = {
       message: () => {
         const who = describeSubject(input.subject, input.siteName);
         return {
-          fr: `Le compteur ${who.fr} signale : ${which.map((w) => w.fr).join(', ') || 'rien'} (${formatTime.fr(input.at)}).`,
-          en: `Meter ${who.en} reports: ${which.map((w) => w.en).join(', ') || 'nothing'} (${formatTime.en(input.at)}).`,
+          fr: `${upperFirst(who.fr)} signale : ${which.map((w) => w.fr).join(', ') || 'rien'} (${formatTime.fr(input.at)}).`,
+          en: `${upperFirst(who.en)} reports: ${which.map((w) => w.en).join(', ') || 'nothing'} (${formatTime.en(input.at)}).`,
         };
       },
     });
@@ -200,8 +200,8 @@ export function co2Rule(opts: RuleParams<'A1'> = RULE_DEFAULTS.A1): StreamRule {
         message: () => {
           const who = describeSubject(input.subject, input.siteName);
           return {
-            fr: `CO₂ à ${formatNumber.fr(ppm)} ppm dans ${who.fr}, au-dessus de ${opts.warnPpm} ppm depuis ${minutes} min : aérer.`,
-            en: `CO₂ at ${formatNumber.en(ppm)} ppm in ${who.en}, above ${opts.warnPpm} ppm for ${minutes} min: ventilate.`,
+            fr: `CO₂ à ${formatNumber.fr(ppm)} ppm, au-dessus de ${opts.warnPpm} ppm depuis ${minutes} min, relevé par ${who.fr} : aérer.`,
+            en: `CO₂ at ${formatNumber.en(ppm)} ppm, above ${opts.warnPpm} ppm for ${minutes} min, measured by ${who.en}: ventilate.`,
           };
         },
       });
@@ -238,8 +238,8 @@ export function inletTemperatureRule(opts: RuleParams<'D1'> = RULE_DEFAULTS.D1):
         message: () => {
           const who = describeSubject(input.subject, input.siteName);
           return {
-            fr: `Entrée d'air à ${formatNumber.fr(c)} °C sur ${who.fr}, hors de la plage recommandée ${band}.`,
-            en: `Inlet air at ${formatNumber.en(c)} °C on ${who.en}, outside the recommended ${band} band.`,
+            fr: `Entrée d'air à ${formatNumber.fr(c)} °C, hors de la plage recommandée ${band} : ${who.fr}.`,
+            en: `Inlet air at ${formatNumber.en(c)} °C, outside the recommended ${band} band: ${who.en}.`,
           };
         },
       });
@@ -274,7 +274,7 @@ export function lowBatteryRule(opts: RuleParams<'S2'> = RULE_DEFAULTS.S2): Strea
           const value = typeof pct === 'number' ? `${formatNumber.fr(pct)} %` : `${formatNumber2.fr(v as number)} V`;
           const valueEn = typeof pct === 'number' ? `${formatNumber.en(pct)} %` : `${formatNumber2.en(v as number)} V`;
           const who = describeSubject(input.subject, input.siteName);
-          return { fr: `Pile de ${who.fr} à ${value}.`, en: `Battery of ${who.en} at ${valueEn}.` };
+          return { fr: `Pile à ${value} : ${who.fr}.`, en: `Battery at ${valueEn}: ${who.en}.` };
         },
       });
     },

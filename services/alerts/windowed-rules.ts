@@ -15,7 +15,7 @@ import { ROLES } from '../../decoders/model/roles.ts';
 import { seriesRows, type InfluxSeries } from '../storage/influx.ts';
 import { UPLINK } from '../storage/schema.ts';
 import { isOccupied, localDayBounds, localTime, type SiteCalendar } from './calendar.ts';
-import { describeSubject, formatNumber, formatTime, type Finding, type RuleInfo, type SiteNames, type Subject } from './model.ts';
+import { describeSubject, formatNumber, formatTime, upperFirst, type Finding, type RuleInfo, type SiteNames, type Subject } from './model.ts';
 import { DAY, deviceSubject, formatDate, HOUR, median, memoByPeriod, ms, shiftDate } from './rules/common.ts';
 import { humidityRule, pueDriftRule } from './rules/datacenter.ts';
 import { coolingBelow26Rule, degreeDayDriftRule, heatedUnoccupiedRule, overheatingOccupiedRule } from './rules/energy.ts';
@@ -77,6 +77,11 @@ export function continuousFlowRule(opts: RuleParams<'W1'> = RULE_DEFAULTS.W1): W
         const firing = zeroHours === 0 && min >= p.minLitresPerHour;
         const subject = deviceSubject(tags);
         const who = describeSubject(subject, siteName);
+        // The hours actually measured: a meter silent for 4 of the 24 hours has not shown 24 h of flow.
+        const span =
+          hourly.length >= opts.windowHours
+            ? { fr: `depuis ${opts.windowHours} h`, en: `for ${opts.windowHours} h` }
+            : { fr: `sur ${hourly.length} h mesurées des ${opts.windowHours} dernières heures`, en: `over ${hourly.length} measured hours of the last ${opts.windowHours}` };
         findings.push({
           rule: info,
           subject,
@@ -90,8 +95,8 @@ export function continuousFlowRule(opts: RuleParams<'W1'> = RULE_DEFAULTS.W1): W
           thresholds: { min_l_per_h: p.minLitresPerHour, window_h: opts.windowHours },
           measured: { hours: hourly.length, zero_hours: zeroHours, min_l_per_h: min, mean_l_per_h: Math.round(hourly.reduce((a, b) => a + b, 0) / hourly.length) },
           message: {
-            fr: `Débit jamais nul depuis ${opts.windowHours} h au compteur ${who.fr}, minimum horaire ${formatNumber.fr(min)} L/h : fuite probable après compteur.`,
-            en: `Flow never zero for ${opts.windowHours} h at meter ${who.en}, smallest hourly volume ${formatNumber.en(min)} L/h: probable leak after the meter.`,
+            fr: `Débit jamais nul ${span.fr} : ${who.fr}, minimum horaire ${formatNumber.fr(min)} L/h ; fuite probable après compteur.`,
+            en: `Flow never zero ${span.en}: ${who.en}, smallest hourly volume ${formatNumber.en(min)} L/h; probable leak after the meter.`,
           },
         });
       }
@@ -159,8 +164,8 @@ export function baseLoadRule(opts: RuleParams<'E4'> = RULE_DEFAULTS.E4): Windowe
           thresholds: { max_ratio: p.ratio, night: `${opts.nightFrom}:00-${opts.nightTo}:00`, days: opts.days },
           measured: { night_median_kwh_per_h: +nightMedian.toFixed(2), occupied_median_kwh_per_h: +occMedian.toFixed(2), ratio: +ratio.toFixed(2) },
           message: {
-            fr: `Consommation de nuit élevée au compteur ${who.fr} : médiane ${formatNumber.fr(nightMedian)} kWh/h entre ${opts.nightFrom} h et ${opts.nightTo} h, soit ${pct} % de celle des heures d'occupation (${formatNumber.fr(occMedian)} kWh/h), du ${first.fr} au ${last.fr}.`,
-            en: `High night consumption at meter ${who.en}: median ${formatNumber.en(nightMedian)} kWh/h between ${opts.nightFrom}:00 and ${opts.nightTo}:00, ${pct} % of the occupied-hours median (${formatNumber.en(occMedian)} kWh/h), from ${first.en} to ${last.en}.`,
+            fr: `Consommation de nuit élevée : ${who.fr}, médiane ${formatNumber.fr(nightMedian)} kWh/h entre ${opts.nightFrom} h et ${opts.nightTo} h, soit ${pct} % de celle des heures d'occupation (${formatNumber.fr(occMedian)} kWh/h), du ${first.fr} au ${last.fr}.`,
+            en: `High night consumption: ${who.en}, median ${formatNumber.en(nightMedian)} kWh/h between ${opts.nightFrom}:00 and ${opts.nightTo}:00, ${pct} % of the occupied-hours median (${formatNumber.en(occMedian)} kWh/h), from ${first.en} to ${last.en}.`,
           },
         });
       }
@@ -261,8 +266,8 @@ export function silentDeviceRule(opts: RuleParams<'S1'> = RULE_DEFAULTS.S1): Win
           thresholds: { factor: p.factor, limit_h: hours(limit) },
           measured: { last_seen: new Date(lastSeen).toISOString(), silent_h: hours(silence), usual_interval_min: usualMin },
           message: {
-            fr: `${who.fr} n'a rien envoyé depuis le ${formatTime.fr(new Date(lastSeen))} (${formatNumber.fr(hours(silence))} h ; habituellement toutes les ${usualMin} min).`,
-            en: `${who.en} has sent nothing since ${formatTime.en(new Date(lastSeen))} (${formatNumber.en(hours(silence))} h; usually every ${usualMin} min).`,
+            fr: `${upperFirst(who.fr)} n'a rien envoyé depuis le ${formatTime.fr(new Date(lastSeen))} (${formatNumber.fr(hours(silence))} h ; habituellement toutes les ${usualMin} min).`,
+            en: `${upperFirst(who.en)} has sent nothing since ${formatTime.en(new Date(lastSeen))} (${formatNumber.en(hours(silence))} h; usually every ${usualMin} min).`,
           },
         });
       }

@@ -180,7 +180,7 @@ describe('E2 closures judged by their planned length', () => {
       measured: { mean_c: 15, unoccupied_h: 64, unoccupied_from: '2026-01-16T15:30:00.000Z', unoccupied_to: '2026-01-19T07:30:00.000Z', ongoing: 'yes', mean_from: '2026-01-16T19:30:00.000Z', mean_to: '2026-01-17T09:00:00.000Z' },
     });
     expect(warm.message.fr.replace(/[\u202f\u00a0]/g, ' ')).toBe(
-      'Bâtiment e2-ecole chauffé pendant son inoccupation : 15 °C en moyenne sur 1 pièce(s) depuis le 16/01/2026 20:30, inoccupé du 16/01/2026 16:30 au 19/01/2026 08:30 (64 h prévues au calendrier, en cours ; 4 h de refroidissement exclues), limite 8 °C pour une inoccupation de 48 h ou plus (R241-27) : programmer le réduit.',
+      'Bâtiment e2-ecole chauffé pendant son inoccupation : 15 °C en moyenne sur 1 pièce depuis le 16/01/2026 20:30, inoccupé du 16/01/2026 16:30 au 19/01/2026 08:30 (64 h prévues au calendrier, en cours ; 4 h de refroidissement exclues), limite 8 °C pour une inoccupation de 48 h ou plus (R241-27) : programmer le réduit.',
     );
     expect(warm.message.en).toContain('(64 h planned in the calendar, ongoing; 4 h of cool-down left out), limit 8 °C for a closure of 48 h or more');
     expect(site(findings, 'e2-horaire')).toMatchObject({ firing: true, thresholds: { max_c: 8 }, measured: { mean_c: 15, unoccupied_h: 64 } });

@@ -119,7 +119,7 @@ describe('W2 minimum night flow', () => {
     // The week's first night window (29 March, 03:00 CEST = 01:00 UTC) to the evaluation.
     expect(leak.window).toEqual({ from: new Date('2026-03-29T01:00:00Z'), to: new Date(now) });
     expect(plain(leak.message.fr)).toBe(
-      'Débit minimum de nuit en hausse au compteur w2-fuite (w2-a) : 30 L/h (P20 des minima horaires 02:00–04:00 des 7 dernières nuits) contre 4 L/h les 28 nuits précédentes ; seuil 10 L/h (1,5 × la référence, au moins 10 L/h) : fuite probable.',
+      'Débit minimum de nuit en hausse : w2-fuite (w2-a), 30 L/h (P20 des minima horaires 02:00–04:00 des 7 dernières nuits) contre 4 L/h les 28 nuits précédentes ; seuil 10 L/h (1,5 × la référence, au moins 10 L/h) : fuite probable.',
     );
     const bakery = byDevice(findings, 'w2-boulangerie');
     expect(bakery).toMatchObject({ firing: false, measured: { recent_p20_l_per_h: 0, baseline_p20_l_per_h: 0, nights_recent: 7, nights_baseline: 28, last_night_min_l_per_h: 0 } });
@@ -153,7 +153,7 @@ describe('W6 stopped meter', () => {
       thresholds: { days: 21, min_history_l: 100, history_days: 60 },
       window: { from: new Date('2025-06-09T00:00:00Z') },
     });
-    expect(plain(stuck.message.fr)).toContain('Index figé à 17 200 L depuis 21 jours au compteur w6-bloque (w6), qui émet toujours');
+    expect(plain(stuck.message.fr)).toContain('Index figé à 17 200 L depuis 21 jours : w6-bloque (w6), qui émet toujours');
     expect(plain(stuck.message.fr)).toContain('après 10 450 L consommés les 60 jours précédents : compteur probablement bloqué.');
     // Complete days only: the 21 days before 30 June, not the half day under way.
     expect(byDevice(findings, 'w6-normal')).toMatchObject({ firing: false, measured: { quiet_l: 21 * 200 } });
@@ -180,7 +180,7 @@ describe('W7S silent leak sensor', () => {
       window: { from: new Date(now - 5 * HOUR), to: new Date(now) },
     });
     expect(quiet.rule.id).toBe('W7S');
-    expect(plain(quiet.message.fr)).toBe('Détecteur de fuite w7-muet (w7, cave) muet depuis 5 h (dernier état reçu le 10/05/2026 09:00), plus de 2 × son intervalle de 60 min : une fuite ne serait pas signalée.');
+    expect(plain(quiet.message.fr)).toBe('Détecteur de fuite muet depuis 5 h : w7-muet (w7, cave), dernier état reçu le 10/05/2026 09:00, plus de 2 × son intervalle de 60 min : une fuite ne serait pas signalée.');
     expect(byDevice(findings, 'w7-actif').firing).toBe(false);
     // A sensor configured with a 6-hour heartbeat may stay silent 12 h.
     const configured = await leakSensorSilentRule().evaluate(ctx(new Date(now), { rules: { w7: { W7S: { heartbeatMinutes: 360 } } } }));
@@ -228,7 +228,7 @@ describe('W8 district balance', () => {
       window: { from: new Date('2026-07-16T22:00:00Z') },
     });
     expect(plain(est.message.fr)).toBe(
-      'Pertes du secteur Les Hauts de Saint-Veilleur au-dessus de la normale 3 jours de suite : 4 000 ; 4 000 ; 4 000 L/j (volume entrant moins 3 compteur(s) du site ; hier 8 200 L entrés, 4 200 L comptés), pour une référence de 2 000 L/j ± 102 sur 28 jours ; seuil 2 500 L/j : fuite probable sur le réseau.',
+      'Pertes du secteur Les Hauts de Saint-Veilleur au-dessus de la normale 3 jours de suite : 4 000 ; 4 000 ; 4 000 L/j (volume entrant moins 3 compteurs du site ; hier 8 200 L entrés, 4 200 L comptés), pour une référence de 2 000 L/j ± 102 sur 28 jours ; seuil 2 500 L/j : fuite probable sur le réseau.',
     );
     expect(find(findings, (f) => f.subject.site === 'secteur-ouest')).toMatchObject({ firing: false, measured: { baseline_mean_l_per_day: 2000 } });
   });
@@ -265,7 +265,7 @@ describe('E1 heating above 19 °C in occupied hours', () => {
       window: { from: new Date('2026-01-15T00:00:00Z'), to: new Date(now) },
     });
     expect(plain(hot.message.fr)).toBe(
-      "Chauffage au-dessus de 19 °C au bâtiment ecole a (Groupe scolaire Anatole-France) : 20,5 °C en moyenne sur 2 pièce(s) pendant 10 h d'occupation (dernières 24 h ; la plus chaude, e1-salle-1, à 21 °C), seuil 19,5 °C (R241-26 : 19 °C en moyenne) : baisser la consigne.",
+      "Chauffage au-dessus de 19 °C au bâtiment ecole a (Groupe scolaire Anatole-France) : 20,5 °C en moyenne sur 2 pièces pendant 10 h d'occupation (dernières 24 h ; la plus chaude, e1-salle-1, à 21 °C), seuil 19,5 °C (R241-26 : 19 °C en moyenne) : baisser la consigne.",
     );
     expect(find(findings, (f) => f.subject.building === 'mairie')).toMatchObject({ firing: false, measured: { mean_c: 19, rooms: 1 } });
     // A site that holds itself to 18.5 °C.
@@ -305,7 +305,7 @@ describe('E2 heated while unoccupied', () => {
       window: { from: new Date('2026-01-16T17:00:00Z'), to: new Date('2026-01-19T07:00:00Z') },
     });
     expect(plain(warm.message.fr)).toBe(
-      'Bâtiment salle fetes (Espace Jean-Moulin) chauffé pendant son inoccupation : 17 °C en moyenne sur 1 pièce(s), inoccupé du 16/01/2026 18:00 au 19/01/2026 08:00 (62 h ; 4 h de refroidissement et 2 h de relance exclues), limite 8 °C pour une inoccupation de 48 h ou plus (R241-27) : programmer le réduit.',
+      'Bâtiment salle fetes (Espace Jean-Moulin) chauffé pendant son inoccupation : 17 °C en moyenne sur 1 pièce, inoccupé du 16/01/2026 18:00 au 19/01/2026 08:00 (62 h ; 4 h de refroidissement et 2 h de relance exclues), limite 8 °C pour une inoccupation de 48 h ou plus (R241-27) : programmer le réduit.',
     );
     expect(find(findings, (f) => f.subject.site === 'e2-b')).toMatchObject({ firing: false, measured: { mean_c: 7.5, unoccupied_h: 62 } });
     expect(find(findings, (f) => f.subject.site === 'e2-c')).toMatchObject({ firing: true, measured: { mean_c: 17, unoccupied_h: 38 }, thresholds: { max_c: 16 } });
@@ -341,7 +341,7 @@ describe('E3 cooling below 26 °C', () => {
       window: { from: new Date(coolingFrom), to: new Date('2026-07-08T13:45:00Z') },
     });
     expect(plain(reading.message.fr)).toBe(
-      "Climatisation en marche depuis 105 min (1 500 W en moyenne au compteur e3-clim-lecture (e3-media, lecture)) alors que les pièces desservies sont à 24 °C en moyenne (au plus 24 °C) : elle n'est permise qu'au-dessus de 26 °C (R241-30).",
+      "Climatisation en marche depuis 105 min : e3-clim-lecture (e3-media, lecture), 1 500 W en moyenne, alors que les pièces desservies sont à 24 °C en moyenne (au plus 24 °C) : elle n'est permise qu'au-dessus de 26 °C (R241-30).",
     );
     expect(byDevice(findings, 'e3-clim-verriere')).toMatchObject({ firing: false, measured: { running_min: 0 } });
     expect(findings.find((f) => f.subject.device === 'e3-clim-serveurs')).toBeUndefined();
@@ -378,7 +378,7 @@ describe('E5 kWh per degree-day', () => {
       window: { from: new Date('2026-01-31T23:00:00Z'), to: new Date('2026-02-28T23:00:00Z') },
     });
     expect(plain(heat.message.fr)).toBe(
-      'Consommation par degré-jour en hausse au compteur e5-chaufferie (École des Tilleuls, ecole) : 12 kWh/DJU en février 2026 (3 696 kWh pour 308 DJU base 18) contre 10 kWh/DJU en février 2025 (3 640 kWh, 364 DJU), soit +20 % (seuil +10 %).',
+      'Consommation par degré-jour en hausse : e5-chaufferie (École des Tilleuls, ecole), 12 kWh/DJU en février 2026 (3 696 kWh pour 308 DJU base 18) contre 10 kWh/DJU en février 2025 (3 640 kWh, 364 DJU), soit +20 % (seuil +10 %).',
     );
     expect(byDevice(findings, 'e5-linky')).toMatchObject({ firing: false, measured: { kwh_per_dju: 10.5, kwh_per_dju_last_year: 10, change_pct: 5 } });
   });
@@ -407,10 +407,10 @@ describe('D3 server-room humidity', () => {
       thresholds: { max_dew_point_c: 15, max_rh_pct: 60, min_dew_point_c: -9, for_min: 30 },
       window: { from: new Date(now - 3 * HOUR) },
     });
-    expect(plain(humid.message.fr)).toBe("Air trop humide à l'entrée des serveurs d3-humide (d3, salle) depuis 170 min : point de rosée 18,2 °C > 15 °C et humidité 70 % > 60 % (24 °C, 70 % HR) ; risque de condensation et de corrosion.");
+    expect(plain(humid.message.fr)).toBe("Air trop humide à l'entrée des serveurs depuis 170 min, d'après d3-humide (d3, salle) : point de rosée 18,2 °C > 15 °C et humidité 70 % > 60 % (24 °C, 70 % HR) ; risque de condensation et de corrosion.");
     const dry = byDevice(findings, 'd3-sec');
     expect(dry).toMatchObject({ firing: true, measured: { dew_point_c: -13.8, condition: 'dry' } });
-    expect(plain(dry.message.en)).toContain('Air too dry at the server inlet d3-sec (d3, salle) for 170 min: dew point -13.8 °C < -9 °C');
+    expect(plain(dry.message.en)).toContain('Air too dry at the server inlet for 170 min, according to d3-sec (d3, salle): dew point -13.8 °C < -9 °C');
     expect(byDevice(findings, 'd3-recent')).toMatchObject({ firing: false, pending: true, measured: { for_min: 20, condition: 'humid' } });
     expect(byDevice(findings, 'd3-ok')).toMatchObject({ firing: false, pending: false, measured: { condition: 'ok' } });
   });

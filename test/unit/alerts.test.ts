@@ -48,7 +48,7 @@ describe('A1 CO2', () => {
     expect(b.apply(rule.evaluate(input(room, 0, { 'air.co2': 850 }))!)).toEqual([]);
     const [opened] = b.apply(rule.evaluate(input(room, 10, { 'air.co2': 910 }))!);
     expect(opened).toMatchObject({ type: 'opened', alert: { severity: 'warning', measured: { co2_ppm: 910, above_for_min: 10 }, thresholds: { warn_ppm: 800 } } });
-    expect(opened!.alert.message.fr).toBe('CO₂ à 910 ppm dans classe-cp (ecole-jaures, classe cp), au-dessus de 800 ppm depuis 10 min : aérer.');
+    expect(opened!.alert.message.fr).toBe('CO₂ à 910 ppm, au-dessus de 800 ppm depuis 10 min, relevé par classe-cp (ecole-jaures, classe cp) : aérer.');
     expect(b.apply(rule.evaluate(input(room, 20, { 'air.co2': 1620 }))!)).toMatchObject([{ type: 'escalated', alert: { severity: 'major' } }]);
     // Clear for 5 min, then above again: the alert does not flap.
     expect(b.apply(rule.evaluate(input(room, 25, { 'air.co2': 700 }))!)).toEqual([]);
@@ -89,7 +89,7 @@ describe('S2 low battery and W5 flags', () => {
     expect(rule.evaluate(input(room, 0, { batteryLevel: 9 }))).toMatchObject({ firing: true, measured: { battery_pct: 9 } });
     expect(rule.evaluate(input(room, 0, { batteryLevel: 60, battery: 2.5 }))).toMatchObject({ firing: false });
     expect(rule.evaluate(input(room, 0, { battery: 3.0 }))).toMatchObject({ firing: false });
-    expect(rule.evaluate(input(room, 0, { battery: 2.8 }))).toMatchObject({ firing: true, message: { fr: 'Pile de classe-cp (ecole-jaures, classe cp) à 2,8 V.' } });
+    expect(rule.evaluate(input(room, 0, { battery: 2.8 }))).toMatchObject({ firing: true, message: { fr: 'Pile à 2,8 V : classe-cp (ecole-jaures, classe cp).' } });
   });
 
   it('names which meter flag is on', () => {
@@ -183,7 +183,7 @@ describe('display names in alert sentences', () => {
     expect(f.message.fr).toBe("Présence d'eau détectée par fuite-salle-serveur (Mairie, salle serveur) le 12/01/2026 10:00 : intervention immédiate.");
     expect(f.message.en).toContain('Water detected by fuite-salle-serveur (Mairie, salle serveur)');
     const w3 = rules.find((r) => r.info.id === 'W3')!;
-    expect(w3.evaluate(input(meter, 0, { 'water.alarm.burst': true }))!.message.fr).toBe('Le compteur compteur-eau-gymnase (Gymnase municipal) signale une rupture ou un surdébit le 12/01/2026 10:00.');
+    expect(w3.evaluate(input(meter, 0, { 'water.alarm.burst': true }))!.message.fr).toBe('Compteur-eau-gymnase (Gymnase municipal) signale une rupture ou un surdébit le 12/01/2026 10:00.');
     // The subject itself keeps the identifiers: it is what alerts are keyed and filtered by.
     expect(f.subject).toEqual(leak);
   });

@@ -98,8 +98,8 @@ export function humidityRule(opts: RuleParams<'D3'> = RULE_DEFAULTS.D3): Windowe
             condition: latest.kind ?? 'ok',
           },
           message: {
-            fr: `${what.fr} à l'entrée des serveurs ${who.fr} depuis ${minutes} min : ${breached('fr')} (${n.fr(round1(latest.c))} °C, ${n.fr(round1(latest.rh))} % HR) ; ${risk.fr}.`,
-            en: `${what.en} at the server inlet ${who.en} for ${minutes} min: ${breached('en')} (${n.en(round1(latest.c))} °C, ${n.en(round1(latest.rh))} % RH); ${risk.en}.`,
+            fr: `${what.fr} à l'entrée des serveurs depuis ${minutes} min, d'après ${who.fr} : ${breached('fr')} (${n.fr(round1(latest.c))} °C, ${n.fr(round1(latest.rh))} % HR) ; ${risk.fr}.`,
+            en: `${what.en} at the server inlet for ${minutes} min, according to ${who.en}: ${breached('en')} (${n.en(round1(latest.c))} °C, ${n.en(round1(latest.rh))} % RH); ${risk.en}.`,
           },
         });
       }

@@ -19,7 +19,7 @@ import { QUANTITIES } from '../../../decoders/model/quantities.ts';
 import { ROLES } from '../../../decoders/model/roles.ts';
 import { seriesRows } from '../../storage/influx.ts';
 import { isOccupied, localDayBounds, localTime, unoccupiedStretches, type Interval, type SiteCalendar } from '../calendar.ts';
-import { describeSubject, formatNumber, formatNumber2, formatTime, type Finding, type RuleInfo, type Subject } from '../model.ts';
+import { describeSubject, formatNumber, formatNumber2, formatTime, plural, type Finding, type RuleInfo, type Subject } from '../model.ts';
 import { inSeason, paramsFor, RULE_DEFAULTS, type RuleParams } from '../settings.ts';
 import type { WindowedRule } from '../windowed-rules.ts';
 import { consumption, DAY, describePlace, HOUR, mean, memoByPeriod, MIN, monthName, ms, points, round1, round2 } from './common.ts';
@@ -92,8 +92,8 @@ export function overheatingOccupiedRule(opts: RuleParams<'E1'> = RULE_DEFAULTS.E
           thresholds: { max_mean_c: p.maxMeanC, legal_mean_c: 19, season: p.season },
           measured: { mean_c: meanC, rooms: roomMeans.length, occupied_h: hours, warmest_room: warmest.name, warmest_room_c: round1(warmest.c), heating_season: season ? 'yes' : 'no' },
           message: {
-            fr: `Chauffage au-dessus de 19 °C au ${where.fr} : ${formatNumber.fr(meanC)} °C en moyenne sur ${roomMeans.length} pièce(s) pendant ${formatNumber.fr(hours)} h d'occupation (dernières ${opts.windowHours} h ; la plus chaude, ${warmest.name}, à ${formatNumber.fr(round1(warmest.c))} °C), seuil ${formatNumber.fr(p.maxMeanC)} °C (R241-26 : 19 °C en moyenne) : baisser la consigne.`,
-            en: `Heating above 19 °C in ${where.en}: ${formatNumber.en(meanC)} °C on average over ${roomMeans.length} room(s) during ${formatNumber.en(hours)} occupied hours (last ${opts.windowHours} h; warmest, ${warmest.name}, at ${formatNumber.en(round1(warmest.c))} °C), limit ${formatNumber.en(p.maxMeanC)} °C (R241-26: 19 °C mean): lower the set point.`,
+            fr: `Chauffage au-dessus de 19 °C au ${where.fr} : ${formatNumber.fr(meanC)} °C en moyenne sur ${plural.fr(roomMeans.length, 'pièce', 'pièces')} pendant ${formatNumber.fr(hours)} h d'occupation (dernières ${opts.windowHours} h ; la plus chaude, ${warmest.name}, à ${formatNumber.fr(round1(warmest.c))} °C), seuil ${formatNumber.fr(p.maxMeanC)} °C (R241-26 : 19 °C en moyenne) : baisser la consigne.`,
+            en: `Heating above 19 °C in ${where.en}: ${formatNumber.en(meanC)} °C on average over ${plural.en(roomMeans.length, 'room', 'rooms')} during ${formatNumber.en(hours)} occupied hours (last ${opts.windowHours} h; warmest, ${warmest.name}, at ${formatNumber.en(round1(warmest.c))} °C), limit ${formatNumber.en(p.maxMeanC)} °C (R241-26: 19 °C mean): lower the set point.`,
           },
         });
       }
@@ -192,8 +192,8 @@ export function heatedUnoccupiedRule(opts: RuleParams<'E2'> = RULE_DEFAULTS.E2):
             heating_season: season ? 'yes' : 'no',
           },
           message: {
-            fr: `${where.fr[0]!.toUpperCase()}${where.fr.slice(1)} chauffé pendant son inoccupation : ${n.fr(meanC)} °C en moyenne sur ${roomMeans.length} pièce(s)${over.fr}, inoccupé du ${t.fr(closure.start)} au ${t.fr(closure.end)} (${length_.fr} ; ${leftOut.fr}), limite ${n.fr(limit)} °C pour une inoccupation ${kind.fr} (R241-27) : programmer le réduit.`,
-            en: `${where.en[0]!.toUpperCase()}${where.en.slice(1)} heated while unoccupied: ${n.en(meanC)} °C on average over ${roomMeans.length} room(s)${over.en}, unoccupied from ${t.en(closure.start)} to ${t.en(closure.end)} (${length_.en}; ${leftOut.en}), limit ${n.en(limit)} °C for a closure ${kind.en} (R241-27): program the set-back.`,
+            fr: `${where.fr[0]!.toUpperCase()}${where.fr.slice(1)} chauffé pendant son inoccupation : ${n.fr(meanC)} °C en moyenne sur ${plural.fr(roomMeans.length, 'pièce', 'pièces')}${over.fr}, inoccupé du ${t.fr(closure.start)} au ${t.fr(closure.end)} (${length_.fr} ; ${leftOut.fr}), limite ${n.fr(limit)} °C pour une inoccupation ${kind.fr} (R241-27) : programmer le réduit.`,
+            en: `${where.en[0]!.toUpperCase()}${where.en.slice(1)} heated while unoccupied: ${n.en(meanC)} °C on average over ${plural.en(roomMeans.length, 'room', 'rooms')}${over.en}, unoccupied from ${t.en(closure.start)} to ${t.en(closure.end)} (${length_.en}; ${leftOut.en}), limit ${n.en(limit)} °C for a closure ${kind.en} (R241-27): program the set-back.`,
           },
         });
       }
@@ -306,8 +306,8 @@ export function coolingBelow26Rule(opts: RuleParams<'E3'> = RULE_DEFAULTS.E3): W
           thresholds: { max_indoor_c: p.maxIndoorC, min_minutes: p.minMinutes, min_cooling_w: p.minCoolingW },
           measured: { running_min: minutes, indoor_mean_c: indoorMean, indoor_max_c: indoorMax, cooling_mean_w: watts, rooms: served.length },
           message: {
-            fr: `Climatisation en marche depuis ${minutes} min (${formatNumber.fr(watts)} W en moyenne au compteur ${who.fr}) alors que les pièces desservies sont à ${formatNumber.fr(indoorMean)} °C en moyenne (au plus ${formatNumber.fr(indoorMax)} °C) : elle n'est permise qu'au-dessus de ${formatNumber.fr(p.maxIndoorC)} °C (R241-30).`,
-            en: `Cooling running for ${minutes} min (${formatNumber.en(watts)} W on average at meter ${who.en}) while the rooms it serves are at ${formatNumber.en(indoorMean)} °C on average (at most ${formatNumber.en(indoorMax)} °C): it is allowed only above ${formatNumber.en(p.maxIndoorC)} °C (R241-30).`,
+            fr: `Climatisation en marche depuis ${minutes} min : ${who.fr}, ${formatNumber.fr(watts)} W en moyenne, alors que les pièces desservies sont à ${formatNumber.fr(indoorMean)} °C en moyenne (au plus ${formatNumber.fr(indoorMax)} °C) : elle n'est permise qu'au-dessus de ${formatNumber.fr(p.maxIndoorC)} °C (R241-30).`,
+            en: `Cooling running for ${minutes} min: ${who.en}, ${formatNumber.en(watts)} W on average, while the rooms it serves are at ${formatNumber.en(indoorMean)} °C on average (at most ${formatNumber.en(indoorMax)} °C): it is allowed only above ${formatNumber.en(p.maxIndoorC)} °C (R241-30).`,
           },
         });
       }
@@ -454,8 +454,8 @@ export function degreeDayDriftRule(opts: RuleParams<'E5'> = RULE_DEFAULTS.E5): W
               outdoor_days: `${djuNow.days}/${djuNow.ofDays}`,
             },
             message: {
-              fr: `Consommation par degré-jour en hausse au compteur ${who.fr} : ${formatNumber2.fr(rNow)} kWh/DJU en ${m1.fr} (${formatNumber.fr(kwhNow)} kWh pour ${formatNumber.fr(djuNow.dju)} DJU base ${p.baseC}) contre ${formatNumber2.fr(rBefore)} kWh/DJU en ${m0.fr} (${formatNumber.fr(kwhBefore)} kWh, ${formatNumber.fr(djuBefore.dju)} DJU), soit ${sign(change)} % (seuil +${Math.round((p.factor - 1) * 100)} %).`,
-              en: `Consumption per degree-day rising at meter ${who.en}: ${formatNumber2.en(rNow)} kWh/HDD in ${m1.en} (${formatNumber.en(kwhNow)} kWh for ${formatNumber.en(djuNow.dju)} HDD base ${p.baseC}) against ${formatNumber2.en(rBefore)} kWh/HDD in ${m0.en} (${formatNumber.en(kwhBefore)} kWh, ${formatNumber.en(djuBefore.dju)} HDD), ${sign(change)} % (limit +${Math.round((p.factor - 1) * 100)} %).`,
+              fr: `Consommation par degré-jour en hausse : ${who.fr}, ${formatNumber2.fr(rNow)} kWh/DJU en ${m1.fr} (${formatNumber.fr(kwhNow)} kWh pour ${formatNumber.fr(djuNow.dju)} DJU base ${p.baseC}) contre ${formatNumber2.fr(rBefore)} kWh/DJU en ${m0.fr} (${formatNumber.fr(kwhBefore)} kWh, ${formatNumber.fr(djuBefore.dju)} DJU), soit ${sign(change)} % (seuil +${Math.round((p.factor - 1) * 100)} %).`,
+              en: `Consumption per degree-day rising: ${who.en}, ${formatNumber2.en(rNow)} kWh/HDD in ${m1.en} (${formatNumber.en(kwhNow)} kWh for ${formatNumber.en(djuNow.dju)} HDD base ${p.baseC}) against ${formatNumber2.en(rBefore)} kWh/HDD in ${m0.en} (${formatNumber.en(kwhBefore)} kWh, ${formatNumber.en(djuBefore.dju)} HDD), ${sign(change)} % (limit +${Math.round((p.factor - 1) * 100)} %).`,
             },
           });
         }

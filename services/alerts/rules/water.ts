@@ -11,7 +11,7 @@ import { QUANTITIES } from '../../../decoders/model/quantities.ts';
 import { ROLES } from '../../../decoders/model/roles.ts';
 import { influxqlString, seriesRows } from '../../storage/influx.ts';
 import { localDayBounds, localTime, localWindow } from '../calendar.ts';
-import { describeSubject, formatNumber, formatTime, type Finding, type RuleInfo, type Subject } from '../model.ts';
+import { describeSubject, formatNumber, formatTime, plural, type Finding, type RuleInfo, type Subject } from '../model.ts';
 import { paramsFor, RULE_DEFAULTS, type RuleParams } from '../settings.ts';
 import type { WindowedRule } from '../windowed-rules.ts';
 import { consumption, DAY, deviceSubject, formatDate, HOUR, indexAt, mean, median, memoByPeriod, MIN, ms, percentile, points, round1, stdDev, type Point } from './common.ts';
@@ -114,8 +114,8 @@ export function nightFlowRule(opts: RuleParams<'W2'> = RULE_DEFAULTS.W2): Window
             ...(lastMin !== undefined ? { last_night_min_l_per_h: round1(lastMin) } : {}),
           },
           message: {
-            fr: `Débit minimum de nuit en hausse au compteur ${who.fr} : ${formatNumber.fr(recentP)} L/h (P${opts.percentile} des minima horaires ${win} des ${opts.recentNights} dernières nuits) contre ${formatNumber.fr(baseP)} L/h les ${opts.baselineNights} nuits précédentes ; seuil ${formatNumber.fr(limit)} L/h (${formatNumber.fr(p.factor)} × la référence, au moins ${formatNumber.fr(p.minLitresPerHour)} L/h) : fuite probable.`,
-            en: `Minimum night flow rising at meter ${who.en}: ${formatNumber.en(recentP)} L/h (P${opts.percentile} of the smallest hourly volumes ${win} over the last ${opts.recentNights} nights) against ${formatNumber.en(baseP)} L/h over the ${opts.baselineNights} nights before; limit ${formatNumber.en(limit)} L/h (${formatNumber.en(p.factor)} × baseline, at least ${formatNumber.en(p.minLitresPerHour)} L/h): probable leak.`,
+            fr: `Débit minimum de nuit en hausse : ${who.fr}, ${formatNumber.fr(recentP)} L/h (P${opts.percentile} des minima horaires ${win} des ${opts.recentNights} dernières nuits) contre ${formatNumber.fr(baseP)} L/h les ${opts.baselineNights} nuits précédentes ; seuil ${formatNumber.fr(limit)} L/h (${formatNumber.fr(p.factor)} × la référence, au moins ${formatNumber.fr(p.minLitresPerHour)} L/h) : fuite probable.`,
+            en: `Minimum night flow rising: ${who.en}, ${formatNumber.en(recentP)} L/h (P${opts.percentile} of the smallest hourly volumes ${win} over the last ${opts.recentNights} nights) against ${formatNumber.en(baseP)} L/h over the ${opts.baselineNights} nights before; limit ${formatNumber.en(limit)} L/h (${formatNumber.en(p.factor)} × baseline, at least ${formatNumber.en(p.minLitresPerHour)} L/h): probable leak.`,
           },
         });
       }
@@ -189,8 +189,8 @@ export function stoppedMeterRule(opts: RuleParams<'W6'> = RULE_DEFAULTS.W6): Win
             ...(lastDay ? { last_increase_day: lastDay } : {}),
           },
           message: {
-            fr: `Index figé à ${formatNumber.fr(index)} L depuis ${p.days} jours au compteur ${who.fr}, qui émet toujours (${quiet.length} jours relevés ; dernière hausse le ${since.fr}), après ${formatNumber.fr(Math.round(historyLitres))} L consommés les ${opts.historyDays} jours précédents : compteur probablement bloqué.`,
-            en: `Index stuck at ${formatNumber.en(index)} L for ${p.days} days at meter ${who.en}, which still reports (${quiet.length} days with readings; last increase on ${since.en}), after ${formatNumber.en(Math.round(historyLitres))} L used over the ${opts.historyDays} days before: meter probably blocked.`,
+            fr: `Index figé à ${formatNumber.fr(index)} L depuis ${p.days} jours : ${who.fr}, qui émet toujours (${quiet.length} jours relevés ; dernière hausse le ${since.fr}), après ${formatNumber.fr(Math.round(historyLitres))} L consommés les ${opts.historyDays} jours précédents : compteur probablement bloqué.`,
+            en: `Index stuck at ${formatNumber.en(index)} L for ${p.days} days: ${who.en}, which still reports (${quiet.length} days with readings; last increase on ${since.en}), after ${formatNumber.en(Math.round(historyLitres))} L used over the ${opts.historyDays} days before: meter probably blocked.`,
           },
         });
       }
@@ -246,8 +246,8 @@ export function leakSensorSilentRule(opts: RuleParams<'W7S'> = RULE_DEFAULTS.W7S
           thresholds: { factor: p.factor, heartbeat_min: hbMin, heartbeat: learnt ? 'learnt' : 'configured', limit_h: round1(limit / HOUR) },
           measured: { last_seen: new Date(lastSeen).toISOString(), silent_h: hours },
           message: {
-            fr: `Détecteur de fuite ${who.fr} muet depuis ${formatNumber.fr(hours)} h (dernier état reçu le ${formatTime.fr(new Date(lastSeen))}), plus de ${formatNumber.fr(p.factor)} × son intervalle de ${hbMin} min : une fuite ne serait pas signalée.`,
-            en: `Leak sensor ${who.en} silent for ${formatNumber.en(hours)} h (last state received ${formatTime.en(new Date(lastSeen))}), over ${formatNumber.en(p.factor)} × its ${hbMin} min interval: a leak would go unreported.`,
+            fr: `Détecteur de fuite muet depuis ${formatNumber.fr(hours)} h : ${who.fr}, dernier état reçu le ${formatTime.fr(new Date(lastSeen))}, plus de ${formatNumber.fr(p.factor)} × son intervalle de ${hbMin} min : une fuite ne serait pas signalée.`,
+            en: `Leak sensor silent for ${formatNumber.en(hours)} h: ${who.en}, last state received ${formatTime.en(new Date(lastSeen))}, over ${formatNumber.en(p.factor)} × its ${hbMin} min interval: a leak would go unreported.`,
           },
         });
       }
@@ -347,8 +347,8 @@ export function districtBalanceRule(opts: RuleParams<'W8'> = RULE_DEFAULTS.W8): 
             ...(lossPerConnection !== undefined ? { loss_l_per_connection_last_day: lossPerConnection } : {}),
           },
           message: {
-            fr: `Pertes du secteur ${district.fr} au-dessus de la normale ${p.days} jours de suite : ${list((n) => formatNumber.fr(n))} L/j (volume entrant moins ${customers.length} compteur(s) du site ; hier ${formatNumber.fr(Math.round(newest.inflow!))} L entrés, ${formatNumber.fr(Math.round(newest.customers!))} L comptés), pour une référence de ${formatNumber.fr(Math.round(mu))} L/j ± ${formatNumber.fr(Math.round(sigma))} sur ${base.length} jours ; seuil ${formatNumber.fr(Math.round(limit))} L/j : fuite probable sur le réseau.`,
-            en: `Losses of district ${district.en} above normal ${p.days} days in a row: ${list((n) => formatNumber.en(n))} L/day (inflow minus ${customers.length} meter(s) of the site; last day ${formatNumber.en(Math.round(newest.inflow!))} L in, ${formatNumber.en(Math.round(newest.customers!))} L metered), against a baseline of ${formatNumber.en(Math.round(mu))} L/day ± ${formatNumber.en(Math.round(sigma))} over ${base.length} days; limit ${formatNumber.en(Math.round(limit))} L/day: probable leak on the network.`,
+            fr: `Pertes du secteur ${district.fr} au-dessus de la normale ${p.days} jours de suite : ${list((n) => formatNumber.fr(n))} L/j (volume entrant moins ${plural.fr(customers.length, 'compteur', 'compteurs')} du site ; hier ${formatNumber.fr(Math.round(newest.inflow!))} L entrés, ${formatNumber.fr(Math.round(newest.customers!))} L comptés), pour une référence de ${formatNumber.fr(Math.round(mu))} L/j ± ${formatNumber.fr(Math.round(sigma))} sur ${base.length} jours ; seuil ${formatNumber.fr(Math.round(limit))} L/j : fuite probable sur le réseau.`,
+            en: `Losses of district ${district.en} above normal ${p.days} days in a row: ${list((n) => formatNumber.en(n))} L/day (inflow minus ${plural.en(customers.length, 'meter', 'meters')} of the site; last day ${formatNumber.en(Math.round(newest.inflow!))} L in, ${formatNumber.en(Math.round(newest.customers!))} L metered), against a baseline of ${formatNumber.en(Math.round(mu))} L/day ± ${formatNumber.en(Math.round(sigma))} over ${base.length} days; limit ${formatNumber.en(Math.round(limit))} L/day: probable leak on the network.`,
           },
         });
       }
