@@ -8,7 +8,7 @@
  * The provider's metadata is discovered on first use and kept; a provider that does not answer is tried again at
  * the next sign-in. http:// issuers are accepted on loopback only (oidc-config.ts), for tests and a first try.
  */
-import { createHash, createPrivateKey, randomBytes, webcrypto } from 'node:crypto';
+import { createHash, createPrivateKey, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as client from 'openid-client';
 import type { Lang } from '../registry/names.ts';
@@ -85,7 +85,8 @@ export class OidcLogins {
         const algorithm = alg === 'ES256' ? { name: 'ECDSA', namedCurve: 'P-256' } : alg === 'PS256' ? { name: 'RSA-PSS', hash: 'SHA-256' } : { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
         const kid = p.privateKeyJwt.kid;
         auth = async () => {
-          const key = await webcrypto.subtle.importKey('pkcs8', der, algorithm, false, ['sign']);
+          // The global Web Crypto: its CryptoKey is the type openid-client takes (node:crypto's differs in @types/node 24).
+          const key = await crypto.subtle.importKey('pkcs8', new Uint8Array(der), algorithm, false, ['sign']);
           return client.PrivateKeyJwt(kid ? { key, kid } : key);
         };
       } else {
