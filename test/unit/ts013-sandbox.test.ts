@@ -46,11 +46,16 @@ describe('TS013 codec sandbox', () => {
     expect(await garbage.decode(Uint8Array.from([1, 2, 3]), 8, T)).toEqual({ data: { value: 3 }, warnings: [], errors: [] });
   });
 
-  it('refuses an output of more than 1 MB of JSON, and decodes the next uplink', async () => {
+  it('refuses an output of more than 1 MB of JSON and an allocation past the memory limit, and decodes the next uplink', async () => {
     const big = new Ts013Codec('big', source('big-ts013.js'), 2000);
     try {
       expect((await big.decode(Uint8Array.from([1]), 2, T)).errors).toEqual(["codec 'big': decodeUplink returned more than 1 MB of JSON"]);
       expect(await big.decode(Uint8Array.from([1, 2]), 1, T)).toEqual({ data: { n: 2 }, warnings: [], errors: [] });
+      // 64 MB asked of a 32 MB limit: refused at once, and the codec is loaded again for the next uplink.
+      const started = performance.now();
+      expect((await big.decode(Uint8Array.from([1]), 3, T)).errors).toEqual(["codec 'big': decodeUplink went past its memory limit of 32 MB (stopped)"]);
+      expect(performance.now() - started).toBeLessThan(1000);
+      expect(await big.decode(Uint8Array.from([1, 2, 3]), 1, T)).toEqual({ data: { n: 3 }, warnings: [], errors: [] });
     } finally {
       big.stop();
     }
