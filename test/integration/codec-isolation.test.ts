@@ -50,11 +50,11 @@ function device(i: number, profile: string): SimDevice {
 const healthy = Array.from({ length: 50 }, (_, i) => device(i, i < 40 ? 'ACME Water v1' : 'Buggy v0'));
 const looping = device(99, 'Buggy v0');
 const T0 = Date.parse('2026-05-01T00:00:00Z');
-const PER_DEVICE = 100;
-/** Uplinks per second from the 50 devices: each reports 30 times a second instead of every 15 minutes. */
-const RATE = 1500;
+const PER_DEVICE = 60;
+/** Uplinks per second from the 50 devices: each reports 20 times a second instead of every 15 minutes. */
+const RATE = 1000;
 
-/** Round `round` of 100 uplinks per healthy device (and, with `withLoop`, as many from the looping device). */
+/** Round `round` of 60 uplinks per healthy device (and, with `withLoop`, as many from the looping device). */
 function uplinks(round: number, withLoop: boolean): SimUplink[] {
   const out: SimUplink[] = [];
   for (let k = 0; k < PER_DEVICE; k++) {
