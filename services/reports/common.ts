@@ -22,6 +22,15 @@ export const round = (x: number, digits: number): number => {
   const f = 10 ** digits;
   return Math.round(x * f) / f;
 };
+/**
+ * A share of the period (coverage) as the reports keep it: six digits, so the only rounding a reader sees is the
+ * one `shareDigits` shows. At four, 0.345 % was kept as 0.35 % and then shown as 0,4 % beside a 0,3 % of the same span.
+ */
+export const roundShare = (x: number): number => round(x, 6);
+
+/** Decimals a share is shown with, as a percentage: one below 1 % (0,3 %), none above. The same in every page. */
+export const shareDigits = (x: number): number => (x > 0 && x < 0.01 ? 1 : 0);
+
 export const roundOrNull = (x: number | null | undefined, digits: number): number | null =>
   x === null || x === undefined || !Number.isFinite(x) ? null : round(x, digits);
 

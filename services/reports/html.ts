@@ -9,7 +9,7 @@
  * configuration advice to a technical appendix at the end.
  */
 import { roleLabel } from '../registry/names.ts';
-import { formatNumber, siteName, type Lang, type ReportNames, type Text } from './common.ts';
+import { formatNumber, shareDigits, siteName, type Lang, type ReportNames, type Text } from './common.ts';
 import { type ParsimonyDevice, type ParsimonyFlag, type ParsimonyReport, REPORTING_NEEDS, BATTERY_MODEL } from './parsimony.ts';
 import { barChart, CHART_COLORS, escapeXml as esc, hBarChart, lineChart } from './svg.ts';
 import { COVERAGE_THRESHOLD, type BuildingRow, type Headline, type Span, type YearlyReport } from './yearly.ts';
@@ -266,7 +266,7 @@ function spanText(span: Span | null, lang: Lang, timeZone: string): string {
   return `${le} ${b.day} ${b.month} ${b.year}`;
 }
 
-const pct = (lang: Lang, x: number) => `${n(lang, x * 100, x > 0 && x < 0.01 ? 1 : 0)} %`;
+const pct = (lang: Lang, x: number) => `${n(lang, x * 100, shareDigits(x))} %`;
 
 function bytes(lang: Lang, b: number): string {
   const units = ['o', 'ko', 'Mo', 'Go'];

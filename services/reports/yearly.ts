@@ -17,7 +17,7 @@ import { localDayBounds, localTime } from '../alerts/calendar.ts';
 import type { Alert } from '../alerts/model.ts';
 import { resolveEmissionFactor } from '../datacenter/emission-factors.ts';
 import { buildDatacenterReport, DATACENTER_ROLES, localMonths, monthlyFromSeries, type DatacenterReport, type IndexPoint, type LocalMonth, type MeterSeries } from '../datacenter/kpi.ts';
-import { consumptionPerWindow, coverage, DAY_MS, HOUR_MS, identityNames, round, roundOrNull, type ReportNames, type Text } from './common.ts';
+import { consumptionPerWindow, coverage, DAY_MS, HOUR_MS, identityNames, round, roundOrNull, roundShare, type ReportNames, type Text } from './common.ts';
 import { pueCategoryFor, TERTIAIRE_TARGETS, tertiaireFor, type ReportsConfig, type TertiaireEntry } from './config.ts';
 import type { ParsimonyDevice, ParsimonyReport } from './parsimony.ts';
 
@@ -540,7 +540,7 @@ function headline(key: Headline['key'], value: number | null, unit: string, span
     value,
     unit,
     covered: isoSpan(span),
-    coverage: round(share, 4),
+    coverage: roundShare(share),
     partial,
     estimate: canEstimate ? { value: round(value / share, 3), method: ESTIMATE_METHOD } : null,
     noEstimate: !partial
@@ -570,7 +570,7 @@ export function buildYearlyReport(input: YearlyInput): YearlyReport {
     fr: `${device} : ${n} baisse(s) d’index comptée(s) comme remise(s) à zéro du compteur ; vérifier s’il a été remplacé`,
     en: `${device}: ${n} index decrease(s) counted as counter reset(s) to zero; check for a meter replacement`,
   });
-  const monthCoverage = (points: readonly IndexPoint[]) => months.map((m) => round(coverage(points, m.start.getTime(), m.end.getTime()), 4));
+  const monthCoverage = (points: readonly IndexPoint[]) => months.map((m) => roundShare(coverage(points, m.start.getTime(), m.end.getTime())));
   const minMonthly = (lists: readonly number[][]) => months.map((_, i) => minOr0(lists.map((l) => l[i] ?? 0)));
 
   // Water
@@ -590,7 +590,7 @@ export function buildYearlyReport(input: YearlyInput): YearlyReport {
         monthlyM3: monthly(m.points, mBounds, 1 / 1000),
         readings: whole.readings,
         resets: whole.resets,
-        coverage: round(coverage(m.points, f, t), 4),
+        coverage: roundShare(coverage(m.points, f, t)),
         covered: isoSpan(span),
       };
     })
@@ -630,7 +630,7 @@ export function buildYearlyReport(input: YearlyInput): YearlyReport {
       const w = consumptionPerWindow(m.points, [f, t])[0]!;
       const span = coveredSpan(m.points, f, t);
       energySpans.push(span);
-      return { device: m.device, devEui: m.devEui, medium: m.medium, kwh: round(w.value / 1000, 3), readings: w.readings, resets: w.resets, coverage: round(coverage(m.points, f, t), 4), covered: isoSpan(span) };
+      return { device: m.device, devEui: m.devEui, medium: m.medium, kwh: round(w.value / 1000, 3), readings: w.readings, resets: w.resets, coverage: roundShare(coverage(m.points, f, t)), covered: isoSpan(span) };
     });
     for (const r of rows) if (r.resets > 0) warnings.push(resetWarning(r.device, r.resets));
     const kwh = rows.reduce((s, r) => s + r.kwh, 0);
@@ -661,7 +661,7 @@ export function buildYearlyReport(input: YearlyInput): YearlyReport {
       monthlyKwh,
       monthlyCoverage: minMonthly(meters.map((m) => monthCoverage(m.points))),
       meters: rows,
-      coverage: round(cov, 4),
+      coverage: roundShare(cov),
       covered: isoSpan(unionSpan(meters.map((m) => coveredSpan(m.points, f, t)))),
       dju: roundOrNull(djuSum, 1),
       djuDays: dju.size,
@@ -696,7 +696,7 @@ export function buildYearlyReport(input: YearlyInput): YearlyReport {
       return {
         site,
         report,
-        coverage: round(minOr0(pueMeters.map((m) => coverage(m.points, f, t))), 4),
+        coverage: roundShare(minOr0(pueMeters.map((m) => coverage(m.points, f, t)))),
         covered: isoSpan(span),
         warnings: report.warnings.map((fr, i) => ({ fr, en: english[i] ?? fr })),
         // A month without any reading is empty, not 0 kWh (the index before it is a baseline, not a measurement).
@@ -781,7 +781,7 @@ export function buildYearlyReport(input: YearlyInput): YearlyReport {
       bytes: storageBytes,
     },
     headlines,
-    measured: { covered: isoSpan(allSpan), coverage: round(share(allSpan), 4) },
+    measured: { covered: isoSpan(allSpan), coverage: roundShare(share(allSpan)) },
     assumptions: ASSUMPTIONS(factor.kgCo2ePerKwh, factor.vintage),
     warnings,
   };

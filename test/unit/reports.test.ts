@@ -23,6 +23,7 @@ import {
   type IndexMeter,
   type OutdoorHour,
 } from '../../services/reports/yearly.ts';
+import { renderYearlyHtml } from '../../services/reports/html.ts';
 import { townRegistry } from '../../services/simulator/town.ts';
 
 const H = 3_600_000;
@@ -360,7 +361,7 @@ describe('yearly report from hand-made series', () => {
     expect(r.water.meters[0]!.monthlyM3.slice(0, 3)).toEqual([1, 3.5, null]);
     expect(r.water.sites).toMatchObject([{ site: 'ecole', m3: 4.5, inflowM3: null, monthlyM3: [1, 3.5, ...Array(10).fill(null)] }]);
     // January from its baseline to the 31 Jan 23:30 reading (743.5 h of 744), February to the 28th at 13:00 (661 h of 672), nothing after.
-    expect(r.water.sites[0]!.monthlyCoverage.slice(0, 3)).toEqual([0.9993, 0.9836, 0]);
+    expect(r.water.sites[0]!.monthlyCoverage.slice(0, 3)).toEqual([0.999328, 0.983631, 0]); // 743.5 / 744, 661 / 672, kept at six digits
     const b = r.energy.buildings[0]!;
     // The baseline of 9 January: the 10th and 11th hold 350 kWh.
     expect(b).toMatchObject({ site: 'ecole', building: 'ecole', kwh: 350, dju: 20, djuDays: 2, kwhOnDjuDays: 350, kwhPerDju: 17.5 });
@@ -452,6 +453,20 @@ describe('headlines: the period each figure really covers', () => {
     // A count of leaks is never extrapolated, whatever its coverage.
     expect(r.headlines.find((x) => x.key === 'leaks')).toMatchObject({ value: 0, partial: true, estimate: null });
     expect(r.measured.coverage).toBeCloseTo(2 / 365, 4);
+  });
+
+  it('shows the year’s share with one rounding: 30 h of a year is 0,3 % in the banner and in every tile', () => {
+    // 5 December 01:45 to 6 December 07:59, Paris: 30.23 h of 8,760, 0.345 %. Kept at four digits (0.0035) and shown
+    // at one decimal, it read 0,4 % in the banner beside 0,3 % for the same span.
+    const r = report([
+      ['2026-12-05T00:45:00Z', 0],
+      ['2026-12-06T06:59:00Z', 600],
+    ]);
+    expect(r.measured.coverage).toBeCloseTo(30.2333 / 8760, 6);
+    const html = renderYearlyHtml(r, 'fr');
+    const shares = [...html.matchAll(/(\d+,\d)\s%\s(?:de l’année|de l'année)/g)].map((m) => m[1]);
+    expect(shares.length).toBeGreaterThan(2);
+    expect(new Set(shares)).toEqual(new Set(['0,3']));
   });
 
   it('estimates the year by a stated rule of three from half a year, and is whole from 80 %', () => {

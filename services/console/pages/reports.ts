@@ -24,7 +24,7 @@ import { siteId, tenantId } from '../../api/params.ts';
 import { ApiError, tenantClause } from '../../api/scope.ts';
 import { buildDatacenterReport, calendarPeriod, CALENDAR_PERIOD_FORMATS, DATACENTER_ROLES, datacenterReportCsv, readMeterSeries, type CalendarPeriodKind, type DatacenterReport } from '../../datacenter/kpi.ts';
 import { roleLabel } from '../../registry/names.ts';
-import { coverage as coverageOf, tenantTimeZone } from '../../reports/common.ts';
+import { coverage as coverageOf, shareDigits, tenantTimeZone } from '../../reports/common.ts';
 import { pueCategoryFor, reportsConfigOf } from '../../reports/config.ts';
 import { parsimonyCsv, yearlyCsv } from '../../reports/csv.ts';
 import { renderParsimonyHtml, renderYearlyHtml } from '../../reports/html.ts';
@@ -263,7 +263,7 @@ export function headlineValue(ctx: PageContext, h: Pick<Headline, 'key' | 'unit'
 }
 
 function percent(ctx: PageContext, share: number): string {
-  return ctx.fmt.quantity(share * 100, '%', share > 0 && share < 0.01 ? 1 : 0);
+  return ctx.fmt.quantity(share * 100, '%', shareDigits(share));
 }
 
 function yearlySummary(ctx: PageContext, r: YearlyReport): Html {
