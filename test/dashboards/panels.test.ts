@@ -11,133 +11,26 @@
  * applies them (test/dashboards/grafana.ts), must show data within bounds: no NaN or infinite value, PUE ≥ 1, no
  * negative energy, volume, flow or emissions, humidity and shares within 0–100 %. The rollup panels must give the
  * same figures as the raw-data queries they stand for, and a commune's selection must show only its own data.
+ * The town, the rollups and the per-panel checks are shared with the suite on InfluxDB 2.7 and 3 Core through
+ * Grafana 12 (test/dashboards/panel-checks.ts, test/containers/).
  */
-import type { Dashboard, DataTransformerConfig } from '@grafana/grafana-foundation-sdk/dashboard';
-import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { degreeDays } from '../../dashboards/building-energy.ts';
 import { VARIABLE_QUERIES } from '../../dashboards/common.ts';
-import { LANGS } from '../../dashboards/i18n.ts';
 import { DASHBOARDS } from '../../dashboards/index.ts';
-import { consumption, render, scope, TIME_ZONE, type InfluxQLDataquery, type SelectQuery } from '../../dashboards/influxql.ts';
+import { consumption, render, scope, type SelectQuery } from '../../dashboards/influxql.ts';
 import { QUANTITIES } from '../../decoders/model/quantities.ts';
 import { ROLES } from '../../decoders/model/roles.ts';
 import type { FileConfig } from '../../services/config/schema.ts';
-import { retentionSchema } from '../../services/retention/config.ts';
-import { localTime } from '../../services/alerts/calendar.ts';
-import { firstPeriodAt, readCheckpoint } from '../../services/rollups/rollup.ts';
-import { chirpstackV4Up } from '../../services/simulator/envelopes.ts';
-import { frameBuilders } from '../../services/simulator/frames/index.ts';
-import { generateUplinks, type SimUplink } from '../../services/simulator/generator.ts';
-import { publishUplinks } from '../../services/simulator/publish.ts';
 import { TOWN, townRegistry, type SimDevice } from '../../services/simulator/town.ts';
 import { createInfluxTarget } from '../../services/storage/influx.ts';
-import { queryRows, ServiceProcess, startStack, waitFor, type Stack } from '../integration/support.ts';
-import { applyTransformations, framesOf, unitOf, type Frame } from './grafana.ts';
-import { panelQueries, panelRange, startOfLocalMonth, substitute, type Range } from './support.ts';
-
-type Series = { name?: string; tags?: Record<string, string>; columns: string[]; values: unknown[][] };
-
-/** Queries of devices a town may not have: the panel shows the other queries' series meanwhile. */
-const FOR_DEVICES_THE_TOWN_LACKS = new Set(['Débit / A']);
-
-interface ShownPanel {
-  title?: string;
-  type?: string;
-  targets?: InfluxQLDataquery[];
-  transformations?: DataTransformerConfig[];
-  timeFrom?: string;
-  timeShift?: string;
-  fieldConfig?: Parameters<typeof unitOf>[0]['fieldConfig'];
-}
-
-/** Bounds of what a field may show, by the unit Grafana shows it with (or its name, for the PUE). */
-function bounds(unit: string | undefined, name: string): { min?: number; max?: number } {
-  if (name === 'PUE') return { min: 1 };
-  switch (unit) {
-    case 'watth':
-    case 'watt':
-    case 'litre':
-    case 'litreh':
-    case 'suffix: kgCO₂e':
-      return { min: 0 };
-    case 'percent':
-      return { min: 0, max: 100 };
-    case 'percentunit':
-      return { min: 0, max: 1 };
-    default:
-      return {};
-  }
-}
-
-/**
- * What is wrong with what a panel shows: nothing at all (or something where nothing may show), NaN or infinite
- * values, values out of their bounds, months without any reading in a monthly table.
- */
-function checkShown(where: string, panel: ShownPanel, frames: Frame[], monthsWithData: ReadonlySet<string>): string[] {
-  const problems: string[] = [];
-  // Monthly tables ("Format time" YYYY-MM): a month shows only if something was measured in it, never as 0.
-  if (panel.transformations?.some((t) => t.id === 'formatTime' && (t.options as { outputFormat?: string }).outputFormat === 'YYYY-MM')) {
-    const months = frames.flatMap((f) => f.fields.filter((x) => /^(Mois|Month)$/.test(x.name)).flatMap((x) => x.values));
-    if (months.length === 0) problems.push(`${where}: no month column`);
-    for (const m of months) if (!monthsWithData.has(String(m))) problems.push(`${where}: month ${String(m)} without any reading is shown`);
-  }
-  let values = 0;
-  for (const f of frames) {
-    for (const field of f.fields) {
-      if (field.name === 'Time') continue;
-      const { min, max } = bounds(unitOf(panel, field.name), field.name);
-      for (const v of field.values) {
-        if (v === null) continue;
-        values++;
-        if (typeof v !== 'number') continue;
-        if (!Number.isFinite(v)) problems.push(`${where} / ${field.name}: ${v}`);
-        else if ((min !== undefined && v < min - 1e-9) || (max !== undefined && v > max + 1e-9)) problems.push(`${where} / ${field.name}: ${v} outside [${min ?? '−∞'}, ${max ?? '∞'}]`);
-      }
-    }
-  }
-  if (SHOWS_NOTHING_ON_THE_TOWN.has(panel.title ?? '')) {
-    if (values > 0) problems.push(`${where}: shows ${values} values where the town has nothing to show`);
-  } else if (values === 0) problems.push(`${where}: shows nothing`);
-  return [...new Set(problems)].slice(0, 5);
-}
-
-/**
- * Panels the town legitimately leaves empty: its only district inflow meter (the syndicate's reservoir) feeds
- * another commune's buildings, and a balance is never computed across communes (tested on frames of its own in
- * transformations.test.ts).
- */
-const SHOWS_NOTHING_ON_THE_TOWN = new Set(['Bilan de secteur par site (entrée − compteurs desservis)', 'District balance per site (inflow − metered)']);
+import { queryRows, ServiceProcess, startStack, type Stack } from '../integration/support.ts';
+import { checkEveryPanel, publishTown, queryEveryPanel, rollupsRetention, waitForRollups } from './panel-checks.ts';
+import { panelRange, substitute } from './support.ts';
 
 let stack: Stack;
 let service: ServiceProcess;
 let config: FileConfig;
-
-const testDevice = (name: string, devEui: string, profile: string): SimDevice => ({
-  devEui, name, profile, lns: 'chirpstack-v4', lnsTenant: 'Commune de Saint-Veilleur', application: 'eau-reseau', decoder: 'none', site: 'reseau',
-  intervalS: 3600, initial: {}, behaviour: () => () => undefined,
-});
-
-function uplink(d: SimDevice, fCnt: number, fPort: number, bytes: number[], t: Date): SimUplink {
-  const m = chirpstackV4Up(d, fCnt, { fPort, bytes: Uint8Array.from(bytes) }, t, { rssi: -95, snr: 3, spreadingFactor: 9, gateways: 1 });
-  return { ...m, devEui: d.devEui, fCnt, time: t };
-}
-
-/** A town leak sensor's report, wet or dry, at `t`. */
-function leakReport(name: string, fCnt: number, leak: boolean, t: Date): SimUplink {
-  const d = TOWN.find((x) => x.name === name)!;
-  const frame = frameBuilders[d.decoder]!.build({ leak, temperatureC: 17, humidityPct: 50, batteryPct: 88, batteryV: 3.6 }, t);
-  return { ...chirpstackV4Up(d, fCnt, frame, t, { rssi: -80, snr: 7, spreadingFactor: 8, gateways: 1 }), devEui: d.devEui, fCnt, time: t };
-}
-
-/**
- * Where the simulated data end: now, except in the first two hours of a month, when "this month so far" would
- * hold too few meter readings to difference (in Grafana as here): then two hours into the month, a little in the
- * future (InfluxDB stores future points; the panels are then queried as of that time).
- */
-function dataEnd(real: Date): Date {
-  return new Date(Math.max(real.getTime(), startOfLocalMonth(real).getTime() + 2 * 3_600_000));
-}
 
 beforeAll(async () => {
   stack = await startStack();
@@ -154,117 +47,28 @@ afterAll(async () => {
 
 describe('dashboard panels on real data', () => {
   it('every panel shows the town data within bounds, in both languages, and one commune only its own', async () => {
-    const end = dataEnd(new Date());
-    const start = new Date(end.getTime() - 3 * 86400e3);
-    const town = [...generateUplinks({ start, end, seed: 1 })];
-    const queries = DASHBOARDS.flatMap((d) => panelQueries(d.build('fr')));
-    // Panels shifted back (same month last year): the town replayed over the last day of each shifted range,
-    // with frame counters of its own so that no (DevEUI, fCnt) repeats.
-    const shifted = new Map<string, Range>();
-    for (const q of queries.filter((x) => x.timeShift)) {
-      const r = panelRange(q, end);
-      shifted.set(`${r.from.getTime()}-${r.to.getTime()}`, r);
-    }
-    const earlier = [...shifted.values()].flatMap((r, i) =>
-      [...generateUplinks({ start: new Date(Math.max(r.from.getTime(), r.to.getTime() - 86400e3)), end: r.to, seed: 2 + i, firstFCnt: 1_000_000 * (i + 1) })],
-    );
-    expect(earlier.length).toBeGreaterThan(0);
-    // What a town does not do by itself: a device without decoder, a message that is not JSON. No flow meter: the
-    // flow panel must work on the index meters communes have.
-    const unknown = testDevice('capteur-inconnu', '1122334455660002', 'Unknown profile');
-    const extra = Array.from({ length: 3 }, (_, i) => uplink(unknown, i + 1, 3, [1, 2, 3], new Date(end.getTime() - (3 - i) * 3600e3)));
-    // Sent after the town, so that no later dry report of the town clears them: the boiler-room sensor stays wet
-    // (W7 open), the server-room one dries up (W7 resolved).
-    const leaks = [
-      leakReport('fuite-salle-serveur', 2_000_000, true, new Date(end.getTime() - 20 * 60_000)),
-      leakReport('fuite-salle-serveur', 2_000_001, false, new Date(end.getTime() - 10 * 60_000)),
-      leakReport('fuite-chaufferie-mairie', 2_000_000, true, end),
-    ];
-    await publishUplinks([...earlier, ...town, ...extra, ...leaks], { url: stack.mqtt.url });
-    const client = await mqtt.connectAsync(stack.mqtt.url);
-    await client.publishAsync(town[0]!.topic, '{"not": json', { qos: 1 });
-    await client.endAsync();
+    const published = await publishTown(stack.mqtt.url, async (q) => Number((await queryRows(stack.influx, stack.db, q))[0]?.count ?? 0));
+    const { end, queries, unknown, expected } = published;
 
-    const expected = earlier.length + town.length + extra.length + leaks.length;
-    const count = async (q: string) => Number((await queryRows(stack.influx, stack.db, q))[0]?.count ?? 0);
-    await waitFor(
-      async () =>
-        (await count('SELECT count(f_cnt) FROM uplink')) >= expected &&
-        (await count('SELECT count(message_bytes) FROM uplink_rejected')) >= 1 &&
-        (await count('SELECT count(alert_id) FROM alert_event')) >= 3,
-      90_000,
-      'uplinks and alert events stored',
-    );
-
-    // The rollups: the service restarted with a `retention:` section once every reading is stored. Its first round
-    // catches up from the oldest reading (a year back) to the last complete hour and day; started with the readings
-    // still arriving, it would checkpoint periods before their readings are in, and never compute them again. Raw
-    // data kept forever, so that the readings of a year ago are still there to roll up (with 90 days InfluxDB
-    // would refuse them); no lag, so that the last complete hour and day count; the year in one round.
+    // The rollups: the service restarted with a `retention:` section once every reading is stored (see
+    // rollupsRetention for why only then).
     await service.stop();
-    service = new ServiceProcess(stack, {}, { ...config, retention: retentionSchema.parse({ raw: 'inf', rollups: { timeZone: TIME_ZONE, lagMinutes: 0, maxPeriodsPerRound: 10_000 } }) });
+    service = new ServiceProcess(stack, {}, { ...config, retention: rollupsRetention() });
     const restarted = Date.now();
     await service.start();
-    const influx = createInfluxTarget({ api: 'v1', url: stack.influx.url, db: stack.db, timeoutMs: 10_000 });
-    const doneUntil = async (resolution: '1h' | '1d', zone: string) => {
-      try {
-        return (await readCheckpoint(influx, resolution, zone)) ?? 0;
-      } catch {
-        return 0; // its retention policy is not created yet
-      }
-    };
-    await waitFor(
-      async () => (await doneUntil('1h', 'UTC')) >= firstPeriodAt('1h', 'UTC', restarted).start && (await doneUntil('1d', TIME_ZONE)) >= firstPeriodAt('1d', TIME_ZONE, restarted).start,
-      120_000,
-      'hourly and daily rollups up to the restart',
-    );
+    await waitForRollups(createInfluxTarget({ api: 'v1', url: stack.influx.url, db: stack.db, timeoutMs: 10_000 }), restarted);
 
     // Grafana's "now" is when the dashboard is read: after everything was stored (the rejected message is stamped
     // with its reception time).
     const now = new Date(Math.max(Date.now(), end.getTime()));
     const rows = async (sql: string) =>
       ((await stack.influx.query(sql, stack.db)).results?.[0]?.series ?? []).flatMap((s) => s.values.map((v) => ({ ...s.tags, ...Object.fromEntries(s.columns.map((c, i) => [c, v[i]])) })));
-    const failures: string[] = [];
-    const rowsOf: Record<string, Record<string, unknown>[]> = {};
-    const panels = new Set<string>();
-    const seriesOf = new Map<string, Series[]>();
-    for (const q of queries) {
-      panels.add(`${q.dashboard} / ${q.panel}`);
-      const sql = substitute(q.query, panelRange(q, now));
-      try {
-        const res = await stack.influx.query(sql, stack.db);
-        const series = res.results?.[0]?.series ?? [];
-        seriesOf.set(sql, series);
-        const values = series.flatMap((s) => s.values.flatMap((row) => row.slice(1))).filter((v) => v !== null);
-        if ((series.length === 0 || values.length === 0) && !FOR_DEVICES_THE_TOWN_LACKS.has(`${q.panel} / ${q.refId}`)) failures.push(`${q.dashboard} / ${q.panel} / ${q.refId}: no data for ${sql}`);
-        rowsOf[`${q.panel} / ${q.refId}`] = series.flatMap((s) => s.values.map((v) => ({ ...s.tags, ...Object.fromEntries(s.columns.map((c, i) => [c, v[i]])) })));
-      } catch (e) {
-        failures.push(`${q.dashboard} / ${q.panel} / ${q.refId}: ${(e as Error).message}`);
-      }
-    }
-
-    // What each panel shows, in both languages: its queries' frames through its transformations, within bounds.
-    const monthsWithData = new Set([...earlier, ...town].map((u) => localTime(u.time, TIME_ZONE).date.slice(0, 7)));
-    let shown = 0;
-    for (const d of DASHBOARDS) {
-      for (const lang of LANGS) {
-        const dash = d.build(lang);
-        for (const panel of (dash.panels ?? []) as ShownPanel[]) {
-          const frames = (panel.targets ?? []).flatMap((t) => framesOf(t.refId, t.resultFormat, seriesOf.get(substitute(t.query, panelRange({ ...(panel.timeFrom ? { timeFrom: panel.timeFrom } : {}), ...(panel.timeShift ? { timeShift: panel.timeShift } : {}) }, now))) ?? []));
-          const where = `${dash.title} / ${panel.title}`;
-          let result: Frame[];
-          try {
-            result = applyTransformations(frames, panel.transformations);
-          } catch (e) {
-            failures.push(`${where}: ${(e as Error).message}`);
-            continue;
-          }
-          failures.push(...checkShown(where, panel, result, monthsWithData));
-          shown++;
-        }
-      }
-    }
-    expect(shown).toBeGreaterThanOrEqual(2 * 34);
+    // Every query as Grafana's datasource sends it to InfluxDB 1.x, then what each panel shows, in both languages:
+    // its queries' frames through its transformations, within bounds.
+    const { failures, panels, rowsOf, seriesOf } = await queryEveryPanel(queries, now, async (sql) => (await stack.influx.query(sql, stack.db)).results?.[0]?.series ?? []);
+    const shown = checkEveryPanel(seriesOf, now, published);
+    failures.push(...shown.failures);
+    expect(shown.shown).toBeGreaterThanOrEqual(2 * 34);
     const dashboardRange = panelRange({}, now);
     for (const [name, q] of Object.entries(VARIABLE_QUERIES)) {
       const values = (await stack.influx.query(substitute(q, dashboardRange), stack.db)).results?.[0]?.series?.[0]?.values ?? [];
