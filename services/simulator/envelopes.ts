@@ -19,9 +19,14 @@ export function envelope(d: SimDevice, fCnt: number, frame: Frame, time: Date, r
   return d.lns === 'tts-v3' ? ttsV3Up(d, fCnt, frame, time, radio) : chirpstackV4Up(d, fCnt, frame, time, radio);
 }
 
+/** The application a device's topic carries: ChirpStack's application id (a UUID), The Things Stack's `app@tenant`. */
+export function topicApplication(d: SimDevice): string {
+  return d.lns === 'tts-v3' ? `${d.application}@${d.lnsTenant}` : uuidFrom(`app:${d.lnsTenant}:${d.application}`);
+}
+
 /** Protobuf JSON mapping: zero values (fCnt 0, confirmed false) are left out, as ChirpStack does. */
 export function chirpstackV4Up(d: SimDevice, fCnt: number, frame: Frame, time: Date, radio: RadioSim): Message {
-  const applicationId = uuidFrom(`app:${d.lnsTenant}:${d.application}`);
+  const applicationId = topicApplication(d);
   const event = {
     deduplicationId: uuidFrom(`${d.devEui}:${fCnt}:${time.getTime()}`),
     time: time.toISOString(),

@@ -12,6 +12,7 @@
  */
 import { fileSchema, type FileConfig } from '../config/schema.ts';
 import type { DeviceState } from './frames/types.ts';
+import { topicApplication } from './envelopes.ts';
 
 export type Behaviour = (state: DeviceState, ctx: { t: Date; dtS: number; rand: () => number; local: LocalTime }) => void;
 /** A fresh behaviour per simulation run, so what it carries between uplinks (fractions of a pulse) starts at zero. */
@@ -19,7 +20,10 @@ export type BehaviourFactory = () => Behaviour;
 
 export interface SimDevice {
   devEui: string;
+  /** The network server's device name (ChirpStack `deviceName`, TTS `device_id`): an identifier. */
   name: string;
+  /** What the commune calls the device, in words: the registry's `name`, shown in alerts, charts and reports. */
+  label?: string;
   lns: 'chirpstack-v4' | 'tts-v3';
   /** Network-server tenant name (ChirpStack) or tenant id (TTS). */
   lnsTenant: string;
@@ -168,96 +172,96 @@ const AGGLO = 'agglo-sud';
 export const TOWN: readonly SimDevice[] = [
   // Water
   {
-    devEui: '24e124136d490001', name: 'compteur-eau-mairie', lns: 'chirpstack-v4', lnsTenant: SV, application: 'eau-batiments',
+    devEui: '24e124136d490001', name: 'compteur-eau-mairie', label: 'Compteur d’eau de la mairie', lns: 'chirpstack-v4', lnsTenant: SV, application: 'eau-batiments',
     profile: 'Milesight EM300-DI', decoder: 'milesight/em300-di', site: 'mairie', building: 'mairie', role: 'water-main',
     pulse: { quantity: 'metering.water.total', perPulse: 10 }, intervalS: 900,
     initial: { pulsesA: 41_250, batteryPct: 95, temperatureC: 18, humidityPct: 55 }, behaviour: buildingWater(90, { counter: 'pulsesA', perPulse: 10 }),
   },
   {
-    devEui: '0018b2200000a001', name: 'compteur-eau-gymnase', lns: 'chirpstack-v4', lnsTenant: SV, application: 'eau-batiments',
+    devEui: '0018b2200000a001', name: 'compteur-eau-gymnase', label: 'Compteur d’eau du gymnase', lns: 'chirpstack-v4', lnsTenant: SV, application: 'eau-batiments',
     profile: 'Adeunis PULSE 4', decoder: 'adeunis/pulse 4', site: 'gymnase', building: 'gymnase', role: 'water-main',
     pulse: { input: 'A', quantity: 'metering.water.total', perPulse: 1 }, intervalS: 900,
     initial: { pulsesA: 812_400, pulsesB: 0 }, behaviour: buildingWater(60, { counter: 'pulsesA', leakLh: 18 }),
   },
   {
-    devEui: '70b3d59ba0001f01', name: 'compteur-eau-ecole-jaures', lns: 'chirpstack-v4', lnsTenant: SV, application: 'eau-batiments',
+    devEui: '70b3d59ba0001f01', name: 'compteur-eau-ecole-jaures', label: 'Compteur d’eau de l’école Jean-Jaurès', lns: 'chirpstack-v4', lnsTenant: SV, application: 'eau-batiments',
     profile: 'Axioma Qalcosonic W1', decoder: 'axioma/qalcosonic w1', site: 'ecole-jaures', building: 'ecole-jaures', role: 'water-main', intervalS: 900,
     initial: { volumeL: 1_204_330 }, behaviour: buildingWater(120, { counter: 'volumeL' }),
   },
   // Leak sensors
   {
-    devEui: '24e124126c140001', name: 'fuite-chaufferie-mairie', lns: 'chirpstack-v4', lnsTenant: SV, application: 'fuites',
+    devEui: '24e124126c140001', name: 'fuite-chaufferie-mairie', label: 'Détecteur de fuite – chaufferie', lns: 'chirpstack-v4', lnsTenant: SV, application: 'fuites',
     profile: 'Milesight EM300-ZLD', decoder: 'milesight/em300-zld', site: 'mairie', building: 'mairie', zone: 'chaufferie', role: 'leak-sensor',
     intervalS: 3600, initial: {}, behaviour: leakSensor(),
   },
   {
-    devEui: '00137a1000010001', name: 'fuite-salle-serveur', lns: 'chirpstack-v4', lnsTenant: SV, application: 'fuites',
+    devEui: '00137a1000010001', name: 'fuite-salle-serveur', label: 'Détecteur de fuite – salle serveur', lns: 'chirpstack-v4', lnsTenant: SV, application: 'fuites',
     profile: 'Netvox R718WA', decoder: 'netvox/r718wa', site: 'mairie', building: 'mairie', zone: 'salle-serveur', role: 'leak-sensor',
     intervalS: 3600, initial: {}, behaviour: leakSensor(),
   },
   // Building electricity (Linky TIC)
   {
-    devEui: '0018b2400000b001', name: 'linky-mairie', lns: 'chirpstack-v4', lnsTenant: SV, application: 'energie',
+    devEui: '0018b2400000b001', name: 'linky-mairie', label: 'Compteur électrique de la mairie', lns: 'chirpstack-v4', lnsTenant: SV, application: 'energie',
     profile: 'Adeunis TIC CBE/LINKY MONO', decoder: 'adeunis/tic cbe/linky mono', site: 'mairie', building: 'mairie', role: 'building-main',
     intervalS: 900, initial: { energyWh: 58_310_000 }, behaviour: electricity(9000, 1400),
   },
   {
-    devEui: '0018b2400000b002', name: 'linky-ecole-jaures', lns: 'chirpstack-v4', lnsTenant: SV, application: 'energie',
+    devEui: '0018b2400000b002', name: 'linky-ecole-jaures', label: 'Compteur électrique de l’école Jean-Jaurès', lns: 'chirpstack-v4', lnsTenant: SV, application: 'energie',
     profile: 'Adeunis TIC CBE/LINKY MONO', decoder: 'adeunis/tic cbe/linky mono', site: 'ecole-jaures', building: 'ecole-jaures', role: 'building-main',
     intervalS: 900, initial: { energyWh: 91_775_000 }, behaviour: electricity(10_000, 6500),
   },
   // Rooms
   {
-    devEui: '24e124710c400001', name: 'classe-cp', lns: 'chirpstack-v4', lnsTenant: SV, application: 'confort',
+    devEui: '24e124710c400001', name: 'classe-cp', label: 'Sonde – classe de CP', lns: 'chirpstack-v4', lnsTenant: SV, application: 'confort',
     profile: 'Milesight AM319', decoder: 'milesight/am319', site: 'ecole-jaures', building: 'ecole-jaures', zone: 'classe-cp', role: 'room',
     intervalS: 600, initial: {}, behaviour: room({ co2: true }),
   },
   {
-    devEui: '0018b2000000c001', name: 'accueil-mairie', lns: 'chirpstack-v4', lnsTenant: SV, application: 'confort',
+    devEui: '0018b2000000c001', name: 'accueil-mairie', label: 'Sonde – accueil de la mairie', lns: 'chirpstack-v4', lnsTenant: SV, application: 'confort',
     profile: 'Adeunis COMFORT CO2', decoder: 'adeunis/comfort co2', site: 'mairie', building: 'mairie', zone: 'accueil', role: 'room',
     intervalS: 600, initial: {}, behaviour: room({ co2: true }),
   },
   {
-    devEui: 'a81758fffe050001', name: 'bureau-urbanisme', lns: 'chirpstack-v4', lnsTenant: SV, application: 'confort',
+    devEui: 'a81758fffe050001', name: 'bureau-urbanisme', label: 'Sonde – bureau de l’urbanisme', lns: 'chirpstack-v4', lnsTenant: SV, application: 'confort',
     profile: 'Elsys ERS CO2', decoder: 'elsys/ers co2', site: 'mairie', building: 'mairie', zone: 'urbanisme', role: 'room',
     intervalS: 600, initial: {}, behaviour: room({ co2: true }),
   },
   // Server room
   {
-    devEui: 'a840410000010001', name: 'salle-serveur-baie-1', lns: 'chirpstack-v4', lnsTenant: SV, application: 'salle-serveur',
+    devEui: 'a840410000010001', name: 'salle-serveur-baie-1', label: 'Baie 1 – entrée d’air', lns: 'chirpstack-v4', lnsTenant: SV, application: 'salle-serveur',
     profile: 'Dragino LHT65', decoder: 'dragino/lht65', site: 'mairie', building: 'mairie', zone: 'salle-serveur', role: 'it-inlet',
     intervalS: 600, initial: {}, behaviour: serverInlet(19.4),
   },
   {
-    devEui: 'a840410000010002', name: 'salle-serveur-baie-2', lns: 'chirpstack-v4', lnsTenant: SV, application: 'salle-serveur',
+    devEui: 'a840410000010002', name: 'salle-serveur-baie-2', label: 'Baie 2 – entrée d’air', lns: 'chirpstack-v4', lnsTenant: SV, application: 'salle-serveur',
     profile: 'Dragino LHT65', decoder: 'dragino/lht65', site: 'mairie', building: 'mairie', zone: 'salle-serveur', role: 'it-inlet',
     intervalS: 600, initial: {}, behaviour: serverInlet(19.7),
   },
   {
-    devEui: '24e124136d490002', name: 'compteur-it-salle-serveur', lns: 'chirpstack-v4', lnsTenant: SV, application: 'salle-serveur',
+    devEui: '24e124136d490002', name: 'compteur-it-salle-serveur', label: 'Compteur informatique – salle serveur', lns: 'chirpstack-v4', lnsTenant: SV, application: 'salle-serveur',
     profile: 'Milesight EM300-DI', decoder: 'milesight/em300-di', site: 'mairie', building: 'mairie', zone: 'salle-serveur', role: 'it-load',
     pulse: { quantity: 'metering.electricity.activeEnergy', perPulse: 1 }, intervalS: 900,
     initial: { pulsesA: 15_000_000, batteryPct: 90, temperatureC: 21, humidityPct: 40 }, behaviour: electricityPulses(2100, 1),
   },
   {
-    devEui: '0018b2400000b003', name: 'compteur-general-salle-serveur', lns: 'chirpstack-v4', lnsTenant: SV, application: 'salle-serveur',
+    devEui: '0018b2400000b003', name: 'compteur-general-salle-serveur', label: 'Compteur général – salle serveur', lns: 'chirpstack-v4', lnsTenant: SV, application: 'salle-serveur',
     profile: 'Adeunis TIC CBE/LINKY MONO', decoder: 'adeunis/tic cbe/linky mono', site: 'mairie', building: 'mairie', zone: 'salle-serveur',
     role: 'facility-total', intervalS: 900, initial: { energyWh: 26_400_000 }, behaviour: electricity(3700, 3700),
   },
   // Outdoor air, under a radiation shield on the north wall: heating degree-days (DJU) of each heated site
   {
-    devEui: 'a840410000020001', name: 'exterieur-mairie', lns: 'chirpstack-v4', lnsTenant: SV, application: 'meteo',
+    devEui: 'a840410000020001', name: 'exterieur-mairie', label: 'Sonde extérieure – mairie', lns: 'chirpstack-v4', lnsTenant: SV, application: 'meteo',
     profile: 'Dragino LHT65', decoder: 'dragino/lht65', site: 'mairie', building: 'mairie', role: 'outdoor',
     intervalS: 900, initial: {}, behaviour: outdoorSensor(),
   },
   {
-    devEui: 'a840410000020002', name: 'exterieur-ecole-jaures', lns: 'chirpstack-v4', lnsTenant: SV, application: 'meteo',
+    devEui: 'a840410000020002', name: 'exterieur-ecole-jaures', label: 'Sonde extérieure – école Jean-Jaurès', lns: 'chirpstack-v4', lnsTenant: SV, application: 'meteo',
     profile: 'Dragino LHT65', decoder: 'dragino/lht65', site: 'ecole-jaures', building: 'ecole-jaures', role: 'outdoor',
     intervalS: 900, initial: {}, behaviour: outdoorSensor(),
   },
   // The agglomeration's water syndicate, on The Things Stack
   {
-    devEui: '70b3d59ba0002f01', name: 'compteur-reservoir-nord', lns: 'tts-v3', lnsTenant: AGGLO, application: 'eau-potable',
+    devEui: '70b3d59ba0002f01', name: 'compteur-reservoir-nord', label: 'Compteur d’entrée – réservoir nord', lns: 'tts-v3', lnsTenant: AGGLO, application: 'eau-potable',
     profile: 'axioma/qalcosonic-w1', decoder: 'axioma/qalcosonic w1', site: 'reservoir-nord', role: 'district-inflow', intervalS: 900,
     initial: { volumeL: 98_500_000 },
     behaviour: () => {
@@ -269,7 +273,7 @@ export const TOWN: readonly SimDevice[] = [
     },
   },
   {
-    devEui: '70b3d5e75e000001', name: 'local-pompage', lns: 'tts-v3', lnsTenant: AGGLO, application: 'eau-potable',
+    devEui: '70b3d5e75e000001', name: 'local-pompage', label: 'Sonde – local de pompage', lns: 'tts-v3', lnsTenant: AGGLO, application: 'eau-potable',
     profile: 'watteco/th', decoder: 'watteco/th', site: 'station-pompage', role: 'room', intervalS: 600,
     initial: {},
     behaviour: () => (s, { rand }) => {
@@ -292,13 +296,15 @@ const SITE_NAMES = [
 export function townRegistry(devices: readonly SimDevice[] = TOWN): FileConfig {
   // Parsed, so that sections the town does not use get their defaults.
   return fileSchema.parse({
+    // Applications mapped, as README ("Communes and network servers") recommends when communes share a broker: the
+    // topic then says which commune an event belongs to, and a body claiming the other commune's tenant is refused.
     tenants: [
-      { id: 'saint-veilleur', name: 'Commune de Saint-Veilleur', lnsTenants: [SV], applications: [] },
-      { id: 'agglo-sud', name: 'Agglomération Sud – service de l’eau', lnsTenants: [AGGLO], applications: [] },
+      { id: 'saint-veilleur', name: 'Commune de Saint-Veilleur', lnsTenants: [SV], applications: topicApplications(devices, SV) },
+      { id: 'agglo-sud', name: 'Agglomération Sud – service de l’eau', lnsTenants: [AGGLO], applications: topicApplications(devices, AGGLO) },
     ],
     devices: devices.map((d) => ({
       devEui: d.devEui,
-      name: d.name,
+      name: d.label ?? d.name,
       // Two communes share the broker: each device registered to its own, so an uplink claiming the other one's
       // tenant is a tenant_mismatch (README, "Communes and network servers"), not a device in the other's list.
       ...(d.lnsTenant === SV ? { tenant: 'saint-veilleur' } : d.lnsTenant === AGGLO ? { tenant: 'agglo-sud' } : {}),
@@ -317,6 +323,14 @@ export function townRegistry(devices: readonly SimDevice[] = TOWN): FileConfig {
 }
 
 /**
+ * The network-server applications of one LNS tenant as their topics carry them (envelopes.ts): ChirpStack's
+ * application id, The Things Stack's `app@tenant`.
+ */
+export function topicApplications(devices: readonly SimDevice[], lnsTenant: string): string[] {
+  return [...new Set(devices.filter((d) => d.lnsTenant === lnsTenant).map(topicApplication))];
+}
+
+/**
  * The town cloned `copies` times with distinct DevEUIs and names (copy 0 is the town itself), for benchmarks
  * that need a realistic number of devices and series.
  */
@@ -330,7 +344,7 @@ export function scaledTown(copies: number): SimDevice[] {
       }
       // The copy number goes into the first two bytes: the last ones already tell the town's devices apart.
       const head = (parseInt(d.devEui.slice(0, 4), 16) ^ c).toString(16).padStart(4, '0');
-      out.push({ ...d, devEui: `${head}${d.devEui.slice(4)}`, name: `${d.name}-${c}` });
+      out.push({ ...d, devEui: `${head}${d.devEui.slice(4)}`, name: `${d.name}-${c}`, ...(d.label ? { label: `${d.label} (${c})` } : {}) });
     }
   }
   return out;

@@ -80,7 +80,7 @@ describe('dashboard panels on real data', () => {
     const registry = townRegistry();
     const tenantOf = (d: SimDevice) => registry.tenants.find((t) => t.lnsTenants?.includes(d.lnsTenant))?.id;
     for (const tenant of registry.tenants.map((t) => t.id)) {
-      const own = new Set([...TOWN, unknown].filter((d) => tenantOf(d) === tenant).flatMap((d) => [d.name, d.site, d.building ?? d.site]));
+      const own = new Set([...TOWN, unknown].filter((d) => tenantOf(d) === tenant).flatMap((d) => [d.label ?? d.name, d.site, d.building ?? d.site]));
       expect(own.size).toBeGreaterThan(2);
       for (const q of queries) {
         const sql = substitute(q.query, panelRange(q, now), { tenant });
@@ -147,11 +147,11 @@ describe('dashboard panels on real data', () => {
     for (const row of alertRows) latest.set(row.alert_id, row);
     const open = [...latest.values()].filter((r) => r.state !== 'resolved').map((r) => `${r.rule} ${r.device}`);
     expect(alertRows.filter((r) => r.rule === 'W7')).toHaveLength(3);
-    expect(open).toContain('W7 fuite-chaufferie-mairie');
-    expect(open).not.toContain('W7 fuite-salle-serveur');
+    expect(open).toContain('W7 Détecteur de fuite – chaufferie');
+    expect(open).not.toContain('W7 Détecteur de fuite – salle serveur');
 
     // Indoor temperature and CO₂: the rooms and nothing else (no meter, leak sensor, server-room or outdoor probe).
-    const rooms = TOWN.filter((d) => d.role === ROLES.room).map((d) => d.name);
+    const rooms = TOWN.filter((d) => d.role === ROLES.room).map((d) => d.label ?? d.name);
     for (const panel of ['Température intérieure / A', 'CO₂ / A']) {
       const devices = [...new Set((rowsOf[panel] ?? []).map((r) => String(r.device)))];
       expect(devices.length, panel).toBeGreaterThan(0);

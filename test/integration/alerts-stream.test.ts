@@ -45,7 +45,7 @@ describe('stream alerts', () => {
     expect(latencyMs).toBeLessThan(1000);
     expect(received[0]!.topic).toBe('veilleur/alerts/saint-veilleur/W7');
     expect(received[0]!.body).toMatchObject({ event: 'opened', alert: { ruleId: 'W7', severity: 'critical' } });
-    expect(received[0]!.body.alert.message.fr).toContain("Présence d'eau détectée par fuite-chaufferie-mairie (Mairie, chaufferie)");
+    expect(received[0]!.body.alert.message.fr).toContain("Présence d'eau détectée par Détecteur de fuite – chaufferie (Mairie, chaufferie)");
 
     await send(2, true); // still wet: the same alert, no new notification
     await send(3, false);

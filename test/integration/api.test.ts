@@ -30,7 +30,7 @@ const HOUR = 3_600_000;
 // Tenant B: the town again, other DevEUIs and names, same site names (isolation must not rely on names), in its own
 // network-server tenant (a device registered to B but published through A's tenant is refused: tenant-mismatch.test.ts).
 const TOWN_A = TOWN.filter((d) => d.lnsTenant === TOWN[0]!.lnsTenant);
-const TOWN_B: SimDevice[] = TOWN_A.map((d) => ({ ...d, devEui: `b${d.devEui.slice(1)}`, name: `${d.name}-b`, lnsTenant: 'Commune B' }));
+const TOWN_B: SimDevice[] = TOWN_A.map((d) => ({ ...d, devEui: `b${d.devEui.slice(1)}`, name: `${d.name}-b`, label: `${d.label ?? d.name} (B)`, lnsTenant: 'Commune B' }));
 const B_EUIS = TOWN_B.map((d) => d.devEui);
 const leakA = TOWN_A.find((d) => d.name === 'fuite-chaufferie-mairie')!;
 const leakB = TOWN_B.find((d) => d.name === 'fuite-chaufferie-mairie-b')!;

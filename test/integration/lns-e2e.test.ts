@@ -72,7 +72,7 @@ describe('end to end', () => {
     expect(water.length).toBeGreaterThan(0);
     const it = await rows("SELECT * FROM electricity WHERE role = 'it-load' AND time >= '2026-02-02T06:00:00Z'");
     expect(it.length).toBe(sentBy('compteur-it-salle-serveur'));
-    expect(it[0]).toMatchObject({ tenant: 'saint-veilleur', site: 'mairie', zone: 'salle-serveur', device: 'compteur-it-salle-serveur' });
+    expect(it[0]).toMatchObject({ tenant: 'saint-veilleur', site: 'mairie', zone: 'salle-serveur', device: 'Compteur informatique – salle serveur' });
     expect(Number(it[0]!.active_energy_index_wh)).toBeGreaterThan(15_000_000);
     const inlet = await rows("SELECT mean(temperature_c) FROM air WHERE role = 'it-inlet' AND time >= '2026-02-02T06:00:00Z'");
     expect(Number(inlet[0]?.mean)).toBeGreaterThan(18.5);

@@ -41,10 +41,12 @@ const end = new Date(start.getTime() + 3 * DAY);
 
 // A room sensor of the town hall set to report every 2 minutes: 720 uplinks a day where its rules need 144.
 const urbanisme = TOWN.find((d) => d.name === 'bureau-urbanisme')!;
-const chatty: SimDevice = { ...urbanisme, devEui: 'a81758fffe05b0b0', name: 'capteur-bavard', zone: 'couloir', intervalS: 120 };
+const chatty: SimDevice = { ...urbanisme, devEui: 'a81758fffe05b0b0', name: 'capteur-bavard', label: 'Sonde – couloir de la mairie', zone: 'couloir', intervalS: 120 };
 const DEVICES: SimDevice[] = [...TOWN, chatty];
 const svDevices = DEVICES.filter((d) => d.lnsTenant === TOWN[0]!.lnsTenant);
 const byName = (name: string) => DEVICES.find((d) => d.name === name)!;
+/** The name a device is stored and shown under: the registry's, in words (the network server's name finds it). */
+const shown = (name: string) => byName(name).label!;
 
 let stack: Stack;
 let service: ServiceProcess;
@@ -96,7 +98,7 @@ const gymnase = byName('compteur-eau-gymnase');
 const mairieWater = byName('compteur-eau-mairie');
 const leakSensor = byName('fuite-salle-serveur');
 const reservoir = byName('compteur-reservoir-nord');
-const subject = (d: SimDevice, tenant = SV) => ({ tenant, site: d.site, devEui: d.devEui, device: d.name });
+const subject = (d: SimDevice, tenant = SV) => ({ tenant, site: d.site, devEui: d.devEui, device: d.label ?? d.name });
 const FIXTURES = [
   // W1 for 36 h at a floor of 18 L/h: 648 L lost.
   { a: alert({ id: '00000000-0000-4000-8000-000000000001', ruleId: 'W1', category: 'water', subject: subject(gymnase), startedAt: new Date(start.getTime() + 24 * HOUR), measured: { min_l_per_h: 18, zero_hours: 0 } }), end: new Date(start.getTime() + 60 * HOUR) },
@@ -136,7 +138,7 @@ describe('parsimony report on the simulated town', () => {
 
   it('counts uplinks per day from the devices’ intervals, and their time on air from what was sent', () => {
     const air = sentAirtimeMs();
-    expect(r.devices.map((d) => d.device).sort()).toEqual(svDevices.map((d) => d.name).sort());
+    expect(r.devices.map((d) => d.device).sort()).toEqual(svDevices.map((d) => d.label ?? d.name).sort());
     for (const sim of svDevices) {
       const d = r.devices.find((x) => x.devEui === sim.devEui)!;
       // Every interval divides the 3 days: 900 s → 288 uplinks, 96 a day; 600 s → 144; 3,600 s → 24; 120 s → 720.
@@ -150,7 +152,7 @@ describe('parsimony report on the simulated town', () => {
 
   it('flags only the sensor talking every 2 minutes: 5 × what A1 needs, and 44 s a day on air', () => {
     const flagged = r.devices.filter((d) => d.flags.length > 0);
-    expect(flagged.map((d) => [d.device, d.flags])).toEqual([['capteur-bavard', ['over-reporting', 'airtime-over-budget']]]);
+    expect(flagged.map((d) => [d.device, d.flags])).toEqual([['Sonde – couloir de la mairie', ['over-reporting', 'airtime-over-budget']]]);
     const c = flagged[0]!;
     // Elsys ERS CO2 frame of 11 bytes at SF7: 61.696 ms; 720 a day = 44.42 s > 30 s.
     expect(c).toMatchObject({ role: 'room', uplinksPerDay: 720, overReportFactor: 5, spreadingFactor: 7, meanSizeBytes: 11, airtimeMsPerUplink: 61.7 });
@@ -160,7 +162,7 @@ describe('parsimony report on the simulated town', () => {
   });
 
   it('estimates the battery of the town-hall water meter by the stated model', () => {
-    const d = r.devices.find((x) => x.device === 'compteur-eau-mairie')!;
+    const d = r.devices.find((x) => x.device === shown('compteur-eau-mairie'))!;
     // 16 bytes at SF7: (12.25 + 8 + 9 × 5) symbols × 1.024 ms = 66.816 ms on air.
     expect(d.airtimeMsPerUplink).toBeCloseTo(66.8, 1);
     // 0.066816 s × 40 mA + 0.06 s × 11 mA = 3.3326 mAs an uplink; × 96 / 3,600 + 0.005 mA × 24 h = 0.20887 mAh a day;
@@ -196,13 +198,13 @@ describe('yearly report on the simulated town', () => {
       expect(m.monthlyM3[1]).toBeCloseTo(m.m3, 3);
     }
     // The gymnasium's leak alone is 18 L/h for 72 h minus one 15-min interval before the first reading: ≥ 1.29 m³.
-    expect(r.water.meters.find((m) => m.device === 'compteur-eau-gymnase')!.m3).toBeGreaterThan(1.29);
+    expect(r.water.meters.find((m) => m.device === shown('compteur-eau-gymnase'))!.m3).toBeGreaterThan(1.29);
     expect(r.water.totalM3).toBeCloseTo(r.water.meters.reduce((s, m) => s + m.m3, 0), 3);
 
     expect(r.water.leaks.map((l) => [l.rule, l.device, l.durationH, l.excessLPerH, l.lossM3, l.ongoing])).toEqual([
-      ['W1', 'compteur-eau-gymnase', 36, 18, 0.648, false],
-      ['W7', 'fuite-salle-serveur', 1, null, null, false],
-      ['W2', 'compteur-eau-mairie', 22, 18, 0.396, true],
+      ['W1', 'Compteur d’eau du gymnase', 36, 18, 0.648, false],
+      ['W7', 'Détecteur de fuite – salle serveur', 1, null, null, false],
+      ['W2', 'Compteur d’eau de la mairie', 22, 18, 0.396, true],
     ]);
     expect(r.water.leaks[1]!.basis.fr).toMatch(/^non estimé/);
     expect(r.water.leakLossM3).toBeCloseTo(1.044, 3);
@@ -266,11 +268,11 @@ describe('yearly report on the simulated town', () => {
 
   it('keeps another tenant out: the water syndicate has its own leak and none of the town', async () => {
     const agglo = await yearlyReport({ influx, registry, tenant: AGGLO, year: 2026, config, now: end });
-    expect(agglo.water.leaks.map((l) => [l.rule, l.device, l.lossM3])).toEqual([['W1', 'compteur-reservoir-nord', 25]]);
-    expect(agglo.fleet.parsimony.map((d) => d.device).sort()).toEqual(['compteur-reservoir-nord', 'local-pompage']);
+    expect(agglo.water.leaks.map((l) => [l.rule, l.device, l.lossM3])).toEqual([['W1', 'Compteur d’entrée – réservoir nord', 25]]);
+    expect(agglo.fleet.parsimony.map((d) => d.device).sort()).toEqual(['Compteur d’entrée – réservoir nord', 'Sonde – local de pompage']);
     expect(agglo.energy.buildings).toEqual([]);
     expect(agglo.datacenters).toEqual([]);
-    expect(r.water.leaks.some((l) => l.device === 'compteur-reservoir-nord')).toBe(false);
+    expect(r.water.leaks.some((l) => l.device === shown('compteur-reservoir-nord'))).toBe(false);
   });
 
   it('states in every headline the three days it covers, 1 % of the year, and offers no estimate', () => {
@@ -307,7 +309,7 @@ describe('yearly report on the simulated town', () => {
     expect(texts).toContain('catégorie 1 : sortie des onduleurs');
     // The identifiers are where the technical team looks for them.
     const appendix = html.slice(html.indexOf('<section id="annexe"'));
-    for (const id of ['saint-veilleur', 'ecole-jaures', 'compteur-eau-gymnase', gymnase.devEui]) expect(appendix).toContain(id);
+    for (const id of ['saint-veilleur', 'ecole-jaures', gymnase.devEui]) expect(appendix).toContain(id);
   });
 
   it('is rendered by headless Chromium with every chart visible, in its colours and in the document’s order', () => {
@@ -404,7 +406,7 @@ describe('the reports through the CLI and the HTTP API', () => {
     expect(lines[0]).toBe(PARSIMONY_CSV_COLUMNS.join(','));
     expect(lines).toHaveLength(1 + svDevices.length);
     const col = (name: string) => PARSIMONY_CSV_COLUMNS.indexOf(name as (typeof PARSIMONY_CSV_COLUMNS)[number]);
-    const chattyRow = lines.map((l) => l.split(',')).find((c) => c[col('device')] === 'capteur-bavard')!;
+    const chattyRow = lines.map((l) => l.split(',')).find((c) => c[col('device')] === chatty.label)!;
     expect([chattyRow[col('uplinks_per_day')], chattyRow[col('needed_uplinks_per_day')], chattyRow[col('flags')]]).toEqual(['720', '144', 'over-reporting;airtime-over-budget']);
 
     expect(yearlyHtml).toEqual({ code: 0, text: '' });
@@ -415,7 +417,7 @@ describe('the reports through the CLI and the HTTP API', () => {
     expect(yearlyCsvOut.code).toBe(0);
     const rows = yearlyCsvOut.text.trimEnd().split('\r\n');
     expect(rows[0]).toBe(YEARLY_CSV_COLUMNS.join(','));
-    expect(rows.some((l) => l.startsWith(`${SV},2026,leak,gymnase,,compteur-eau-gymnase,${gymnase.devEui},,,leak_loss_m3,`) && l.includes(',0.648,m3,'))).toBe(true);
+    expect(rows.some((l) => l.startsWith(`${SV},2026,leak,gymnase,,${gymnase.label},${gymnase.devEui},,,leak_loss_m3,`) && l.includes(',0.648,m3,'))).toBe(true);
   });
 
   it('GET /api/v1/reports/yearly and /parsimony serve a key its own tenant only', async () => {
@@ -435,10 +437,10 @@ describe('the reports through the CLI and the HTTP API', () => {
       expect(yearly.statusCode).toBe(200);
       expect(yearly.headers['content-type']).toMatch(/^text\/html/);
       expect(yearly.body).toContain('data-chart="water"');
-      expect(yearly.body).toContain('compteur-eau-gymnase');
+      expect(yearly.body).toContain('Compteur d’eau du gymnase');
       const p = await app.inject({ url: `/api/v1/reports/parsimony?from=${start.toISOString()}&to=${end.toISOString()}`, headers });
       expect(p.statusCode).toBe(200);
-      expect((p.json() as ParsimonyReport).devices.find((d) => d.device === 'capteur-bavard')!.flags).toEqual(['over-reporting', 'airtime-over-budget']);
+      expect((p.json() as ParsimonyReport).devices.find((d) => d.device === chatty.label)!.flags).toEqual(['over-reporting', 'airtime-over-budget']);
       const other = await app.inject({ url: `/api/v1/reports/yearly?year=2026&tenant=${AGGLO}`, headers });
       expect(other.statusCode).toBe(403);
     } finally {

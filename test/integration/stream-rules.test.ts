@@ -123,9 +123,9 @@ describe('A1 CO₂ (800 ppm for 10 min when occupied, major above 1,500 ppm)', (
       measured: { co2_ppm: 910, above_for_min: 10 },
       source: { reference: expect.stringContaining('Haut Conseil de la santé publique, avis du 28 avril 2021') },
     });
-    expect(opened!.message).toBe('CO₂ à 910 ppm dans classe-cp (École Jean-Jaurès, classe cp), au-dessus de 800 ppm depuis 10 min : aérer.');
+    expect(opened!.message).toBe('CO₂ à 910 ppm, au-dessus de 800 ppm depuis 10 min, relevé par Sonde – classe de CP (École Jean-Jaurès, classe cp) : aérer.');
     expect(escalated!.details).toMatchObject({ measured: { co2_ppm: 1620, above_for_min: 20 }, thresholds: { major_ppm: 1500 } });
-    expect(escalated!.message).toBe('CO₂ à 1\u202f620 ppm dans classe-cp (École Jean-Jaurès, classe cp), au-dessus de 800 ppm depuis 20 min : aérer.');
+    expect(escalated!.message).toBe('CO₂ à 1\u202f620 ppm, au-dessus de 800 ppm depuis 20 min, relevé par Sonde – classe de CP (École Jean-Jaurès, classe cp) : aérer.');
   });
 
   it("follows the school's configured calendar: not at 1,300 ppm on a Wednesday morning nor during the winter holidays", async () => {
@@ -176,7 +176,7 @@ describe('D1 server inlet (18–27 °C for 15 min, critical above 32 °C at once
       thresholds: { min_c: 18, max_c: 27, critical_c: 32, for_min: 15 },
       measured: { inlet_c: 28.6 },
     });
-    expect(opened!.message).toBe("Entrée d'air à 28,6 °C sur salle-serveur-baie-1 (Mairie, salle serveur), hors de la plage recommandée 18–27 °C.");
+    expect(opened!.message).toBe("Entrée d'air à 28,6 °C, hors de la plage recommandée 18–27 °C : Baie 1 – entrée d’air (Mairie, salle serveur).");
     expect(escalated!.details.measured).toEqual({ inlet_c: 32.4 });
   });
 
@@ -187,7 +187,7 @@ describe('D1 server inlet (18–27 °C for 15 min, critical above 32 °C at once
     const events = await eventsOf(rack);
     expect(summary(events)).toEqual(['2026-02-03T12:10:00.000Z D1 opened critical']);
     expect(events[0]!.details).toMatchObject({ window: { from: '2026-02-03T12:10:00.000Z', to: '2026-02-03T12:10:00.000Z' }, measured: { inlet_c: 32.6 }, thresholds: { critical_c: 32 } });
-    expect(events[0]!.message).toBe("Entrée d'air à 32,6 °C sur salle-serveur-baie-2 (Mairie, salle serveur), hors de la plage recommandée 18–27 °C.");
+    expect(events[0]!.message).toBe("Entrée d'air à 32,6 °C, hors de la plage recommandée 18–27 °C : Baie 2 – entrée d’air (Mairie, salle serveur).");
   });
 
   it('leaves the same sensor model alone outside a server room (outdoor, 33.5 °C for an hour)', async () => {
@@ -204,7 +204,7 @@ describe('S2 low battery (below 10 %, or 2.9 V when only the voltage is known)',
     const events = await eventsOf(sensor);
     expect(summary(events)).toEqual(['2026-02-03T07:00:00.000Z S2 opened warning', '2026-02-03T09:00:00.000Z S2 resolved warning']);
     expect(events[0]!.details).toMatchObject({ thresholds: { min_pct: 10, min_v: 2.9 }, measured: { battery_pct: 9 } });
-    expect(events[0]!.message).toBe('Pile de fuite-chaufferie-mairie (Mairie, chaufferie) à 9 %.');
+    expect(events[0]!.message).toBe('Pile à 9 % : Détecteur de fuite – chaufferie (Mairie, chaufferie).');
   });
 
   it('fires on 2.8 V from a sensor that reports only its voltage', async () => {
@@ -213,7 +213,7 @@ describe('S2 low battery (below 10 %, or 2.9 V when only the voltage is known)',
     const events = await eventsOf(sensor);
     expect(summary(events)).toEqual(['2026-02-03T08:00:00.000Z S2 opened warning']);
     expect(events[0]!.details).toMatchObject({ thresholds: { min_v: 2.9 }, measured: { battery_v: 2.8 } });
-    expect(events[0]!.message).toBe('Pile de fuite-salle-serveur (Mairie, salle serveur) à 2,8 V.');
+    expect(events[0]!.message).toBe('Pile à 2,8 V : Détecteur de fuite – salle serveur (Mairie, salle serveur).');
   });
 
   it('fires at 2.85 V from a sensor reporting millivolts, not at 2.95 V nor at 2.9 V', async () => {
@@ -223,7 +223,7 @@ describe('S2 low battery (below 10 %, or 2.9 V when only the voltage is known)',
     expect(summary(events)).toEqual(['2026-02-03T06:45:00.000Z S2 opened warning']);
     expect(events[0]!.details).toMatchObject({ thresholds: { min_v: 2.9 }, measured: { battery_v: 2.85 } });
     // The sentence shows the value that crossed the threshold, not one rounded back onto it.
-    expect(events[0]!.message).toBe('Pile de exterieur-ecole-jaures (École Jean-Jaurès) à 2,85 V.');
+    expect(events[0]!.message).toBe('Pile à 2,85 V : Sonde extérieure – école Jean-Jaurès (École Jean-Jaurès).');
   });
 
   it('does not fire at exactly 10 %', async () => {
@@ -277,11 +277,11 @@ describe('W3, W4, W5 meter alarm flags (Axioma Qalcosonic W1)', () => {
     const [burst, , backflow, , dry] = events;
     expect(burst).toMatchObject({ tenant: 'saint-veilleur', site: 'ecole-jaures' });
     expect(burst!.details).toMatchObject({ measured: { 'water.alarm.burst': 'on' }, thresholds: {}, source: { reference: expect.stringContaining('Kamstrup, flowIQ® 3100 Technical Description') } });
-    expect(burst!.message).toBe('Le compteur compteur-eau-ecole-jaures (École Jean-Jaurès) signale une rupture ou un surdébit le 03/02/2026 04:00.');
+    expect(burst!.message).toBe('Compteur d’eau de l’école Jean-Jaurès (École Jean-Jaurès) signale une rupture ou un surdébit le 03/02/2026 04:00.');
     expect(backflow!.details.measured).toEqual({ 'water.alarm.backflow': 'on' });
-    expect(backflow!.message).toBe("Le compteur compteur-eau-ecole-jaures (École Jean-Jaurès) signale un retour d'eau le 03/02/2026 05:00.");
+    expect(backflow!.message).toBe("Compteur d’eau de l’école Jean-Jaurès (École Jean-Jaurès) signale un retour d'eau le 03/02/2026 05:00.");
     expect(dry!.details.measured).toEqual({ dry: 'on', tamper: 'off' });
-    expect(dry!.message).toBe('Le compteur compteur-eau-ecole-jaures (École Jean-Jaurès) signale : conduite vide (03/02/2026 06:00).');
+    expect(dry!.message).toBe('Compteur d’eau de l’école Jean-Jaurès (École Jean-Jaurès) signale : conduite vide (03/02/2026 06:00).');
   });
 
   it('raises W5 on a tamper alarm frame (The Things Stack), not on leakage or freeze flags', async () => {
@@ -294,6 +294,6 @@ describe('W3, W4, W5 meter alarm flags (Axioma Qalcosonic W1)', () => {
     expect(summary(events)).toEqual(['2026-02-03T01:20:00.000Z W5 opened warning']);
     expect(events[0]).toMatchObject({ tenant: 'agglo-sud', site: 'reservoir-nord' });
     expect(events[0]!.details.measured).toEqual({ dry: 'off', tamper: 'on' });
-    expect(events[0]!.message).toBe('Le compteur compteur-reservoir-nord (Réservoir nord) signale : fraude / démontage (03/02/2026 02:20).');
+    expect(events[0]!.message).toBe('Compteur d’entrée – réservoir nord (Réservoir nord) signale : fraude / démontage (03/02/2026 02:20).');
   });
 });

@@ -13,7 +13,7 @@ import { baseLoadRule, continuousFlowRule, defaultWindowedRules, overCoolingRule
 import { generateUplinks } from '../../services/simulator/generator.ts';
 import { publishUplinks } from '../../services/simulator/publish.ts';
 import { displayNames } from '../../services/registry/names.ts';
-import { townRegistry } from '../../services/simulator/town.ts';
+import { TOWN, townRegistry } from '../../services/simulator/town.ts';
 import { createInfluxTarget } from '../../services/storage/influx.ts';
 import { countPoints, queryRows, ServiceProcess, startStack, waitFor, type Stack } from './support.ts';
 
@@ -62,9 +62,24 @@ describe('windowed rules on stored series', () => {
     const leaky = findings.find((f) => f.subject.devEui === 'leaky')!;
     const house = findings.find((f) => f.subject.devEui === 'house')!;
     expect(leaky).toMatchObject({ firing: true, measured: { zero_hours: 0, min_l_per_h: 14 }, thresholds: { min_l_per_h: 10, window_h: 24 } });
-    expect(leaky.message.fr).toBe('Débit jamais nul depuis 24 h au compteur leaky (s1), minimum horaire 14 L/h : fuite probable après compteur.');
+    expect(leaky.message.fr).toBe('Débit jamais nul depuis 24 h : leaky (s1), minimum horaire 14 L/h ; fuite probable après compteur.');
     expect(house.firing).toBe(false);
     expect(Number(house.measured.zero_hours)).toBeGreaterThan(3);
+  });
+
+  it('W1 says how many hours it measured when the meter missed some', async () => {
+    const start = Date.parse('2026-06-10T00:00:00Z');
+    const now = new Date(start + 26 * HOUR);
+    // A steady 14 L/h, but nothing received from 10:00 to 14:00: 20 of the window's 24 hours measured.
+    const gap = (line: string) => {
+      const t = Number(line.split(' ').at(-1));
+      return t < start + 10 * HOUR || t >= start + 14 * HOUR;
+    };
+    await write(waterSeries('gappy', start, 26, () => 3.5).filter(gap));
+    const gappy = (await continuousFlowRule().evaluate(ctx(now))).find((f) => f.subject.devEui === 'gappy')!;
+    expect(gappy).toMatchObject({ firing: true, measured: { hours: 20, min_l_per_h: 14 } });
+    expect(gappy.message.fr).toBe('Débit jamais nul sur 20 h mesurées des 24 dernières heures : gappy (s1), minimum horaire 14 L/h ; fuite probable après compteur.');
+    expect(gappy.message.en).toBe('Flow never zero over 20 measured hours of the last 24: gappy (s1), smallest hourly volume 14 L/h; probable leak after the meter.');
   });
 
   it('W1 follows a site threshold (minLitresPerHour: 20) and a site that turns it off', async () => {
@@ -161,15 +176,20 @@ describe('the simulated town', () => {
       const events = await evaluateWindowed(defaultWindowedRules(), book, { now: end, query: (q) => influx.query(q), calendarFor: () => calendar, siteName });
       const opened = events.filter((e) => e.type === 'opened').map((e) => `${e.alert.ruleId} ${e.alert.subject.device ?? `${e.alert.subject.site}/${e.alert.subject.zone}`}`);
       console.log('[town alerts]', opened, events.find((e) => e.alert.ruleId === 'W1')?.alert.message.fr);
-      expect(opened.sort()).toEqual(['D2 mairie/salle-serveur', 'E4 linky-ecole-jaures', 'W1 compteur-eau-gymnase']);
+      expect(opened.sort()).toEqual(['D2 mairie/salle-serveur', 'E4 Compteur électrique de l’école Jean-Jaurès', 'W1 Compteur d’eau du gymnase']);
       // What people read names the sites as the town does, and the zone in words.
       const message = (rule: string) => events.find((e) => e.type === 'opened' && e.alert.ruleId === rule)!.alert.message;
-      expect(message('W1').fr).toMatch(/^Débit jamais nul depuis 24 h au compteur compteur-eau-gymnase \(Gymnase municipal\), minimum horaire \d+ L\/h : fuite probable après compteur\.$/);
-      expect(message('E4').fr).toMatch(/^Consommation de nuit élevée au compteur linky-ecole-jaures \(École Jean-Jaurès\) : /);
+      // The devices by the names the commune gave them; W1 says how many hours it measured, not more.
+      const w1 = events.find((e) => e.type === 'opened' && e.alert.ruleId === 'W1')!.alert;
+      const span = w1.measured.hours === 24 ? 'depuis 24 h' : `sur ${w1.measured.hours} h mesurées des 24 dernières heures`;
+      expect(w1.message.fr).toMatch(new RegExp(`^Débit jamais nul ${span} : Compteur d’eau du gymnase \\(Gymnase municipal\\), minimum horaire \\d+ L/h ; fuite probable après compteur\\.$`));
+      expect(message('E4').fr).toMatch(/^Consommation de nuit élevée : Compteur électrique de l’école Jean-Jaurès \(École Jean-Jaurès\), médiane /);
       expect(message('D2').fr).toMatch(/^Salle serveur trop refroidie \(Mairie, salle serveur\) : entrée d'air à [\d,]+ °C en moyenne sur 24 h, sous 22 °C/);
       expect(message('D2').en).toMatch(/^Server room over-cooled \(Mairie, salle serveur\): inlet air at /);
       // Device names are shown as configured; besides them, no site or zone identifier.
       for (const e of events) expect(e.alert.message.fr.replaceAll(e.alert.subject.device ?? '\u0000', ''), e.alert.ruleId).not.toMatch(/\b(mairie|gymnase|ecole-jaures|salle-serveur)\b/);
+      // Nor any network-server device name: the registry names the devices in words.
+      for (const e of events) for (const d of TOWN) expect(e.alert.message.fr, e.alert.ruleId).not.toContain(d.name);
     } finally {
       await service.stop();
       await town.close();

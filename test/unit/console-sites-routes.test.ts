@@ -19,8 +19,8 @@ import type { InfluxSeries } from '../../services/storage/influx.ts';
 const A = 'saint-veilleur';
 const B = 'agglo-sud';
 const DEVICES = [
-  { tenant: A, site: 'gymnase', dev_eui: '0018b2200000a001', device: 'compteur-eau-gymnase', role: 'water-main' },
-  { tenant: B, site: 'reservoir-nord', dev_eui: '70b3d59ba0002f01', device: 'compteur-reservoir-nord', role: 'district-inflow' },
+  { tenant: A, site: 'gymnase', dev_eui: '0018b2200000a001', device: 'Compteur d’eau du gymnase', role: 'water-main' },
+  { tenant: B, site: 'reservoir-nord', dev_eui: '70b3d59ba0002f01', device: 'Compteur d’entrée – réservoir nord', role: 'district-inflow' },
 ];
 const keys = { aOperator: generateKey('aoperator1'), aAdmin: generateKey('aadmin0001'), root: generateKey('root000001') };
 const sent: string[] = [];
@@ -155,7 +155,7 @@ describe('Appareil', () => {
     const s = await signIn(keys.aOperator);
     const own = await page('/appareils/0018b2200000a001?periode=24h', s);
     expect(own.statusCode).toBe(200);
-    expect(own.body).toContain('compteur-eau-gymnase');
+    expect(own.body).toContain('Compteur d’eau du gymnase');
     expect(own.body).toContain('Gymnase municipal');
     expect(own.body).not.toContain('redecodage'); // an operator has no re-decode form
     expect((await page('/appareils/70b3d59ba0002f01', s)).statusCode).toBe(404);

@@ -8,6 +8,7 @@ import { fileSchema, type FileConfig } from '../../services/config/schema.ts';
 import { parseLnsMessage } from '../../services/lns/parse.ts';
 import type { LnsEvent } from '../../services/lns/uplink.ts';
 import { Registry } from '../../services/registry/registry.ts';
+import { chirpstackV4Up, envelope, topicApplication } from '../../services/simulator/envelopes.ts';
 import { TOWN, townRegistry } from '../../services/simulator/town.ts';
 
 const APP_A = '0f4c6b2e-1d1a-4f5e-9a43-1b7f0e5a0a01';
@@ -235,5 +236,38 @@ describe('the simulated town (what the demo and `veilleur simulate --registry` c
     expect(mismatchOf(r, v4('9b0b2c1e-0000-4000-8000-00000000abcd', gym.devEui, { tenantName: 'agglo-sud' }))).toBe(
       `device ${gym.devEui} is registered to saint-veilleur but the network-server tenant 'agglo-sud' points to agglo-sud`,
     );
+  });
+});
+
+describe('the simulated town maps its network-server applications (the recommended setup)', () => {
+  const file = townRegistry();
+  const r = new Registry(file, 'default');
+  const gym = TOWN.find((d) => d.name === 'compteur-eau-gymnase')!;
+  const radio = { rssi: -90, snr: 5, spreadingFactor: 9, gateways: 1 };
+  const frame = { fPort: 2, bytes: new Uint8Array([1, 2, 3]) };
+  const at = new Date('2026-03-02T08:00:00Z');
+  const parsed = (m: { topic: string; payload: string }) => event(m.topic, JSON.parse(m.payload));
+
+  it('lists each commune’s applications as their topics carry them', () => {
+    const apps = Object.fromEntries(file.tenants.map((t) => [t.id, t.applications]));
+    expect(apps['saint-veilleur']).toContain(topicApplication(gym));
+    expect(apps['saint-veilleur']).toHaveLength(new Set(TOWN.filter((d) => d.lnsTenant === gym.lnsTenant).map((d) => d.application)).size);
+    expect(apps['agglo-sud']).toEqual(['eau-potable@agglo-sud']);
+  });
+
+  it('places every device of the town in its commune through its topic', () => {
+    for (const d of TOWN) expect(tenantOf(r, parsed(envelope(d, 1, frame, at, radio))), d.name).toBe(d.lnsTenant === 'agglo-sud' ? 'agglo-sud' : 'saint-veilleur');
+  });
+
+  it("keeps out an unknown device published under Saint-Veilleur's application that claims the agglomeration's tenant", () => {
+    const intruder = { ...gym, devEui: '0018b22000fff001', name: 'intrus' };
+    const message = chirpstackV4Up(intruder, 1, frame, at, radio);
+    const body = JSON.parse(message.payload) as { deviceInfo: { tenantName: string } };
+    body.deviceInfo.tenantName = 'agglo-sud';
+    const forged = event(message.topic, body);
+    expect(mismatchOf(r, forged)).toBe(`the network-server tenant 'agglo-sud' points to agglo-sud but the topic's application '${topicApplication(gym)}' is mapped to saint-veilleur`);
+    // With tenant names only (the earlier setup), nothing in the message could tell it from a genuine device.
+    const namesOnly = new Registry({ ...file, tenants: file.tenants.map((t) => ({ ...t, applications: [] })) }, 'default');
+    expect(tenantOf(namesOnly, forged)).toBe('agglo-sud');
   });
 });
