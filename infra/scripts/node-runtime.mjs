@@ -59,13 +59,14 @@ export function supportedNodeBinDir({ env = process.env, current = process.versi
 
   log(`Veilleur needs Node.js ${MIN_MAJOR} or later; this machine's node is ${current} (${execPath}).`);
   log(`Installing Node.js ${MIN_MAJOR} from the npm registry into ${dir} (once, about 130 MB on disk; the system's node is left as it is)…`);
+  // npm's own output goes to stderr: stdout carries only the answer, which callers read with $(…).
   // Installed beside the final place then renamed: an interrupted or concurrent install never leaves a half-made
   // directory where the next run would look.
   mkdirSync(dirname(dir), { recursive: true });
   const staging = `${dir}.installing-${process.pid}`;
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(staging);
-  const npm = spawnSync('npm', ['install', '--prefix', staging, `node@${MIN_MAJOR}`, '--no-audit', '--no-fund', '--no-save', '--loglevel=error'], { stdio: ['ignore', 'inherit', 'inherit'], env });
+  const npm = spawnSync('npm', ['install', '--prefix', staging, `node@${MIN_MAJOR}`, '--no-audit', '--no-fund', '--no-save', '--loglevel=error'], { stdio: ['ignore', 2, 2], env });
   const staged = join(staging, 'node_modules', '.bin', 'node');
   const got = npm.status === 0 && existsSync(staged) ? versionOf(staged) : undefined;
   if (!got || !isSupported(got)) {

@@ -5,9 +5,9 @@
  * the loss of its parent stop everything it started, as `demo.test.ts` checks for the demo run directly.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readlinkSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readlinkSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { cacheDir, isSupported, supportedNodeBinDir } from '../../infra/scripts/node-runtime.mjs';
 import { ROOT, waitFor } from './support.ts';
@@ -81,6 +81,35 @@ describe('the supported Node.js', () => {
     const npm = spawnSync('sh', [WITH_NODE, 'sh', '-c', 'node --version && npm exec --offline -- node --version'], { env, encoding: 'utf8', cwd: ROOT });
     expect(npm.status, npm.stderr).toBe(0);
     expect(npm.stdout.trim().split('\n').every((v) => isSupported(v))).toBe(true);
+  });
+
+  it('installs it once into the cache with npm, and prints nothing but its directory on stdout', () => {
+    const { env, supported } = oldMachine();
+    // An npm standing for the registry's: it talks on stdout as npm does, and installs the supported node.
+    const fakeNpm = join(tmp, 'fake-npm');
+    mkdirSync(fakeNpm, { recursive: true });
+    writeFileSync(
+      join(fakeNpm, 'npm'),
+      `#!/bin/sh\nwhile [ "$1" != "--prefix" ]; do shift; done\necho "added 2 packages in 3s"\nmkdir -p "$2/node_modules/.bin" && ln -s '${supported}' "$2/node_modules/.bin/node"\necho "$2" >> '${join(fakeNpm, 'calls')}'\n`,
+      { mode: 0o755 },
+    );
+    const cache = join(tmp, 'fresh-cache', 'node-24');
+    const run = () => spawnSync(systemNode()!.path, [join(ROOT, 'infra', 'scripts', 'node-runtime.mjs'), '--bin-dir'], { env: { ...env, PATH: `${fakeNpm}:${env.PATH}`, VEILLEUR_NODE_CACHE: cache }, encoding: 'utf8' });
+    const first = run();
+    expect(first.status, first.stderr).toBe(0);
+    if (isSupported(systemNode()!.version)) {
+      // The machine's node is recent enough: nothing to install.
+      expect(first.stdout).toBe(`${dirname(systemNode()!.path)}\n`);
+      return;
+    }
+    expect(first.stdout).toBe(`${join(cache, 'node_modules', '.bin')}\n`);
+    expect(first.stderr).toMatch(/Installing Node\.js 24 from the npm registry into .*fresh-cache\/node-24/);
+    expect(first.stderr).toContain('added 2 packages');
+    expect(realpathSync(join(cache, 'node_modules', '.bin', 'node'))).toBe(supported);
+    // Once installed, it is found again without npm.
+    const second = run();
+    expect(second.stdout).toBe(first.stdout);
+    expect(readFileSync(join(fakeNpm, 'calls'), 'utf8').trim().split('\n')).toHaveLength(1);
   });
 
   describe('the demo started through it', () => {
