@@ -189,8 +189,10 @@ export interface BuildReportInput extends ReportScope {
 const WARNINGS = {
   resets: (lang: Lang, name: string, n: number) =>
     lang === 'fr'
-      ? `${name} : ${n} baisse(s) d’index comptée(s) comme remise(s) à zéro du compteur ; vérifier s’il a été remplacé`
-      : `${name}: ${n} index decrease(s) counted as counter reset(s) to zero; check for a meter replacement`,
+      ? n < 2
+        ? `${name} : ${n} baisse d’index comptée comme une remise à zéro du compteur ; vérifier s’il a été remplacé`
+        : `${name} : ${n} baisses d’index comptées comme des remises à zéro du compteur ; vérifier s’il a été remplacé`
+      : `${name}: ${n} index ${n === 1 ? 'decrease' : 'decreases'} counted as ${n === 1 ? 'a counter reset' : 'counter resets'} to zero; check for a meter replacement`,
   /** A meter short of the period while the others cover other dates: the ratios mix unlike spans. */
   coverage: (lang: Lang, name: string, pct: number) =>
     lang === 'fr'

@@ -567,8 +567,11 @@ export function buildYearlyReport(input: YearlyInput): YearlyReport {
   const mBounds = monthBoundaries(months);
   const warnings: Text[] = [...input.parsimony.warnings];
   const resetWarning = (device: string, n: number): Text => ({
-    fr: `${device} : ${n} baisse(s) d’index comptée(s) comme remise(s) à zéro du compteur ; vérifier s’il a été remplacé`,
-    en: `${device}: ${n} index decrease(s) counted as counter reset(s) to zero; check for a meter replacement`,
+    fr:
+      n < 2
+        ? `${device} : ${n} baisse d’index comptée comme une remise à zéro du compteur ; vérifier s’il a été remplacé`
+        : `${device} : ${n} baisses d’index comptées comme des remises à zéro du compteur ; vérifier s’il a été remplacé`,
+    en: `${device}: ${n} index ${n === 1 ? 'decrease' : 'decreases'} counted as ${n === 1 ? 'a counter reset' : 'counter resets'} to zero; check for a meter replacement`,
   });
   const monthCoverage = (points: readonly IndexPoint[]) => months.map((m) => roundShare(coverage(points, m.start.getTime(), m.end.getTime())));
   const minMonthly = (lists: readonly number[][]) => months.map((_, i) => minOr0(lists.map((l) => l[i] ?? 0)));
