@@ -30,6 +30,7 @@ const TOWN_B: SimDevice[] = TOWN_A.map((d) => ({
   ...d,
   devEui: `b${d.devEui.slice(1)}`,
   name: `${d.name}-bellerive`,
+  label: `${d.label ?? d.name} (Bellerive)`,
   lnsTenant: 'Commune de Bellerive',
   site: `${d.site}-bellerive`,
   ...(d.building ? { building: `${d.building}-bellerive` } : {}),
@@ -304,6 +305,9 @@ describe('two communes on one instance', () => {
     const all = [...pages.values()].map((p) => p.body).join('\n');
     expect(all).toContain('Gymnase municipal');
     expect(TOWN_A.filter((d) => all.includes(d.devEui)).length).toBeGreaterThan(3);
+    // Its devices by the names the commune gave them, never the network server's identifiers.
+    expect(all).toContain('Compteur d’eau du gymnase');
+    for (const d of TOWN_A) if (d.name !== d.zone) expect(all, d.name).not.toContain(d.name);
     console.log(`[console isolation] ${pages.size} URLs walked (${htmlPages.length} pages), ${forbidden.length} strings of Bellerive looked for, ${leaks} found`);
     expect(leaks).toBe(0);
 
@@ -325,7 +329,7 @@ describe('two communes on one instance', () => {
 async function examplePages(): Promise<{ name: string; path: string }[]> {
   const leak = await alertOf('W1', A, 'gymnase');
   const devices = (await api(`/api/v1/devices?tenant=${A}`)) as any[];
-  const meter = devices.find((d) => d.name === 'compteur-eau-gymnase');
+  const meter = devices.find((d) => d.name === 'Compteur d’eau du gymnase');
   return [
     { name: 'alertes', path: '/' },
     { name: 'alerte-fuite-gymnase', path: `/alertes/${leak.id}` },

@@ -31,7 +31,7 @@ const A = 'saint-veilleur';
 const B = 'bellerive';
 const HOUR = 3_600_000;
 const TOWN_A = TOWN.filter((d) => d.lnsTenant === TOWN[0]!.lnsTenant);
-const TOWN_B: SimDevice[] = TOWN_A.map((d) => ({ ...d, devEui: `b${d.devEui.slice(1)}`, name: `${d.name}-bellerive`, lnsTenant: 'Commune de Bellerive', site: `${d.site}-bellerive` }));
+const TOWN_B: SimDevice[] = TOWN_A.map((d) => ({ ...d, devEui: `b${d.devEui.slice(1)}`, name: `${d.name}-bellerive`, label: `${d.label ?? d.name} (bellerive)`, lnsTenant: 'Commune de Bellerive', site: `${d.site}-bellerive` }));
 const leakA = TOWN_A.find((d) => d.name === 'fuite-chaufferie-mairie')!;
 const leakB = TOWN_B.find((d) => d.name === 'fuite-chaufferie-mairie-bellerive')!;
 const root = generateKey('root000001');
