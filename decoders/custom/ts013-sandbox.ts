@@ -45,9 +45,10 @@ const CODEC_WINDOW_MS = 60_000;
 /**
  * QuickJS checks its time limit between bytecode instructions, not inside one native operation (a huge
  * `Array.prototype.fill` near the memory limit can take seconds): a call still running this long after its limit
- * has its worker terminated and replaced.
+ * has its worker terminated and replaced. Generous, because a worker thread starved of CPU on a saturated machine
+ * (seen in a 100,000-uplink benchmark at 500 ms) must not be taken for a stuck codec.
  */
-const HARD_GRACE_MS = 500;
+const HARD_GRACE_MS = 2000;
 
 /**
  * The worker's program, as plain JavaScript text: a function's toString() would carry whatever helpers the
