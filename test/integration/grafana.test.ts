@@ -23,7 +23,8 @@ const A = 'saint-veilleur';
 const B = 'commune-b';
 const HOUR = 3_600_000;
 const TOWN_A = TOWN.filter((d) => d.lnsTenant === TOWN[0]!.lnsTenant);
-const TOWN_B: SimDevice[] = TOWN_A.map((d) => ({ ...d, devEui: `b${d.devEui.slice(1)}`, name: `${d.name}-b`, lnsTenant: 'Commune B' }));
+// B's registry names carry its id, so that any of them in an answer is seen by ofB.
+const TOWN_B: SimDevice[] = TOWN_A.map((d) => ({ ...d, devEui: `b${d.devEui.slice(1)}`, name: `${d.name}-b`, label: `${d.label ?? d.name} (${B})`, lnsTenant: 'Commune B' }));
 
 const keys = { grafanaA: generateKey('grafanaa01'), grafanaB: generateKey('grafanab01'), instance: generateKey('grafanainst') };
 type Key = { key: string };
@@ -136,7 +137,7 @@ describe("a commune's datasource", () => {
     const byEui = `SELECT count("f_cnt") FROM "uplink" WHERE time >= ${range.from}ms and time <= ${range.to}ms AND "dev_eui" = '${bEui}' GROUP BY "device"`;
     expect(seriesOf((await grafana(keys.grafanaA, byEui)).body)).toEqual([]);
     // The same statement with B's own key, and with the instance's, finds B's device: the data is there.
-    for (const k of [keys.grafanaB, keys.instance]) expect(seriesOf((await grafana(k, byEui)).body).map((s: any) => s.tags.device)).toEqual([TOWN_B[0]!.name]);
+    for (const k of [keys.grafanaB, keys.instance]) expect(seriesOf((await grafana(k, byEui)).body).map((s: any) => s.tags.device)).toEqual([TOWN_B[0]!.label]);
     // A subquery naming B, under an outer query that asks for every commune.
     const sub2 = `SELECT sum("n") FROM (SELECT count("f_cnt") AS "n" FROM "uplink" WHERE time >= ${range.from}ms and time <= ${range.to}ms AND "tenant" = '${B}' GROUP BY "device") WHERE time >= ${range.from}ms and time <= ${range.to}ms AND "tenant" =~ /.*/`;
     expect(seriesOf((await grafana(keys.grafanaA, sub2)).body)).toEqual([]);
@@ -148,7 +149,7 @@ describe("a commune's datasource", () => {
     const tenants = await grafana(keys.grafanaA, 'SHOW TAG VALUES FROM "uplink" WITH KEY = "tenant"');
     expect(seriesOf(tenants.body).flatMap((s: any) => s.values.map((v: any) => v[1]))).toEqual([A]);
     const devices = await grafana(keys.grafanaA, 'SHOW TAG VALUES FROM "uplink" WITH KEY = "device" WHERE "tenant" =~ /^.*$/ AND "site" =~ /^.*$/');
-    expect(seriesOf(devices.body).flatMap((s: any) => s.values.map((v: any) => v[1])).sort()).toEqual(TOWN_A.map((d) => d.name).sort());
+    expect(seriesOf(devices.body).flatMap((s: any) => s.values.map((v: any) => v[1])).sort()).toEqual(TOWN_A.map((d) => d.label ?? d.name).sort());
     const all = await grafana(keys.instance, 'SHOW TAG VALUES FROM "uplink" WITH KEY = "tenant"');
     expect(seriesOf(all.body).flatMap((s: any) => s.values.map((v: any) => v[1])).sort()).toEqual([B, A].sort());
   });
