@@ -94,15 +94,19 @@ export class Ingestor {
         const before = this.waiting.get(event.devEui);
         if (!before && !(outcome instanceof Promise)) return this.uplinkDone(topic, event, meta, outcome);
         const decoded = outcome;
-        const finish = () => Promise.resolve(decoded).then((o) => this.uplinkDone(topic, event, meta, o));
-        // After the device's previous uplink, whatever became of it.
-        const lines = before ? before.then(finish, finish) : finish();
         const devEui = event.devEui;
-        this.waiting.set(devEui, lines);
-        const forget = () => {
-          if (this.waiting.get(devEui) === lines) this.waiting.delete(devEui);
+        const done = (o: DecodeOutcome): string[] => {
+          try {
+            return this.uplinkDone(topic, event, meta, o);
+          } finally {
+            // The last of its device: nothing waits behind it any more.
+            if (this.waiting.get(devEui) === lines) this.waiting.delete(devEui);
+          }
         };
-        lines.then(forget, forget);
+        const finish = () => Promise.resolve(decoded).then(done);
+        // After the device's previous uplink, whatever became of it.
+        const lines: Promise<string[]> = before ? before.then(finish, finish) : finish();
+        this.waiting.set(devEui, lines);
         return lines;
       }
     }
