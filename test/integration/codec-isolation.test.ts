@@ -124,7 +124,10 @@ async function eventLoopMaxMs(url: string): Promise<number> {
 }
 
 /** Publishes a round and waits until every healthy uplink so far is stored: healthy uplinks per second. */
+const roundStarts: string[] = [];
+
 async function round(messages: SimUplink[], withLoop: boolean, expectedHealthy: number): Promise<number> {
+  roundStarts.push(`${withLoop ? 'with' : 'without'} ${new Date().toISOString().slice(11, 23)}`);
   const started = performance.now();
   await publishUplinks(messages, { url: stack.mqtt.url, inflight: 500, rate: RATE * (withLoop ? 51 / 50 : 1) });
   // Polled every 20 ms, bounded: the end of the round is when InfluxDB answers with all of them.
@@ -139,24 +142,26 @@ describe('a looping codec', () => {
   it('delays no other device: all stored, rate ≥ 90 % of the rate without it, /healthz < 100 ms', async () => {
     const url = await service.url;
     const perRound = healthy.length * PER_DEVICE;
-    // Warm-up: worker start, JIT, InfluxDB's first shard.
+    // Warm-up, two rounds: worker start, JIT, InfluxDB's first shard, the service's first full collections (the first
+    // round after a single warm-up showed pauses of the service's event loop of up to 180 ms, looping codec or not).
     await round(uplinks(0, false), false, perRound);
+    await round(uplinks(1, false), false, 2 * perRound);
     // Built before the probe starts: this process's own bursts of work do not compete with the service meanwhile.
-    const messages = [1, 2, 3, 4].map((n) => uplinks(n, n % 2 === 0));
+    const messages = [2, 3, 4, 5].map((n) => uplinks(n, n % 2 === 1));
     const health = probeHealth(url);
     await health.ready;
     // The service's own event-loop delay histogram restarts at each /metrics read: read now, and after the rounds.
     await eventLoopMaxMs(url);
-    const without1 = await round(messages[0]!, false, 2 * perRound);
-    const with1 = await round(messages[1]!, true, 3 * perRound);
-    const without2 = await round(messages[2]!, false, 4 * perRound);
-    const with2 = await round(messages[3]!, true, 5 * perRound);
+    const without1 = await round(messages[0]!, false, 3 * perRound);
+    const with1 = await round(messages[1]!, true, 4 * perRound);
+    const without2 = await round(messages[2]!, false, 5 * perRound);
+    const with2 = await round(messages[3]!, true, 6 * perRound);
     const { worstMs, probes, slow } = await health.stop();
     const loopMaxMs = await eventLoopMaxMs(url);
     const without = (without1 + without2) / 2;
     const withLoop = (with1 + with2) / 2;
     console.log(
-      `healthy uplinks/s without the looping codec: ${without1.toFixed(0)}, ${without2.toFixed(0)}; with it: ${with1.toFixed(0)}, ${with2.toFixed(0)}; ratio ${(withLoop / without).toFixed(3)}; /healthz worst ${worstMs.toFixed(1)} ms over ${probes} probes; the service's event loop held at most ${loopMaxMs.toFixed(1)} ms${slow.length ? ` (over 50 ms: ${slow.join(', ')})` : ''}`,
+      `healthy uplinks/s without the looping codec: ${without1.toFixed(0)}, ${without2.toFixed(0)}; with it: ${with1.toFixed(0)}, ${with2.toFixed(0)}; ratio ${(withLoop / without).toFixed(3)}; /healthz worst ${worstMs.toFixed(1)} ms over ${probes} probes (rounds from: ${roundStarts.slice(2).join(', ')}); the service's event loop held at most ${loopMaxMs.toFixed(1)} ms${slow.length ? ` (over 50 ms: ${slow.join(', ')})` : ''}`,
     );
     expect(withLoop / without).toBeGreaterThanOrEqual(0.9);
     expect(probes).toBeGreaterThan(20);
@@ -167,7 +172,7 @@ describe('a looping codec', () => {
     // Each healthy device: every uplink stored exactly once, decoded by its codec.
     const perDevice = await queryRows(stack.influx, stack.db, `SELECT count(f_cnt) FROM uplink WHERE ${healthyFilter} GROUP BY dev_eui`);
     expect(perDevice).toHaveLength(50);
-    for (const r of perDevice) expect(r.count).toBe(5 * PER_DEVICE);
+    for (const r of perDevice) expect(r.count).toBe(6 * PER_DEVICE);
     const undecodedHealthy = await countPoints(stack.influx, stack.db, `SELECT count(payload_b64) FROM uplink_undecoded WHERE ${healthyFilter}`);
     expect(undecodedHealthy).toBe(0);
 
