@@ -37,7 +37,7 @@ export function chart(ctx: PageContext, c: ChartInput): Html {
   const digits = c.digits ?? 1;
   const cell = (v: number | null | undefined) => (v === null || v === undefined ? '–' : ctx.fmt.number(v, digits));
   const zeroBased = c.zeroBased ?? (c.steps === true || /\/h$|^(L|m³|Wh|kWh|MWh)$/.test(c.unit));
-  const data = { unit: c.unit, timeZone: c.timeZone, lang: ctx.lang, steps: c.steps === true, zeroBased, threshold: c.threshold ? { value: c.threshold.value, legend: ctx.t.threshold } : null, series: c.series };
+  const data = { unit: c.unit, timeZone: c.timeZone, lang: ctx.lang, timeLabel: ctx.t.time, steps: c.steps === true, zeroBased, threshold: c.threshold ? { value: c.threshold.value, legend: ctx.t.threshold } : null, series: c.series };
   return html`<figure class="chart">
   <figcaption id="${c.id}-titre">${c.title}${c.unit ? ` (${c.unit})` : ''}</figcaption>
   <div class="chart-canvas" data-chart="${c.id}" role="img" aria-labelledby="${c.id}-titre" aria-describedby="${c.id}-resume"></div>

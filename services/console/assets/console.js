@@ -28,7 +28,7 @@
     var locale = data.lang === 'en' ? 'en-GB' : 'fr-FR';
     var numberFormat = new Intl.NumberFormat(locale, { maximumFractionDigits: 2 });
     var unit = data.unit ? '\u202f' + data.unit : '';
-    var uSeries = [{ label: data.lang === 'en' ? 'Time' : 'Heure', value: function (u, v) { return v == null ? '–' : new Date(v * 1000).toLocaleString(locale, { timeZone: data.timeZone, dateStyle: 'short', timeStyle: 'short' }); } }];
+    var uSeries = [{ label: data.timeLabel, value: function (u, v) { return v == null ? '–' : new Date(v * 1000).toLocaleString(locale, { timeZone: data.timeZone, dateStyle: 'short', timeStyle: 'short' }); } }];
     series.forEach(function (s, i) {
       uSeries.push({
         label: s.label,

@@ -147,6 +147,17 @@ export const en: Messages = {
     commentMissing: 'Write a comment saying what was done.',
     readOnly: 'Your role lets you read this alert, not act on it.',
     rule: (id: string, version: number) => `rule ${id}, version ${version}`,
+    act: 'Act',
+    perHour: 'Consumption per hour',
+    quantities: {
+      'water.leak': 'Water detected (1 = wet, 0 = dry)',
+      'air.temperature': 'Temperature',
+      'air.co2': 'CO₂',
+      'air.relativeHumidity': 'Relative humidity',
+      battery: 'Battery voltage',
+      'metering.electricity.activeEnergy': 'Electrical energy',
+      'metering.water.total': 'Water volume',
+    },
   },
 
   // — field labels (thresholds and measured values of the rules) —
@@ -653,6 +664,7 @@ export const en: Messages = {
     figuresCaption: (span: string) => `Server room indicators, ${span}`,
     metersCaption: 'The room’s meters and what their readings cover',
     meter: 'Meter',
+    energy: 'Energy',
     readings: 'Readings',
     coverage: 'Share of the period covered',
     warnings: 'Warnings',

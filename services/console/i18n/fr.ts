@@ -150,6 +150,17 @@ export const fr = {
     commentMissing: 'Écrivez un commentaire qui dit ce qui a été fait.',
     readOnly: 'Votre rôle permet de consulter cette alerte, pas d’agir dessus.',
     rule: (id: string, version: number) => `règle ${id}, version ${version}`,
+    act: 'Agir',
+    perHour: 'Consommation par heure',
+    quantities: {
+      'water.leak': "Présence d'eau (1 = mouillé, 0 = sec)",
+      'air.temperature': 'Température',
+      'air.co2': 'CO₂',
+      'air.relativeHumidity': 'Humidité relative',
+      battery: 'Tension de la pile',
+      'metering.electricity.activeEnergy': 'Énergie électrique',
+      'metering.water.total': "Volume d'eau",
+    } as Record<string, string>,
   },
 
   // — field labels (thresholds and measured values of the rules) —
@@ -657,6 +668,7 @@ export const fr = {
     figuresCaption: (span: string) => `Indicateurs de la salle, ${span}`,
     metersCaption: 'Compteurs de la salle et ce que leurs relevés couvrent',
     meter: 'Compteur',
+    energy: 'Énergie',
     readings: 'Relevés',
     coverage: 'Part de la période couverte',
     warnings: 'Avertissements',

@@ -170,7 +170,7 @@ async function detailPage(deps: ConsoleDeps, ctx: PageContext, a: Alert, done: s
   if (!evidence) evidenceHtml = html`<p>${t.alert.evidenceNone}</p>`;
   else {
     const range = seriesRange(evidence.series);
-    const what = evidence.perHour ? (ctx.lang === "fr" ? "Consommation par heure" : "Consumption per hour") : quantityTitle(ctx, evidence.quantity);
+    const what = evidence.perHour ? t.alert.perHour : quantityTitle(ctx, evidence.quantity);
     const unit = evidence.perHour ? `${evidence.unit}/h` : evidence.unit;
     const periodText = t.periodRange(ctx.fmt.dateTime(evidence.from, tz), ctx.fmt.dateTime(evidence.to, tz));
     const digits = evidence.unit === 'kWh' ? 2 : 1;
@@ -223,21 +223,13 @@ ${
   a.state === 'resolved'
     ? ''
     : mayAct
-      ? html`<section aria-labelledby="agir" class="act"><h2 id="agir">${ctx.lang === 'fr' ? 'Agir' : 'Act'}</h2>${a.state === 'open' ? actionForm('prise-en-compte', t.alert.acknowledge) : ''}${actionForm('resolution', t.alert.resolve)}</section>`
+      ? html`<section aria-labelledby="agir" class="act"><h2 id="agir">${t.alert.act}</h2>${a.state === 'open' ? actionForm('prise-en-compte', t.alert.acknowledge) : ''}${actionForm('resolution', t.alert.resolve)}</section>`
       : html`<p class="hint">${t.alert.readOnly}</p>`
 }`;
 }
 
 function quantityTitle(ctx: PageContext, quantity: string): string {
-  const labels: Record<string, [string, string]> = {
-    'water.leak': ["Présence d'eau (1 = mouillé, 0 = sec)", 'Water detected (1 = wet, 0 = dry)'],
-    'air.temperature': ['Température', 'Temperature'],
-    'air.co2': ['CO₂', 'CO₂'],
-    'air.relativeHumidity': ['Humidité relative', 'Relative humidity'],
-    battery: ['Tension de la pile', 'Battery voltage'],
-  };
-  const l = labels[quantity];
-  return l ? l[ctx.lang === 'fr' ? 0 : 1] : quantity;
+  return ctx.t.alert.quantities[quantity] ?? quantity;
 }
 
 export function alertPages(app: FastifyInstance, deps: ConsoleDeps): void {

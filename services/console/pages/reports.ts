@@ -315,7 +315,7 @@ ${r.interimPue ? html`<p class="hint">${t.interim}</p>` : ''}
 <tbody>${rows.map(([k, val]) => html`<tr><th scope="row">${k}</th><td class="num">${val}</td></tr>`)}</tbody></table>
 <p>${t.factor(ctx.fmt.number(r.emissionFactor.kgCo2ePerKwh, 4), r.emissionFactor.id, r.emissionFactor.vintage)}</p>
 ${v.meters.length === 0 ? '' : html`<table><caption>${t.metersCaption} (${spanText})</caption>
-<thead><tr><th scope="col">${t.meter}</th><th scope="col" class="num">${ctx.lang === 'fr' ? 'Énergie' : 'Energy'}</th><th scope="col" class="num">${t.readings}</th><th scope="col">${t.measuredSpan}</th><th scope="col" class="num">${t.coverage}</th></tr></thead>
+<thead><tr><th scope="col">${t.meter}</th><th scope="col" class="num">${t.energy}</th><th scope="col" class="num">${t.readings}</th><th scope="col">${t.measuredSpan}</th><th scope="col" class="num">${t.coverage}</th></tr></thead>
 <tbody>${v.meters.map(
     (m) =>
       html`<tr><th scope="row">${roleLabel(m.role, ctx.lang)} <span class="hint">(${m.device})</span></th><td class="num">${kwh(m.kwh)}</td><td class="num">${ctx.fmt.number(m.readings, 0)}</td><td>${m.covered ? rangeText(ctx, m.covered.from, m.covered.to, tz, true) : t.noMeasure}</td><td class="num">${percent(ctx, m.coverage)}</td></tr>`,

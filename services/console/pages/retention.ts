@@ -154,7 +154,7 @@ ${managed ? '' : notice('info', t.unmanaged)}
     const last = c.lastChange;
     return html`<tr><th scope="row">${className(c.dataClass)}</th><td>${t.classes[c.dataClass] ?? c.description[ctx.lang]}${instanceWide ? html`<br><span class="hint">${t.location(c.location)}</span>` : ''}</td>
 <td>${words(c.applied)}</td><td>${words(c.configured)}</td>
-<td>${last ? html`${t.decidedBy(ctx.fmt.dateTime(last.at), actorShown(last, instanceWide, t))}${last.reason ? html`<br><span class="hint">${t.reason}${ctx.lang === 'fr' ? ' : ' : ': '}${reasonWords(last.reason)}</span>` : ''}` : t.noDecision}</td></tr>`;
+<td>${last ? html`${t.decidedBy(ctx.fmt.dateTime(last.at), actorShown(last, instanceWide, t))}${last.reason ? html`<br><span class="hint">${t.reason}${ctx.t.colon}${reasonWords(last.reason)}</span>` : ''}` : t.noDecision}</td></tr>`;
   })}</tbody></table>
 <p>${t.rollups(current.rollups.configured.hourly, current.rollups.configured.daily, current.rollups.configured.timeZone)}</p>
 </section>`;
