@@ -5,7 +5,7 @@
  */
 import { AlertBook, type AlertEvent } from './lifecycle.ts';
 import { evaluateWindowed } from './scheduler.ts';
-import type { WindowContext, WindowedRule } from './windowed-rules.ts';
+import type { WindowContext, WindowedRule } from './rules/define.ts';
 
 export interface BacktestOptions {
   from: Date;

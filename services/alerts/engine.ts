@@ -9,7 +9,7 @@ import { isOccupied, type SiteCalendar } from './calendar.ts';
 import { AlertBook, type AlertEvent } from './lifecycle.ts';
 import type { Subject } from './model.ts';
 import { alertEventLine } from './store.ts';
-import type { StreamInput, StreamRule } from './stream-rules.ts';
+import type { StreamInput, StreamRule } from './rules/define.ts';
 
 export type Notifier = (event: AlertEvent) => void;
 

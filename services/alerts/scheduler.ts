@@ -9,7 +9,7 @@ import { siteCalendarSchema, type SiteCalendar } from './calendar.ts';
 import type { AlertBook, AlertEvent } from './lifecycle.ts';
 import type { SiteNames } from './model.ts';
 import type { RulesLookup, SiteRules } from './settings.ts';
-import type { WindowContext, WindowedRule } from './windowed-rules.ts';
+import type { WindowContext, WindowedRule } from './rules/define.ts';
 
 export function calendarLookup(sites: FileConfig['sites']): WindowContext['calendarFor'] {
   const fallback = siteCalendarSchema.parse({});

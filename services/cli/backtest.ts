@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { backtest } from '../alerts/backtest.ts';
 import { calendarLookup, siteRulesLookup } from '../alerts/scheduler.ts';
-import { defaultWindowedRules } from '../alerts/windowed-rules.ts';
+import { defaultWindowedRules } from '../alerts/rules/index.ts';
 import { loadConfig } from '../config/load.ts';
 import { displayNames } from '../registry/names.ts';
 import { createInfluxTarget } from '../storage/influx.ts';

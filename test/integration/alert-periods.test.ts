@@ -17,7 +17,9 @@ import { AlertBook, type AlertEvent } from '../../services/alerts/lifecycle.ts';
 import type { Finding } from '../../services/alerts/model.ts';
 import { heatedUnoccupiedRule } from '../../services/alerts/rules/energy.ts';
 import { evaluateWindowed } from '../../services/alerts/scheduler.ts';
-import { baseLoadRule, continuousFlowRule, type WindowContext, type WindowedRule } from '../../services/alerts/windowed-rules.ts';
+import type { WindowContext, WindowedRule } from '../../services/alerts/rules/define.ts';
+import { baseLoadRule } from '../../services/alerts/rules/energy.ts';
+import { continuousFlowRule } from '../../services/alerts/rules/water.ts';
 import { createInfluxTarget } from '../../services/storage/influx.ts';
 import { startStack, type Stack } from './support.ts';
 

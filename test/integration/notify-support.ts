@@ -7,7 +7,7 @@ import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { AlertBook, type AlertEvent } from '../../services/alerts/lifecycle.ts';
-import { leakSensorWet } from '../../services/alerts/stream-rules.ts';
+import { leakSensorWet } from '../../services/alerts/rules/stream.ts';
 
 export interface WebhookRequest {
   headers: IncomingHttpHeaders;

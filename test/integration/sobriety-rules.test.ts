@@ -12,7 +12,7 @@ import { coolingBelow26Rule, degreeDayDriftRule, heatedUnoccupiedRule, overheati
 import { parsimonyRule } from '../../services/alerts/rules/fleet.ts';
 import { districtBalanceRule, leakSensorSilentRule, nightFlowRule, stoppedMeterRule } from '../../services/alerts/rules/water.ts';
 import type { SiteRules } from '../../services/alerts/settings.ts';
-import type { WindowContext } from '../../services/alerts/windowed-rules.ts';
+import type { WindowContext } from '../../services/alerts/rules/define.ts';
 import type { Finding } from '../../services/alerts/model.ts';
 import { loraAirtimeMs } from '../../services/radio/airtime.ts';
 import { createInfluxTarget } from '../../services/storage/influx.ts';

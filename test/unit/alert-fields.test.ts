@@ -10,7 +10,7 @@ import { PUE_CATEGORIES } from '../../services/datacenter/kpi.ts';
 import { en } from '../../services/console/i18n/en.ts';
 import { fr } from '../../services/console/i18n/fr.ts';
 
-const RULE_FILES = ['stream-rules.ts', 'windowed-rules.ts', 'rules/water.ts', 'rules/energy.ts', 'rules/datacenter.ts', 'rules/fleet.ts'].map((f) => `services/alerts/${f}`);
+const RULE_FILES = ['rules/stream.ts', 'windowed-rules.ts', 'rules/water.ts', 'rules/energy.ts', 'rules/datacenter.ts', 'rules/fleet.ts'].map((f) => `services/alerts/${f}`);
 
 /**
  * The source with comments and the contents of string and template literals blanked (same length), so that

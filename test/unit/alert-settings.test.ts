@@ -12,7 +12,8 @@ import type { Subject } from '../../services/alerts/model.ts';
 import { nightMinimum } from '../../services/alerts/rules/water.ts';
 import { siteRulesLookup } from '../../services/alerts/scheduler.ts';
 import { inSeason, paramsFor, RULE_DEFAULTS, RULE_IDS } from '../../services/alerts/settings.ts';
-import { defaultStreamRules, type StreamInput } from '../../services/alerts/stream-rules.ts';
+import type { StreamInput } from '../../services/alerts/rules/define.ts';
+import { defaultStreamRules } from '../../services/alerts/rules/index.ts';
 import { ConfigError, loadFile } from '../../services/config/load.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'veilleur-rules-'));

@@ -4,7 +4,8 @@ import { AlertBook } from '../../services/alerts/lifecycle.ts';
 import { describeSubject, type Subject } from '../../services/alerts/model.ts';
 import { describePlace } from '../../services/alerts/rules/common.ts';
 import { latestAlerts } from '../../services/alerts/store.ts';
-import { co2Rule, defaultStreamRules, dryOrTamper, inletTemperatureRule, leakSensorWet, lowBatteryRule, type StreamInput } from '../../services/alerts/stream-rules.ts';
+import { defaultStreamRules } from '../../services/alerts/rules/index.ts';
+import { co2Rule, dryOrTamper, inletTemperatureRule, leakSensorWet, lowBatteryRule, type StreamInput } from '../../services/alerts/rules/stream.ts';
 import { displayNames } from '../../services/registry/names.ts';
 
 const T0 = Date.parse('2026-01-12T09:00:00Z'); // a Monday, 10:00 in Paris

@@ -4,7 +4,7 @@
  * daily rules so that a 15-minute schedule does not re-read weeks of history every round.
  */
 import { inWords, type Finding, type SiteNames, type Subject, type Text } from '../model.ts';
-import type { WindowContext } from '../windowed-rules.ts';
+import type { WindowContext } from './define.ts';
 
 export const MIN = 60_000;
 export const HOUR = 60 * MIN;
@@ -161,4 +161,10 @@ export function formatDate(date: string): Text {
     fr: new Intl.DateTimeFormat('fr-FR', { dateStyle: 'short', timeZone: 'UTC' }).format(d),
     en: new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeZone: 'UTC' }).format(d),
   };
+}
+
+/** A number for the descriptions, with exactly `digits` decimals ("1,10 ×") and a true minus sign ("−9 °C"). */
+export function fixed(n: number, digits: number): Text {
+  const f = (locale: string) => new Intl.NumberFormat(locale, { minimumFractionDigits: digits, maximumFractionDigits: digits }).format(n).replace('-', '−');
+  return { fr: f('fr-FR'), en: f('en-GB') };
 }

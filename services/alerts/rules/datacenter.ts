@@ -12,9 +12,8 @@ import { ROLES } from '../../../decoders/model/roles.ts';
 import { buildDatacenterReport, DATACENTER_ROLES, readMeterSeries } from '../../datacenter/kpi.ts';
 import { seriesRows } from '../../storage/influx.ts';
 import { describeSubject, formatNumber, formatNumber2, type Finding, type RuleInfo, type Subject } from '../model.ts';
-import { paramsFor, RULE_DEFAULTS, type RuleParams } from '../settings.ts';
-import type { WindowedRule } from '../windowed-rules.ts';
-import { DAY, deviceSubject, dewPointC, HOUR, memoByPeriod, MIN, ms, round1, round2 } from './common.ts';
+import { celsius, defineRule, int, num, paramsFor, type WindowedRule } from './define.ts';
+import { DAY, deviceSubject, dewPointC, fixed, HOUR, memoByPeriod, MIN, ms, round1, round2 } from './common.ts';
 
 const AIR_T = QUANTITIES['air.temperature'];
 const AIR_RH = QUANTITIES['air.relativeHumidity'];
@@ -23,7 +22,9 @@ const ENERGY = QUANTITIES['metering.electricity.activeEnergy'];
 // ---------------------------------------------------------------------------------------------------------
 // D3 humidity and dew point
 
-export function humidityRule(opts: RuleParams<'D3'> = RULE_DEFAULTS.D3): WindowedRule {
+export const D3_DEFAULTS = { maxDewPointC: 15, maxRhPct: 60, minDewPointC: -9, forMinutes: 30 };
+
+export function humidityRule(opts: typeof D3_DEFAULTS = D3_DEFAULTS): WindowedRule {
   const info: RuleInfo = {
     id: 'D3',
     version: 1,
@@ -111,7 +112,9 @@ export function humidityRule(opts: RuleParams<'D3'> = RULE_DEFAULTS.D3): Windowe
 // ---------------------------------------------------------------------------------------------------------
 // D4 PUE drift
 
-export function pueDriftRule(opts: RuleParams<'D4'> = RULE_DEFAULTS.D4): WindowedRule {
+export const D4_DEFAULTS = { factor: 1.1, maxPue: 2, days: 30, referenceDays: 365, minReferenceDays: 330 };
+
+export function pueDriftRule(opts: typeof D4_DEFAULTS = D4_DEFAULTS): WindowedRule {
   const info: RuleInfo = {
     id: 'D4',
     version: 1,
@@ -201,3 +204,29 @@ export function pueDriftRule(opts: RuleParams<'D4'> = RULE_DEFAULTS.D4): Windowe
     }),
   };
 }
+
+/** The server-room rules over stored series, in the order they run. */
+export const DATACENTER_RULES = [
+  defineRule({
+    id: 'D3',
+    kind: 'windowed',
+    defaults: D3_DEFAULTS,
+    siteParameters: { maxDewPointC: celsius('maxDewPointC (°C)'), maxRhPct: num(1, 100, 'maxRhPct (%)'), minDewPointC: celsius('minDewPointC (°C)'), forMinutes: int(10, 120, 'forMinutes') },
+    description: (d) => ({
+      fr: `Humidité de salle serveur : point de rosée > ${formatNumber.fr(d.maxDewPointC)} °C ou HR > ${formatNumber.fr(d.maxRhPct)} % (condensation), ou point de rosée < ${fixed(d.minDewPointC, 0).fr} °C (électricité statique), tenu ${d.forMinutes} min à l'entrée des serveurs.`,
+      en: `Server-room humidity: dew point > ${formatNumber.en(d.maxDewPointC)} °C or RH > ${formatNumber.en(d.maxRhPct)} % (condensation), or dew point < ${fixed(d.minDewPointC, 0).en} °C (static electricity), held for ${d.forMinutes} min at the server inlet.`,
+    }),
+    create: humidityRule,
+  }),
+  defineRule({
+    id: 'D4',
+    kind: 'windowed',
+    defaults: D4_DEFAULTS,
+    siteParameters: { factor: num(1, 3, 'factor'), maxPue: num(1, 10, 'maxPue'), days: int(7, 90, 'days') },
+    description: (d) => ({
+      fr: `PUE en dérive : PUE intermédiaire des ${d.days} derniers jours > ${fixed(d.factor, 2).fr} × le PUE sur 12 mois, ou > ${fixed(d.maxPue, 1).fr} (compteurs facility-total et it-load).`,
+      en: `PUE drift: interim PUE of the last ${d.days} days > ${fixed(d.factor, 2).en} × the 12-month PUE, or > ${fixed(d.maxPue, 1).en} (facility-total and it-load meters).`,
+    }),
+    create: pueDriftRule,
+  }),
+] as const;

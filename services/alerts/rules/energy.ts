@@ -15,14 +15,14 @@
  * sobriété shifted the season by 15 days). Outside it, E1 and E2 never fire: a building above 19 °C in June is
  * not being heated.
  */
+import { z } from 'zod';
 import { QUANTITIES } from '../../../decoders/model/quantities.ts';
 import { ROLES } from '../../../decoders/model/roles.ts';
 import { seriesRows } from '../../storage/influx.ts';
 import { isOccupied, localDayBounds, localTime, unoccupiedStretches, type Interval, type SiteCalendar } from '../calendar.ts';
-import { describeSubject, formatNumber, formatNumber2, formatTime, plural, type Finding, type RuleInfo, type Subject } from '../model.ts';
-import { inSeason, paramsFor, RULE_DEFAULTS, type RuleParams } from '../settings.ts';
-import type { WindowedRule } from '../windowed-rules.ts';
-import { consumption, DAY, describePlace, HOUR, mean, memoByPeriod, MIN, monthName, ms, points, round1, round2 } from './common.ts';
+import { describeSubject, formatNumber, formatNumber2, formatTime, plural, type Finding, type RuleInfo, type Subject, type Text } from '../model.ts';
+import { celsius, defineRule, inSeason, int, num, paramsFor, season, type WindowedRule } from './define.ts';
+import { consumption, DAY, describePlace, deviceSubject, fixed, formatDate, HOUR, mean, median, memoByPeriod, MIN, monthName, ms, points, round1, round2, shiftDate } from './common.ts';
 
 const AIR_T = QUANTITIES['air.temperature'];
 const ELEC = QUANTITIES['metering.electricity.activeEnergy'];
@@ -45,7 +45,9 @@ function byBuilding<T extends { tags: Record<string, string> }>(series: T[]): Ma
 // ---------------------------------------------------------------------------------------------------------
 // E1 over 19 °C in occupied hours
 
-export function overheatingOccupiedRule(opts: RuleParams<'E1'> = RULE_DEFAULTS.E1): WindowedRule {
+export const E1_DEFAULTS = { maxMeanC: 19.5, season: '10-01..05-20', windowHours: 24, minOccupiedHours: 4, role: ROLES.room as string };
+
+export function overheatingOccupiedRule(opts: typeof E1_DEFAULTS = E1_DEFAULTS): WindowedRule {
   const info: RuleInfo = {
     id: 'E1',
     version: 1,
@@ -105,7 +107,9 @@ export function overheatingOccupiedRule(opts: RuleParams<'E1'> = RULE_DEFAULTS.E
 // ---------------------------------------------------------------------------------------------------------
 // E2 heated while unoccupied
 
-export function heatedUnoccupiedRule(opts: RuleParams<'E2'> = RULE_DEFAULTS.E2): WindowedRule {
+export const E2_DEFAULTS = { maxC24to48h: 16, maxC48h: 8, coolDownHours: 4, preheatHours: 2, season: '10-01..05-20', lookbackDays: 7, role: ROLES.room as string };
+
+export function heatedUnoccupiedRule(opts: typeof E2_DEFAULTS = E2_DEFAULTS): WindowedRule {
   const info: RuleInfo = {
     id: 'E2',
     version: 1,
@@ -218,7 +222,9 @@ export function plannedClosure(from: number, to: number, cal: SiteCalendar): Int
 // ---------------------------------------------------------------------------------------------------------
 // E3 cooling at or below 26 °C
 
-export function coolingBelow26Rule(opts: RuleParams<'E3'> = RULE_DEFAULTS.E3): WindowedRule {
+export const E3_DEFAULTS = { maxIndoorC: 26, minMinutes: 30, minCoolingW: 100, exemptDevices: [] as string[], lookbackHours: 3 };
+
+export function coolingBelow26Rule(opts: typeof E3_DEFAULTS = E3_DEFAULTS): WindowedRule {
   const info: RuleInfo = {
     id: 'E3',
     version: 1,
@@ -361,7 +367,9 @@ export function degreeDays(rows: Record<string, unknown>[], ym: string, timeZone
   return { dju: round1((sum * days.length) / n), days: n, ofDays: days.length };
 }
 
-export function degreeDayDriftRule(opts: RuleParams<'E5'> = RULE_DEFAULTS.E5): WindowedRule {
+export const E5_DEFAULTS = { factor: 1.1, baseC: 18, minDegreeDays: 50, minDayCoverage: 0.9 };
+
+export function degreeDayDriftRule(opts: typeof E5_DEFAULTS = E5_DEFAULTS): WindowedRule {
   const info: RuleInfo = {
     id: 'E5',
     version: 1,
@@ -464,3 +472,148 @@ export function degreeDayDriftRule(opts: RuleParams<'E5'> = RULE_DEFAULTS.E5): W
     }),
   };
 }
+
+export const E4_DEFAULTS = { ratio: 0.5, days: 7, nightFrom: 0, nightTo: 5, role: ROLES.buildingMain as string };
+
+/** E4: a building that keeps consuming at night: forgotten loads, ventilation, heating without set-back. */
+export function baseLoadRule(opts: typeof E4_DEFAULTS = E4_DEFAULTS): WindowedRule {
+  const info: RuleInfo = {
+    id: 'E4',
+    version: 1,
+    category: 'energy',
+    title: { fr: 'Consommation de nuit élevée', en: 'High night-time consumption' },
+    source: { text: { fr: "Plan de sobriété énergétique : couper la ventilation et les équipements quand les bâtiments sont inoccupés. Le rapport de 50 % entre la nuit et les heures d'occupation est un réglage par défaut de Veilleur, pas une limite légale", en: "Plan de sobriété énergétique: turn ventilation and equipment off when buildings are unoccupied. The 50 % night/occupied ratio is a Veilleur default, not a legal limit" }, reference: "Plan de sobriété énergétique (Gouvernement, 6 octobre 2022)" },
+    action: { fr: 'Vérifier ce qui reste allumé la nuit : ventilation, chauffage sans réduit, éclairage, équipements en veille.', en: 'Check what stays on at night: ventilation, heating without set-back, lighting, standby equipment.' },
+    clearAfterMs: 0,
+  };
+  return {
+    info,
+    // Whole local days: medians over complete days do not move with the hour (or minute) the rule runs at.
+    evaluate: memoByPeriod(HOUR, async ({ query, calendarFor, rulesFor, siteName }, to) => {
+      // A day more than the period either side, whatever the sites' time zones; each site's days are cut below.
+      const from = to - (opts.days + 2) * DAY;
+      const series = await query(
+        `SELECT non_negative_difference(last("${ELEC.field}")) AS wh FROM "${ELEC.measurement}" WHERE time >= ${ms(from)} AND time < ${ms(to)} AND "channel" = '' AND "role" = '${opts.role}' GROUP BY time(1h), "tenant", "site", "building", "dev_eui", "device" fill(none)`,
+      );
+      const findings: Finding[] = [];
+      for (const { tags, rows } of seriesRows(series)) {
+        const p = paramsFor(rulesFor, 'E4', opts, tags.tenant ?? '', tags.site ?? '');
+        if (!p) continue;
+        const cal = calendarFor(tags.tenant ?? '', tags.site ?? '');
+        const today = localTime(new Date(to), cal.timeZone).date;
+        const periodEnd = localDayBounds(today, cal.timeZone).start.getTime();
+        const periodStart = localDayBounds(shiftDate(today, -opts.days), cal.timeZone).start.getTime();
+        const night: number[] = [];
+        const occupiedHours: number[] = [];
+        for (const r of rows) {
+          if (typeof r.wh !== 'number' || typeof r.time !== 'number' || r.time < periodStart || r.time >= periodEnd) continue;
+          const start = new Date(r.time);
+          const hour = localTime(start, cal.timeZone).hour;
+          if (hour >= opts.nightFrom && hour < opts.nightTo) night.push(r.wh);
+          else if (isOccupied(start, cal)) occupiedHours.push(r.wh);
+        }
+        // At least two nights and a day and a half of occupied hours, or the medians mean little.
+        if (night.length < 2 * (opts.nightTo - opts.nightFrom) || occupiedHours.length < 10) continue;
+        const nightMedian = median(night) / 1000;
+        const occMedian = median(occupiedHours) / 1000;
+        const ratio = occMedian > 0 ? nightMedian / occMedian : 0;
+        const subject = deviceSubject(tags);
+        const who = describeSubject(subject, siteName);
+        const pct = Math.round(ratio * 100);
+        const first = formatDate(shiftDate(today, -opts.days));
+        const last = formatDate(shiftDate(today, -1));
+        findings.push({
+          rule: info,
+          subject,
+          at: new Date(to),
+          firing: occMedian > 0 && ratio > p.ratio,
+          severity: 'warning',
+          window: { from: new Date(periodStart), to: new Date(periodEnd) },
+          thresholds: { max_ratio: p.ratio, night: `${opts.nightFrom}:00-${opts.nightTo}:00`, days: opts.days },
+          measured: { night_median_kwh_per_h: +nightMedian.toFixed(2), occupied_median_kwh_per_h: +occMedian.toFixed(2), ratio: +ratio.toFixed(2) },
+          message: {
+            fr: `Consommation de nuit élevée : ${who.fr}, médiane ${formatNumber.fr(nightMedian)} kWh/h entre ${opts.nightFrom} h et ${opts.nightTo} h, soit ${pct} % de celle des heures d'occupation (${formatNumber.fr(occMedian)} kWh/h), du ${first.fr} au ${last.fr}.`,
+            en: `High night consumption: ${who.en}, median ${formatNumber.en(nightMedian)} kWh/h between ${opts.nightFrom}:00 and ${opts.nightTo}:00, ${pct} % of the occupied-hours median (${formatNumber.en(occMedian)} kWh/h), from ${first.en} to ${last.en}.`,
+          },
+        });
+      }
+      return findings;
+    }),
+  };
+}
+
+const fr = formatNumber.fr;
+const en = formatNumber.en;
+/** '10-01..05-20' as "1er octobre – 20 mai" / "1 October – 20 May". */
+function seasonWords(s: string): Text {
+  const day = (md: string, lang: 'fr' | 'en') => {
+    const d = new Date(`2000-${md}T12:00:00Z`);
+    const text = new Intl.DateTimeFormat(lang === 'fr' ? 'fr-FR' : 'en-GB', { day: 'numeric', month: 'long', timeZone: 'UTC' }).format(d);
+    return lang === 'fr' ? text.replace(/^1 /, '1er ') : text;
+  };
+  return { fr: `${day(s.slice(0, 5), 'fr')} – ${day(s.slice(7, 12), 'fr')}`, en: `${day(s.slice(0, 5), 'en')} – ${day(s.slice(7, 12), 'en')}` };
+}
+
+/** The energy rules over stored series, in the order they run. */
+export const ENERGY_RULES = [
+  defineRule({
+    id: 'E1',
+    kind: 'windowed',
+    defaults: E1_DEFAULTS,
+    siteParameters: { maxMeanC: celsius('maxMeanC (°C)'), season },
+    description: (d) => ({
+      fr: `Chauffage au-dessus de 19 °C : moyenne des pièces (rôle room) d’un bâtiment sur ses heures d’occupation des dernières ${d.windowHours} h > ${fr(d.maxMeanC)} °C, en saison de chauffe (${seasonWords(d.season).fr} par défaut).`,
+      en: `Heating above 19 °C: mean of a building’s rooms (role room) over its occupied hours of the last ${d.windowHours} h > ${en(d.maxMeanC)} °C, in the heating season (${seasonWords(d.season).en} by default).`,
+    }),
+    create: overheatingOccupiedRule,
+  }),
+  defineRule({
+    id: 'E2',
+    kind: 'windowed',
+    defaults: E2_DEFAULTS,
+    siteParameters: { maxC24to48h: celsius('maxC24to48h (°C)'), maxC48h: celsius('maxC48h (°C)'), coolDownHours: num(0, 24, 'coolDownHours'), preheatHours: num(0, 12, 'preheatHours'), season },
+    description: (d) => ({
+      fr: `Bâtiment inoccupé chauffé : sur la dernière inoccupation d’au moins 24 h, moyenne > ${fr(d.maxC24to48h)} °C si elle est prévue pour moins de 48 h, > ${fr(d.maxC48h)} °C au-delà (durée prévue au calendrier du site, jugée dès le début de la fermeture ; ${fr(d.coolDownHours)} h de refroidissement et ${fr(d.preheatHours)} h de relance exclues), en saison de chauffe. Pendant la fermeture, l’alerte ne se lève pas avant sa fin.`,
+      en: `Unoccupied building heated: over the latest closure of at least 24 h, mean > ${en(d.maxC24to48h)} °C when it is planned for under 48 h, > ${en(d.maxC48h)} °C beyond (length as planned in the site calendar, judged from the start of the closure; ${en(d.coolDownHours)} h of cool-down and ${en(d.preheatHours)} h of pre-heat left out), in the heating season. While the closure goes on, the alert does not clear before its end.`,
+    }),
+    create: heatedUnoccupiedRule,
+  }),
+  defineRule({
+    id: 'E3',
+    kind: 'windowed',
+    defaults: E3_DEFAULTS,
+    siteParameters: {
+      maxIndoorC: celsius('maxIndoorC (°C)'),
+      minMinutes: int(15, 1440, 'minMinutes'),
+      minCoolingW: num(0, 1e7, 'minCoolingW (W)'),
+      exemptDevices: z.array(z.string().min(1), { error: 'expected a list of device names or DevEUIs' }),
+    },
+    description: (d) => ({
+      fr: `Climatisation sous 26 °C : un compteur de rôle cooling tire plus de ${fr(d.minCoolingW)} W pendant plus de ${d.minMinutes} min alors que les pièces desservies (même zone, sinon même bâtiment) sont à ${fr(d.maxIndoorC)} °C ou moins. Salles serveur et appareils exemptés exclus.`,
+      en: `Cooling below 26 °C: a meter of role cooling draws over ${en(d.minCoolingW)} W for more than ${d.minMinutes} min while the rooms it serves (same zone, else same building) are at ${en(d.maxIndoorC)} °C or less. Server rooms and exempted devices excluded.`,
+    }),
+    create: coolingBelow26Rule,
+  }),
+  defineRule({
+    id: 'E4',
+    kind: 'windowed',
+    defaults: E4_DEFAULTS,
+    siteParameters: { ratio: num(0.05, 1, 'ratio') },
+    description: (d) => ({
+      fr: `Talon de nuit : médiane de la consommation horaire ${String(d.nightFrom).padStart(2, '0')}–${String(d.nightTo).padStart(2, '0')} h sur les ${d.days} derniers jours complets (heure locale) > ${fr(d.ratio * 100)} % de la médiane des heures occupées.`,
+      en: `Night base load: median hourly consumption ${String(d.nightFrom).padStart(2, '0')}:00–${String(d.nightTo).padStart(2, '0')}:00 over the last ${d.days} complete local days > ${en(d.ratio * 100)} % of the occupied-hours median.`,
+    }),
+    create: baseLoadRule,
+  }),
+  defineRule({
+    id: 'E5',
+    kind: 'windowed',
+    defaults: E5_DEFAULTS,
+    siteParameters: { factor: num(1, 3, 'factor'), baseC: num(10, 25, 'baseC (°C)'), minDegreeDays: num(0, 1000, 'minDegreeDays') },
+    description: (d) => ({
+      fr: `Dérive par degré-jour : kWh par DJU (base ${fr(d.baseC)} °C, (Tmin+Tmax)/2 du capteur extérieur du site) du dernier mois complet > ${fixed(d.factor, 2).fr} × celui du même mois l’an dernier (compteurs de chaleur et compteurs principaux d’électricité ; au moins ${fr(d.minDegreeDays)} DJU).`,
+      en: `Degree-day drift: kWh per heating degree-day (base ${en(d.baseC)} °C, (Tmin+Tmax)/2 from the site’s outdoor sensor) of the last complete month > ${fixed(d.factor, 2).en} × the same month last year (heat meters and main electricity meters; at least ${en(d.minDegreeDays)} HDD).`,
+    }),
+    create: degreeDayDriftRule,
+  }),
+] as const;

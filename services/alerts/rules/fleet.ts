@@ -9,11 +9,10 @@ import { QUANTITIES } from '../../../decoders/model/quantities.ts';
 import { ROLES } from '../../../decoders/model/roles.ts';
 import { loraAirtimeMs } from '../../radio/airtime.ts';
 import { roleLabel } from '../../registry/names.ts';
-import { seriesRows } from '../../storage/influx.ts';
+import { seriesRows, type InfluxSeries } from '../../storage/influx.ts';
 import { UPLINK } from '../../storage/schema.ts';
-import { describeSubject, formatNumber, type Finding, type RuleInfo } from '../model.ts';
-import { paramsFor, RULE_DEFAULTS, type RuleParams } from '../settings.ts';
-import type { WindowedRule } from '../windowed-rules.ts';
+import { describeSubject, formatNumber, formatTime, upperFirst, type Finding, type RuleInfo } from '../model.ts';
+import { defineRule, num, paramsFor, type WindowedRule } from './define.ts';
 import { DAY, deviceSubject, HOUR, memoByPeriod, ms, round1 } from './common.ts';
 
 /**
@@ -51,7 +50,9 @@ const ROLE_PROBES = [
   { q: QUANTITIES['metering.electricity.activeEnergy'], roles: [ROLES.buildingMain, ROLES.itLoad, ROLES.facilityTotal, ROLES.cooling, ROLES.other] },
 ];
 
-export function parsimonyRule(opts: RuleParams<'P1'> = RULE_DEFAULTS.P1): WindowedRule {
+export const P1_DEFAULTS = { maxAirtimeSecondsPerDay: 30, factor: 4 };
+
+export function parsimonyRule(opts: typeof P1_DEFAULTS = P1_DEFAULTS): WindowedRule {
   const info: RuleInfo = {
     id: 'P1',
     version: 1,
@@ -144,3 +145,84 @@ export function parsimonyRule(opts: RuleParams<'P1'> = RULE_DEFAULTS.P1): Window
     }),
   };
 }
+
+export const S1_DEFAULTS = { factor: 3, minSilenceMs: HOUR, lookbackDays: 30 };
+
+/** S1: a device that stopped talking: the rules that need its data are blind. */
+export function silentDeviceRule(opts: typeof S1_DEFAULTS = S1_DEFAULTS): WindowedRule {
+  const info: RuleInfo = {
+    id: 'S1',
+    version: 1,
+    category: 'fleet',
+    title: { fr: 'Capteur silencieux', en: 'Silent device' },
+    source: { text: { fr: "Aucun message depuis plus de 3 fois l'intervalle habituel de l'appareil, comme le déclencheur « hors ligne » de Datacake et l'état « No Data » de Grafana ; le facteur 3 est un réglage par défaut de Veilleur", en: "No uplink for more than 3 × the device's usual interval, as Datacake's offline trigger and Grafana's No Data state do; 3 × is a Veilleur default" }, reference: "Datacake documentation (device offline trigger); Grafana documentation, Alerting (No Data state)" },
+    action: { fr: 'Vérifier la pile, la couverture radio et le capteur sur place.', en: 'Check the battery, the radio coverage and the device on site.' },
+    clearAfterMs: 0,
+  };
+  return {
+    info,
+    async evaluate({ now, query, rulesFor, siteName }) {
+      const to = now.getTime();
+      const where = `FROM "${UPLINK.measurement}" WHERE time >= ${ms(to - opts.lookbackDays * DAY)} AND time < ${ms(to)} GROUP BY "tenant", "site", "dev_eui", "device"`;
+      // The usual interval is the device's own: its uplinks over the look-back window, first to last.
+      const [first, last, count] = await Promise.all([query(`SELECT first("f_cnt") ${where}`), query(`SELECT last("f_cnt") ${where}`), query(`SELECT count("f_cnt") ${where}`)]);
+      const byDevice = (series: InfluxSeries[], devEui: string) => series.find((x) => x.tags?.dev_eui === devEui)?.values[0];
+      const findings: Finding[] = [];
+      for (const { tags: t, rows } of seriesRows(last)) {
+        const lastSeen = Number(rows[0]?.time);
+        const firstSeen = Number(byDevice(first, t.dev_eui ?? '')?.[0]);
+        const n = Number(byDevice(count, t.dev_eui ?? '')?.[1] ?? 0);
+        const p = paramsFor(rulesFor, 'S1', opts, t.tenant ?? '', t.site ?? '');
+        if (!p || !t.dev_eui || !Number.isFinite(lastSeen) || !Number.isFinite(firstSeen) || n < 3) continue;
+        const usual = (lastSeen - firstSeen) / (n - 1);
+        const silence = to - lastSeen;
+        const limit = Math.max(opts.minSilenceMs, p.factor * usual);
+        const subject = deviceSubject(t);
+        const who = describeSubject(subject, siteName);
+        const hours = (x: number) => Math.round((x / HOUR) * 10) / 10;
+        const usualMin = Math.round(usual / 60_000);
+        findings.push({
+          rule: info,
+          subject,
+          at: now,
+          firing: silence > limit,
+          severity: 'warning',
+          window: { from: new Date(lastSeen), to: now },
+          thresholds: { factor: p.factor, limit_h: hours(limit) },
+          measured: { last_seen: new Date(lastSeen).toISOString(), silent_h: hours(silence), usual_interval_min: usualMin },
+          message: {
+            fr: `${upperFirst(who.fr)} n'a rien envoyé depuis le ${formatTime.fr(new Date(lastSeen))} (${formatNumber.fr(hours(silence))} h ; habituellement toutes les ${usualMin} min).`,
+            en: `${upperFirst(who.en)} has sent nothing since ${formatTime.en(new Date(lastSeen))} (${formatNumber.en(hours(silence))} h; usually every ${usualMin} min).`,
+          },
+        });
+      }
+      return findings;
+    },
+  };
+}
+
+/** The rules on the devices themselves, in the order they run. */
+export const FLEET_RULES = [
+  defineRule({
+    id: 'S1',
+    kind: 'windowed',
+    defaults: S1_DEFAULTS,
+    siteParameters: { factor: num(1.5, 50, 'factor (× usual interval)') },
+    description: (d) => ({
+      fr: `Capteur silencieux depuis plus de ${formatNumber.fr(d.factor)} × son intervalle habituel.`,
+      en: `Device silent for more than ${formatNumber.en(d.factor)} × its usual interval.`,
+    }),
+    create: silentDeviceRule,
+  }),
+  defineRule({
+    id: 'P1',
+    kind: 'windowed',
+    defaults: P1_DEFAULTS,
+    siteParameters: { maxAirtimeSecondsPerDay: num(1, 86_400, 'maxAirtimeSecondsPerDay (s)'), factor: num(1, 1000, 'factor (× needed uplinks)') },
+    description: (d) => ({
+      fr: `Radio peu sobre : plus de ${formatNumber.fr(d.maxAirtimeSecondsPerDay)} s d'antenne par jour (calculées du SF, de la bande et de la taille de chaque message), ou plus de ${formatNumber.fr(d.factor)} × les messages dont le rôle a besoin (pièce 10 min, entrée serveur 5 min, extérieur 30 min, compteurs 15 min, détecteur de fuite 60 min).`,
+      en: `Radio not parsimonious: over ${formatNumber.en(d.maxAirtimeSecondsPerDay)} s on air a day (computed from each uplink’s SF, bandwidth and size), or over ${formatNumber.en(d.factor)} × the uplinks its role needs (room 10 min, server inlet 5 min, outdoor 30 min, meters 15 min, leak sensor 60 min).`,
+    }),
+    create: parsimonyRule,
+  }),
+] as const;

@@ -12,8 +12,7 @@ import { ROLES } from '../../../decoders/model/roles.ts';
 import { influxqlString, seriesRows } from '../../storage/influx.ts';
 import { localDayBounds, localTime, localWindow } from '../calendar.ts';
 import { describeSubject, formatNumber, formatTime, plural, type Finding, type RuleInfo, type Subject } from '../model.ts';
-import { paramsFor, RULE_DEFAULTS, type RuleParams } from '../settings.ts';
-import type { WindowedRule } from '../windowed-rules.ts';
+import { defineRule, int, nightWindow, num, paramsFor, type WindowedRule } from './define.ts';
 import { consumption, DAY, deviceSubject, formatDate, HOUR, indexAt, mean, median, memoByPeriod, MIN, ms, percentile, points, round1, stdDev, type Point } from './common.ts';
 
 const WATER = QUANTITIES['metering.water.total'];
@@ -23,6 +22,74 @@ const DEVICE_TAGS = `"tenant", "site", "building", "zone", "dev_eui", "device"`;
 /** The local date before `date` ('YYYY-MM-DD'). */
 function previousDate(date: string): string {
   return new Date(Date.parse(`${date}T00:00:00Z`) - DAY).toISOString().slice(0, 10);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// W1 continuous flow
+
+export const W1_DEFAULTS = { minLitresPerHour: 10, windowHours: 24, minHoursWithData: 20 };
+
+/**
+ * W1: water flowing every hour for 24 h — a running toilet, a leaking valve after the meter. Not for network
+ * meters (role district-inflow), through which water always flows.
+ */
+export function continuousFlowRule(opts: typeof W1_DEFAULTS = W1_DEFAULTS): WindowedRule {
+  const info: RuleInfo = {
+    id: 'W1',
+    version: 1,
+    category: 'water',
+    title: { fr: 'Débit continu : fuite probable', en: 'Continuous flow: probable leak' },
+    source: { text: { fr: "Code d'information LEAK de Kamstrup : alarme quand le compteur n'a pas connu une heure entière sans débit au cours des dernières 24 h, levée après une heure à zéro (10 L/h pour une entrée à impulsions de 10 L) ; Sensus iPERL : débit continu pendant 24 h", en: "Kamstrup LEAK info code: alarm when the meter has not seen one continuous hour without flow in the last 24 h, cleared after an hour at zero (10 L/h for a 10 L pulse input); Sensus iPERL: continuous flow over 24 h" }, reference: "Kamstrup, MULTICAL® 21 Technical Description (info code LEAK) and MULTICAL® 602 Technical Description §6.14.3; Sensus, iPERL User Manual §1.3.4" },
+    action: { fr: 'Chercher la fuite après compteur (chasses d’eau, robinets, vannes) ; relever l’index la nuit pour confirmer.', en: 'Look for the leak after the meter (toilets, taps, valves); read the index at night to confirm.' },
+    clearAfterMs: 0,
+  };
+  return {
+    info,
+    async evaluate({ now, query, rulesFor, siteName }) {
+      // Complete hours only: the hour under way holds part of an hour's water and would read as the smallest
+      // hour, so the verdict would depend on the minute the rule runs at.
+      const to = Math.floor(now.getTime() / HOUR) * HOUR;
+      const from = to - (opts.windowHours + 1) * HOUR;
+      const series = await query(
+        `SELECT non_negative_difference(last("${WATER.field}")) AS litres FROM "${WATER.measurement}" WHERE time >= ${ms(from)} AND time < ${ms(to)} AND "channel" = '' AND "role" != '${ROLES.districtInflow}' GROUP BY time(1h), "tenant", "site", "building", "zone", "dev_eui", "device" fill(none)`,
+      );
+      const findings: Finding[] = [];
+      for (const { tags, rows } of seriesRows(series)) {
+        const p = paramsFor(rulesFor, 'W1', opts, tags.tenant ?? '', tags.site ?? '');
+        // InfluxDB 1.x also differences the hour before the range: only the hours of the window count.
+        const hourly = rows.filter((r) => Number(r.time) >= to - opts.windowHours * HOUR).map((r) => r.litres).filter((v): v is number => typeof v === 'number');
+        if (!p || hourly.length < p.minHoursWithData) continue;
+        const min = Math.min(...hourly);
+        const zeroHours = hourly.filter((v) => v === 0).length;
+        const firing = zeroHours === 0 && min >= p.minLitresPerHour;
+        const subject = deviceSubject(tags);
+        const who = describeSubject(subject, siteName);
+        // The hours actually measured: a meter silent for 4 of the 24 hours has not shown 24 h of flow.
+        const span =
+          hourly.length >= opts.windowHours
+            ? { fr: `depuis ${opts.windowHours} h`, en: `for ${opts.windowHours} h` }
+            : { fr: `sur ${hourly.length} h mesurées des ${opts.windowHours} dernières heures`, en: `over ${hourly.length} measured hours of the last ${opts.windowHours}` };
+        findings.push({
+          rule: info,
+          subject,
+          at: now,
+          firing,
+          // Hysteresis, as the meters do it: the alert opens at the threshold but clears only after an hour at
+          // zero, so a leak whose smallest hour dips under the threshold (meter resolution) does not flap.
+          pending: !firing && zeroHours === 0,
+          severity: 'major',
+          window: { from: new Date(to - opts.windowHours * HOUR), to: new Date(to) },
+          thresholds: { min_l_per_h: p.minLitresPerHour, window_h: opts.windowHours },
+          measured: { hours: hourly.length, zero_hours: zeroHours, min_l_per_h: min, mean_l_per_h: Math.round(hourly.reduce((a, b) => a + b, 0) / hourly.length) },
+          message: {
+            fr: `Débit jamais nul ${span.fr} : ${who.fr}, minimum horaire ${formatNumber.fr(min)} L/h ; fuite probable après compteur.`,
+            en: `Flow never zero ${span.en}: ${who.en}, smallest hourly volume ${formatNumber.en(min)} L/h; probable leak after the meter.`,
+          },
+        });
+      }
+      return findings;
+    },
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -46,7 +113,9 @@ export function nightMinimum(pts: readonly Point[], date: string, window: string
   return min;
 }
 
-export function nightFlowRule(opts: RuleParams<'W2'> = RULE_DEFAULTS.W2): WindowedRule {
+export const W2_DEFAULTS = { factor: 1.5, minLitresPerHour: 10, window: '02:00-04:00', recentNights: 7, baselineNights: 28, percentile: 20, minRecentNights: 5, minBaselineNights: 14 };
+
+export function nightFlowRule(opts: typeof W2_DEFAULTS = W2_DEFAULTS): WindowedRule {
   const info: RuleInfo = {
     id: 'W2',
     version: 1,
@@ -127,7 +196,9 @@ export function nightFlowRule(opts: RuleParams<'W2'> = RULE_DEFAULTS.W2): Window
 // ---------------------------------------------------------------------------------------------------------
 // W6 stopped meter
 
-export function stoppedMeterRule(opts: RuleParams<'W6'> = RULE_DEFAULTS.W6): WindowedRule {
+export const W6_DEFAULTS = { days: 21, minHistoryLitres: 100, historyDays: 60 };
+
+export function stoppedMeterRule(opts: typeof W6_DEFAULTS = W6_DEFAULTS): WindowedRule {
   const info: RuleInfo = {
     id: 'W6',
     version: 1,
@@ -202,7 +273,9 @@ export function stoppedMeterRule(opts: RuleParams<'W6'> = RULE_DEFAULTS.W6): Win
 // ---------------------------------------------------------------------------------------------------------
 // W7S silent leak sensor
 
-export function leakSensorSilentRule(opts: RuleParams<'W7S'> = RULE_DEFAULTS.W7S): WindowedRule {
+export const W7S_DEFAULTS = { factor: 2, heartbeatMinutes: 0, lookbackDays: 30 };
+
+export function leakSensorSilentRule(opts: typeof W7S_DEFAULTS = W7S_DEFAULTS): WindowedRule {
   const info: RuleInfo = {
     id: 'W7S',
     version: 1,
@@ -259,7 +332,9 @@ export function leakSensorSilentRule(opts: RuleParams<'W7S'> = RULE_DEFAULTS.W7S
 // ---------------------------------------------------------------------------------------------------------
 // W8 district balance
 
-export function districtBalanceRule(opts: RuleParams<'W8'> = RULE_DEFAULTS.W8): WindowedRule {
+export const W8_DEFAULTS = { sigmas: 3, days: 3, minExcessLitresPerDay: 500, connections: 0, baselineDays: 28, minBaselineDays: 14 };
+
+export function districtBalanceRule(opts: typeof W8_DEFAULTS = W8_DEFAULTS): WindowedRule {
   const info: RuleInfo = {
     id: 'W8',
     version: 1,
@@ -356,3 +431,73 @@ export function districtBalanceRule(opts: RuleParams<'W8'> = RULE_DEFAULTS.W8): 
     }),
   };
 }
+
+const fr = formatNumber.fr;
+const en = formatNumber.en;
+
+/** The water rules over stored series, in the order they run. */
+export const WATER_RULES = [
+  defineRule({
+    id: 'W1',
+    kind: 'windowed',
+    defaults: W1_DEFAULTS,
+    siteParameters: { minLitresPerHour: num(0.1, 100_000, 'minLitresPerHour (L/h)') },
+    description: (d) => ({
+      fr: `Débit continu : aucune heure sans eau sur les ${d.windowHours} dernières heures complètes et le plus petit volume horaire ≥ ${fr(d.minLitresPerHour)} L (hors compteurs de secteur). L’alerte se lève quand une heure complète repasse à zéro, pas quand le débit passe seulement sous ${fr(d.minLitresPerHour)} L/h.`,
+      en: `Continuous flow: no hour without water over the last ${d.windowHours} complete hours and the smallest hourly volume ≥ ${en(d.minLitresPerHour)} L (district meters excluded). Clears once a complete hour is back at zero, not when the flow merely drops under ${en(d.minLitresPerHour)} L/h.`,
+    }),
+    create: continuousFlowRule,
+  }),
+  defineRule({
+    id: 'W2',
+    kind: 'windowed',
+    defaults: W2_DEFAULTS,
+    siteParameters: { factor: num(1, 10, 'factor (× baseline)'), minLitresPerHour: num(0, 100_000, 'minLitresPerHour (L/h)'), window: nightWindow },
+    description: (d) => {
+      const [from, to] = d.window.split('-');
+      return {
+        fr: `Débit minimum de nuit : P${d.percentile} sur ${d.recentNights} nuits du plus petit volume sur une heure glissante entre ${from} et ${to} (heure locale, changements d’heure compris), au-dessus de ${fr(d.factor)} × le même P${d.percentile} des ${d.baselineNights} nuits précédentes et de ${fr(d.minLitresPerHour)} L/h.`,
+        en: `Minimum night flow: ${d.recentNights}-night P${d.percentile} of the smallest rolling-hour volume between ${from} and ${to} (local time, DST included), above ${en(d.factor)} × the same P${d.percentile} over the ${d.baselineNights} nights before and above ${en(d.minLitresPerHour)} L/h.`,
+      };
+    },
+    create: nightFlowRule,
+  }),
+  defineRule({
+    id: 'W6',
+    kind: 'windowed',
+    defaults: W6_DEFAULTS,
+    siteParameters: { days: int(7, 60, 'days'), minHistoryLitres: num(0, 1e9, 'minHistoryLitres (L)') },
+    description: (d) => ({
+      fr: `Compteur arrêté : il émet toujours mais son index n'a pas bougé depuis ${d.days} jours, alors qu'il avait compté au moins ${fr(d.minHistoryLitres)} L les ${d.historyDays} jours précédents.`,
+      en: `Stopped meter: it still reports but its index has not moved for ${d.days} days, after at least ${en(d.minHistoryLitres)} L over the ${d.historyDays} days before.`,
+    }),
+    create: stoppedMeterRule,
+  }),
+  defineRule({
+    id: 'W7S',
+    kind: 'windowed',
+    defaults: W7S_DEFAULTS,
+    siteParameters: { factor: num(1.5, 20, 'factor (× heartbeat)'), heartbeatMinutes: int(0, 10_080, 'heartbeatMinutes (0: learnt from the sensor)') },
+    description: (d) => ({
+      fr: `Détecteur de fuite muet : aucun état reçu depuis plus de ${fr(d.factor)} × son intervalle (appris de ses messages, ou configuré par heartbeatMinutes).`,
+      en: `Leak sensor silent: no state received for over ${en(d.factor)} × its interval (learnt from its uplinks, or configured with heartbeatMinutes).`,
+    }),
+    create: leakSensorSilentRule,
+  }),
+  defineRule({
+    id: 'W8',
+    kind: 'windowed',
+    defaults: W8_DEFAULTS,
+    siteParameters: {
+      sigmas: num(1, 10, 'sigmas'),
+      days: int(1, 7, 'days'),
+      minExcessLitresPerDay: num(0, 1e9, 'minExcessLitresPerDay (L/day)'),
+      connections: int(0, 10_000_000, 'connections (0: unknown)'),
+    },
+    description: (d) => ({
+      fr: `Bilan de secteur : chaque jour local, volume du compteur de secteur (rôle district-inflow) moins les autres compteurs du site ; alerte quand ces pertes dépassent la moyenne des ${d.baselineDays} jours précédents + ${fr(d.sigmas)} écarts-types (et + ${fr(d.minExcessLitresPerDay)} L/j au moins) ${d.days} jours de suite.`,
+      en: `District balance: each local day, the district meter’s volume (role district-inflow) minus the site’s other meters; alerts when these losses exceed the mean of the ${d.baselineDays} days before + ${en(d.sigmas)} standard deviations (and + ${en(d.minExcessLitresPerDay)} L/day at least) ${d.days} days in a row.`,
+    }),
+    create: districtBalanceRule,
+  }),
+] as const;

@@ -6,7 +6,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { backtest } from '../../alerts/backtest.ts';
 import { ruleCatalogue } from '../../alerts/catalogue.ts';
-import { defaultWindowedRules } from '../../alerts/windowed-rules.ts';
+import { defaultWindowedRules } from '../../alerts/rules/index.ts';
 import type { Alert } from '../../alerts/model.ts';
 import { loadAlerts } from '../../alerts/store.ts';
 import { displayNames } from '../../registry/names.ts';

@@ -4,30 +4,14 @@
  * battery (S2). Thresholds are the defaults of settings.ts, each rule citing its source; a rule returns undefined
  * when the uplink says nothing about its quantity, so it neither fires nor clears.
  * Duration conditions ("above 800 ppm for 10 min") keep a little state per subject. Sites may override the
- * thresholds or disable a rule (settings.ts): `defaultStreamRules(rulesFor)` applies those.
+ * thresholds or disable a rule (settings.ts): `defaultStreamRules(rulesFor)` (rules/index.ts) applies those.
  */
-import type { QuantityId } from '../../decoders/model/quantities.ts';
-import { ROLES } from '../../decoders/model/roles.ts';
-import { describeSubject, formatNumber, formatNumber2, formatTime, upperFirst, subjectKey, type Finding, type RuleInfo, type Severity, type SiteNames, type Subject, type Text } from './model.ts';
-import { paramsFor, RULE_DEFAULTS, type RuleId, type RuleParams, type RulesLookup, type SiteParams } from './settings.ts';
+import type { QuantityId } from '../../../decoders/model/quantities.ts';
+import { ROLES } from '../../../decoders/model/roles.ts';
+import { describeSubject, formatNumber, formatNumber2, formatTime, upperFirst, subjectKey, type Finding, type RuleInfo, type Severity, type Subject, type Text } from '../model.ts';
+import { celsius, defineRule, num, type StreamInput, type StreamRule } from './define.ts';
 
-export interface StreamInput {
-  subject: Subject;
-  /** Registry role of the device ('it-inlet', 'water-main', …). */
-  role: string;
-  at: Date;
-  /** Channel-less readings of the uplink, by quantity. */
-  values: Partial<Record<QuantityId, number | boolean>>;
-  /** Occupancy of the site at `at`, when a calendar is known. */
-  occupied?: boolean;
-  /** Display names of the sites, for the messages (defaultStreamRules sets it); absent: identifiers. */
-  siteName?: SiteNames | undefined;
-}
-
-export interface StreamRule {
-  info: RuleInfo;
-  evaluate(input: StreamInput): Finding | undefined;
-}
+export type { StreamInput, StreamRule } from './define.ts';
 
 const MIN = 60_000;
 
@@ -171,8 +155,10 @@ export const dryOrTamper: StreamRule = {
   },
 };
 
+export const A1_DEFAULTS = { warnPpm: 800, majorPpm: 1500, forMs: 10 * MIN };
+
 /** A1: CO₂ above 800 ppm for 10 min in occupied hours → "aérer"; above 1,500 ppm → major. */
-export function co2Rule(opts: RuleParams<'A1'> = RULE_DEFAULTS.A1): StreamRule {
+export function co2Rule(opts: typeof A1_DEFAULTS = A1_DEFAULTS): StreamRule {
   const above = new Sustained();
   const info: RuleInfo = {
     id: 'A1',
@@ -209,8 +195,10 @@ export function co2Rule(opts: RuleParams<'A1'> = RULE_DEFAULTS.A1): StreamRule {
   };
 }
 
+export const D1_DEFAULTS = { minC: 18, maxC: 27, criticalC: 32, forMs: 15 * MIN };
+
 /** D1: server inlet outside 18–27 °C for 15 min → warning; above 32 °C → critical at once. */
-export function inletTemperatureRule(opts: RuleParams<'D1'> = RULE_DEFAULTS.D1): StreamRule {
+export function inletTemperatureRule(opts: typeof D1_DEFAULTS = D1_DEFAULTS): StreamRule {
   const outside = new Sustained();
   const info: RuleInfo = {
     id: 'D1',
@@ -248,8 +236,10 @@ export function inletTemperatureRule(opts: RuleParams<'D1'> = RULE_DEFAULTS.D1):
 }
 
 
+export const S2_DEFAULTS = { minPct: 10, minV: 2.9 };
+
 /** S2: battery below 10 % (or below 2.9 V when only the voltage is known). */
-export function lowBatteryRule(opts: RuleParams<'S2'> = RULE_DEFAULTS.S2): StreamRule {
+export function lowBatteryRule(opts: typeof S2_DEFAULTS = S2_DEFAULTS): StreamRule {
   const info: RuleInfo = {
     id: 'S2',
     version: 1,
@@ -281,56 +271,74 @@ export function lowBatteryRule(opts: RuleParams<'S2'> = RULE_DEFAULTS.S2): Strea
   };
 }
 
-/**
- * A stream rule that follows the site's settings: skipped where the site disables it, built with the site's
- * thresholds where it overrides some (one instance per such site, so duration state stays per subject).
- */
-export function perSite<K extends RuleId, P extends SiteParams<K>>(id: K, defaults: P, make: (p: P) => StreamRule, rulesFor: RulesLookup | undefined): StreamRule {
-  const base = make(defaults);
-  if (!rulesFor) return base;
-  const bySite = new Map<string, StreamRule>();
-  return {
-    info: base.info,
-    evaluate(input) {
-      const { tenant, site } = input.subject;
-      if (!rulesFor(tenant, site)?.[id]) return base.evaluate(input);
-      const p = paramsFor(rulesFor, id, defaults, tenant, site);
-      if (!p) return undefined;
-      const key = `${tenant}\u0000${site}`;
-      let rule = bySite.get(key);
-      if (!rule) bySite.set(key, (rule = make(p)));
-      return rule.evaluate(input);
-    },
-  };
-}
+const fixed = (rule: StreamRule) => () => rule;
+const none = {};
 
-/** A rule whose messages name sites by their display names. */
-function named(rule: StreamRule, siteName: SiteNames | undefined): StreamRule {
-  if (!siteName) return rule;
-  // Set on the input itself rather than on a copy: a copy would run the engine's lazy `occupied` getter.
-  return {
-    info: rule.info,
-    evaluate: (input) => {
-      input.siteName = siteName;
-      return rule.evaluate(input);
-    },
-  };
-}
-
-/**
- * The stream rules with their default thresholds, or each site's (a new set per engine: duration rules keep
- * state). `rulesFor`: the sites' rule settings from the configuration (scheduler.ts `siteRulesLookup`);
- * `siteName`: the sites' display names for the messages (registry/names.ts `displayNames(file).site`).
- */
-export function defaultStreamRules(rulesFor?: RulesLookup, siteName?: SiteNames): StreamRule[] {
-  const fixed = (id: RuleId, rule: StreamRule) => perSite(id, {}, () => rule, rulesFor);
-  return [
-    fixed('W7', leakSensorWet),
-    fixed('W3', burstFlag),
-    fixed('W4', backflowFlag),
-    fixed('W5', dryOrTamper),
-    perSite('A1', RULE_DEFAULTS.A1, co2Rule, rulesFor),
-    perSite('D1', RULE_DEFAULTS.D1, inletTemperatureRule, rulesFor),
-    perSite('S2', RULE_DEFAULTS.S2, lowBatteryRule, rulesFor),
-  ].map((rule) => named(rule, siteName));
-}
+/** The stream rules, in the order they run on each uplink. */
+export const STREAM_RULES = [
+  defineRule({
+    id: 'W7',
+    kind: 'stream',
+    defaults: none,
+    siteParameters: {},
+    description: () => ({ fr: "Détecteur de fuite mouillé : critique dès l'uplink qui le signale.", en: 'Leak sensor wet: critical from the uplink that reports it.' }),
+    create: fixed(leakSensorWet),
+  }),
+  defineRule({
+    id: 'W3',
+    kind: 'stream',
+    defaults: none,
+    siteParameters: {},
+    description: () => ({ fr: 'Alarme rupture / surdébit remontée par le compteur.', en: 'Burst / overflow alarm reported by the meter.' }),
+    create: fixed(burstFlag),
+  }),
+  defineRule({
+    id: 'W4',
+    kind: 'stream',
+    defaults: none,
+    siteParameters: {},
+    description: () => ({ fr: "Alarme retour d'eau remontée par le compteur.", en: 'Backflow alarm reported by the meter.' }),
+    create: fixed(backflowFlag),
+  }),
+  defineRule({
+    id: 'W5',
+    kind: 'stream',
+    defaults: none,
+    siteParameters: {},
+    description: () => ({ fr: 'Alarme conduite vide ou fraude / démontage remontée par le compteur.', en: 'Dry pipe or tamper / removal alarm reported by the meter.' }),
+    create: fixed(dryOrTamper),
+  }),
+  defineRule({
+    id: 'A1',
+    kind: 'stream',
+    defaults: A1_DEFAULTS,
+    siteParameters: { warnPpm: num(400, 10_000, 'warnPpm (ppm)'), majorPpm: num(400, 10_000, 'majorPpm (ppm)') },
+    description: (d) => ({
+      fr: `CO₂ > ${formatNumber.fr(d.warnPpm)} ppm pendant ${d.forMs / MIN} min en occupation : aérer ; > ${formatNumber.fr(d.majorPpm)} ppm : majeur.`,
+      en: `CO₂ > ${formatNumber.en(d.warnPpm)} ppm for ${d.forMs / MIN} min when occupied: ventilate; > ${formatNumber.en(d.majorPpm)} ppm: major.`,
+    }),
+    create: co2Rule,
+  }),
+  defineRule({
+    id: 'D1',
+    kind: 'stream',
+    defaults: D1_DEFAULTS,
+    siteParameters: { minC: celsius('minC (°C)'), maxC: celsius('maxC (°C)'), criticalC: celsius('criticalC (°C)') },
+    description: (d) => ({
+      fr: `Entrée d'air des serveurs hors ${formatNumber.fr(d.minC)}–${formatNumber.fr(d.maxC)} °C pendant ${d.forMs / MIN} min ; critique au-dessus de ${formatNumber.fr(d.criticalC)} °C.`,
+      en: `Server inlet air outside ${formatNumber.en(d.minC)}–${formatNumber.en(d.maxC)} °C for ${d.forMs / MIN} min; critical above ${formatNumber.en(d.criticalC)} °C.`,
+    }),
+    create: inletTemperatureRule,
+  }),
+  defineRule({
+    id: 'S2',
+    kind: 'stream',
+    defaults: S2_DEFAULTS,
+    siteParameters: { minPct: num(0, 100, 'minPct (%)'), minV: num(0, 5, 'minV (V)') },
+    description: (d) => ({
+      fr: `Pile sous ${formatNumber.fr(d.minPct)} % (ou ${formatNumber2.fr(d.minV)} V).`,
+      en: `Battery below ${formatNumber.en(d.minPct)} % (or ${formatNumber2.en(d.minV)} V).`,
+    }),
+    create: lowBatteryRule,
+  }),
+] as const;
