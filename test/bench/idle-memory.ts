@@ -1,0 +1,49 @@
+/**
+ * The service's memory at rest, as `npm run bench` starts it (bundled build, Dockerfile flags): RSS, its split
+ * (file-backed pages of the node binary and libraries against private memory, /proc/<pid>/smaps_rollup) and the
+ * V8 heap (/metrics), 10 s after it is ready. Extra node flags: VEILLEUR_NODE_FLAGS (as for the other runs).
+ *   sh infra/scripts/with-node.sh node --import tsx test/bench/idle-memory.ts
+ */
+import { execSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT, ServiceProcess, startStack, waitFor } from '../integration/support.ts';
+import { memoryMb } from './procstat.ts';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+if (process.env.BENCH_SKIP_BUILD !== '1') execSync('npm run -s build', { cwd: ROOT, stdio: 'inherit' });
+const stack = await startStack({ persistence: false });
+// The node flags of the benchmark (test/bench/node-flags.ts) unless IDLE_FLAGS gives others, to compare them.
+const flags = process.env.IDLE_FLAGS !== undefined ? process.env.IDLE_FLAGS.split(' ').filter(Boolean) : ['--max-old-space-size=112', '--max-semi-space-size=8'];
+const service = new ServiceProcess(stack, { LOG_LEVEL: 'warn' }, undefined, [...flags, join(ROOT, 'dist', 'veilleur.mjs')]);
+try {
+  await service.start();
+  await waitFor(async () => (await service.ready())?.ready === true, 30_000, 'service ready');
+  await sleep(Number(process.env.IDLE_SECONDS ?? 10) * 1000);
+  const pid = service.pid()!;
+  // IDLE_SNAPSHOT=1 with VEILLEUR_NODE_FLAGS=--heap-snapshot-signal=SIGUSR2: a heap snapshot in the service's directory.
+  if (process.env.IDLE_SNAPSHOT === '1') {
+    process.kill(pid, 'SIGUSR2');
+    await sleep(8000);
+  }
+  const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+  const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(rollup)?.[1] ?? 0) / 1024;
+  const metrics = await (await fetch(`${await service.url}/metrics`)).text();
+  const metric = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(metrics)?.[1] ?? NaN) / 2 ** 20;
+  const threads = readFileSync(`/proc/${pid}/status`, 'utf8').match(/^Threads:\s+(\d+)/m)?.[1];
+  const r = {
+    rssMb: +memoryMb(pid).rss.toFixed(1),
+    fileBackedMb: +(kb('Rss') - kb('Anonymous')).toFixed(1),
+    anonymousMb: +kb('Anonymous').toFixed(1),
+    heapUsedMb: +metric('veilleur_nodejs_heap_size_used_bytes').toFixed(1),
+    heapTotalMb: +metric('veilleur_nodejs_heap_size_total_bytes').toFixed(1),
+    externalMb: +metric('veilleur_nodejs_external_memory_bytes').toFixed(1),
+    threads: Number(threads),
+    flags: flags.join(' '),
+  };
+  process.stdout.write(`idle: ${JSON.stringify(r)}\n`);
+} finally {
+  await service.stop();
+  await stack.close();
+}
