@@ -13,7 +13,7 @@ import type { FileConfig } from '../config/schema.ts';
 import { loadAlerts } from '../alerts/store.ts';
 import { BASELINE_LOOKBACK_MS, DATACENTER_ROLES, readMeterSeries, type MeterSeries } from '../datacenter/kpi.ts';
 import { influxqlIdent, influxqlString, seriesRows, type InfluxTarget } from '../storage/influx.ts';
-import { ALERT_EVENT, DEVICE_EVENT, DEVICE_STATUS, LNS_OBJECT, READING_MEASUREMENTS, UPLINK, UPLINK_UNDECODED } from '../storage/schema.ts';
+import { ALERT_EVENT, DEVICE_EVENT, DEVICE_STATUS, LNS_OBJECT, READING_MEASUREMENTS, UPLINK, UPLINK_DEFAULTS, UPLINK_UNDECODED } from '../storage/schema.ts';
 import { DAY_MS, HOUR_MS, registryRoles, reportNames, tenantTimeZone } from './common.ts';
 import { reportsConfigOf, type ReportsConfig } from './config.ts';
 import { buildParsimonyReport, type DeviceUplinks, type ParsimonyReport, type UplinkBucket } from './parsimony.ts';
@@ -29,6 +29,16 @@ const roleWhere = (roles: readonly string[]) => `(${roles.map((r) => `${influxql
 // ---------------------------------------------------------------------------------------------------------
 // Uplinks
 
+/**
+ * Mean bandwidth of a day's uplinks: points since issue 15 leave out 125 kHz (UPLINK_DEFAULTS), older points carry
+ * it; both read the same.
+ */
+export function meanBandwidth(uplinks: number, meanStored: number | null, withStored: number): number | null {
+  const absent = Math.max(0, uplinks - withStored);
+  if (absent === 0) return meanStored;
+  return ((meanStored ?? 0) * withStored + UPLINK_DEFAULTS.bandwidth_hz * absent) / (withStored + absent);
+}
+
 /** Per device and UTC day: uplinks, stored airtime, payload size, spreading factor, bandwidth; and its first and last uplink. */
 export async function readUplinkDays(influx: Influx, tenant: string, from: Date, to: Date): Promise<DeviceUplinks[]> {
   const where = `WHERE ${tenantWhere(tenant)} AND time >= ${ms(from.getTime())} AND time < ${ms(to.getTime())}`;
@@ -36,7 +46,7 @@ export async function readUplinkDays(influx: Influx, tenant: string, from: Date,
   // One selector per query keeps the point's own timestamp.
   const [days, firsts, lasts] = await Promise.all([
     influx.query(
-      `SELECT count("f_cnt") AS uplinks, sum("airtime_ms") AS airtime_ms, count("airtime_ms") AS with_airtime, mean("size_bytes") AS size, max("sf") AS sf, mean("bandwidth_hz") AS bw ` +
+      `SELECT count("f_cnt") AS uplinks, sum("airtime_ms") AS airtime_ms, count("airtime_ms") AS with_airtime, mean("size_bytes") AS size, max("sf") AS sf, mean("bandwidth_hz") AS bw, count("bandwidth_hz") AS with_bw ` +
         `FROM ${m} ${where} GROUP BY time(1d), "site", "dev_eui", "device" fill(none)`,
     ),
     influx.query(`SELECT first("f_cnt") FROM ${m} ${where} GROUP BY "site", "dev_eui", "device"`),
@@ -61,7 +71,7 @@ export async function readUplinkDays(influx: Influx, tenant: string, from: Date,
         withAirtime: numOrNull(r.with_airtime) ?? 0,
         meanSizeBytes: numOrNull(r.size),
         maxSf: numOrNull(r.sf),
-        meanBandwidthHz: numOrNull(r.bw),
+        meanBandwidthHz: meanBandwidth(numOrNull(r.uplinks) ?? 0, numOrNull(r.bw), numOrNull(r.with_bw) ?? 0),
       }),
     ),
   }));

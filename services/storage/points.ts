@@ -6,7 +6,7 @@ import type { GatewayInfo, JoinEvent, LocationEvent, Rejection, StatusEvent, Upl
 import { loraAirtimeMs } from '../radio/airtime.ts';
 import type { DeviceMeta } from '../registry/registry.ts';
 import { escapeTag, int, line, lineWithTags, tagString, type FieldValue } from './line-protocol.ts';
-import { DEVICE_EVENT, DEVICE_LOCATION, DEVICE_STATUS, GATEWAY, LNS_OBJECT, UPLINK, UPLINK_REJECTED, UPLINK_UNDECODED } from './schema.ts';
+import { DEVICE_EVENT, DEVICE_LOCATION, DEVICE_STATUS, GATEWAY, LNS_OBJECT, UPLINK, UPLINK_DEFAULTS, UPLINK_REJECTED, UPLINK_UNDECODED } from './schema.ts';
 
 const MAX_RAW_BYTES = 64 * 1024;
 
@@ -55,11 +55,13 @@ export function uplinkLines(u: Uplink, meta: DeviceMeta, outcome: DecodeOutcome)
         rssi_dbm: r.rssi,
         snr_db: r.snr,
         sf: r.spreadingFactor !== undefined ? int(r.spreadingFactor) : undefined,
-        bandwidth_hz: r.bandwidthHz !== undefined ? int(r.bandwidthHz) : undefined,
+        // Issue 15: InfluxDB's work grows with the field values per uplink, so the usual value is left out
+        // (UPLINK_DEFAULTS): 125 kHz and the network server's time are what readers assume when absent.
+        bandwidth_hz: r.bandwidthHz !== undefined && r.bandwidthHz !== UPLINK_DEFAULTS.bandwidth_hz ? int(r.bandwidthHz) : undefined,
         frequency_hz: r.frequencyHz !== undefined ? int(r.frequencyHz) : undefined,
         airtime_ms: airtime !== undefined ? Math.round(airtime * 1000) / 1000 : undefined,
         decoded_by: decodedBy,
-        time_source: u.timeSource,
+        time_source: u.timeSource !== UPLINK_DEFAULTS.time_source ? u.timeSource : undefined,
         // Lenient decoding (issue 12): what the decoder did not understand, and how many bytes it left.
         decode_warnings: decoded ? storedWarnings(decoded) : undefined,
         undecoded_bytes: undecoded !== undefined ? int(undecoded) : undefined,

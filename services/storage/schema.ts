@@ -21,15 +21,28 @@ export const UPLINK = {
     rssi_dbm: 'float: best RSSI over gateways, dBm',
     snr_db: 'float: best SNR over gateways, dB',
     sf: 'integer: spreading factor',
-    bandwidth_hz: 'integer: channel bandwidth, Hz',
+    bandwidth_hz: 'integer: channel bandwidth, Hz; absent when 125 kHz (UPLINK_DEFAULTS)',
     frequency_hz: 'integer: frequency, Hz',
     airtime_ms: 'float: time on air, ms (LNS value, else computed)',
     decoded_by: "string: 'decoder:<vendor>/<model>', 'lns-object' or '' when kept raw",
-    time_source: "string: where the timestamp comes from: 'network_server', 'gateway' or 'reception' (Veilleur's clock)",
+    time_source: "string: where the timestamp comes from: 'gateway' or 'reception' (Veilleur's clock); absent when 'network_server' (UPLINK_DEFAULTS)",
     decode_warnings: "string: what the decoder did not understand and where (byte offset), warnings joined with ' | '; absent when none",
     undecoded_bytes: 'integer: bytes at the end of the frame the decoder could not decode (unknown or cut-short record); absent when none',
   },
 } as const;
+
+/**
+ * Values the `uplink` point leaves out (issue 15: InfluxDB's work grows with the field values per uplink, and these
+ * are the values of nearly every uplink). An absent field means this value; points written before the change carry
+ * it explicitly, which reads the same. Readers: `uplinkField`.
+ */
+export const UPLINK_DEFAULTS = { bandwidth_hz: 125_000, time_source: 'network_server' } as const;
+
+/** A stored `uplink` row's field, with the default of UPLINK_DEFAULTS when the point leaves it out. */
+export function uplinkField<K extends keyof typeof UPLINK_DEFAULTS>(row: Record<string, unknown>, field: K): string | number {
+  const v = row[field];
+  return v === undefined || v === null ? UPLINK_DEFAULTS[field] : (v as string | number);
+}
 
 export const UPLINK_UNDECODED = {
   measurement: 'uplink_undecoded',
