@@ -13,7 +13,7 @@ import { baseLoadRule } from '../../services/alerts/rules/energy.ts';
 import { silentDeviceRule } from '../../services/alerts/rules/fleet.ts';
 import { defaultStreamRules, defaultWindowedRules } from '../../services/alerts/rules/index.ts';
 import { continuousFlowRule } from '../../services/alerts/rules/water.ts';
-import { overCoolingRule } from '../../services/alerts/windowed-rules.ts';
+import { overCoolingRule } from '../../services/alerts/rules/datacenter.ts';
 import { generateUplinks } from '../../services/simulator/generator.ts';
 import { publishUplinks } from '../../services/simulator/publish.ts';
 import { displayNames } from '../../services/registry/names.ts';

@@ -1,5 +1,6 @@
 /**
- * Server-room rules (ASHRAE TC 9.9, ISO/IEC 30134-2, cited by each rule):
+ * Server-room rules (ASHRAE TC 9.9, EU Code of Conduct on Data Centre Energy Efficiency, ISO/IEC 30134-2, cited by each rule):
+ * - D2 over-cooling: a server room's mean inlet temperature over 24 h below 22 °C: raise the set point;
  * - D3 humidity: the air at the IT inlet too humid (dew point above 15 °C or RH above 60 %: condensation,
  *   corrosion) or too dry (dew point below −9 °C: electrostatic discharge), held for 30 min. Evaluated every round
  *   over the last readings rather than per uplink, so that one odd reading does not raise it and a backtest can
@@ -18,6 +19,58 @@ import { DAY, deviceSubject, dewPointC, fixed, HOUR, memoByPeriod, MIN, ms, roun
 const AIR_T = QUANTITIES['air.temperature'];
 const AIR_RH = QUANTITIES['air.relativeHumidity'];
 const ENERGY = QUANTITIES['metering.electricity.activeEnergy'];
+
+// ---------------------------------------------------------------------------------------------------------
+// D2 over-cooling
+
+export const D2_DEFAULTS = { belowC: 22, windowHours: 24, minReadings: 12 };
+
+/** D2: a server room kept colder than it needs: every degree of set point is cooling energy. */
+export function overCoolingRule(opts: typeof D2_DEFAULTS = D2_DEFAULTS): WindowedRule {
+  const info: RuleInfo = {
+    id: 'D2',
+    version: 1,
+    category: 'datacenter',
+    title: { fr: 'Salle serveur trop refroidie', en: 'Server room over-cooled' },
+    source: { text: { fr: "Revoir et relever les consignes de température à l'entrée d'air des équipements informatiques ; l'ASHRAE recommande jusqu'à 27 °C à cette entrée. Le seuil de 22 °C est un réglage par défaut de Veilleur", en: "Review and raise the IT intake set points; ASHRAE recommends up to 27 °C at the IT inlet. 22 °C is a Veilleur default" }, reference: "European Commission (JRC), EU Code of Conduct on Data Centre Energy Efficiency, Best Practice Guidelines, 2024 edition; ASHRAE TC 9.9, Thermal Guidelines for Data Processing Environments" },
+    action: { fr: 'Relever progressivement la consigne de climatisation (par pas de 1 °C) en surveillant les températures d’entrée.', en: 'Raise the cooling set point gradually (1 °C steps) while watching inlet temperatures.' },
+    clearAfterMs: 0,
+  };
+  return {
+    info,
+    async evaluate({ now, query, rulesFor, siteName }) {
+      const to = now.getTime();
+      const from = to - opts.windowHours * HOUR;
+      const series = await query(
+        `SELECT mean("${AIR_T.field}") AS mean_c, count("${AIR_T.field}") AS n, min("${AIR_T.field}") AS min_c, max("${AIR_T.field}") AS max_c FROM "${AIR_T.measurement}" WHERE time >= ${ms(from)} AND time < ${ms(to)} AND "role" = '${ROLES.itInlet}' GROUP BY "tenant", "site", "building", "zone"`,
+      );
+      const findings: Finding[] = [];
+      for (const { tags, rows } of seriesRows(series)) {
+        const r = rows[0];
+        const p = paramsFor(rulesFor, 'D2', opts, tags.tenant ?? '', tags.site ?? '');
+        if (!p || !r || typeof r.mean_c !== 'number' || Number(r.n) < opts.minReadings) continue;
+        const subject: Subject = { tenant: tags.tenant ?? '', site: tags.site ?? '', ...(tags.building ? { building: tags.building } : {}), ...(tags.zone ? { zone: tags.zone } : {}) };
+        const who = describeSubject(subject, siteName);
+        const mean = Math.round(r.mean_c * 10) / 10;
+        findings.push({
+          rule: info,
+          subject,
+          at: now,
+          firing: mean < p.belowC,
+          severity: 'warning',
+          window: { from: new Date(from), to: now },
+          thresholds: { below_c: p.belowC, window_h: opts.windowHours },
+          measured: { mean_inlet_c: mean, min_inlet_c: Number(r.min_c), max_inlet_c: Number(r.max_c), readings: Number(r.n) },
+          message: {
+            fr: `Salle serveur trop refroidie (${who.fr}) : entrée d'air à ${formatNumber.fr(mean)} °C en moyenne sur ${opts.windowHours} h, sous ${formatNumber.fr(p.belowC)} °C : relever la consigne de climatisation.`,
+            en: `Server room over-cooled (${who.en}): inlet air at ${formatNumber.en(mean)} °C on average over ${opts.windowHours} h, below ${formatNumber.en(p.belowC)} °C: raise the cooling set point.`,
+          },
+        });
+      }
+      return findings;
+    },
+  };
+}
 
 // ---------------------------------------------------------------------------------------------------------
 // D3 humidity and dew point
@@ -207,6 +260,17 @@ export function pueDriftRule(opts: typeof D4_DEFAULTS = D4_DEFAULTS): WindowedRu
 
 /** The server-room rules over stored series, in the order they run. */
 export const DATACENTER_RULES = [
+  defineRule({
+    id: 'D2',
+    kind: 'windowed',
+    defaults: D2_DEFAULTS,
+    siteParameters: { belowC: celsius('belowC (°C)') },
+    description: (d) => ({
+      fr: `Salle serveur trop refroidie : entrée d'air < ${formatNumber.fr(d.belowC)} °C en moyenne sur ${d.windowHours} h.`,
+      en: `Server room over-cooled: inlet air < ${formatNumber.en(d.belowC)} °C on average over ${d.windowHours} h.`,
+    }),
+    create: overCoolingRule,
+  }),
   defineRule({
     id: 'D3',
     kind: 'windowed',
