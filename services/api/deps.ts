@@ -1,7 +1,7 @@
 /** What the API needs from the running service; tests build it around a real InfluxDB. */
 import type { FileConfig } from '../config/schema.ts';
 import type { AlertBook, AlertEvent } from '../alerts/lifecycle.ts';
-import type { WindowContext } from '../alerts/windowed-rules.ts';
+import type { WindowContext } from '../alerts/rules/define.ts';
 import type { RedecodeOptions, RedecodeReport } from '../pipeline/redecode.ts';
 import type { InfluxTarget } from '../storage/influx.ts';
 import type { Config } from '../config/load.ts';

@@ -3,14 +3,15 @@
  * `thresholds`, found in the rules' source (so a key added to a rule without its label fails here), and the words
  * it can put as values ('yes', 'wet', 'learnt'…). The console shows `fields` and `fieldValues` of its catalogues.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ROLES } from '../../decoders/model/roles.ts';
 import { PUE_CATEGORIES } from '../../services/datacenter/kpi.ts';
 import { en } from '../../services/console/i18n/en.ts';
 import { fr } from '../../services/console/i18n/fr.ts';
 
-const RULE_FILES = ['rules/stream.ts', 'windowed-rules.ts', 'rules/water.ts', 'rules/energy.ts', 'rules/datacenter.ts', 'rules/fleet.ts'].map((f) => `services/alerts/${f}`);
+// Every module under rules/: a rule added in a new file is checked without listing it here.
+const RULE_FILES = readdirSync('services/alerts/rules').filter((f) => f.endsWith('.ts')).map((f) => `services/alerts/rules/${f}`);
 
 /**
  * The source with comments and the contents of string and template literals blanked (same length), so that

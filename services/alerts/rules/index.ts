@@ -4,7 +4,6 @@
  * its family's file (or a new file listed here once), with a test.
  */
 import type { SiteNames } from '../model.ts';
-import { WINDOWED_RULES_NOT_YET_MOVED } from '../windowed-rules.ts';
 import { DATACENTER_RULES } from './datacenter.ts';
 import { paramsFor, type RuleDefinition, type RulesLookup, type StreamRule, type WindowedRule } from './define.ts';
 import { ENERGY_RULES } from './energy.ts';
@@ -13,7 +12,7 @@ import { STREAM_RULES } from './stream.ts';
 import { WATER_RULES } from './water.ts';
 
 /** Stream rules first, in the order they run on each uplink; then the windowed ones, in the order they run each round. */
-export const RULES = [...STREAM_RULES, ...WATER_RULES, ...ENERGY_RULES, ...WINDOWED_RULES_NOT_YET_MOVED, ...DATACENTER_RULES, ...FLEET_RULES] as const;
+export const RULES = [...STREAM_RULES, ...WATER_RULES, ...ENERGY_RULES, ...DATACENTER_RULES, ...FLEET_RULES] as const;
 
 export type AnyRule = (typeof RULES)[number];
 export type RuleId = AnyRule['id'];
