@@ -13,14 +13,13 @@ import { ACTION_LOG, AuditLog } from './audit/trail.ts';
 import { buildHttpServer, type HttpServer } from './http/server.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { MqttConsumer } from './mqtt/consumer.ts';
-import { alertPayload, alertTopic } from './alerts/notify-mqtt.ts';
 import { AlertEngine } from './alerts/engine.ts';
 import { createNotificationDispatcher } from './alerts/notify/dispatcher.ts';
 import { AlertBook } from './alerts/lifecycle.ts';
 import { calendarLookup, siteRulesLookup, WindowedScheduler } from './alerts/scheduler.ts';
-import { alertEventLine, loadActiveAlerts } from './alerts/store.ts';
+import { AlertSink } from './alerts/sink.ts';
+import { loadActiveAlerts } from './alerts/store.ts';
 import { defaultWindowedRules } from './alerts/rules/index.ts';
-import type { AlertEvent } from './alerts/lifecycle.ts';
 import { defaultStreamRules } from './alerts/rules/index.ts';
 import { loadCustomCodecs } from './pipeline/custom-codecs.ts';
 import { builtInDecoders, type DecoderResolver } from './pipeline/decode.ts';
@@ -57,25 +56,13 @@ export function createService(cfg: Config, log: Logger, extraDecoders: DecoderRe
   const moves = retention ? [{ measurement: ACTION_LOG.measurement, rp: CLASSES.actions.rp! }] : [];
   const writer = new SpoolWriter(spool, influx, { batchBytes: cfg.write.batchBytes, flushMs: cfg.write.flushMs, copies, moves }, metrics, log.child({ component: 'writer' }));
   const custom = loadCustomCodecs(cfg.registry.codecs, cfg.configFile);
-  // Alert notifications go out on the broker connection; the consumer exists further down.
-  let consumer: MqttConsumer | undefined;
   // Alert messages and e-mails name communes and sites as people do ("Gymnase municipal"), not by identifiers.
   const names = displayNames(cfg.registry);
-  const notifications = createNotificationDispatcher(cfg.registry.notifications, log.child({ component: 'notify' }), {
-    mqttPublish: (topic, payload) => consumer?.publish(topic, payload),
-    registry: metrics.registry,
-    names,
-  });
-  // Every event goes to ALERT_MQTT_TOPIC, and to the configured routes (webhook, e-mail, MQTT): never blocking.
-  const notify = (e: AlertEvent) => {
-    consumer?.publish(alertTopic(cfg.alerts.mqttTopic, e), alertPayload(e));
-    notifications.notify(e);
-  };
   // Per-site rule settings and occupancy calendars, shared by the stream rules, the windowed ones and the API.
   const rulesFor = siteRulesLookup(cfg.registry.sites);
   const calendarFor = calendarLookup(cfg.registry.sites);
   const siteName = names.site;
-  const alerts = cfg.alerts.enabled ? new AlertEngine(defaultStreamRules(rulesFor, siteName), new AlertBook(), [notify], calendarFor) : undefined;
+  const alerts = cfg.alerts.enabled ? new AlertEngine(defaultStreamRules(rulesFor, siteName), new AlertBook(), calendarFor) : undefined;
   const registry = new Registry(cfg.registry, cfg.defaultTenant);
   const decoders = [...extraDecoders, custom.resolver, builtInDecoders];
   const ingestor = new Ingestor(
@@ -83,7 +70,8 @@ export function createService(cfg: Config, log: Logger, extraDecoders: DecoderRe
     decoders,
     metrics,
     log.child({ component: 'ingest' }),
-    alerts ? (devEui, meta, at, readings) => alerts.onReadings(devEui, meta, at, readings) : undefined,
+    // The uplink's alert events are stored in the uplink's own spool write (the sink exists once the consumer does).
+    alerts ? (devEui, meta, at, readings) => alertSink.withUplink(alerts.onReadings(devEui, meta, at, readings)) : undefined,
   );
   let stopping = false;
 
@@ -147,8 +135,21 @@ export function createService(cfg: Config, log: Logger, extraDecoders: DecoderRe
     }
   };
 
-  consumer = new MqttConsumer(cfg.mqtt, { handle, flush }, metrics, log.child({ component: 'mqtt' }));
-  const mqttConsumer = consumer;
+  const mqttConsumer = new MqttConsumer(cfg.mqtt, { handle, flush }, metrics, log.child({ component: 'mqtt' }));
+  const notifications = createNotificationDispatcher(cfg.registry.notifications, log.child({ component: 'notify' }), {
+    mqttPublish: (topic, payload) => mqttConsumer.publish(topic, payload),
+    registry: metrics.registry,
+    names,
+  });
+  // The one way out for alert events, from stream rules, windowed rules and people alike: stored through the
+  // spool, published on ALERT_MQTT_TOPIC, sent to the configured routes (webhook, e-mail, MQTT), never blocking.
+  const alertSink = new AlertSink({
+    store: flushDurably,
+    publish: (topic, payload) => mqttConsumer.publish(topic, payload),
+    notify: (e) => notifications.notify(e),
+    mqttTopic: cfg.alerts.mqttTopic,
+    log: log.child({ component: 'alerts' }),
+  });
   let influxOk = false;
   let influxCheckedAt = 0;
   const httpDeps = {
@@ -170,17 +171,14 @@ export function createService(cfg: Config, log: Logger, extraDecoders: DecoderRe
     },
   };
 
-  // Windowed rules: their events are stored through the spool like everything else, then notified.
+  // Windowed rules: their events go through the sink like every other.
   const scheduler = alerts
     ? new WindowedScheduler(
         defaultWindowedRules(),
         alerts.book,
         influx,
         calendarFor,
-        (events) => {
-          flushDurably(events.map(alertEventLine));
-          for (const e of events) notify(e);
-        },
+        (events) => alertSink.record(events),
         cfg.alerts.evalMinutes * 60_000,
         log.child({ component: 'alerts' }),
         rulesFor,
@@ -233,11 +231,8 @@ export function createService(cfg: Config, log: Logger, extraDecoders: DecoderRe
     defaultTenant: cfg.defaultTenant,
     alerts: alerts && {
       book: alerts.book,
-      // Acknowledged and resolved by hand: stored like every other alert event, then notified.
-      record: (events) => {
-        flushDurably(events.map(alertEventLine));
-        for (const e of events) notify(e);
-      },
+      // Acknowledged and resolved by hand (API, console): through the sink like every other alert event.
+      record: (events) => alertSink.record(events),
       calendarFor,
       rulesFor,
     },

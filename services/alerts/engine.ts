@@ -1,17 +1,14 @@
 /**
- * Runs the stream rules on each decoded uplink and keeps the alert book. Alert events become line protocol that
- * goes into the spool with the uplink itself (stored as durably, and in the same write), and are handed to the
- * notifiers, which never block ingestion.
+ * Runs the stream rules on each decoded uplink and keeps the alert book. The alert events it returns go to the
+ * service's AlertSink (sink.ts), which has them stored with the uplink itself (as durably, in the same write),
+ * published and notified.
  */
 import type { Reading } from '../../decoders/index.ts';
 import type { DeviceMeta } from '../registry/registry.ts';
 import { isOccupied, type SiteCalendar } from './calendar.ts';
 import { AlertBook, type AlertEvent } from './lifecycle.ts';
 import type { Subject } from './model.ts';
-import { alertEventLine } from './store.ts';
 import type { StreamInput, StreamRule } from './rules/define.ts';
-
-export type Notifier = (event: AlertEvent) => void;
 
 /**
  * How far a reading's own time (a meter's clock) may be from the uplink's for the reading to count as the device's
@@ -47,7 +44,6 @@ export class AlertEngine {
   constructor(
     private readonly rules: StreamRule[],
     readonly book: AlertBook,
-    private readonly notifiers: Notifier[] = [],
     private readonly calendarFor?: (tenant: string, site: string) => SiteCalendar,
   ) {}
 
@@ -72,8 +68,8 @@ export class AlertEngine {
     return subject;
   }
 
-  /** Evaluates the uplink's current readings; returns the lines of the alert events it caused. */
-  onReadings(devEui: string, meta: DeviceMeta, at: Date, readings: Reading[]): string[] {
+  /** Evaluates the uplink's current readings; returns the alert events it caused (most uplinks: none). */
+  onReadings(devEui: string, meta: DeviceMeta, at: Date, readings: Reading[]): AlertEvent[] {
     const values = currentValues(readings, at);
     const subject = this.subjectOf(devEui, meta);
     const calendar = this.calendarFor;
@@ -83,15 +79,11 @@ export class AlertEngine {
     if (calendar) {
       Object.defineProperty(input, 'occupied', { enumerable: true, get: () => (occupied ??= isOccupied(at, calendar(meta.tenant, meta.site))) });
     }
-    const lines: string[] = [];
+    const events: AlertEvent[] = [];
     for (const rule of this.rules) {
       const finding = rule.evaluate(input);
-      if (!finding) continue;
-      for (const event of this.book.apply(finding)) {
-        lines.push(alertEventLine(event));
-        for (const notify of this.notifiers) notify(event);
-      }
+      if (finding) events.push(...this.book.apply(finding));
     }
-    return lines;
+    return events;
   }
 }

@@ -1,5 +1,5 @@
 /**
- * Notification dispatcher. `notify(event)` is called from the ingestion path (AlertEngine's Notifier): it only
+ * Notification dispatcher. `notify(event)` is called by the service's AlertSink, on the ingestion path too: it only
  * matches routes and appends to in-memory queues, never waits and never throws. Each channel has a bounded queue
  * drained by a few concurrent senders; a failed attempt is logged and retried with exponential back-off up to a
  * maximum number of attempts. Each route has a token bucket: events over the limit are held and sent as one summary
