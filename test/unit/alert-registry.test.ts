@@ -3,7 +3,7 @@
  * scenario where it must fire and one where it must not, texts in French and English, a source that is a published
  * text, and defaults its own site-parameter schema accepts.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { RuleDefinition } from '../../services/alerts/rules/define.ts';
 import { RULES, type RuleId } from '../../services/alerts/rules/index.ts';
@@ -192,5 +192,13 @@ describe('alert rule registry', () => {
         expect(schema!.safeParse((r.defaults as Record<string, unknown>)[name]).success, `${r.id}.${name}`).toBe(true);
       }
     }
+  });
+
+  it('no rule module imports the registry or what is derived from it (no cycle between the rules and the engine)', () => {
+    const derived = /from '\.\.\/(settings|catalogue|engine|scheduler|backtest|sink|store)\.ts'|from '\.\/index\.ts'/;
+    const files = readdirSync('services/alerts/rules').filter((f) => f.endsWith('.ts') && f !== 'index.ts');
+    expect(files).toContain('define.ts');
+    for (const f of files) expect(readFileSync(`services/alerts/rules/${f}`, 'utf8'), f).not.toMatch(derived);
+    expect("import { RULES } from '../settings.ts';").toMatch(derived);
   });
 });
