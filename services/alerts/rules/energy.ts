@@ -7,6 +7,8 @@
  *   (R241-27), in the heating season;
  * - E3 cooling at or below 26 °C: a cooling meter drawing power while the rooms it serves are at ≤ 26 °C for more
  *   than 30 min (R241-30); server rooms and configured devices are exempt;
+ * - E4 night base load: a building's median night consumption (00–05 h local) above 50 % of its median
+ *   occupied-hour one, over whole local days;
  * - E5 degree-day drift: kWh per heating degree-day (DJU, base 18 °C) of last month against the same month a year
  *   before, more than 10 % up.
  *

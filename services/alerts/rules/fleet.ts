@@ -1,5 +1,7 @@
 /**
- * P1 radio parsimony (a sobriety rule for the fleet itself): a device that spends more than 30 s a day on air (the
+ * Rules on the devices themselves:
+ * - S1 silent device: no uplink for more than 3 × its usual interval (learnt from its uplinks over 30 days);
+ * - P1 radio parsimony (a sobriety rule for the fleet itself): a device that spends more than 30 s a day on air (the
  * fair-use budget of The Things Network's community network, a sensible bound on any shared public network) or
  * that reports far more often than the rules reading its data need. Each uplink's time on air is computed from
  * its spreading factor, bandwidth and payload size as stored in `uplink` (services/radio/airtime.ts), so it can be

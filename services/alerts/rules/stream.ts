@@ -1,10 +1,10 @@
 /**
  * Rules evaluated in the stream, on each uplink's canonical readings (no query needed): leak sensor wet (W7),
  * meter alarm flags (W3 burst, W4 backflow, W5 dry/tamper), CO₂ (A1), server-room inlet temperature (D1), low
- * battery (S2). Thresholds are the defaults of settings.ts, each rule citing its source; a rule returns undefined
+ * battery (S2). Each rule's defaults are stated next to it (STREAM_RULES at the end), each rule citing its source; a rule returns undefined
  * when the uplink says nothing about its quantity, so it neither fires nor clears.
  * Duration conditions ("above 800 ppm for 10 min") keep a little state per subject. Sites may override the
- * thresholds or disable a rule (settings.ts): `defaultStreamRules(rulesFor)` (rules/index.ts) applies those.
+ * thresholds or disable a rule (`sites[].rules`): `defaultStreamRules(rulesFor)` (rules/index.ts) applies those.
  */
 import type { QuantityId } from '../../../decoders/model/quantities.ts';
 import { ROLES } from '../../../decoders/model/roles.ts';

@@ -1,5 +1,6 @@
 /**
  * Water rules over stored series (vendor meter alarms, UKWIR and IWA water-loss methods, cited by each rule):
+ * - W1 continuous flow: no hour without water in the last 24 complete hours, the smallest hourly volume ≥ 10 L;
  * - W2 minimum night flow: the 7-night 20th percentile of the smallest rolling hour between 02:00 and 04:00
  *   site-local time, against the same statistic over the 28 nights before (UKWIR 99/WM/08/21);
  * - W6 stopped meter: still reporting, but its index has not moved for 21 days after a history of consumption;
