@@ -43,6 +43,17 @@ try {
     flags: flags.join(' '),
   };
   process.stdout.write(`idle: ${JSON.stringify(r)}\n`);
+  // IDLE_MAPS=1: resident MB per mapped file (the node binary, libraries, ICU data) and anonymous memory.
+  if (process.env.IDLE_MAPS === '1') {
+    const perFile = new Map<string, number>();
+    let name = '';
+    for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+      const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+      if (head) name = head[1] || '[anonymous]';
+      else if (line.startsWith('Rss:')) perFile.set(name, (perFile.get(name) ?? 0) + Number(line.split(/\s+/)[1]) / 1024);
+    }
+    for (const [file, mb] of [...perFile].sort((a, b) => b[1] - a[1]).slice(0, 12)) process.stdout.write(`  ${mb.toFixed(1).padStart(6)} MB  ${file}\n`);
+  }
 } finally {
   await service.stop();
   await stack.close();
