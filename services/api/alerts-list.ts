@@ -37,7 +37,7 @@ export async function listAlerts(deps: Pick<ApiDeps, 'influx' | 'alerts'>, f: Al
     (!f.severity || a.severity === f.severity) &&
     (!f.category || a.category === f.category) &&
     (!f.rule || a.ruleId === f.rule);
-  return [...byId.values()].filter(wanted).sort((a, b) => b.startedAt.getTime() - a.startedAt.getTime());
+  return [...byId.values()].filter(wanted).sort((a, b) => b.startedAt.getTime() - a.startedAt.getTime() || a.ruleId.localeCompare(b.ruleId) || a.id.localeCompare(b.id));
 }
 
 /** What a list needs of an alert before its page is chosen: identity, place, state and dates; no texts. */
@@ -95,7 +95,8 @@ export async function listAlertSummaries(deps: Pick<ApiDeps, 'influx' | 'alerts'
     (!f.severity || a.severity === f.severity) &&
     (!f.category || a.category === f.category) &&
     (!f.rule || a.ruleId === f.rule);
-  return [...byId.values()].filter(wanted).sort((a, b) => b.startedAt - a.startedAt);
+  // Same start: by rule then id, so that a page shows the same order on every load.
+  return [...byId.values()].filter(wanted).sort((a, b) => b.startedAt - a.startedAt || a.ruleId.localeCompare(b.ruleId) || a.id.localeCompare(b.id));
 }
 
 /** The whole alerts of some summaries (one page of a list), in the summaries' order: live ones from the book. */
