@@ -22,6 +22,7 @@ import { ROOT, ServiceProcess, startStack, waitFor } from '../integration/suppor
 import { formatFootprint, measureFootprint } from '../../services/retention/footprint.ts';
 import { cpuSeconds, memoryMb } from './procstat.ts';
 import { benchCodec } from './codec-engine.ts';
+import { SERVICE_NODE_FLAGS } from './node-flags.ts';
 import { generateKey } from '../../services/api/keys.ts';
 import { alertEventLines, timePages, writeLines, type PageTiming } from './console-pages.ts';
 
@@ -39,7 +40,7 @@ async function main(): Promise<void> {
   const tuning = Object.fromEntries(Object.entries(process.env).filter(([k, v]) => /^(WRITE_|SPOOL_|MQTT_PROTOCOL)/.test(k) && v !== undefined)) as Record<string, string>;
   // Measured as it runs in production (Dockerfile): the bundled build, with its heap limits.
   execSync('npm run -s build', { cwd: ROOT, stdio: 'inherit' });
-  const entry = ['--max-old-space-size=112', '--max-semi-space-size=8', join(ROOT, 'dist', 'veilleur.mjs')];
+  const entry = [...SERVICE_NODE_FLAGS, join(ROOT, 'dist', 'veilleur.mjs')];
   // A key for the console's page timings (1,000 devices and 10,000 alert events in one commune).
   const consoleKey = generateKey('benchconsole');
   const registry = townRegistry(devices);

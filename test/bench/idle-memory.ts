@@ -8,6 +8,7 @@ import { execSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, ServiceProcess, startStack, waitFor } from '../integration/support.ts';
+import { SERVICE_NODE_FLAGS } from './node-flags.ts';
 import { memoryMb } from './procstat.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -15,7 +16,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 if (process.env.BENCH_SKIP_BUILD !== '1') execSync('npm run -s build', { cwd: ROOT, stdio: 'inherit' });
 const stack = await startStack({ persistence: false });
 // The node flags of the benchmark (test/bench/node-flags.ts) unless IDLE_FLAGS gives others, to compare them.
-const flags = process.env.IDLE_FLAGS !== undefined ? process.env.IDLE_FLAGS.split(' ').filter(Boolean) : ['--max-old-space-size=112', '--max-semi-space-size=8'];
+const flags = process.env.IDLE_FLAGS !== undefined ? process.env.IDLE_FLAGS.split(' ').filter(Boolean) : [...SERVICE_NODE_FLAGS];
 const service = new ServiceProcess(stack, { LOG_LEVEL: 'warn' }, undefined, [...flags, join(ROOT, 'dist', 'veilleur.mjs')]);
 try {
   await service.start();
