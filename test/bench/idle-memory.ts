@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, ServiceProcess, startStack, waitFor } from '../integration/support.ts';
 import { SERVICE_NODE_FLAGS } from './node-flags.ts';
+import { scaledTown, townRegistry } from '../../services/simulator/town.ts';
 import { memoryMb } from './procstat.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -17,7 +18,9 @@ if (process.env.BENCH_SKIP_BUILD !== '1') execSync('npm run -s build', { cwd: RO
 const stack = await startStack({ persistence: false });
 // The node flags of the benchmark (test/bench/node-flags.ts) unless IDLE_FLAGS gives others, to compare them.
 const flags = process.env.IDLE_FLAGS !== undefined ? process.env.IDLE_FLAGS.split(' ').filter(Boolean) : [...SERVICE_NODE_FLAGS];
-const service = new ServiceProcess(stack, { LOG_LEVEL: 'warn' }, undefined, [...flags, join(ROOT, 'dist', 'veilleur.mjs')]);
+// The registry and settings of `npm run bench` (the simulated town, 1,134 devices); IDLE_EMPTY=1: an empty registry.
+const registry = process.env.IDLE_EMPTY === '1' ? undefined : townRegistry(scaledTown(63));
+const service = new ServiceProcess(stack, { LOG_LEVEL: 'warn', ALERT_EVAL_MINUTES: '1440' }, registry, [...flags, join(ROOT, 'dist', 'veilleur.mjs')]);
 try {
   await service.start();
   await waitFor(async () => (await service.ready())?.ready === true, 30_000, 'service ready');
