@@ -38,6 +38,7 @@ describe('decoder fuzz', () => {
           for (const r of result.readings) {
             const spec = QUANTITIES[r.quantity];
             expect(spec, r.quantity).toBeDefined();
+            expect(device.exposes, `${r.quantity} is not in exposes`).toContain(r.quantity);
             if (spec.type === 'float') expect(Number.isFinite(r.value), `${r.quantity}=${String(r.value)}`).toBe(true);
             else expect(typeof r.value).toBe('boolean');
           }
