@@ -5,7 +5,6 @@
  * windows in bounded maps (the oldest addresses go first): a flood of addresses cannot grow memory without end.
  * The client address is Fastify's `req.ip`, which honours `HTTP_TRUST_PROXY` behind a reverse proxy.
  */
-import type { ApiOptions } from './deps.ts';
 
 export class FixedWindow {
   private readonly byAddress = new Map<string, { count: number; resetAt: number }>();
@@ -72,7 +71,11 @@ export const DEFAULT_AUTH_FAILURES_PER_15_MIN = 20;
  * The instance's throttle, made on first use and kept on the deps: the API's auth hook and the console's sign-in
  * page count failures in the same budget (`requestThrottle(deps).authFailures`).
  */
-export function requestThrottle(deps: { options: ApiOptions; throttle?: RequestThrottle | undefined }): RequestThrottle {
+// The two budgets only (a structural type: deps.ts imports this module, so importing ApiOptions back would be a cycle).
+export function requestThrottle(deps: {
+  options: { rateLimitPerMinute: number; authFailuresPer15Min?: number | undefined };
+  throttle?: RequestThrottle | undefined;
+}): RequestThrottle {
   deps.throttle ??= new RequestThrottle({ requestsPerMinute: deps.options.rateLimitPerMinute, authFailuresPer15Min: deps.options.authFailuresPer15Min ?? DEFAULT_AUTH_FAILURES_PER_15_MIN });
   return deps.throttle;
 }

@@ -8,6 +8,7 @@ import { decodeUplink, findDevice } from '../../decoders/index.ts';
 import type { DecodeInput, DecodeResult, Reading } from '../../decoders/index.ts';
 import type { Uplink } from '../lns/uplink.ts';
 import type { DeviceMeta } from '../registry/registry.ts';
+import type { DecodeOutcome } from '../storage/outcome.ts';
 
 export interface PayloadDecoder {
   /** 'vendor/model' for built-ins, 'codec:<name>' for custom codecs: stored in `uplink.decoded_by`. */
@@ -21,11 +22,8 @@ export interface PayloadDecoder {
 
 export type DecoderResolver = (uplink: Uplink, meta: DeviceMeta) => PayloadDecoder | undefined;
 
-export type DecodeOutcome =
-  | { kind: 'decoded'; by: string; result: DecodeResult }
-  | { kind: 'lns-object'; fields: Record<string, number> }
-  | { kind: 'empty' }
-  | { kind: 'undecoded'; reason: 'no_decoder' | 'decoder_error'; detail: string };
+// The outcome type lives in storage/ (which records it); re-exported for the pipeline's modules.
+export type { DecodeOutcome };
 
 /** Resolves `meta.decoder` ('vendor/model') against the built-in registry. */
 export const builtInDecoders: DecoderResolver = (_uplink, meta) => {
@@ -87,21 +85,6 @@ export function decodeWarningKinds(result: DecodeResult): DecodeWarningKind[] {
   // Each partial or port condition adds exactly one warning; any beyond those are of another kind.
   if (result.warnings.length > kinds.length) kinds.push('other');
   return kinds;
-}
-
-/** Longest `uplink.decode_warnings` stored: warnings name offsets and records, a few hundred characters at most. */
-const MAX_WARNINGS_CHARS = 1000;
-
-/** The uplink's decode warnings as stored in `uplink.decode_warnings` (joined with " | ", bounded). */
-export function storedWarnings(result: DecodeResult): string | undefined {
-  if (result.warnings.length === 0) return undefined;
-  const text = result.warnings.join(' | ');
-  return text.length > MAX_WARNINGS_CHARS ? `${text.slice(0, MAX_WARNINGS_CHARS - 1)}…` : text;
-}
-
-/** Bytes at the end of the frame the decoder did not decode (`uplink.undecoded_bytes`). */
-export function undecodedBytes(result: DecodeResult, payloadLength: number): number | undefined {
-  return result.undecodedFrom === undefined ? undefined : Math.max(payloadLength - result.undecodedFrom, 0);
 }
 
 /**

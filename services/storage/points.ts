@@ -1,7 +1,7 @@
 /** Events → line protocol, following storage/schema.ts. Time is in milliseconds (the writer's precision). */
 import { QUANTITIES } from '../../decoders/model/quantities.ts';
 import type { DecodeResult, Reading } from '../../decoders/index.ts';
-import { storedWarnings, undecodedBytes, type DecodeOutcome } from '../pipeline/decode.ts';
+import { storedWarnings, undecodedBytes, type DecodeOutcome } from './outcome.ts';
 import type { GatewayInfo, JoinEvent, LocationEvent, Rejection, StatusEvent, Uplink } from '../lns/uplink.ts';
 import { loraAirtimeMs } from '../radio/airtime.ts';
 import type { DeviceMeta } from '../registry/registry.ts';
