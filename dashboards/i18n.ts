@@ -4,7 +4,6 @@
  */
 export const LANGS = ['fr', 'en'] as const;
 export type Lang = (typeof LANGS)[number];
-export const DEFAULT_LANG: Lang = 'fr';
 
 export type Text = Readonly<Record<Lang, string>>;
 

@@ -1,7 +1,7 @@
 /** Alert events as InfluxDB points (`alert_event`, see docs/schema.md): the alert history, and what rebuilds state. */
 import { int, lineWithTags, tagString } from '../storage/line-protocol.ts';
 import { ALERT_EVENT } from '../storage/schema.ts';
-import { allRows, influxqlAnyOf, influxqlString, type InfluxTarget } from '../storage/influx.ts';
+import { allRows, influxqlAnyOf, type InfluxTarget } from '../storage/influx.ts';
 import type { AlertEvent } from './lifecycle.ts';
 import type { Alert } from './model.ts';
 

@@ -11,7 +11,7 @@
  * change made by `veilleur keys` in another process counts from the next request) and kept across restarts.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { API_ROLES, apiKeyEntry, KEY_ID, type ApiKeyEntry, type ApiRole } from './keys-schema.ts';
+import { apiKeyEntry, KEY_ID, type ApiKeyEntry, type ApiRole } from './keys-schema.ts';
 import { KeyStore, KeyStoreError, type StoreState, type StoredKey } from './key-store.ts';
 
 export { API_ROLES, apiKeyEntry, apiKeyList, type ApiKeyEntry, type ApiRole } from './keys-schema.ts';

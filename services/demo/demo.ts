@@ -65,7 +65,10 @@ export async function demo(args: string[]): Promise<number> {
   const { mqtt, influx } = await startLocalStack(dir, { persistence: true, db: 'veilleur' });
   // From here on, whatever ends the demo stops what it started (the service once it runs, the servers always).
   const abort = new AbortController();
+  // Assigned once further down, but read by stop() (defined here) before that: `let`, not `const`.
+  // oxlint-disable-next-line prefer-const
   let service: ReturnType<typeof createService> | undefined;
+  // oxlint-disable-next-line prefer-const
   let status: NodeJS.Timeout | undefined;
   let stopping: Promise<void> | undefined;
   const stop = (why?: string) =>

@@ -20,7 +20,6 @@
  * (BASE, HCHC, HCHP), IINST as `electricity.current` (TRI: channels L1..L3), PAPP as
  * `electricity.apparentPower`.
  */
-import { DecodeError } from '../../core/errors.ts';
 import { emptyResult } from '../../core/boundary.ts';
 import type { ByteReader } from '../../core/reader.ts';
 import type { DecodeInput, DecodeResult, Reading } from '../../core/types.ts';

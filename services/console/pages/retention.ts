@@ -47,7 +47,10 @@ export function durationWords(value: string, t: RetentionTexts, number: (n: numb
   else if (d >= 365) {
     let y = Math.floor(d / 365.25);
     let m = Math.round((d - y * 365.25) / 30.44);
-    if (m === 12) (y += 1), (m = 0);
+    if (m === 12) {
+      y += 1;
+      m = 0;
+    }
     about = t.aboutYears(y, m);
   } else if (d % 7 === 0 && d < 60) about = t.weeks(d / 7);
   else if (d >= 28) about = t.aboutMonths(Math.round(d / 30.44));

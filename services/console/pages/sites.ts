@@ -411,11 +411,17 @@ async function readSites(deps: ConsoleDeps, ctx: PageContext, tenants: string[] 
   for (const [tz, { results }] of byZone) {
     for (const m of mergedMeters(results.waterDays ?? [], results.water ?? [])) {
       const s = siteOf(m.tenant, m.site);
-      if (s && mine(s, tz)) (s.water.push(m), s.roles.add(m.role));
+      if (s && mine(s, tz)) {
+        s.water.push(m);
+        s.roles.add(m.role);
+      }
     }
     for (const m of mergedMeters(results.powerDays ?? [], results.power ?? [])) {
       const s = siteOf(m.tenant, m.site);
-      if (s && mine(s, tz)) (s.power.push(m), s.roles.add(m.role));
+      if (s && mine(s, tz)) {
+        s.power.push(m);
+        s.roles.add(m.role);
+      }
     }
     for (const { tags, rows } of seriesRows(results.night ?? [])) {
       const s = siteOf(tags.tenant ?? '', tags.site ?? '');
@@ -423,7 +429,10 @@ async function readSites(deps: ConsoleDeps, ctx: PageContext, tenants: string[] 
     }
     for (const r of latestReadings(results.rooms ?? [])) {
       const s = siteOf(r.tenant, r.site);
-      if (s && mine(s, tz)) (s.rooms.push(r), s.roles.add(ROLES.room));
+      if (s && mine(s, tz)) {
+        s.rooms.push(r);
+        s.roles.add(ROLES.room);
+      }
     }
     for (const r of latestReadings(results.co2 ?? [])) {
       const s = siteOf(r.tenant, r.site);
