@@ -102,7 +102,9 @@ export class MqttConsumer {
       try {
         pending = this.sink.handle(packet.topic, packet.payload as Buffer);
       } catch (err) {
-        // The sink never throws by contract; if it did, not acknowledging lets the broker redeliver.
+        // The sink never throws by contract. If it did: without done(), MQTT.js reads no further packet on this
+        // connection (it hands them over one at a time), so nothing more is taken in until the connection drops;
+        // only then does the broker redeliver the unacknowledged message to the persistent session.
         this.log.error({ err: (err as Error).message, topic: packet.topic }, 'message handling failed; not acknowledged');
         return;
       }
