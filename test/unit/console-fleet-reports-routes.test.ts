@@ -5,15 +5,13 @@
  * CSP, downloads are attachments recorded as exports, and a retention change without a reason is a 422 that writes
  * nothing.
  */
-import cookie from '@fastify/cookie';
-import Fastify, { type FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { registerApi } from '../../services/api/app.ts';
 import type { ApiDeps } from '../../services/api/deps.ts';
 import { generateKey, KeyRing } from '../../services/api/keys.ts';
 import type { AuditLog } from '../../services/audit/trail.ts';
 import type { Config } from '../../services/config/load.ts';
-import { createConsole } from '../../services/console/plugin.ts';
+import { consoleApp, page as pageOf, signIn as signInAs } from './console-app.ts';
 import { REPORT_DOCUMENT_CSP } from '../../services/console/pages/reports.ts';
 import { defaultRetention } from '../../services/retention/config.ts';
 import { townRegistry } from '../../services/simulator/town.ts';
@@ -55,17 +53,11 @@ function fakeQuery(q: string): Promise<InfluxSeries[]> {
   return Promise.resolve([]);
 }
 
-async function signIn(key: { key: string }): Promise<string> {
-  const r = await app.inject({ method: 'POST', url: '/connexion', payload: `cle=${encodeURIComponent(key.key)}`, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
-  const set = [r.headers['set-cookie']].flat().find((c) => c?.startsWith('veilleur_session='));
-  if (!set) throw new Error(`no session cookie: ${r.statusCode} ${r.body.slice(0, 200)}`);
-  return set.split(';')[0]!;
-}
-
 /** What was recorded in the action trail, sign-ins aside. */
 const actions = () => audited.filter((a) => a.action !== 'console.sign-in');
 
-const page = (url: string, session: string) => app.inject({ url, headers: { cookie: session } });
+const signIn = (key: { key: string }) => signInAs(app, key);
+const page = (url: string, session: string) => pageOf(app, url, session);
 
 async function post(url: string, session: string, fields: Record<string, string>) {
   const form = await page('/conservation', session);
@@ -74,8 +66,6 @@ async function post(url: string, session: string, fields: Record<string, string>
 }
 
 beforeAll(async () => {
-  app = Fastify();
-  await app.register(cookie);
   const deps: ApiDeps = {
     keys: new KeyRing([
       { id: keys.aViewer.id, name: 'mairie A', role: 'viewer', tenants: [A], hash: keys.aViewer.hash },
@@ -93,10 +83,7 @@ beforeAll(async () => {
     },
     options: { docsPublic: false, metricsPublic: false, rateLimitPerMinute: 100_000, corsOrigins: [] },
   };
-  const webConsole = createConsole(deps);
-  await registerApi(app, deps, webConsole.auth);
-  await app.register(webConsole.plugin);
-  await app.ready();
+  app = await consoleApp(deps);
 });
 afterAll(async () => {
   await app?.close();

@@ -4,14 +4,12 @@
  * gets another commune's site or device (404), every statement is confined, and re-decoding is for admins only and
  * goes to the device's own commune.
  */
-import cookie from '@fastify/cookie';
-import Fastify, { type FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { registerApi } from '../../services/api/app.ts';
 import type { ApiDeps } from '../../services/api/deps.ts';
 import type { AuditLog } from '../../services/audit/trail.ts';
 import { generateKey, KeyRing } from '../../services/api/keys.ts';
-import { createConsole } from '../../services/console/plugin.ts';
+import { consoleApp, page as pageOf, signIn as signInAs } from './console-app.ts';
 import type { RedecodeOptions } from '../../services/pipeline/redecode.ts';
 import { townRegistry } from '../../services/simulator/town.ts';
 import type { InfluxSeries } from '../../services/storage/influx.ts';
@@ -80,18 +78,10 @@ function fakeQuery(q: string): Promise<InfluxSeries[]> {
   return Promise.resolve([]);
 }
 
-async function signIn(key: { key: string }): Promise<string> {
-  const r = await app.inject({ method: 'POST', url: '/connexion', payload: `cle=${encodeURIComponent(key.key)}`, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
-  const set = [r.headers['set-cookie']].flat().find((c) => c?.startsWith('veilleur_session=') || /session/i.test(c ?? ''));
-  if (!set) throw new Error(`no session cookie: ${r.statusCode} ${r.body.slice(0, 200)}`);
-  return set.split(';')[0]!;
-}
-
-const page = (url: string, session: string) => app.inject({ url, headers: { cookie: session } });
+const signIn = (key: { key: string }) => signInAs(app, key);
+const page = (url: string, session: string) => pageOf(app, url, session);
 
 beforeAll(async () => {
-  app = Fastify();
-  await app.register(cookie);
   const deps: ApiDeps = {
     keys: new KeyRing([
       { id: keys.aOperator.id, name: 'astreinte A', role: 'operator', tenants: [A], hash: keys.aOperator.hash },
@@ -108,10 +98,7 @@ beforeAll(async () => {
     },
     options: { docsPublic: false, metricsPublic: false, rateLimitPerMinute: 100_000, corsOrigins: [] },
   };
-  const webConsole = createConsole(deps);
-  await registerApi(app, deps, webConsole.auth);
-  await app.register(webConsole.plugin);
-  await app.ready();
+  app = await consoleApp(deps);
 });
 afterAll(async () => {
   await app?.close();
