@@ -10,7 +10,40 @@ import { request as tlsRequest } from 'node:https';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 
+/**
+ * A port free on 127.0.0.1 now, chosen below the kernel's ephemeral range: a port from `listen(0)` is in that range,
+ * where any outgoing connection (thousands, in the tests) may take it before the server it was meant for binds it.
+ */
 export async function freePort(): Promise<number> {
+  const [low, high] = reservablePortRange();
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = low + Math.floor(Math.random() * (high - low));
+    if (await portIsBindable(port)) return port;
+  }
+  return anyFreePort();
+}
+
+function reservablePortRange(): [number, number] {
+  try {
+    const ephemeralLow = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    if (ephemeralLow > 12_000) return [10_000, ephemeralLow];
+  } catch {
+    // Not Linux: any port the system hands out.
+  }
+  return [0, 0];
+}
+
+function portIsBindable(port: number): Promise<boolean> {
+  if (port === 0) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.unref();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
+function anyFreePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.unref();
@@ -76,7 +109,11 @@ abstract class ChildServer implements ManagedServer {
     this.child = child;
     writeFileSync(join(this.dir, `${this.name}.pid`), String(child.pid));
     for (let i = 0; i < 300; i++) {
-      if (child.exitCode !== null) throw new Error(`${this.name} exited during start-up (code ${child.exitCode}); see ${join(this.dir, `${this.name}.log`)}`);
+      if (child.exitCode !== null) {
+        const logFile = join(this.dir, `${this.name}.log`);
+        const why = /address already in use/i.test(readFileSync(logFile, 'utf8')) ? ': a port was taken meanwhile' : '';
+        throw new Error(`${this.name} exited during start-up (code ${child.exitCode})${why}; see ${logFile}`);
+      }
       if (await this.ready()) return;
       await sleep(100);
     }
@@ -282,9 +319,25 @@ export async function startLocalStack(
   dir: string,
   opts: { persistence?: boolean; db?: string; tls?: ServerTls } = {},
 ): Promise<{ mqtt: MosquittoServer; influx: InfluxServer }> {
-  const mqtt = new MosquittoServer(await freePort(), join(dir, 'mosquitto'), opts.persistence ?? true, opts.tls);
-  const influx = new InfluxServer(await freePort(), await freePort(), join(dir, 'influxdb'), opts.tls);
-  await Promise.all([mqtt.start(), influx.start()]);
+  const [mqtt, influx] = await Promise.all([
+    startOnFreePorts(async (attempt) => new MosquittoServer(await freePort(), join(dir, `mosquitto${suffix(attempt)}`), opts.persistence ?? true, opts.tls)),
+    startOnFreePorts(async (attempt) => new InfluxServer(await freePort(), await freePort(), join(dir, `influxdb${suffix(attempt)}`), opts.tls)),
+  ]);
   if (opts.db) await influx.createDatabase(opts.db);
   return { mqtt, influx };
+}
+
+const suffix = (attempt: number) => (attempt === 0 ? '' : `-${attempt}`);
+
+/** Starts the server `make` builds; if another process took one of its ports meanwhile, builds it again on new ones. */
+export async function startOnFreePorts<S extends ManagedServer>(make: (attempt: number) => Promise<S>, attempts = 3): Promise<S> {
+  for (let attempt = 0; ; attempt++) {
+    const server = await make(attempt);
+    try {
+      await server.start();
+      return server;
+    } catch (err) {
+      if (attempt + 1 >= attempts || !String(err).includes('a port was taken meanwhile')) throw err;
+    }
+  }
 }
