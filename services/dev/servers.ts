@@ -341,3 +341,58 @@ export async function startOnFreePorts<S extends ManagedServer>(make: (attempt: 
     }
   }
 }
+
+/**
+ * A private NATS server with JetStream on file storage (Debian's `nats-server`, 2.9 here), for the cluster mode's
+ * tests and demo: 127.0.0.1 only, its JetStream data in `dir/jetstream`, so a restart keeps streams, consumers and
+ * key-value buckets as a production server does. The monitoring port answers `/healthz` only once JetStream is up.
+ */
+export class NatsServer extends ChildServer {
+  readonly name = 'nats-server';
+  get url(): string {
+    return `nats://127.0.0.1:${this.port}`;
+  }
+
+  constructor(
+    port: number,
+    private readonly monitorPort: number,
+    dir: string,
+  ) {
+    super(port, dir);
+    mkdirSync(join(dir, 'jetstream'), { recursive: true });
+    writeFileSync(
+      join(dir, 'nats.conf'),
+      [
+        'server_name: veilleur-dev',
+        `listen: "127.0.0.1:${port}"`,
+        `http: "127.0.0.1:${monitorPort}"`,
+        'jetstream {',
+        `  store_dir: "${join(dir, 'jetstream')}"`,
+        '  max_memory_store: 64MB',
+        '  max_file_store: 4GB',
+        '}',
+        '',
+      ].join('\n'),
+    );
+  }
+
+  protected command() {
+    const bin = which('nats-server');
+    if (!bin) throw new Error(`nats-server is not installed: run 'sudo apt-get install -y nats-server' (Debian/Ubuntu)`);
+    return { bin, args: ['-c', join(this.dir, 'nats.conf')] };
+  }
+
+  protected async ready(): Promise<boolean> {
+    try {
+      const r = await httpRequest(`http://127.0.0.1:${this.monitorPort}/healthz`, { timeoutMs: 1000 });
+      return r.status === 200;
+    } catch {
+      return false;
+    }
+  }
+}
+
+/** Starts a private NATS server with JetStream in `dir/nats…`; the caller stops it. */
+export function startNats(dir: string): Promise<NatsServer> {
+  return startOnFreePorts(async (attempt) => new NatsServer(await freePort(), await freePort(), join(dir, `nats${suffix(attempt)}`)));
+}
