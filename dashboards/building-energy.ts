@@ -4,7 +4,7 @@
  */
 import type { DataTransformerConfig } from '@grafana/grafana-foundation-sdk/dashboard';
 import { QUANTITIES } from '../decoders/model/quantities.ts';
-import { siteCalendarSchema, type SiteCalendar } from '../services/alerts/calendar.ts';
+import { siteCalendarSchema, type SiteCalendar } from '../services/time/calendar.ts';
 import { DEFAULT_EMISSION_FACTOR_ID, EMISSION_FACTORS, type EmissionFactor } from '../services/datacenter/emission-factors.ts';
 import { DAILY_ROLLUPS, RAW_TOTAL, dashboardBuilder, finish, monthlyTotals, steps, table, timeseries, withNote, type DashboardDefinition } from './common.ts';
 import { tr, type Lang } from './i18n.ts';
@@ -61,7 +61,7 @@ export function openHoursRegex(hours: SiteCalendar['openingHours']): string {
   return `^(${alternatives.join('|')})$`;
 }
 
-/** The default calendar of the sites (services/alerts/calendar.ts): Monday to Friday, 08:00–18:00. */
+/** The default calendar of the sites (services/time/calendar.ts): Monday to Friday, 08:00–18:00. */
 export const DEFAULT_OPENING_HOURS = siteCalendarSchema.parse({}).openingHours;
 
 function outOfHoursShare(lang: Lang): DataTransformerConfig[] {

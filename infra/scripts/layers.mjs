@@ -17,10 +17,12 @@ const SOURCES = ['decoders', 'services', 'dashboards'];
 // every import from a lower room into an upper one a violation, whatever the upper room is.
 const LOWER = {
   'decoders': ['decoders'],
+  // Local time, site calendars and the one site lookup: pure computation every room may use.
+  'services/time': [],
   'services/lns': ['decoders/model'],
   // storage records what the lower rooms produce: decoded readings, the network server's event, the device's place.
   'services/storage': ['decoders', 'services/lns', 'services/registry'],
-  'services/registry': ['services/lns', 'decoders/model'],
+  'services/registry': ['services/lns', 'decoders/model', 'services/time'],
   'services/mqtt': ['services/storage', 'services/lns'],
   'services/pipeline': ['services/lns', 'services/registry', 'services/storage', 'decoders',
     // pipeline/ingest runs the stream rules and hands their events on (issue 16 item 2 keeps that call):
@@ -64,7 +66,6 @@ const KNOWN = [
   ['services/api/routes/grafana.ts', 'services/grafana/influxql-guard.ts', 'the API route of Grafana uses the guard; the guard belongs below the API'],
   ['services/retention/footprint.ts', 'services/dev/*', 'benchmark code, to move into test/bench/'],
   ['services/retention/footprint.ts', 'services/simulator/*', 'benchmark code, to move into test/bench/'],
-  ['dashboards/building-energy.ts', 'services/alerts/calendar.ts', 'site calendars, to move into services/time/'],
   ['dashboards/water.ts', 'services/alerts/model.ts', 'alert kinds and labels for the panels'],
   // Pages register themselves through the plugin that imports them (sendPage, ConsoleDeps): a cycle inside the
   // console's own room, harmless at load time (functions and types only); to split plugin.ts's shared helpers out.

@@ -5,7 +5,7 @@
  */
 import type { Reading } from '../../decoders/index.ts';
 import type { DeviceMeta } from '../registry/registry.ts';
-import { isOccupied, type SiteCalendar } from './calendar.ts';
+import { isOccupied, type SiteCalendar } from '../time/calendar.ts';
 import { AlertBook, type AlertEvent } from './lifecycle.ts';
 import type { Subject } from './model.ts';
 import type { StreamInput, StreamRule } from './rules/define.ts';

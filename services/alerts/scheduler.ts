@@ -5,24 +5,20 @@
 import type { Logger } from 'pino';
 import type { FileConfig } from '../config/schema.ts';
 import type { InfluxTarget } from '../storage/influx.ts';
-import { siteCalendarSchema, type SiteCalendar } from './calendar.ts';
+import { siteCalendars, siteIndex } from '../time/sites.ts';
 import type { AlertBook, AlertEvent } from './lifecycle.ts';
 import type { SiteNames } from './model.ts';
 import type { RulesLookup, SiteRules } from './settings.ts';
 import type { WindowContext, WindowedRule } from './rules/define.ts';
 
+/** The occupancy calendar of each site (services/time/sites.ts: the one site lookup, built once per registry). */
 export function calendarLookup(sites: FileConfig['sites']): WindowContext['calendarFor'] {
-  const fallback = siteCalendarSchema.parse({});
-  const byKey = new Map<string, SiteCalendar>();
-  for (const s of sites) byKey.set(`${s.tenant ?? '*'}/${s.site}`, s.calendar);
-  return (tenant, site) => byKey.get(`${tenant}/${site}`) ?? byKey.get(`*/${site}`) ?? fallback;
+  return siteCalendars(sites).calendar;
 }
 
 /** The `rules` settings of each configured site (an entry naming its tenant wins over one for any tenant). */
 export function siteRulesLookup(sites: FileConfig['sites']): RulesLookup {
-  const byKey = new Map<string, SiteRules>();
-  for (const s of sites) if (s.rules) byKey.set(`${s.tenant ?? '*'}/${s.site}`, s.rules);
-  return (tenant, site) => byKey.get(`${tenant}/${site}`) ?? byKey.get(`*/${site}`);
+  return siteIndex(sites, (s): SiteRules | undefined => s.rules);
 }
 
 /** One round: every rule at `now`; the findings go through the alert book. */

@@ -4,9 +4,9 @@
  * which has no SHOW TAG VALUES cardinality queries).
  */
 import type { FileConfig } from '../config/schema.ts';
-import { calendarLookup } from '../alerts/scheduler.ts';
 import { influxqlString, seriesRows } from '../storage/influx.ts';
 import { UPLINK } from '../storage/schema.ts';
+import { siteCalendars } from '../time/sites.ts';
 import type { ApiDeps } from './deps.ts';
 import { tenantClause } from './scope.ts';
 
@@ -108,7 +108,7 @@ function registryByEui(registry: FileConfig): Map<string, FileConfig['devices'][
   return new Map(registry.devices.map((d) => [d.devEui, d]));
 }
 
-/** The time zone of a site: its calendar's, as the alert rules see it (Europe/Paris by default). */
-export function siteTimeZone(registry: FileConfig, tenant: string, site: string): string {
-  return calendarLookup(registry.sites)(tenant, site).timeZone;
+/** The time zone of a site: its calendar's, as the alert rules see it (Europe/Paris by default); the lookup is built once per registry. */
+export function siteTimeZone(registry: Pick<FileConfig, 'sites'>, tenant: string, site: string): string {
+  return siteCalendars(registry.sites).timeZone(tenant, site);
 }

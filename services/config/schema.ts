@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { QUANTITIES } from '../../decoders/model/quantities.ts';
-import { siteCalendarSchema } from '../alerts/calendar.ts';
+import { siteCalendarSchema } from '../time/calendar.ts';
 import { siteRulesSchema } from '../alerts/settings.ts';
 import { retentionSchema } from '../retention/config.ts';
 import { notificationsSchema } from '../alerts/notify/config.ts';

@@ -34,7 +34,7 @@
  */
 import { QUANTITIES } from '../../decoders/model/quantities.ts';
 import { ROLES } from '../../decoders/model/roles.ts';
-import { localDayBounds, localTime } from '../alerts/calendar.ts';
+import { localDayBounds, localTime } from '../time/calendar.ts';
 import { toCsv } from '../csv.ts';
 import { roleLabel, type Lang } from '../registry/names.ts';
 import { influxqlIdent, influxqlString, type InfluxSeries, type InfluxTarget } from '../storage/influx.ts';

@@ -5,6 +5,7 @@
  */
 import { ROLES } from '../../decoders/model/roles.ts';
 import type { FileConfig } from '../config/schema.ts';
+import { siteIndex } from '../time/sites.ts';
 
 export type Lang = 'fr' | 'en';
 
@@ -41,9 +42,9 @@ export interface DisplayNames {
  */
 export function displayNames(file: Pick<FileConfig, 'tenants' | 'sites'>): DisplayNames {
   const tenants = new Map(file.tenants.flatMap((t) => (t.name ? [[t.id, t.name] as const] : [])));
-  const sites = new Map(file.sites.flatMap((s) => (s.name ? [[`${s.tenant ?? '*'}/${s.site}`, s.name] as const] : [])));
+  const siteNames = siteIndex(file.sites, (s) => s.name);
   return {
     tenant: (id) => tenants.get(id) ?? id,
-    site: (tenant, site) => sites.get(`${tenant}/${site}`) ?? sites.get(`*/${site}`) ?? site,
+    site: (tenant, site) => siteNames(tenant, site) ?? site,
   };
 }

@@ -5,6 +5,7 @@
 import type { FileConfig } from '../config/schema.ts';
 import { energyFromIndex, type IndexPoint } from '../datacenter/kpi.ts';
 import { displayNames } from '../registry/names.ts';
+import { registryCalendars } from '../time/sites.ts';
 
 export type Lang = 'fr' | 'en';
 export const LANGS = ['fr', 'en'] as const;
@@ -16,7 +17,6 @@ export interface Text {
 
 export const DAY_MS = 86_400_000;
 export const HOUR_MS = 3_600_000;
-export const DEFAULT_TIME_ZONE = 'Europe/Paris';
 
 export const round = (x: number, digits: number): number => {
   const f = 10 ** digits;
@@ -39,8 +39,7 @@ export const roundOrNull = (x: number | null | undefined, digits: number): numbe
  * calendars), else Europe/Paris. One zone per report keeps months and years comparable between sites.
  */
 export function tenantTimeZone(registry: Pick<FileConfig, 'sites'> | undefined, tenant: string): string {
-  const site = registry?.sites.find((s) => s.tenant === tenant) ?? registry?.sites.find((s) => s.tenant === undefined);
-  return site?.calendar.timeZone ?? DEFAULT_TIME_ZONE;
+  return registryCalendars(registry).tenantTimeZone(tenant);
 }
 
 /**

@@ -13,7 +13,7 @@
  */
 import { ROLES } from '../../decoders/model/roles.ts';
 import { READING_MEASUREMENTS, QUANTITIES, ALERT_EVENT, DEVICE_EVENT, DEVICE_STATUS, LNS_OBJECT, UPLINK, UPLINK_UNDECODED } from '../storage/schema.ts';
-import { localDayBounds, localTime } from '../alerts/calendar.ts';
+import { localDayBounds, localTime } from '../time/calendar.ts';
 import type { Alert } from '../alerts/model.ts';
 import { resolveEmissionFactor } from '../datacenter/emission-factors.ts';
 import { buildDatacenterReport, DATACENTER_ROLES, localMonths, monthlyFromSeries, type DatacenterReport, type IndexPoint, type LocalMonth, type MeterSeries } from '../datacenter/kpi.ts';

@@ -16,7 +16,7 @@
  */
 import type { Logger } from 'pino';
 import { MEASUREMENTS, QUANTITIES, type Measurement } from '../../decoders/model/quantities.ts';
-import { localDayBounds, localTime } from '../alerts/calendar.ts';
+import { localDayBounds, localTime } from '../time/calendar.ts';
 import { influxqlIdent, influxqlString, type InfluxSeries, type InfluxTarget } from '../storage/influx.ts';
 import { int, lineWithTags, tagString, type FieldValue } from '../storage/line-protocol.ts';
 import { READING_TAGS } from '../storage/schema.ts';

@@ -8,17 +8,17 @@ import type { Logger } from 'pino';
 import type { FileConfig } from '../config/schema.ts';
 import type { InfluxTarget } from '../storage/influx.ts';
 import { durationMs } from '../retention/classes.ts';
+import { siteCalendars } from '../time/sites.ts';
 import type { RetentionConfig } from '../retention/config.ts';
 import type { Resolution } from './names.ts';
 import { RollupRunner, type RollupRunnerOptions, type RoundReport } from './rollup.ts';
 
 /** Time zone of a site: its calendar's (tenant-specific first), else the rollups' default. */
 export function siteTimeZones(sites: FileConfig['sites'], defaultZone: string): { timeZoneOf(tenant: string, site: string): string; zones: string[] } {
-  const byKey = new Map<string, string>();
-  for (const s of sites) byKey.set(`${s.tenant ?? '*'}/${s.site}`, s.calendar.timeZone);
+  const calendars = siteCalendars(sites);
   return {
-    timeZoneOf: (tenant, site) => byKey.get(`${tenant}/${site}`) ?? byKey.get(`*/${site}`) ?? defaultZone,
-    zones: [...new Set([defaultZone, ...byKey.values()])].sort(),
+    timeZoneOf: (tenant, site) => calendars.timeZone(tenant, site, defaultZone),
+    zones: [...new Set([defaultZone, ...calendars.zones])].sort(),
   };
 }
 

@@ -12,7 +12,7 @@ import { LANGS } from '../../dashboards/i18n.ts';
 import { DASHBOARDS } from '../../dashboards/index.ts';
 import { div, mul, render, rollupConsumption, type InfluxQLDataquery } from '../../dashboards/influxql.ts';
 import { MEASUREMENTS } from '../../decoders/model/quantities.ts';
-import { siteCalendarSchema } from '../../services/alerts/calendar.ts';
+import { siteCalendarSchema } from '../../services/time/calendar.ts';
 import { RESOLUTIONS, rollupFields, rollupFrom } from '../../services/rollups/names.ts';
 import { panelQueries, panelRange, panelsOf } from './support.ts';
 

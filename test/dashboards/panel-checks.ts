@@ -11,7 +11,7 @@ import { expect } from 'vitest';
 import { DASHBOARDS } from '../../dashboards/index.ts';
 import { LANGS } from '../../dashboards/i18n.ts';
 import { TIME_ZONE, type InfluxQLDataquery } from '../../dashboards/influxql.ts';
-import { localTime } from '../../services/alerts/calendar.ts';
+import { localTime } from '../../services/time/calendar.ts';
 import { retentionSchema } from '../../services/retention/config.ts';
 import { firstPeriodAt, readCheckpoint } from '../../services/rollups/rollup.ts';
 import { chirpstackV4Up } from '../../services/simulator/envelopes.ts';

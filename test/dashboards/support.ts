@@ -2,7 +2,7 @@
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import type { InfluxQLDataquery } from '../../dashboards/influxql.ts';
 import { TIME_ZONE } from '../../dashboards/influxql.ts';
-import { localDayBounds, localTime } from '../../services/alerts/calendar.ts';
+import { localDayBounds, localTime } from '../../services/time/calendar.ts';
 
 export interface PanelQuery {
   dashboard: string;

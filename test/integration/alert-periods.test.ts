@@ -11,7 +11,7 @@
  * Each scenario lives in its own period, so that the rules, which read the whole database, see only its data.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { siteCalendarSchema, type SiteCalendar } from '../../services/alerts/calendar.ts';
+import { siteCalendarSchema, type SiteCalendar } from '../../services/time/calendar.ts';
 import { backtest } from '../../services/alerts/backtest.ts';
 import { AlertBook, type AlertEvent } from '../../services/alerts/lifecycle.ts';
 import type { Finding } from '../../services/alerts/model.ts';

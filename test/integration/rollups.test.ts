@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MEASUREMENTS, type Measurement } from '../../decoders/model/quantities.ts';
-import { localDayBounds, localTime, siteCalendarSchema } from '../../services/alerts/calendar.ts';
+import { localDayBounds, localTime, siteCalendarSchema } from '../../services/time/calendar.ts';
 import { applyRetention } from '../../services/retention/apply.ts';
 import { retentionSchema } from '../../services/retention/config.ts';
 import { AUDIT_LOG } from '../../services/retention/audit.ts';

@@ -5,7 +5,7 @@
  * others' data.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { siteCalendarSchema, type SiteCalendar } from '../../services/alerts/calendar.ts';
+import { siteCalendarSchema, type SiteCalendar } from '../../services/time/calendar.ts';
 import { dewPointC } from '../../services/alerts/rules/common.ts';
 import { humidityRule, pueDriftRule } from '../../services/alerts/rules/datacenter.ts';
 import { coolingBelow26Rule, degreeDayDriftRule, heatedUnoccupiedRule, overheatingOccupiedRule } from '../../services/alerts/rules/energy.ts';

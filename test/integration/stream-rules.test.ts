@@ -8,7 +8,7 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeUplink, findDevice } from '../../decoders/index.ts';
-import { siteCalendarSchema } from '../../services/alerts/calendar.ts';
+import { siteCalendarSchema } from '../../services/time/calendar.ts';
 import { envelope } from '../../services/simulator/envelopes.ts';
 import { qalcosonicW1AlarmFrame, qalcosonicW1Frame } from '../../services/simulator/frames/axioma.ts';
 import { frameBuilders, type DeviceState, type Frame } from '../../services/simulator/frames/index.ts';

@@ -5,7 +5,7 @@
  * no other windowed rule, and no stream rule on any of its uplinks.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { siteCalendarSchema } from '../../services/alerts/calendar.ts';
+import { siteCalendarSchema } from '../../services/time/calendar.ts';
 import { AlertBook } from '../../services/alerts/lifecycle.ts';
 import { evaluateWindowed } from '../../services/alerts/scheduler.ts';
 import type { WindowContext } from '../../services/alerts/rules/define.ts';

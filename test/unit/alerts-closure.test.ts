@@ -4,7 +4,7 @@
  * elapsed, nor on the minute of the evaluation.
  */
 import { describe, expect, it } from 'vitest';
-import { siteCalendarSchema } from '../../services/alerts/calendar.ts';
+import { siteCalendarSchema } from '../../services/time/calendar.ts';
 import { plannedClosure } from '../../services/alerts/rules/energy.ts';
 
 const HOUR = 3_600_000;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { siteCalendarSchema } from '../../services/alerts/calendar.ts';
+import { siteCalendarSchema } from '../../services/time/calendar.ts';
 import { AlertBook } from '../../services/alerts/lifecycle.ts';
 import { describeSubject, type Subject } from '../../services/alerts/model.ts';
 import { describePlace } from '../../services/alerts/rules/common.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { generateKey, hashOfKey, hasRole, KeyRing } from '../../services/api/keys.ts';
-import { localTime } from '../../services/alerts/calendar.ts';
+import { localTime } from '../../services/time/calendar.ts';
 import { csvCell, toCsv } from '../../services/csv.ts';
 import { ApiError, requestedTenants, tenantClause } from '../../services/api/scope.ts';
 

@@ -10,7 +10,7 @@ import {
   unoccupiedStretches,
   zonedTime,
   type Interval,
-} from '../../services/alerts/calendar.ts';
+} from '../../services/time/calendar.ts';
 
 const PARIS = 'Europe/Paris';
 const HOUR = 3_600_000;

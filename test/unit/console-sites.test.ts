@@ -1,6 +1,6 @@
 /** Sites and Appareil pages: the tile figures, their periods, and the device page's period and radio reading. */
 import { describe, expect, it } from 'vitest';
-import { localDayBounds } from '../../services/alerts/calendar.ts';
+import { localDayBounds } from '../../services/time/calendar.ts';
 import { decoderLabel, defaultAggregation, parseDevicePeriod, periodQuery, radioQuality, rawConsumption } from '../../services/console/pages/device.ts';
 import {
   mergeDays,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { siteCalendarSchema } from '../../services/alerts/calendar.ts';
+import { siteCalendarSchema } from '../../services/time/calendar.ts';
 import { routeSchema } from '../../services/alerts/notify/config.ts';
 import { summaryTopic } from '../../services/alerts/notify/mqtt.ts';
 import { eventId, summaryEntry, type SummaryPayload } from '../../services/alerts/notify/payload.ts';

@@ -4,7 +4,7 @@
  * Every expected figure is computed by hand in the comments.
  */
 import { describe, expect, it } from 'vitest';
-import { siteCalendarSchema } from '../../services/alerts/calendar.ts';
+import { siteCalendarSchema } from '../../services/time/calendar.ts';
 import type { Alert } from '../../services/alerts/model.ts';
 import { calendarPeriod, DATACENTER_ROLES, energyInWindow, type IndexPoint } from '../../services/datacenter/kpi.ts';
 import { consumptionPerWindow, coverage, registryRoles, reportNames, tenantTimeZone } from '../../services/reports/common.ts';

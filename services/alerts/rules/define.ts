@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import type { QuantityId } from '../../../decoders/model/quantities.ts';
 import type { InfluxSeries } from '../../storage/influx.ts';
-import type { SiteCalendar } from '../calendar.ts';
+import type { SiteCalendar } from '../../time/calendar.ts';
 import type { Finding, RuleInfo, SiteNames, Subject, Text } from '../model.ts';
 
 export type Query = (influxql: string) => Promise<InfluxSeries[]>;

@@ -21,7 +21,7 @@ import { z } from 'zod';
 import { QUANTITIES } from '../../../decoders/model/quantities.ts';
 import { ROLES } from '../../../decoders/model/roles.ts';
 import { seriesRows } from '../../storage/influx.ts';
-import { isOccupied, localDayBounds, localTime, unoccupiedStretches, type Interval, type SiteCalendar } from '../calendar.ts';
+import { isOccupied, localDayBounds, localTime, unoccupiedStretches, type Interval, type SiteCalendar } from '../../time/calendar.ts';
 import { describeSubject, formatNumber, formatNumber2, formatTime, plural, type Finding, type RuleInfo, type Subject, type Text } from '../model.ts';
 import { celsius, defineRule, inSeason, int, num, paramsFor, season, type WindowedRule } from './define.ts';
 import { consumption, DAY, describePlace, deviceSubject, fixed, formatDate, HOUR, mean, median, memoByPeriod, MIN, monthName, ms, points, round1, round2, shiftDate } from './common.ts';

@@ -11,7 +11,7 @@
 import { QUANTITIES } from '../../../decoders/model/quantities.ts';
 import { ROLES } from '../../../decoders/model/roles.ts';
 import { influxqlString, seriesRows } from '../../storage/influx.ts';
-import { localDayBounds, localTime, localWindow } from '../calendar.ts';
+import { localDayBounds, localTime, localWindow } from '../../time/calendar.ts';
 import { describeSubject, formatNumber, formatTime, plural, type Finding, type RuleInfo, type Subject } from '../model.ts';
 import { defineRule, int, nightWindow, num, paramsFor, type WindowedRule } from './define.ts';
 import { consumption, DAY, deviceSubject, formatDate, HOUR, indexAt, mean, median, memoByPeriod, MIN, ms, percentile, points, round1, stdDev, type Point } from './common.ts';

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { QUANTITIES } from '../../../decoders/model/quantities.ts';
 import { calendarPeriod, CALENDAR_PERIOD_FORMATS, datacenterReport, datacenterReportCsv, type CalendarPeriodKind } from '../../datacenter/kpi.ts';
 import { EMISSION_FACTORS } from '../../datacenter/emission-factors.ts';
-import { localTime } from '../../alerts/calendar.ts';
+import { localTime } from '../../time/calendar.ts';
 import { toCsv } from '../../csv.ts';
 import { DAILY_CSV_COLUMNS, READINGS_CSV_COLUMNS } from '../csv.ts';
 import { noteAudit } from '../../audit/http.ts';

@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { localDayBounds } from '../../alerts/calendar.ts';
+import { localDayBounds } from '../../time/calendar.ts';
 import { ruleCatalogue } from '../../alerts/catalogue.ts';
 import type { Alert } from '../../alerts/model.ts';
 import { ALERT_EVENT } from '../../storage/schema.ts';

@@ -7,7 +7,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { QUANTITIES, type QuantityId } from '../../../decoders/model/quantities.ts';
-import { localDayBounds, localTime } from '../../alerts/calendar.ts';
+import { localDayBounds, localTime } from '../../time/calendar.ts';
 import { listDevices, siteTimeZone, type DeviceView } from '../../api/inventory.ts';
 import { hasRole } from '../../api/keys.ts';
 import { devEui as devEuiParam } from '../../api/params.ts';

@@ -18,7 +18,7 @@ import { ReportCache } from '../cache.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { QUANTITIES } from '../../../decoders/model/quantities.ts';
-import { localDayBounds, localTime } from '../../alerts/calendar.ts';
+import { localDayBounds, localTime } from '../../time/calendar.ts';
 import { siteTimeZone } from '../../api/inventory.ts';
 import { siteId, tenantId } from '../../api/params.ts';
 import { ApiError, tenantClause } from '../../api/scope.ts';

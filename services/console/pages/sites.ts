@@ -11,7 +11,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { QUANTITIES } from '../../../decoders/model/quantities.ts';
 import { ROLES } from '../../../decoders/model/roles.ts';
-import { localDayBounds, localTime, localWindow } from '../../alerts/calendar.ts';
+import { localDayBounds, localTime, localWindow } from '../../time/calendar.ts';
 import type { Alert } from '../../alerts/model.ts';
 import { listDevices, siteTimeZone, type DeviceView } from '../../api/inventory.ts';
 import { siteId, tenantId } from '../../api/params.ts';

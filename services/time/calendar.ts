@@ -1,5 +1,6 @@
 /**
- * Occupancy calendars of sites and local-time windows, for the alert engine.
+ * Occupancy calendars of sites and local-time windows: the alert rules, rollups, reports, the API and the console
+ * all count local days and opening hours with these functions (services/time/, below every room that uses it).
  *
  * Why: the heating limits of the Code de l'énergie (R241-26: 19 °C when occupied; R241-27: 16 °C when
  * unoccupied for ≥ 24 h, 8 °C for ≥ 48 h) need to know when a school or town hall is closed, and the water-leak
