@@ -25,7 +25,8 @@ import { PanelBuilder as TimeseriesBuilder } from '@grafana/grafana-foundation-s
 import { ROLLUP_RP } from '../services/rollups/names.ts';
 import { UPLINK } from '../services/storage/schema.ts';
 import { COMMON, tr, type Lang, type Text } from './i18n.ts';
-import { DATASOURCE, ident, TIME_ZONE, type InfluxQLTarget } from './influxql.ts';
+import { showTagValues } from '../services/storage/influxql.ts';
+import { DATASOURCE, TIME_ZONE, type InfluxQLTarget } from './influxql.ts';
 
 /** One dashboard, generated in every language. `name` is the file stem in infra/grafana/dashboards/. */
 export interface DashboardDefinition {
@@ -38,15 +39,14 @@ export interface DashboardText {
   description: Text;
 }
 
-const uplink = ident(UPLINK.measurement);
-const tagValues = (key: string, filter?: string): string =>
-  `SHOW TAG VALUES FROM ${uplink} WITH KEY = ${ident(key)}${filter ? ` WHERE ${filter}` : ''}`;
+const tagValues = (key: string, ...within: ('tenant' | 'site')[]): string =>
+  showTagValues({ from: UPLINK.measurement, key, where: within.map((v) => ({ tag: v, matches: `^$${v}$` })) });
 
 /** Variable queries read the `uplink` measurement: every device that ever reported is there. */
 export const VARIABLE_QUERIES = {
   tenant: tagValues('tenant'),
-  site: tagValues('site', `${ident('tenant')} =~ /^$tenant$/`),
-  device: tagValues('device', `${ident('tenant')} =~ /^$tenant$/ AND ${ident('site')} =~ /^$site$/`),
+  site: tagValues('site', 'tenant'),
+  device: tagValues('device', 'tenant', 'site'),
 } as const;
 
 function variable(name: keyof typeof VARIABLE_QUERIES, lang: Lang, label: Text, help: Text): QueryVariableBuilder {

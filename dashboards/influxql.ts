@@ -5,9 +5,10 @@
  * index into consumption), non_negative_derivative of a bucket's last index (a mean rate), field comparisons on a subquery's results, GROUP BY time(...) with fill(), and tz() for
  * daily buckets. No SLIMIT/SOFFSET, no cardinality meta-queries, no INTO, no CQs, no `y` durations (1.x has none).
  *
- * Sources: raw readings (a measurement name), or the service's rollups (`{ rollup, resolution }`, rendered by
- * `rollupFrom` of services/rollups/names.ts as `"rollup_1d"."water_1d"`: a retention policy and a measurement, which
- * 1.x reads natively and 2.x/3.x through their DBRP mapping).
+ * Sources: raw readings (a measurement name), or the service's rollups (`{ rollup, resolution }`, rendered as
+ * `"rollup_1d"."water_1d"`: a retention policy and a measurement, which 1.x reads natively and 2.x/3.x through their
+ * DBRP mapping). The text itself is rendered by the service's one InfluxQL builder (services/storage/influxql.ts);
+ * this module adds the dashboards' shapes on top of it.
  *
  * Queries read Grafana macros (`$timeFilter`, `$__interval`) and the dashboard variables `$tenant`, `$site`,
  * `$device`, matched as anchored regexes so that "All" (`.*`) and multi-value selections (`(a|b)`) both work.
@@ -18,7 +19,10 @@
 import type * as cog from '@grafana/grafana-foundation-sdk/cog';
 import type * as common from '@grafana/grafana-foundation-sdk/common';
 import { QUANTITIES, type Measurement, type QuantityId } from '../decoders/model/quantities.ts';
-import { rollupField, rollupFrom, type Resolution } from '../services/rollups/names.ts';
+import { rollupField, rollupMeasurement, ROLLUP_RP, type Resolution } from '../services/rollups/names.ts';
+import * as q from '../services/storage/influxql.ts';
+
+export { ident, literal } from '../services/storage/influxql.ts';
 
 /** The dashboards' datasource: the `datasource` variable (type influxdb). */
 export const DATASOURCE: common.DataSourceRef = { type: 'influxdb', uid: '${datasource}' };
@@ -93,67 +97,44 @@ export interface DifferenceQuery {
   groupBy: readonly string[];
 }
 
-export const ident = (name: string): string => `"${name.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
-export const literal = (value: string): string => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-
-/** A plain decimal: InfluxQL 1.x does not read exponents (`5e-05`). */
-function number(n: number): string {
-  const s = String(n);
-  if (!Number.isFinite(n) || /e/i.test(s)) throw new Error(`InfluxQL constant ${s}: use a plain decimal (scale it with * or /)`);
-  return s;
+function projection(p: Projection): q.Projection {
+  if ('rate' in p) return { fn: 'non_negative_derivative', of: { fn: 'last', field: p.rate.field }, per: p.rate.per, as: p.as };
+  return p;
 }
 
-function expr(e: Expr): string {
-  if (typeof e === 'number') return number(e);
-  if ('fn' in e) return `${e.fn}(${ident(e.field)})`;
-  return `(${expr(e.left)} ${e.op} ${expr(e.right)})`;
+function condition(c: Condition): q.Condition {
+  // A dashboard variable as an anchored regex: "All" (`.*`) and multi-value selections (`(a|b)`) both match.
+  if ('variable' in c) return { tag: c.tag, matches: `^$${c.variable}$` };
+  if ('greaterThan' in c) return { field: c.field, compare: '>', value: c.greaterThan };
+  return c;
 }
 
-function projection(p: Projection): string {
-  const as = p.as ? ` AS ${ident(p.as)}` : '';
-  if ('rate' in p) return `non_negative_derivative(last(${ident(p.rate.field)}), ${p.rate.per})${as}`;
-  if ('expr' in p) {
-    // The outer parentheses of a binary expression are redundant at the top level.
-    const e = expr(p.expr);
-    return `${typeof p.expr === 'object' && 'op' in p.expr ? e.slice(1, -1) : e}${as}`;
+/** `$timeFilter` and the conditions: every query, inner ones too (for speed), is bounded by the panel range. */
+const where = (conditions: readonly Condition[] = []): q.Condition[] => ['$timeFilter', ...conditions.map(condition)];
+
+/** The query in the terms of the shared builder (services/storage/influxql.ts). */
+function toSelect(s: SelectQuery | DifferenceQuery): q.Select {
+  if ('difference' in s) {
+    return { select: [{ fn: 'non_negative_difference', field: s.difference.field, as: s.difference.as }], from: s.from, where: where(s.where), groupBy: s.groupBy };
   }
-  return 'fn' in p ? `${p.fn}(${ident(p.field)})${as}` : `${ident(p.field)}${as}`;
+  const raw = s.select.filter((p) => !('fn' in p) && !('expr' in p) && !('rate' in p)).length;
+  if (raw > 0 && raw < s.select.length) throw new Error('InfluxQL cannot mix raw fields and aggregates in one SELECT');
+  if (raw > 0 && s.interval) throw new Error('raw fields cannot be grouped by time');
+  const from = typeof s.from === 'string' ? s.from : 'rollup' in s.from ? { measurement: rollupMeasurement(s.from.rollup, s.from.resolution), rp: ROLLUP_RP[s.from.resolution] } : toSelect(s.from);
+  return {
+    select: s.select.map(projection),
+    from,
+    where: where(s.where),
+    ...(s.interval ? { interval: s.interval } : {}),
+    ...(s.groupBy ? { groupBy: s.groupBy } : {}),
+    ...(s.fill !== undefined ? { fill: s.fill } : {}),
+    ...(s.localTime ? { tz: TIME_ZONE } : {}),
+  };
 }
 
-function condition(c: Condition): string {
-  if ('greaterThan' in c) return `${ident(c.field)} > ${number(c.greaterThan)}`;
-  if ('variable' in c) return `${ident(c.tag)} =~ /^$${c.variable}$/`;
-  if ('equals' in c) return `${ident(c.tag)} = ${literal(c.equals)}`;
-  if ('notEquals' in c) return `${ident(c.tag)} != ${literal(c.notEquals)}`;
-  if (c.matches.flags) throw new Error(`InfluxQL regex /${c.matches.source}/ cannot carry flags`);
-  return `${ident(c.tag)} =~ /${c.matches.source.replace(/(?<!\\)\//g, '\\/')}/`;
-}
-
-function where(conditions: readonly Condition[] = []): string {
-  return ['$timeFilter', ...conditions.map(condition)].join(' AND ');
-}
-
-function fill(f: Fill): string {
-  return `fill(${f})`;
-}
-
-/** Renders a query; `$timeFilter` bounds both the inner and the outer query (the inner one for speed). */
-export function render(q: SelectQuery | DifferenceQuery): string {
-  if ('difference' in q) {
-    const sel = `non_negative_difference(${ident(q.difference.field)}) AS ${ident(q.difference.as)}`;
-    return `SELECT ${sel} FROM ${ident(q.from)} WHERE ${where(q.where)} GROUP BY ${q.groupBy.map(ident).join(', ')}`;
-  }
-  const raw = q.select.filter((p) => !('fn' in p) && !('expr' in p) && !('rate' in p)).length;
-  if (raw > 0 && raw < q.select.length) throw new Error('InfluxQL cannot mix raw fields and aggregates in one SELECT');
-  if (raw > 0 && q.interval) throw new Error('raw fields cannot be grouped by time');
-  const sel = q.select.map(projection).join(', ');
-  const from = typeof q.from === 'string' ? ident(q.from) : 'rollup' in q.from ? rollupFrom(q.from.rollup, q.from.resolution) : `(${render(q.from)})`;
-  const group = [...(q.interval ? [`time(${q.interval})`] : []), ...(q.groupBy ?? []).map(ident)];
-  let s = `SELECT ${sel} FROM ${from} WHERE ${where(q.where)}`;
-  if (group.length) s += ` GROUP BY ${group.join(', ')}`;
-  if (q.fill !== undefined) s += ` ${fill(q.fill)}`;
-  if (q.localTime) s += ` tz(${literal(TIME_ZONE)})`;
-  return s;
+/** Renders a query. */
+export function render(s: SelectQuery | DifferenceQuery): string {
+  return q.select(toSelect(s));
 }
 
 /**

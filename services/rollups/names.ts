@@ -10,6 +10,7 @@
  */
 import { QUANTITIES, MEASUREMENTS, type Measurement, type QuantityId } from '../../decoders/model/quantities.ts';
 import { CLASSES } from '../retention/classes.ts';
+import { qualified } from '../storage/influxql.ts';
 
 export const RESOLUTIONS = ['1h', '1d'] as const;
 export type Resolution = (typeof RESOLUTIONS)[number];
@@ -23,7 +24,7 @@ export function rollupMeasurement(measurement: Measurement, resolution: Resoluti
 
 /** The InfluxQL FROM target: `"rollup_1h"."water_1h"` (same text on 1.x, 2.x and 3.x). */
 export function rollupFrom(measurement: Measurement, resolution: Resolution): string {
-  return `"${ROLLUP_RP[resolution]}"."${rollupMeasurement(measurement, resolution)}"`;
+  return qualified(rollupMeasurement(measurement, resolution), ROLLUP_RP[resolution]);
 }
 
 export type GaugeStat = 'min' | 'mean' | 'max' | 'last';
