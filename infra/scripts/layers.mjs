@@ -24,6 +24,8 @@ const LOWER = {
   'services/storage': ['decoders', 'services/lns', 'services/registry'],
   'services/registry': ['services/lns', 'decoders/model', 'services/time'],
   'services/mqtt': ['services/storage', 'services/lns'],
+  // The cluster mode (issue 17): relays the broker into JetStream (with mqtt's consumer) and consumes partitions.
+  'services/cluster': ['services/mqtt', 'services/storage', 'services/lns'],
   'services/pipeline': ['services/lns', 'services/registry', 'services/storage', 'decoders',
     // pipeline/ingest runs the stream rules and hands their events on (issue 16 item 2 keeps that call):
     'services/alerts'],

@@ -12,6 +12,7 @@ import { notificationsSchema } from '../alerts/notify/config.ts';
 import { apiKeyList } from '../api/keys-schema.ts';
 import { reportsConfigSchema } from '../reports/config.ts';
 import { oidcSchema } from '../console/oidc-config.ts';
+import { clusterSchema } from '../cluster/config.ts';
 
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
 const int = (min: number, max: number) =>
@@ -243,6 +244,8 @@ export const fileSchema = z.strictObject({
   reports: reportsConfigSchema.optional(),
   /** Single sign-on to the console (OpenID Connect): providers and the claim that maps people to communes and roles. */
   oidc: oidcSchema.optional(),
+  /** Several replicas on NATS JetStream (services/cluster/config.ts); absent: one process, as before. */
+  cluster: clusterSchema.optional(),
 });
 
 export type FileConfig = z.infer<typeof fileSchema>;
