@@ -166,7 +166,7 @@ parentPort.on('message', (batch) => {
   let start = 0;
   for (let i = 0; i < n; i++) {
     const end = batch.ends[i];
-    const key = batch.keys[i];
+    const key = batch.keys[i]; // 0: no device; otherwise the device's number in this batch
     if (stoppedKeys.size >= ${MAX_TIMEOUTS}) status[i] = ${SKIPPED_CODEC};
     else if (key && stoppedKeys.has(key)) status[i] = ${SKIPPED_DEVICE};
     else {
@@ -177,7 +177,7 @@ parentPort.on('message', (batch) => {
       const r = call('{"b":[' + bytes + '],"p":' + batch.ports[i] + ',"t":' + batch.times[i] + '}');
       status[i] = r[0];
       out[i] = r[1];
-      if (r[0] === ${TIMEOUT}) stoppedKeys.add(key || String(i));
+      if (r[0] === ${TIMEOUT}) stoppedKeys.add(key || -1 - i);
     }
     start = end;
   }
@@ -368,7 +368,9 @@ export class Ts013Codec {
     const ends = new Uint32Array(calls.length);
     const ports = new Uint8Array(calls.length);
     const times = new Float64Array(calls.length);
-    const keys = new Array<string>(calls.length);
+    // Devices as small numbers (1, 2, …; 0 for none): a typed array is moved to the worker, not copied string by string.
+    const keys = new Uint32Array(calls.length);
+    const numbers = new Map<string, number>();
     let at = 0;
     for (let i = 0; i < calls.length; i++) {
       const c = calls[i]!;
@@ -377,12 +379,16 @@ export class Ts013Codec {
       ends[i] = at;
       ports[i] = c.fPort;
       times[i] = c.time;
-      keys[i] = c.key;
+      if (c.key) {
+        let n = numbers.get(c.key);
+        if (n === undefined) numbers.set(c.key, (n = numbers.size + 1));
+        keys[i] = n;
+      }
     }
     this.inflight = calls;
     const worker = this.worker!;
     worker.ref();
-    worker.postMessage({ bytes, ends, ports, times, keys }, [bytes.buffer, ends.buffer, ports.buffer, times.buffer]);
+    worker.postMessage({ bytes, ends, ports, times, keys }, [bytes.buffer, ends.buffer, ports.buffer, times.buffer, keys.buffer]);
     this.progress[0] = -1;
     this.progress[1] = Date.now();
     this.arm(worker, calls, HARD_GRACE_MS + this.timeoutMs);
