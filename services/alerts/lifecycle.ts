@@ -113,6 +113,24 @@ export class AlertBook {
     }
   }
 
+  /**
+   * Cluster mode (services/cluster/alerts.ts): the state another replica recorded for this (rule, subject) replaces
+   * this book's. `quiet`: resolved by a person while firing, so not reopened here before the condition clears.
+   */
+  adopt(alert: Alert, quiet = false): void {
+    const key = `${alert.ruleId}|${subjectKey(alert.subject)}`;
+    if (alert.state !== 'resolved') {
+      this.active.set(key, alert);
+      this.waitForClear.delete(key);
+      return;
+    }
+    if (this.active.get(key)?.id === alert.id) {
+      this.active.delete(key);
+      this.clearSince.delete(key);
+    }
+    if (quiet) this.waitForClear.add(key);
+  }
+
   find(id: string): Alert | undefined {
     for (const a of this.active.values()) if (a.id === id) return a;
     return undefined;
