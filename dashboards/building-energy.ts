@@ -5,6 +5,7 @@
 import type { DataTransformerConfig } from '@grafana/grafana-foundation-sdk/dashboard';
 import { QUANTITIES } from '../decoders/model/quantities.ts';
 import { siteCalendarSchema, type SiteCalendar } from '../services/time/calendar.ts';
+import { DJU_BASE_C } from '../services/time/degree-days.ts';
 import { DEFAULT_EMISSION_FACTOR_ID, EMISSION_FACTORS, type EmissionFactor } from '../services/datacenter/emission-factors.ts';
 import { DAILY_ROLLUPS, RAW_TOTAL, dashboardBuilder, finish, monthlyTotals, steps, table, timeseries, withNote, type DashboardDefinition } from './common.ts';
 import { tr, type Lang } from './i18n.ts';
@@ -103,9 +104,9 @@ function outOfHoursShare(lang: Lang): DataTransformerConfig[] {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Heating degree-days (DJU, base 18 °C, "météo" method)
+// Heating degree-days (DJU, base 18 °C, "météo" method: services/time/degree-days.ts, whose coverage rule, 18 hours
+// of a day, InfluxQL cannot express; partial days at the range's edges count with the readings available)
 
-export const DJU_BASE_C = 18;
 const outdoorT = (fn: 'min' | 'max'): Aggregation => ({ fn, field: TEMPERATURE.field });
 
 /**

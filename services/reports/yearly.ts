@@ -14,6 +14,7 @@
 import { ROLES } from '../../decoders/model/roles.ts';
 import { READING_MEASUREMENTS, QUANTITIES, ALERT_EVENT, DEVICE_EVENT, DEVICE_STATUS, LNS_OBJECT, UPLINK, UPLINK_UNDECODED } from '../storage/schema.ts';
 import { localDayBounds, localTime } from '../time/calendar.ts';
+import { dailyDegreeDays, DJU_MIN_HOURS } from '../time/degree-days.ts';
 import type { Alert } from '../alerts/model.ts';
 import { resolveEmissionFactor } from '../datacenter/emission-factors.ts';
 import { buildDatacenterReport, DATACENTER_ROLES, localMonths, monthlyFromSeries, type DatacenterReport, type IndexPoint, type LocalMonth, type MeterSeries } from '../datacenter/kpi.ts';
@@ -330,42 +331,7 @@ export function leakRows(alerts: readonly Alert[], from: number, to: number, now
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Degree-days
-
-/** DJU base 18 °C, "météo" method: max(0, 18 − (Tmin + Tmax) / 2) per day (domain-rules.md §2.4). */
-export const DJU_BASE_C = 18;
-/** A day counts when its sensor reported in at least this many hours (the day's extremes are then trustworthy). */
-export const DJU_MIN_HOURS = 18;
-
-export function degreeDay(tmin: number, tmax: number, base = DJU_BASE_C): number {
-  return Math.max(0, base - (tmin + tmax) / 2);
-}
-
-/** Degree-days per local date from the hourly extremes of one place's outdoor sensors (several: mean of their days). */
-export function dailyDegreeDays(hours: readonly OutdoorHour[], timeZone: string): Map<string, number> {
-  const perSensorDay = new Map<string, { date: string; tmin: number; tmax: number; hours: number }>();
-  for (const h of hours) {
-    if (!Number.isFinite(h.tmin) || !Number.isFinite(h.tmax)) continue;
-    const date = localTime(new Date(h.t), timeZone).date;
-    const key = `${h.devEui}|${date}`;
-    const cur = perSensorDay.get(key);
-    if (!cur) perSensorDay.set(key, { date, tmin: h.tmin, tmax: h.tmax, hours: 1 });
-    else perSensorDay.set(key, { date, tmin: Math.min(cur.tmin, h.tmin), tmax: Math.max(cur.tmax, h.tmax), hours: cur.hours + 1 });
-  }
-  const means = new Map<string, number[]>();
-  for (const d of perSensorDay.values()) {
-    if (d.hours < DJU_MIN_HOURS) continue;
-    const list = means.get(d.date) ?? [];
-    list.push((d.tmin + d.tmax) / 2);
-    means.set(d.date, list);
-  }
-  const out = new Map<string, number>();
-  for (const [date, list] of [...means].sort((a, b) => a[0].localeCompare(b[0]))) {
-    const mean = list.reduce((a, b) => a + b, 0) / list.length;
-    out.set(date, Math.max(0, DJU_BASE_C - mean));
-  }
-  return out;
-}
+// Degree-days: services/time/degree-days.ts (the same computation as rule E5)
 
 // ---------------------------------------------------------------------------------------------------------
 // Décret tertiaire

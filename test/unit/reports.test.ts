@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { siteCalendarSchema } from '../../services/time/calendar.ts';
+import { dailyDegreeDays, degreeDay } from '../../services/time/degree-days.ts';
 import type { Alert } from '../../services/alerts/model.ts';
 import { calendarPeriod, DATACENTER_ROLES, energyInWindow, type IndexPoint } from '../../services/datacenter/kpi.ts';
 import { consumptionPerWindow, coverage, registryRoles, reportNames, tenantTimeZone } from '../../services/reports/common.ts';
@@ -12,8 +13,6 @@ import { reportsConfigOf, reportsConfigSchema } from '../../services/reports/con
 import { BATTERY_MODEL, batteryEstimate, buildParsimonyReport, REPORTING_NEEDS, type DeviceUplinks, type UplinkBucket } from '../../services/reports/parsimony.ts';
 import {
   buildYearlyReport,
-  dailyDegreeDays,
-  degreeDay,
   fieldKind,
   leakRows,
   storageRows,

@@ -22,6 +22,7 @@ import { QUANTITIES } from '../../../decoders/model/quantities.ts';
 import { ROLES } from '../../../decoders/model/roles.ts';
 import { seriesRows } from '../../storage/influx.ts';
 import { isOccupied, localDayBounds, localTime, unoccupiedStretches, type Interval, type SiteCalendar } from '../../time/calendar.ts';
+import { dailyDegreeDays, degreeDaysOver, DJU_BASE_C } from '../../time/degree-days.ts';
 import { describeSubject, formatNumber, formatNumber2, formatTime, plural, type Finding, type RuleInfo, type Subject, type Text } from '../model.ts';
 import { celsius, defineRule, inSeason, int, num, paramsFor, season, type WindowedRule } from './define.ts';
 import { consumption, DAY, describePlace, deviceSubject, fixed, formatDate, HOUR, mean, median, memoByPeriod, MIN, monthName, ms, points, round1, round2, shiftDate } from './common.ts';
@@ -335,41 +336,25 @@ function shiftMonth(ym: string, months: number): string {
   return `${String(yy).padStart(4, '0')}-${String(mm + 1).padStart(2, '0')}`;
 }
 
-/** Local days of a month: [start, end) each. */
-function monthDays(ym: string, timeZone: string): { start: number; end: number }[] {
-  const out: { start: number; end: number }[] = [];
-  const last = Number(new Date(Date.UTC(Number(ym.slice(0, 4)), Number(ym.slice(5, 7)), 0)).getUTCDate());
-  for (let d = 1; d <= last; d++) {
-    const b = localDayBounds(`${ym}-${String(d).padStart(2, '0')}`, timeZone);
-    out.push({ start: b.start.getTime(), end: b.end.getTime() });
-  }
-  return out;
+/** The local dates ('YYYY-MM-DD') of a month. */
+function monthDates(ym: string): string[] {
+  const last = new Date(Date.UTC(Number(ym.slice(0, 4)), Number(ym.slice(5, 7)), 0)).getUTCDate();
+  return Array.from({ length: last }, (_, i) => `${ym}-${String(i + 1).padStart(2, '0')}`);
 }
 
 /**
- * Heating degree-days of a month, "météo" method: Σ max(0, base − (Tmin + Tmax) / 2) over local days, from hourly
- * minima and maxima of the outdoor sensors. Days with fewer than 12 hours of data are left out and the sum is
- * scaled to the whole month; undefined when fewer than `minCoverage` of the days have data.
+ * Heating degree-days of a month from hourly minima and maxima of the site's outdoor sensors, with the days and the
+ * coverage rule of the yearly review (services/time/degree-days.ts). The sum is scaled to the whole month; undefined
+ * when fewer than `minCoverage` of the days count.
  */
 export function degreeDays(rows: Record<string, unknown>[], ym: string, timeZone: string, baseC: number, minCoverage: number): { dju: number; days: number; ofDays: number } | undefined {
-  const tmin = points(rows, 'tmin');
-  const tmax = points(rows, 'tmax');
-  const days = monthDays(ym, timeZone);
-  let sum = 0;
-  let n = 0;
-  for (const d of days) {
-    const lo = tmin.filter((x) => x.t >= d.start && x.t < d.end);
-    const hi = tmax.filter((x) => x.t >= d.start && x.t < d.end);
-    if (lo.length < 12 || hi.length < 12) continue;
-    const tMean = (Math.min(...lo.map((x) => x.v)) + Math.max(...hi.map((x) => x.v))) / 2;
-    sum += Math.max(0, baseC - tMean);
-    n++;
-  }
-  if (n < minCoverage * days.length) return undefined;
-  return { dju: round1((sum * days.length) / n), days: n, ofDays: days.length };
+  const hours = rows.map((r) => ({ t: Number(r.time), tmin: typeof r.tmin === 'number' ? r.tmin : Number.NaN, tmax: typeof r.tmax === 'number' ? r.tmax : Number.NaN }));
+  const { dju, days, ofDays } = degreeDaysOver(dailyDegreeDays(hours, timeZone, baseC), monthDates(ym));
+  if (days === 0 || days < minCoverage * ofDays) return undefined;
+  return { dju: round1((dju * ofDays) / days), days, ofDays };
 }
 
-export const E5_DEFAULTS = { factor: 1.1, baseC: 18, minDegreeDays: 50, minDayCoverage: 0.9 };
+export const E5_DEFAULTS = { factor: 1.1, baseC: DJU_BASE_C, minDegreeDays: 50, minDayCoverage: 0.9 };
 
 export function degreeDayDriftRule(opts: typeof E5_DEFAULTS = E5_DEFAULTS): WindowedRule {
   const info: RuleInfo = {
