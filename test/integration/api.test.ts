@@ -278,7 +278,8 @@ describe('alerts through the API', () => {
     );
     // Still wet after the restart: the same alert, not a second one.
     await sendLeak(leakA, 100_001, true);
-    await new Promise((r) => setTimeout(r, 1000));
+    // The stream rules ran on that uplink before it was spooled: once it is in InfluxDB, a second alert would be in the book.
+    await waitFor(async () => (await queryRows(stack.influx, stack.db, `SELECT f_cnt FROM uplink WHERE dev_eui = '${leakA.devEui}' AND f_cnt = 100001`)).length === 1, 15_000, 'the wet uplink after the restart stored');
     const active = (await call('GET', '/api/v1/alerts?rule=W7', auth(keys.aViewer))).json().filter((a: any) => a.subject.devEui === leakA.devEui);
     expect(active.map((a: any) => a.id)).toEqual([alert.id]);
 
