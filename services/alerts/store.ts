@@ -1,7 +1,8 @@
 /** Alert events as InfluxDB points (`alert_event`, see docs/schema.md): the alert history, and what rebuilds state. */
 import { int, lineWithTags, tagString } from '../storage/line-protocol.ts';
 import { ALERT_EVENT } from '../storage/schema.ts';
-import { allRows, influxqlAnyOf, type InfluxTarget } from '../storage/influx.ts';
+import { allRows, type InfluxTarget } from '../storage/influx.ts';
+import { during, select, type Condition } from '../storage/influxql.ts';
 import type { AlertEvent } from './lifecycle.ts';
 import type { Alert } from './model.ts';
 
@@ -43,18 +44,16 @@ export function alertEventLine(e: AlertEvent): string {
  * alert nor opens it a second time.
  */
 export async function loadActiveAlerts(influx: Pick<InfluxTarget, 'query'>, days = 90): Promise<Alert[]> {
-  const series = await influx.query(`SELECT * FROM ${ALERT_EVENT.measurement} WHERE time > now() - ${Math.trunc(days)}d ORDER BY time ASC`);
+  const series = await influx.query(select({ select: '*', from: ALERT_EVENT.measurement, where: [{ time: '>', at: { ago: `${Math.trunc(days)}d` } }], order: 'asc' }));
   return latestAlerts(allRows(series)).filter((a) => a.state !== 'resolved');
 }
 
-/** Every alert with an event in [from, to) (optionally confined to tenants), in its latest state. */
-export async function loadAlerts(influx: Pick<InfluxTarget, 'query'>, opts: { from: Date; to: Date; tenantClause?: string; alertId?: string; alertIds?: readonly string[] }): Promise<Alert[]> {
+/** Every alert with an event in [from, to) (optionally confined by `scope`, the tenant conditions), in its latest state. */
+export async function loadAlerts(influx: Pick<InfluxTarget, 'query'>, opts: { from: Date; to: Date; scope?: readonly Condition[]; alertId?: string; alertIds?: readonly string[] }): Promise<Alert[]> {
   const ids = [...(opts.alertId ? [opts.alertId] : []), ...(opts.alertIds ?? [])];
   if (opts.alertIds && ids.length === 0) return [];
-  const byId = ids.length ? ` AND ${influxqlAnyOf('alert_id', ids)}` : '';
-  const series = await influx.query(
-    `SELECT * FROM ${ALERT_EVENT.measurement} WHERE time >= ${opts.from.getTime()}ms AND time < ${opts.to.getTime()}ms${opts.tenantClause ?? ''}${byId} ORDER BY time ASC`,
-  );
+  const byId: Condition[] = ids.length ? [{ tag: 'alert_id', in: ids }] : [];
+  const series = await influx.query(select({ select: '*', from: ALERT_EVENT.measurement, where: [...during(opts.from, opts.to), ...(opts.scope ?? []), ...byId], order: 'asc' }));
   return latestAlerts(allRows(series));
 }
 

@@ -5,10 +5,11 @@
  */
 import type { Alert } from '../alerts/model.ts';
 import { loadAlerts } from '../alerts/store.ts';
-import { allRows, influxqlString } from '../storage/influx.ts';
+import { allRows } from '../storage/influx.ts';
+import { during, select, tagFilters } from '../storage/influxql.ts';
 import { ALERT_EVENT } from '../storage/schema.ts';
 import type { ApiDeps } from './deps.ts';
-import { tenantClause } from './scope.ts';
+import { tenantConditions } from './scope.ts';
 
 export const ALERT_SEVERITIES = ['info', 'warning', 'major', 'critical'] as const;
 export const ALERT_CATEGORIES = ['water', 'energy', 'air', 'datacenter', 'fleet'] as const;
@@ -29,7 +30,7 @@ export interface AlertFilter {
 /** Newest first. */
 export async function listAlerts(deps: Pick<ApiDeps, 'influx' | 'alerts'>, f: AlertFilter): Promise<Alert[]> {
   const byId = new Map<string, Alert>();
-  for (const a of await loadAlerts(deps.influx, { from: f.from, to: f.to, tenantClause: tenantClause(f.tenants) })) byId.set(a.id, a);
+  for (const a of await loadAlerts(deps.influx, { from: f.from, to: f.to, scope: tenantConditions(f.tenants) })) byId.set(a.id, a);
   for (const a of deps.alerts?.book.list() ?? []) if (!f.tenants || f.tenants.includes(a.subject.tenant)) byId.set(a.id, a);
   const wanted = (a: Alert) =>
     (f.state === 'all' || (f.state === 'active' ? a.state !== 'resolved' : a.state === f.state)) &&
@@ -60,15 +61,11 @@ const SUMMARY_STATES: Record<string, Alert['state']> = { open: 'open', acknowled
  * of the page it shows only (loadAlertsOfPage): 10,000 stored events cost tens of milliseconds, not a second.
  */
 export async function listAlertSummaries(deps: Pick<ApiDeps, 'influx' | 'alerts'>, f: AlertFilter): Promise<AlertSummary[]> {
-  const tags = [
-    f.site ? ` AND "site" = ${influxqlString(f.site)}` : '',
-    f.severity ? ` AND "severity" = ${influxqlString(f.severity)}` : '',
-    f.category ? ` AND "category" = ${influxqlString(f.category)}` : '',
-    f.rule ? ` AND "rule" = ${influxqlString(f.rule)}` : '',
-  ].join('');
+  const tags = tagFilters({ site: f.site, severity: f.severity, category: f.category, rule: f.rule });
+  const columns = ['alert_id', 'state', 'started_at_ms', 'rule', 'tenant', 'site', 'severity', 'category'];
   const rows = allRows(
     await deps.influx.query(
-      `SELECT "alert_id", "state", "started_at_ms", "rule", "tenant", "site", "severity", "category" FROM ${ALERT_EVENT.measurement} WHERE time >= ${f.from.getTime()}ms AND time < ${f.to.getTime()}ms${tenantClause(f.tenants)}${tags} ORDER BY time ASC`,
+      select({ select: columns.map((field) => ({ field })), from: ALERT_EVENT.measurement, where: [...during(f.from, f.to), ...tenantConditions(f.tenants), ...tags], order: 'asc' }),
     ),
   );
   const byId = new Map<string, AlertSummary>();
@@ -110,7 +107,7 @@ export async function loadAlertsOfPage(deps: Pick<ApiDeps, 'influx' | 'alerts'>,
   // An alert's events all come at or after its start: the page's oldest start bounds the scan (page 1 reads hours, not a month).
   const oldest = Math.min(...page.filter((s) => !live.has(s.id)).map((s) => s.startedAt));
   const from = new Date(Math.max(f.from.getTime(), oldest - 1000));
-  const stored = missing.length ? await loadAlerts(deps.influx, { from, to: f.to, tenantClause: tenantClause(f.tenants), alertIds: missing }) : [];
+  const stored = missing.length ? await loadAlerts(deps.influx, { from, to: f.to, scope: tenantConditions(f.tenants), alertIds: missing }) : [];
   const byId = new Map([...stored.map((a) => [a.id, a] as const), ...live]);
   return page.flatMap((s) => byId.get(s.id) ?? []);
 }

@@ -4,11 +4,12 @@
  * which has no SHOW TAG VALUES cardinality queries).
  */
 import type { FileConfig } from '../config/schema.ts';
-import { influxqlString, seriesRows } from '../storage/influx.ts';
+import { seriesRows } from '../storage/influx.ts';
+import { select, tagFilters, type Condition } from '../storage/influxql.ts';
 import { UPLINK } from '../storage/schema.ts';
 import { siteCalendars } from '../time/sites.ts';
 import type { ApiDeps } from './deps.ts';
-import { tenantClause } from './scope.ts';
+import { tenantConditions } from './scope.ts';
 
 export interface DeviceView {
   devEui: string;
@@ -33,12 +34,14 @@ const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFi
 /** Devices seen within `lookbackDays` (or registered), confined to `tenants`; only `devEui`, or one `site`'s, when given. */
 export async function listDevices(deps: ApiDeps, tenants: string[] | undefined, opts: { devEui?: string; site?: string; lookbackDays?: number } = {}): Promise<DeviceView[]> {
   const since = Date.now() - (opts.lookbackDays ?? 90) * 86_400_000;
-  const where = `WHERE time >= ${since}ms${tenantClause(tenants)}${opts.devEui ? ` AND "dev_eui" = ${influxqlString(opts.devEui)}` : ''}${opts.site ? ` AND "site" = ${influxqlString(opts.site)}` : ''}`;
-  const group = 'GROUP BY "tenant", "site", "dev_eui", "device"';
+  const where: Condition[] = [{ time: '>=', at: since }, ...tenantConditions(tenants), ...tagFilters({ dev_eui: opts.devEui, site: opts.site })];
+  const groupBy = ['tenant', 'site', 'dev_eui', 'device'];
   // One selector per query keeps the point's own timestamp (several selectors return time 0).
   const [seen, radio] = await Promise.all([
-    deps.influx.query(`SELECT last("f_cnt") AS f_cnt FROM "${UPLINK.measurement}" ${where} ${group}`),
-    deps.influx.query(`SELECT last("rssi_dbm") AS rssi, last("snr_db") AS snr, last("sf") AS sf FROM "${UPLINK.measurement}" ${where} ${group}`),
+    deps.influx.query(select({ select: [{ fn: 'last', field: 'f_cnt', as: 'f_cnt' }], from: UPLINK.measurement, where, groupBy })),
+    deps.influx.query(
+      select({ select: [{ fn: 'last', field: 'rssi_dbm', as: 'rssi' }, { fn: 'last', field: 'snr_db', as: 'snr' }, { fn: 'last', field: 'sf', as: 'sf' }], from: UPLINK.measurement, where, groupBy }),
+    ),
   ]);
   const radioBy = new Map(seriesRows(radio).map((s) => [`${s.tags.tenant}|${s.tags.dev_eui}`, s.rows[0] ?? {}]));
   const registered = registryByEui(deps.registry);

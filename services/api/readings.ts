@@ -4,9 +4,10 @@
  * differences that survive a counter reset (non_negative_difference); gauges as min/mean/max.
  */
 import { QUANTITIES, type QuantityId } from '../../decoders/model/quantities.ts';
-import { influxqlAnyOf, influxqlString, seriesRows } from '../storage/influx.ts';
+import { seriesRows } from '../storage/influx.ts';
+import { during, select, tagFilters, type Condition, type Select } from '../storage/influxql.ts';
 import type { ApiDeps } from './deps.ts';
-import { tenantClause } from './scope.ts';
+import { tenantConditions } from './scope.ts';
 
 export type Aggregation = 'raw' | 'hourly' | 'daily';
 
@@ -44,7 +45,7 @@ export interface DeviceSeries {
   points: SeriesPoint[];
 }
 
-const BUCKET: Record<Exclude<Aggregation, 'raw'>, { group: string; ms: number }> = {
+const BUCKET: Record<Exclude<Aggregation, 'raw'>, { group: '1h' | '1d'; ms: number }> = {
   hourly: { group: '1h', ms: 3_600_000 },
   daily: { group: '1d', ms: 86_400_000 },
 };
@@ -53,26 +54,27 @@ const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFi
 
 export function seriesQueryText(q: SeriesQuery): string {
   const spec = QUANTITIES[q.quantity];
-  const field = `"${spec.field}"`;
-  const filters = [
-    q.devEui ? ` AND "dev_eui" = ${influxqlString(q.devEui)}` : '',
-    q.site ? ` AND "site" = ${influxqlString(q.site)}` : '',
-    q.roles?.length ? ` AND ${influxqlAnyOf('role', q.roles)}` : '',
-    ` AND "channel" = ${influxqlString(q.channel ?? '')}`,
-    tenantClause(q.tenants),
-  ].join('');
-  const group = 'GROUP BY "tenant", "site", "dev_eui", "device", "channel"';
+  const field = spec.field;
+  const filters: Condition[] = [
+    ...tagFilters({ dev_eui: q.devEui, site: q.site }),
+    ...(q.roles?.length ? [{ tag: 'role', in: q.roles }] : []),
+    { tag: 'channel', equals: q.channel ?? '' },
+    ...tenantConditions(q.tenants),
+  ];
+  const base = { from: spec.measurement, groupBy: ['tenant', 'site', 'dev_eui', 'device', 'channel'] };
   if (q.aggregation === 'raw') {
-    return `SELECT ${field} AS value FROM "${spec.measurement}" WHERE time >= ${q.from.getTime()}ms AND time < ${q.to.getTime()}ms${filters} ${group} LIMIT ${q.limit}`;
+    return select({ ...base, select: [{ field, as: 'value' }], where: [...during(q.from, q.to), ...filters], limit: q.limit });
   }
   const b = BUCKET[q.aggregation];
-  const tz = ` tz(${influxqlString(q.timeZone)})`;
+  const buckets: Pick<Select, 'interval' | 'fill' | 'tz'> = { interval: b.group, fill: 'none', tz: q.timeZone };
   if (spec.cumulative) {
     // One bucket earlier, so that the first bucket of the period has the index it is measured from.
     const from = q.from.getTime() - b.ms;
-    return `SELECT non_negative_difference(last(${field})) AS consumption FROM "${spec.measurement}" WHERE time >= ${from}ms AND time < ${q.to.getTime()}ms${filters} ${group}, time(${b.group}) fill(none)${tz}`;
+    const consumption = { fn: 'non_negative_difference', of: { fn: 'last', field }, as: 'consumption' } as const;
+    return select({ ...base, ...buckets, select: [consumption], where: [...during(from, q.to), ...filters] });
   }
-  return `SELECT min(${field}) AS min, mean(${field}) AS mean, max(${field}) AS max FROM "${spec.measurement}" WHERE time >= ${q.from.getTime()}ms AND time < ${q.to.getTime()}ms${filters} ${group}, time(${b.group}) fill(none)${tz}`;
+  const stats = (['min', 'mean', 'max'] as const).map((fn) => ({ fn, field, as: fn }));
+  return select({ ...base, ...buckets, select: stats, where: [...during(q.from, q.to), ...filters] });
 }
 
 export async function readSeries(deps: ApiDeps, q: SeriesQuery): Promise<DeviceSeries[]> {

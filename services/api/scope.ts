@@ -1,11 +1,11 @@
 /**
- * Tenant isolation in one place: which tenants a request may touch, and the InfluxQL clause that confines a
- * query to them. Every route that reads InfluxDB goes through `tenantClause`; every route that names a tenant
+ * Tenant isolation in one place: which tenants a request may touch, and the InfluxQL conditions that confine a
+ * query to them. Every route that reads InfluxDB goes through `tenantConditions`; every route that names a tenant
  * goes through `requestedTenants`. A resource of another tenant is answered as if it did not exist (404), so a
  * key cannot even learn which DevEUIs or alert ids its neighbours have.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { influxqlAnyOf } from '../storage/influx.ts';
+import type { Condition } from '../storage/influxql.ts';
 import type { Principal } from './keys.ts';
 
 export class ApiError extends Error {
@@ -41,11 +41,11 @@ export function requestedTenants(p: Principal, tenant: string | undefined): stri
   return p.tenants === undefined ? undefined : [...p.tenants];
 }
 
-/** ` AND ("tenant" = 'a' OR "tenant" = 'b')`, or '' for the whole instance. */
-export function tenantClause(tenants: string[] | undefined): string {
-  if (tenants === undefined) return '';
+/** The condition `("tenant" = 'a' OR "tenant" = 'b')` of the InfluxQL builder, or none for the whole instance. */
+export function tenantConditions(tenants: readonly string[] | undefined): Condition[] {
+  if (tenants === undefined) return [];
   if (tenants.length === 0) throw new ApiError(403, 'forbidden', 'this key covers no tenant');
-  return ` AND ${influxqlAnyOf('tenant', tenants)}`;
+  return [{ tag: 'tenant', in: tenants }];
 }
 
 export function sendError(reply: FastifyReply, err: ApiError): FastifyReply {

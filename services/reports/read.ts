@@ -12,7 +12,8 @@ import { ROLES } from '../../decoders/model/roles.ts';
 import type { FileConfig } from '../config/schema.ts';
 import { loadAlerts } from '../alerts/store.ts';
 import { BASELINE_LOOKBACK_MS, DATACENTER_ROLES, readMeterSeries, type MeterSeries } from '../datacenter/kpi.ts';
-import { influxqlIdent, influxqlString, seriesRows, type InfluxTarget } from '../storage/influx.ts';
+import { seriesRows, type InfluxTarget } from '../storage/influx.ts';
+import { during, select, type Condition, type Projection } from '../storage/influxql.ts';
 import { ALERT_EVENT, DEVICE_EVENT, DEVICE_STATUS, LNS_OBJECT, READING_MEASUREMENTS, UPLINK, UPLINK_DEFAULTS, UPLINK_UNDECODED } from '../storage/schema.ts';
 import { DAY_MS, HOUR_MS, registryRoles, reportNames, tenantTimeZone } from './common.ts';
 import { reportsConfigOf, type ReportsConfig } from './config.ts';
@@ -21,10 +22,9 @@ import { buildYearlyReport, yearBounds, type IndexMeter, type MeasurementCount, 
 
 type Influx = Pick<InfluxTarget, 'query'>;
 
-const ms = (t: number) => `${Math.trunc(t)}ms`;
 const numOrNull = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
-const tenantWhere = (tenant: string) => `${influxqlIdent('tenant')} = ${influxqlString(tenant)}`;
-const roleWhere = (roles: readonly string[]) => `(${roles.map((r) => `${influxqlIdent('role')} = ${influxqlString(r)}`).join(' OR ')})`;
+/** Every statement of the reports is confined to one tenant. */
+const ofTenant = (tenant: string): Condition => ({ tag: 'tenant', equals: tenant });
 
 // ---------------------------------------------------------------------------------------------------------
 // Uplinks
@@ -41,16 +41,21 @@ export function meanBandwidth(uplinks: number, meanStored: number | null, withSt
 
 /** Per device and UTC day: uplinks, stored airtime, payload size, spreading factor, bandwidth; and its first and last uplink. */
 export async function readUplinkDays(influx: Influx, tenant: string, from: Date, to: Date): Promise<DeviceUplinks[]> {
-  const where = `WHERE ${tenantWhere(tenant)} AND time >= ${ms(from.getTime())} AND time < ${ms(to.getTime())}`;
-  const m = influxqlIdent(UPLINK.measurement);
+  const base = { from: UPLINK.measurement, where: [ofTenant(tenant), ...during(from, to)], groupBy: ['site', 'dev_eui', 'device'] };
+  const perDay: Projection[] = [
+    { fn: 'count', field: 'f_cnt', as: 'uplinks' },
+    { fn: 'sum', field: 'airtime_ms', as: 'airtime_ms' },
+    { fn: 'count', field: 'airtime_ms', as: 'with_airtime' },
+    { fn: 'mean', field: 'size_bytes', as: 'size' },
+    { fn: 'max', field: 'sf', as: 'sf' },
+    { fn: 'mean', field: 'bandwidth_hz', as: 'bw' },
+    { fn: 'count', field: 'bandwidth_hz', as: 'with_bw' },
+  ];
   // One selector per query keeps the point's own timestamp.
   const [days, firsts, lasts] = await Promise.all([
-    influx.query(
-      `SELECT count("f_cnt") AS uplinks, sum("airtime_ms") AS airtime_ms, count("airtime_ms") AS with_airtime, mean("size_bytes") AS size, max("sf") AS sf, mean("bandwidth_hz") AS bw, count("bandwidth_hz") AS with_bw ` +
-        `FROM ${m} ${where} GROUP BY time(1d), "site", "dev_eui", "device" fill(none)`,
-    ),
-    influx.query(`SELECT first("f_cnt") FROM ${m} ${where} GROUP BY "site", "dev_eui", "device"`),
-    influx.query(`SELECT last("f_cnt") FROM ${m} ${where} GROUP BY "site", "dev_eui", "device"`),
+    influx.query(select({ ...base, select: perDay, interval: '1d', fill: 'none' })),
+    influx.query(select({ ...base, select: [{ fn: 'first', field: 'f_cnt' }] })),
+    influx.query(select({ ...base, select: [{ fn: 'last', field: 'f_cnt' }] })),
   ]);
   const key = (tags: Record<string, string>) => `${tags.site ?? ''}\u0000${tags.dev_eui ?? ''}\u0000${tags.device ?? ''}`;
   const timeOf = (list: typeof firsts) => new Map(seriesRows(list).map(({ tags, rows }) => [key(tags), Number(rows[0]?.time)]));
@@ -93,10 +98,11 @@ const ROLE_PROBES = [
 export async function readRoles(influx: Influx, registry: FileConfig | undefined, tenant: string, devEuis: readonly string[], from: Date, to: Date): Promise<Map<string, string>> {
   const roles = registryRoles(registry);
   if (devEuis.every((d) => roles.has(d))) return roles;
-  const window = `time >= ${ms(from.getTime())} AND time < ${ms(to.getTime())}`;
   const results = await Promise.all(
     ROLE_PROBES.map((q) =>
-      influx.query(`SELECT count(${influxqlIdent(q.field)}) FROM ${influxqlIdent(q.measurement)} WHERE ${tenantWhere(tenant)} AND ${window} AND "role" != '' GROUP BY "dev_eui", "role"`),
+      influx.query(
+        select({ select: [{ fn: 'count', field: q.field }], from: q.measurement, where: [ofTenant(tenant), ...during(from, to), { tag: 'role', notEquals: '' }], groupBy: ['dev_eui', 'role'] }),
+      ),
     ),
   );
   for (const series of results) for (const s of series) if (s.tags?.dev_eui && s.tags.role && !roles.has(s.tags.dev_eui)) roles.set(s.tags.dev_eui, s.tags.role);
@@ -135,16 +141,16 @@ export async function readHourlyIndexes(
   from: Date,
   to: Date,
 ): Promise<IndexMeter[]> {
-  const field = influxqlIdent(quantity.field);
-  const where = `${tenantWhere(tenant)} AND ${roleWhere(roles)} AND "channel" = ''`;
-  const tags = `"site", "building", "zone", "dev_eui", "device", "role"`;
+  const field = quantity.field;
+  const where: Condition[] = [ofTenant(tenant), { tag: 'role', in: roles }, { tag: 'channel', equals: '' }];
+  const base = { from: quantity.measurement, groupBy: ['site', 'building', 'zone', 'dev_eui', 'device', 'role'] };
   const f = from.getTime();
-  const inPeriod = `time >= ${ms(f)} AND time < ${ms(to.getTime())}`;
-  const [before, first, during] = await Promise.all([
-    influx.query(`SELECT last(${field}) AS v FROM ${influxqlIdent(quantity.measurement)} WHERE ${where} AND time >= ${ms(f - BASELINE_LOOKBACK_MS)} AND time < ${ms(f)} GROUP BY ${tags}`),
+  const inPeriod = [...where, ...during(f, to)];
+  const [before, first, hourly] = await Promise.all([
+    influx.query(select({ ...base, select: [{ fn: 'last', field, as: 'v' }], where: [...where, ...during(f - BASELINE_LOOKBACK_MS, f)] })),
     // The first reading of the period at its own time: a meter installed during the period loses nothing of its first hour.
-    influx.query(`SELECT first(${field}) AS v FROM ${influxqlIdent(quantity.measurement)} WHERE ${where} AND ${inPeriod} GROUP BY ${tags}`),
-    influx.query(`SELECT last(${field}) AS v FROM ${influxqlIdent(quantity.measurement)} WHERE ${where} AND ${inPeriod} GROUP BY time(1h), ${tags} fill(none)`),
+    influx.query(select({ ...base, select: [{ fn: 'first', field, as: 'v' }], where: inPeriod })),
+    influx.query(select({ ...base, select: [{ fn: 'last', field, as: 'v' }], where: inPeriod, interval: '1h', fill: 'none' })),
   ]);
   const meters = new Map<string, IndexMeter>();
   const add = (seriesList: typeof before, hourly: boolean) => {
@@ -165,17 +171,22 @@ export async function readHourlyIndexes(
   };
   add(before, false);
   add(first, false);
-  add(during, true);
+  add(hourly, true);
   for (const m of meters.values()) m.points.sort((a, b) => a.t - b.t);
   return [...meters.values()];
 }
 
 export async function readOutdoorHours(influx: Influx, tenant: string, from: Date, to: Date): Promise<OutdoorHour[]> {
   const q = QUANTITIES['air.temperature'];
-  const field = influxqlIdent(q.field);
   const series = await influx.query(
-    `SELECT min(${field}) AS tmin, max(${field}) AS tmax FROM ${influxqlIdent(q.measurement)} WHERE ${tenantWhere(tenant)} AND "role" = ${influxqlString(ROLES.outdoor)} ` +
-      `AND time >= ${ms(from.getTime())} AND time < ${ms(to.getTime())} GROUP BY time(1h), "site", "building", "dev_eui" fill(none)`,
+    select({
+      select: [{ fn: 'min', field: q.field, as: 'tmin' }, { fn: 'max', field: q.field, as: 'tmax' }],
+      from: q.measurement,
+      where: [ofTenant(tenant), { tag: 'role', equals: ROLES.outdoor }, ...during(from, to)],
+      interval: '1h',
+      groupBy: ['site', 'building', 'dev_eui'],
+      fill: 'none',
+    }),
   );
   return seriesRows(series).flatMap(({ tags, rows }) =>
     rows
@@ -188,8 +199,12 @@ export async function readOutdoorHours(influx: Influx, tenant: string, from: Dat
 export async function readDatacenterSites(influx: Influx, tenant: string, from: Date, to: Date): Promise<string[]> {
   const e = QUANTITIES['metering.electricity.activeEnergy'];
   const series = await influx.query(
-    `SELECT count(${influxqlIdent(e.field)}) FROM ${influxqlIdent(e.measurement)} WHERE ${tenantWhere(tenant)} AND ${roleWhere([DATACENTER_ROLES.facilityTotal, DATACENTER_ROLES.itLoad])} ` +
-      `AND time >= ${ms(from.getTime())} AND time < ${ms(to.getTime())} GROUP BY "site"`,
+    select({
+      select: [{ fn: 'count', field: e.field }],
+      from: e.measurement,
+      where: [ofTenant(tenant), { tag: 'role', in: [DATACENTER_ROLES.facilityTotal, DATACENTER_ROLES.itLoad] }, ...during(from, to)],
+      groupBy: ['site'],
+    }),
   );
   return [...new Set(series.map((s) => s.tags?.site ?? '').filter(Boolean))].sort();
 }
@@ -209,10 +224,9 @@ export const COUNTED_MEASUREMENTS = [
 ] as const;
 
 export async function readPointCounts(influx: Influx, tenant: string, from: Date, to: Date, meanPayloadBytes?: number): Promise<MeasurementCount[]> {
-  const window = `time >= ${ms(from.getTime())} AND time < ${ms(to.getTime())}`;
   return Promise.all(
     COUNTED_MEASUREMENTS.map(async (measurement) => {
-      const series = await influx.query(`SELECT count(*) FROM ${influxqlIdent(measurement)} WHERE ${tenantWhere(tenant)} AND ${window}`);
+      const series = await influx.query(select({ select: [{ fn: 'count', field: '*' }], from: measurement, where: [ofTenant(tenant), ...during(from, to)] }));
       const fields: Record<string, number> = {};
       for (const { rows } of seriesRows(series)) {
         for (const row of rows) {
@@ -256,7 +270,7 @@ export async function yearlyReport(opts: YearlyOptions): Promise<YearlyReport> {
     readHourlyIndexes(influx, tenant, heat, [ROLES.buildingMain], from, to),
     readOutdoorHours(influx, tenant, from, to),
     // Alerts that started before the year and were still open in it have events before it.
-    loadAlerts(influx, { from: new Date(from.getTime() - 90 * DAY_MS), to, tenantClause: ` AND ${tenantWhere(tenant)}` }),
+    loadAlerts(influx, { from: new Date(from.getTime() - 90 * DAY_MS), to, scope: [ofTenant(tenant)] }),
     readDatacenterSites(influx, tenant, from, to),
     parsimonyReport({ influx, registry: opts.registry, tenant, from, to, rateBasis: 'active-span' }),
   ]);

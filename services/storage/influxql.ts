@@ -65,6 +65,9 @@ export type Expr = number | { field: string } | Call | { op: '+' | '-' | '*' | '
 /** A raw field, a call, or any expression, each optionally renamed. */
 export type Projection = ({ field: string } | Call | { expr: Expr }) & { as?: string };
 
+/** Raw fields (or tags) by name: `fields('reason', 'detail')`. */
+export const fields = (...names: readonly string[]): Projection[] => names.map((field) => ({ field }));
+
 function expr(e: Expr): string {
   if (typeof e === 'number') return number(e);
   if ('op' in e) return `(${expr(e.left)} ${e.op} ${expr(e.right)})`;
@@ -112,6 +115,11 @@ export function during(from: Instant, to: Instant): Condition[] {
     { time: '>=', at: from },
     { time: '<', at: to },
   ];
+}
+
+/** `"tag" = 'value'` for each filter given (undefined or '' filters are left out: "any"). */
+export function tagFilters(filters: Record<string, string | undefined>): Condition[] {
+  return Object.entries(filters).flatMap(([tag, v]) => (v ? [{ tag, equals: v }] : []));
 }
 
 function instant(t: Instant): string {

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { generateKey, hashOfKey, hasRole, KeyRing } from '../../services/api/keys.ts';
 import { localTime } from '../../services/time/calendar.ts';
 import { csvCell, toCsv } from '../../services/csv.ts';
-import { ApiError, requestedTenants, tenantClause } from '../../services/api/scope.ts';
+import { ApiError, requestedTenants, tenantConditions } from '../../services/api/scope.ts';
+import { where } from '../../services/storage/influxql.ts';
 
 describe('API keys', () => {
   const made = generateKey('mairie01');
@@ -43,10 +44,11 @@ describe('tenant scope', () => {
   const wide = { ...scoped, tenants: undefined };
 
   it('confines a query to the tenants of the key, escaped', () => {
-    expect(tenantClause(requestedTenants(scoped, undefined))).toBe(` AND ("tenant" = 'a' OR "tenant" = 'b')`);
-    expect(tenantClause(requestedTenants(scoped, 'b'))).toBe(` AND ("tenant" = 'b')`);
-    expect(tenantClause(requestedTenants(wide, undefined))).toBe('');
-    expect(tenantClause(["x' OR '1'='1"])).toBe(` AND ("tenant" = 'x\\' OR \\'1\\'=\\'1')`);
+    const clause = (tenants: string[] | undefined) => where(tenantConditions(tenants));
+    expect(clause(requestedTenants(scoped, undefined))).toBe(`("tenant" = 'a' OR "tenant" = 'b')`);
+    expect(clause(requestedTenants(scoped, 'b'))).toBe(`("tenant" = 'b')`);
+    expect(clause(requestedTenants(wide, undefined))).toBe('');
+    expect(clause(["x' OR '1'='1"])).toBe(`("tenant" = 'x\\' OR \\'1\\'=\\'1')`);
   });
 
   it('refuses a tenant the key does not cover with a 403', () => {

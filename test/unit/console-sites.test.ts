@@ -48,10 +48,10 @@ describe('tile periods', () => {
 
   it('are confined to the tenants and the site in every query', () => {
     const p = tilePeriods(new Date('2026-12-06T06:30:00Z'), TZ);
-    const qs = tileQueries(p, ` AND ("tenant" = 'a') AND "site" = 'mairie'`);
+    const qs = tileQueries(p, [{ tag: 'tenant', in: ['a'] }, { tag: 'site', equals: 'mairie' }]);
     for (const q of Object.values(qs)) {
       expect(q).toContain(`("tenant" = 'a') AND "site" = 'mairie'`);
-      expect(q).toMatch(/GROUP BY "tenant", "site"/);
+      expect(q).toMatch(/GROUP BY (time\(1[hd]\), )?"tenant", "site"/);
     }
     expect(qs.water).toContain(`tz('Europe/Paris')`);
     expect(qs.rooms).toContain(`"role" = 'room'`);

@@ -20,7 +20,7 @@ let app: FastifyInstance;
 /** One device's uplinks for the parsimony statement, nothing for the others. */
 function fakeQuery(q: string): Promise<InfluxSeries[]> {
   sent.push(q);
-  if (/count\("f_cnt"\) AS uplinks/.test(q)) {
+  if (/count\("f_cnt"\) AS "uplinks"/.test(q)) {
     return Promise.resolve([
       {
         name: 'uplink',

@@ -14,7 +14,7 @@ import { ALERT_CATEGORIES, ALERT_SEVERITIES, ALERT_STATES, listAlerts } from '..
 import { noteAudit } from '../../audit/http.ts';
 import type { ApiDeps, AlertsAccess } from '../deps.ts';
 import { alertId, instant, lang, rangeQuery, resolveRange, siteId, tenantId } from '../params.ts';
-import { ApiError, mayRead, notFound, principalOf, requestedTenants, tenantClause } from '../scope.ts';
+import { ApiError, mayRead, notFound, principalOf, requestedTenants, tenantConditions } from '../scope.ts';
 
 
 export function alertView(a: Alert, language: 'fr' | 'en') {
@@ -148,7 +148,7 @@ export const alertsRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app
 /** An alert the key may see, from the book or the stored events; another tenant's is "not found". */
 async function findAlert(deps: ApiDeps, id: string, p: ReturnType<typeof principalOf>): Promise<Alert> {
   const live = deps.alerts?.book.find(id);
-  const alert = live ?? (await loadAlerts(deps.influx, { from: new Date(0), to: new Date(Date.now() + 86_400_000), alertId: id, tenantClause: tenantClause(requestedTenants(p, undefined)) }))[0];
+  const alert = live ?? (await loadAlerts(deps.influx, { from: new Date(0), to: new Date(Date.now() + 86_400_000), alertId: id, scope: tenantConditions(requestedTenants(p, undefined)) }))[0];
   if (!alert || !mayRead(p, alert.subject.tenant)) throw notFound(`alert ${id}`);
   return alert;
 }

@@ -2,12 +2,13 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { MEASUREMENTS, QUANTITIES, type QuantityId } from '../../../decoders/model/quantities.ts';
-import { influxqlString, seriesRows } from '../../storage/influx.ts';
+import { seriesRows } from '../../storage/influx.ts';
+import { select } from '../../storage/influxql.ts';
 import type { ApiDeps } from '../deps.ts';
 import { listDevices, siteTimeZone } from '../inventory.ts';
 import { channel, devEui, quantityId, rangeQuery, resolveRange, siteId, tenantId } from '../params.ts';
 import { readSeries } from '../readings.ts';
-import { mayRead, notFound, principalOf, requestedTenants, tenantClause } from '../scope.ts';
+import { mayRead, notFound, principalOf, requestedTenants, tenantConditions } from '../scope.ts';
 
 const MAX_RAW_DAYS = 31;
 const MAX_AGG_DAYS = 3 * 366;
@@ -148,7 +149,7 @@ export async function deviceQuantities(deps: ApiDeps, tenant: string, dev: strin
   await Promise.all(
     MEASUREMENTS.map(async (m) => {
       const series = await deps.influx.query(
-        `SELECT count(*) FROM "${m}" WHERE time >= ${since}ms AND "dev_eui" = ${influxqlString(dev)}${tenantClause([tenant])} GROUP BY "channel"`,
+        select({ select: [{ fn: 'count', field: '*' }], from: m, where: [{ time: '>=', at: since }, { tag: 'dev_eui', equals: dev }, ...tenantConditions([tenant])], groupBy: ['channel'] }),
       );
       for (const { tags, rows } of seriesRows(series)) {
         const row = rows[0];
@@ -178,7 +179,7 @@ export async function lastReadings(deps: ApiDeps, tenant: string, dev: string) {
   await Promise.all(
     MEASUREMENTS.map(async (m) => {
       const series = await deps.influx.query(
-        `SELECT * FROM "${m}" WHERE time >= ${since}ms AND "dev_eui" = ${influxqlString(dev)}${tenantClause([tenant])} GROUP BY "channel" ORDER BY time DESC LIMIT 1`,
+        select({ select: '*', from: m, where: [{ time: '>=', at: since }, { tag: 'dev_eui', equals: dev }, ...tenantConditions([tenant])], groupBy: ['channel'], order: 'desc', limit: 1 }),
       );
       for (const { tags, rows } of seriesRows(series)) {
         const row = rows[0];

@@ -9,12 +9,14 @@ import { localDayBounds } from '../../time/calendar.ts';
 import { ruleCatalogue } from '../../alerts/catalogue.ts';
 import type { Alert } from '../../alerts/model.ts';
 import { ALERT_EVENT } from '../../storage/schema.ts';
-import { allRows, influxqlString } from '../../storage/influx.ts';
+import { allRows } from '../../storage/influx.ts';
+// `select` is the page's form control: the InfluxQL statement is `selectStatement`.
+import { select as selectStatement } from '../../storage/influxql.ts';
 import { ALERT_CATEGORIES, ALERT_SEVERITIES, listAlertSummaries, loadAlertsOfPage } from '../../api/alerts-list.ts';
 import { loadAlerts } from '../../alerts/store.ts';
 import { hasRole } from '../../api/keys.ts';
 import { alertId, siteId, tenantId } from '../../api/params.ts';
-import { ApiError, requestedTenants, tenantClause } from '../../api/scope.ts';
+import { ApiError, requestedTenants, tenantConditions } from '../../api/scope.ts';
 import { badge, chart, figures, pagination, seriesRange } from '../components.ts';
 import { pageOf, type PageContext } from '../context.ts';
 import { evidenceOf } from '../evidence.ts';
@@ -134,7 +136,13 @@ async function historyOf(deps: ConsoleDeps, a: Alert): Promise<HistoryEntry[]> {
   const from = a.startedAt.getTime() - 3_600_000;
   const rows = allRows(
     await deps.api.influx.query(
-      `SELECT "event", "details" FROM ${ALERT_EVENT.measurement} WHERE time >= ${from}ms AND "alert_id" = ${influxqlString(a.id)}${tenantClause([a.subject.tenant])} ORDER BY time ASC LIMIT 200`,
+      selectStatement({
+        select: [{ field: 'event' }, { field: 'details' }],
+        from: ALERT_EVENT.measurement,
+        where: [{ time: '>=', at: from }, { tag: 'alert_id', equals: a.id }, ...tenantConditions([a.subject.tenant])],
+        order: 'asc',
+        limit: 200,
+      }),
     ),
   );
   const out: HistoryEntry[] = rows.map((r) => {
@@ -155,7 +163,7 @@ async function historyOf(deps: ConsoleDeps, a: Alert): Promise<HistoryEntry[]> {
 async function findAlert(deps: ConsoleDeps, ctx: PageContext, id: string): Promise<Alert> {
   const live = deps.api.alerts?.book.find(id);
   const tenants = requestedTenants(ctx.principal, undefined);
-  const alert = live ?? (await loadAlerts(deps.api.influx, { from: new Date(Date.now() - 366 * 86_400_000), to: new Date(Date.now() + 86_400_000), tenantClause: tenantClause(tenants), alertId: id }))[0];
+  const alert = live ?? (await loadAlerts(deps.api.influx, { from: new Date(Date.now() - 366 * 86_400_000), to: new Date(Date.now() + 86_400_000), scope: tenantConditions(tenants), alertId: id }))[0];
   if (!alert || (tenants && !tenants.includes(alert.subject.tenant))) throw new ApiError(404, 'not_found', 'alert');
   return alert;
 }

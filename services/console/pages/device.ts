@@ -13,9 +13,10 @@ import { hasRole } from '../../api/keys.ts';
 import { devEui as devEuiParam } from '../../api/params.ts';
 import { readSeries, type Aggregation } from '../../api/readings.ts';
 import { lastReadings } from '../../api/routes/devices.ts';
-import { ApiError, requestedTenants, tenantClause } from '../../api/scope.ts';
+import { ApiError, requestedTenants, tenantConditions } from '../../api/scope.ts';
 import { roleLabel } from '../../registry/names.ts';
-import { allRows, influxqlString } from '../../storage/influx.ts';
+import { allRows } from '../../storage/influx.ts';
+import { during, fields, select, type Condition } from '../../storage/influxql.ts';
 import { DEVICE_STATUS, UPLINK, UPLINK_REJECTED, UPLINK_UNDECODED } from '../../storage/schema.ts';
 import { chart, seriesRange, type ChartSeries } from '../components.ts';
 import { pageOf, type PageContext } from '../context.ts';
@@ -185,31 +186,41 @@ interface RawRow {
 }
 
 async function readRadio(deps: ConsoleDeps, d: DeviceView, p: DevicePeriod, tz: string) {
-  const where = `WHERE time >= ${p.from.getTime()}ms AND time < ${p.to.getTime()}ms AND "dev_eui" = ${influxqlString(d.devEui)}${tenantClause([d.tenant])}`;
+  const where: Condition[] = [...during(p.from, p.to), { tag: 'dev_eui', equals: d.devEui }, ...tenantConditions([d.tenant])];
   const agg = AGGREGATIONS[p.aggregation];
+  const from = UPLINK.measurement;
   const series =
     agg === 'raw'
-      ? `SELECT "rssi_dbm" AS rssi, "snr_db" AS snr FROM "${UPLINK.measurement}" ${where} ORDER BY time ASC LIMIT ${MAX_POINTS}`
-      : `SELECT mean("rssi_dbm") AS rssi, mean("snr_db") AS snr FROM "${UPLINK.measurement}" ${where} GROUP BY time(${agg === 'hourly' ? '1h' : '1d'}) fill(none) tz(${influxqlString(tz)})`;
-  const [rows, summary] = await Promise.all([
-    deps.api.influx.query(series),
-    deps.api.influx.query(`SELECT count("f_cnt") AS uplinks, min("sf") AS sf_min, max("sf") AS sf_max, mean("rssi_dbm") AS rssi, mean("snr_db") AS snr FROM "${UPLINK.measurement}" ${where}`),
-  ]);
+      ? select({ select: [{ field: 'rssi_dbm', as: 'rssi' }, { field: 'snr_db', as: 'snr' }], from, where, order: 'asc', limit: MAX_POINTS })
+      : select({ select: [{ fn: 'mean', field: 'rssi_dbm', as: 'rssi' }, { fn: 'mean', field: 'snr_db', as: 'snr' }], from, where, interval: agg === 'hourly' ? '1h' : '1d', fill: 'none', tz });
+  const summary = select({
+    select: [
+      { fn: 'count', field: 'f_cnt', as: 'uplinks' },
+      { fn: 'min', field: 'sf', as: 'sf_min' },
+      { fn: 'max', field: 'sf', as: 'sf_max' },
+      { fn: 'mean', field: 'rssi_dbm', as: 'rssi' },
+      { fn: 'mean', field: 'snr_db', as: 'snr' },
+    ],
+    from,
+    where,
+  });
+  const [rows, stats] = await Promise.all([deps.api.influx.query(series), deps.api.influx.query(summary)]);
   const points = allRows(rows).map((r) => ({ t: Number(r.time), rssi: num(r.rssi), snr: num(r.snr) }));
-  const s = allRows(summary)[0] ?? {};
+  const s = allRows(stats)[0] ?? {};
   return { points, uplinks: num(s.uplinks) ?? 0, sfMin: num(s.sf_min), sfMax: num(s.sf_max), rssi: num(s.rssi), snr: num(s.snr) };
 }
 
 async function readKeptRaw(deps: ConsoleDeps, ctx: PageContext, d: DeviceView, p: DevicePeriod) {
-  const range = `time >= ${p.from.getTime()}ms AND time < ${p.to.getTime()}ms`;
-  const where = `WHERE ${range} AND "dev_eui" = ${influxqlString(d.devEui)}${tenantClause([d.tenant])}`;
+  const device: Condition[] = [...during(p.from, p.to), { tag: 'dev_eui', equals: d.devEui }];
+  const where = [...device, ...tenantConditions([d.tenant])];
   // uplink_rejected has no tenant (its messages were not placed in any commune): only an instance-wide key sees it.
   const instanceWide = ctx.principal.tenants === undefined;
+  const latest = { order: 'desc', limit: RAW_ROWS_SHOWN } as const;
   const [rows, count, rejected] = await Promise.all([
-    deps.api.influx.query(`SELECT "reason", "detail", "f_port", "f_cnt", "payload_b64", "redecoded_by" FROM "${UPLINK_UNDECODED.measurement}" ${where} ORDER BY time DESC LIMIT ${RAW_ROWS_SHOWN}`),
-    deps.api.influx.query(`SELECT count("f_cnt") AS n FROM "${UPLINK_UNDECODED.measurement}" ${where}`),
+    deps.api.influx.query(select({ select: fields('reason', 'detail', 'f_port', 'f_cnt', 'payload_b64', 'redecoded_by'), from: UPLINK_UNDECODED.measurement, where, ...latest })),
+    deps.api.influx.query(select({ select: [{ fn: 'count', field: 'f_cnt', as: 'n' }], from: UPLINK_UNDECODED.measurement, where })),
     instanceWide
-      ? deps.api.influx.query(`SELECT "reason", "detail", "message_bytes" FROM "${UPLINK_REJECTED.measurement}" WHERE ${range} AND "dev_eui" = ${influxqlString(d.devEui)} ORDER BY time DESC LIMIT ${RAW_ROWS_SHOWN}`)
+      ? deps.api.influx.query(select({ select: fields('reason', 'detail', 'message_bytes'), from: UPLINK_REJECTED.measurement, where: device, ...latest }))
       : Promise.resolve([]),
   ]);
   const kept: RawRow[] = allRows(rows).map((r) => ({
@@ -231,7 +242,11 @@ async function readKeptRaw(deps: ConsoleDeps, ctx: PageContext, d: DeviceView, p
 async function readBatteryStatus(deps: ConsoleDeps, d: DeviceView): Promise<{ pct: number; time: number } | undefined> {
   const rows = allRows(
     await deps.api.influx.query(
-      `SELECT last("battery_level_pct") AS pct FROM "${DEVICE_STATUS.measurement}" WHERE time >= ${Date.now() - 90 * DAY}ms AND "dev_eui" = ${influxqlString(d.devEui)}${tenantClause([d.tenant])}`,
+      select({
+        select: [{ fn: 'last', field: 'battery_level_pct', as: 'pct' }],
+        from: DEVICE_STATUS.measurement,
+        where: [{ time: '>=', at: Date.now() - 90 * DAY }, { tag: 'dev_eui', equals: d.devEui }, ...tenantConditions([d.tenant])],
+      }),
     ),
   );
   const pct = num(rows[0]?.pct);

@@ -3,7 +3,7 @@
  * registered devices never heard), low batteries (the latest level or voltage of each device, one grouped query
  * per field), airtime and over-reporting (the parsimony report over the last 7 days by default) and the messages
  * kept raw because they could not be decoded, counted by reason. Every list is paginated on its own, and every
- * InfluxDB query is confined to the commune with tenantClause.
+ * InfluxDB query is confined to the commune with tenantConditions.
  */
 import { ReportCache } from '../cache.ts';
 import type { FastifyInstance } from 'fastify';
@@ -12,12 +12,13 @@ import { QUANTITIES } from '../../../decoders/model/quantities.ts';
 import { RULE_DEFAULTS } from '../../alerts/settings.ts';
 import { listDevices, type DeviceView } from '../../api/inventory.ts';
 import { tenantId } from '../../api/params.ts';
-import { ApiError, requestedTenants, tenantClause } from '../../api/scope.ts';
+import { ApiError, requestedTenants, tenantConditions } from '../../api/scope.ts';
 import { roleLabel } from '../../registry/names.ts';
 import { tenantTimeZone } from '../../reports/common.ts';
 import { parsimonyReport } from '../../reports/read.ts';
 import type { ParsimonyDevice, ParsimonyFlag } from '../../reports/parsimony.ts';
-import { allRows, influxqlIdent, seriesRows } from '../../storage/influx.ts';
+import { allRows, seriesRows } from '../../storage/influx.ts';
+import { during, fields, select, type Condition } from '../../storage/influxql.ts';
 import { DEVICE_STATUS, UPLINK_REJECTED, UPLINK_UNDECODED } from '../../storage/schema.ts';
 import { pageOf, type PageContext } from '../context.ts';
 import { html, type Html } from '../html.ts';
@@ -194,26 +195,27 @@ async function readFleet(deps: ConsoleDeps, ctx: PageContext, q: FleetQuery, par
   const influx = deps.api.influx;
   const to = new Date();
   const from = new Date(to.getTime() - Number(q.jours) * 86_400_000);
-  const scope = tenantClause([tenant]);
-  const since = `time >= ${to.getTime() - BATTERY_DAYS * 86_400_000}ms`;
-  const window = `time >= ${from.getTime()}ms AND time < ${to.getTime()}ms`;
+  const scope = tenantConditions([tenant]);
+  const since: Condition[] = [{ time: '>=', at: to.getTime() - BATTERY_DAYS * 86_400_000 }, ...scope];
+  const window = [...during(from, to), ...scope];
   const level = QUANTITIES.batteryLevel;
   const volt = QUANTITIES.battery;
-  const byDevice = 'GROUP BY "dev_eui", "device", "site"';
-  const undecoded = influxqlIdent(UPLINK_UNDECODED.measurement);
+  const lastBy = (field: string, from: string, where: Condition[]) =>
+    influx.query(select({ select: [{ fn: 'last', field, as: 'v' }], from, where, groupBy: ['dev_eui', 'device', 'site'] }));
+  const undecoded = UPLINK_UNDECODED.measurement;
   const [devices, levels, volts, status, parsimony, rejected, latest, instance] = await Promise.all([
     listDevices(deps.api, [tenant], { lookbackDays: INVENTORY_DAYS }),
-    influx.query(`SELECT last(${influxqlIdent(level.field)}) AS v FROM ${influxqlIdent(level.measurement)} WHERE ${since}${scope} ${byDevice}`),
-    influx.query(`SELECT last(${influxqlIdent(volt.field)}) AS v FROM ${influxqlIdent(volt.measurement)} WHERE ${since}${scope} ${byDevice}`),
-    influx.query(`SELECT last("battery_level_pct") AS v FROM ${influxqlIdent(DEVICE_STATUS.measurement)} WHERE ${since}${scope} AND "external_power" = false ${byDevice}`),
+    lastBy(level.field, level.measurement, since),
+    lastBy(volt.field, volt.measurement, since),
+    lastBy('battery_level_pct', DEVICE_STATUS.measurement, [...since, { field: 'external_power', compare: '=', value: false }]),
     // A week of radio figures moves little in minutes: computed at most every 5 minutes per commune and period
     // (the section states the period it covers), so the page stays fast on a commune of a thousand sensors.
     parsimonyCache.get(`${tenant}|${q.jours}`, () => parsimonyReport({ influx, registry: deps.api.registry, tenant, from, to, rateBasis: 'active-span' })),
-    influx.query(`SELECT count("f_cnt") AS n, count("redecoded_by") AS done FROM ${undecoded} WHERE ${window}${scope} GROUP BY "reason"`),
-    influx.query(`SELECT "f_port", "detail", "redecoded_by", "dev_eui", "reason" FROM ${undecoded} WHERE ${window}${scope} ORDER BY time DESC LIMIT ${LATEST_REJECTED}`),
+    influx.query(select({ select: [{ fn: 'count', field: 'f_cnt', as: 'n' }, { fn: 'count', field: 'redecoded_by', as: 'done' }], from: undecoded, where: window, groupBy: ['reason'] })),
+    influx.query(select({ select: fields('f_port', 'detail', 'redecoded_by', 'dev_eui', 'reason'), from: undecoded, where: window, order: 'desc', limit: LATEST_REJECTED })),
     // uplink_rejected carries no commune: only a key of the whole instance may see it.
     ctx.principal.tenants === undefined
-      ? influx.query(`SELECT count("message_bytes") AS n FROM ${influxqlIdent(UPLINK_REJECTED.measurement)} WHERE ${window} GROUP BY "reason"`)
+      ? influx.query(select({ select: [{ fn: 'count', field: 'message_bytes', as: 'n' }], from: UPLINK_REJECTED.measurement, where: during(from, to), groupBy: ['reason'] }))
       : Promise.resolve(undefined),
   ]);
   const silentAlerts = new Map<string, string>();

@@ -21,7 +21,7 @@ import { QUANTITIES } from '../../../decoders/model/quantities.ts';
 import { localDayBounds, localTime } from '../../time/calendar.ts';
 import { siteTimeZone } from '../../api/inventory.ts';
 import { siteId, tenantId } from '../../api/params.ts';
-import { ApiError, tenantClause } from '../../api/scope.ts';
+import { ApiError, tenantConditions } from '../../api/scope.ts';
 import { buildDatacenterReport, calendarPeriod, CALENDAR_PERIOD_FORMATS, DATACENTER_ROLES, datacenterReportCsv, readMeterSeries, type CalendarPeriodKind, type DatacenterReport } from '../../datacenter/kpi.ts';
 import { roleLabel } from '../../registry/names.ts';
 import { coverage as coverageOf, shareDigits, tenantTimeZone } from '../../reports/common.ts';
@@ -31,7 +31,8 @@ import { renderParsimonyHtml, renderYearlyHtml } from '../../reports/html.ts';
 import type { ParsimonyReport } from '../../reports/parsimony.ts';
 import { parsimonyReport, yearlyReport } from '../../reports/read.ts';
 import { coveredSpan, type Headline, type YearlyReport } from '../../reports/yearly.ts';
-import { influxqlIdent, influxqlString } from '../../storage/influx.ts';
+// `select` is the page's form control: the InfluxQL statement is `selectStatement`.
+import { select as selectStatement } from '../../storage/influxql.ts';
 import { pageOf, type PageContext } from '../context.ts';
 import { escapeHtml, html, type Html } from '../html.ts';
 import { layout, notice } from '../layout.ts';
@@ -151,7 +152,12 @@ async function serverRooms(deps: ConsoleDeps, tenants: string[] | undefined): Pr
   }
   const e = QUANTITIES['metering.electricity.activeEnergy'];
   const series = await deps.api.influx.query(
-    `SELECT count(${influxqlIdent(e.field)}) FROM ${influxqlIdent(e.measurement)} WHERE time >= ${Date.now() - 400 * DAY}ms AND (${roles.map((r) => `"role" = ${influxqlString(r)}`).join(' OR ')})${tenantClause(tenants)} GROUP BY "tenant", "site"`,
+    selectStatement({
+      select: [{ fn: 'count', field: e.field }],
+      from: e.measurement,
+      where: [{ time: '>=', at: Date.now() - 400 * DAY }, { tag: 'role', in: roles }, ...tenantConditions(tenants)],
+      groupBy: ['tenant', 'site'],
+    }),
   );
   for (const s of series) if (s.tags?.tenant && s.tags.site) out.set(`${s.tags.tenant}/${s.tags.site}`, { tenant: s.tags.tenant, site: s.tags.site });
   return [...out.values()].sort((a, b) => a.tenant.localeCompare(b.tenant) || a.site.localeCompare(b.site));

@@ -16,11 +16,12 @@ import type { Alert } from '../../alerts/model.ts';
 import { listDevices, siteTimeZone, type DeviceView } from '../../api/inventory.ts';
 import { siteId, tenantId } from '../../api/params.ts';
 import { readSeries, type DeviceSeries } from '../../api/readings.ts';
-import { ApiError, mayRead, requestedTenants, tenantClause } from '../../api/scope.ts';
+import { ApiError, mayRead, requestedTenants, tenantConditions } from '../../api/scope.ts';
 import { energyFromIndex } from '../../datacenter/kpi.ts';
-import { rollupField, rollupFrom } from '../../rollups/names.ts';
+import { rollupField, rollupMeasurement, ROLLUP_RP } from '../../rollups/names.ts';
 import { roleLabel } from '../../registry/names.ts';
-import { influxqlAnyOf, influxqlString, seriesRows, type InfluxSeries } from '../../storage/influx.ts';
+import { seriesRows, type InfluxSeries } from '../../storage/influx.ts';
+import { select, type Condition, type Select } from '../../storage/influxql.ts';
 import { chart, seriesRange, type ChartSeries } from '../components.ts';
 import { pageOf, type PageContext } from '../context.ts';
 import { html, type Html } from '../html.ts';
@@ -296,8 +297,8 @@ interface SiteData {
 
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
-function scopeClause(tenants: string[] | undefined, site: SiteKey | undefined): string {
-  return site ? tenantClause([site.tenant]) + ` AND "site" = ${influxqlString(site.site)}` : tenantClause(tenants);
+function scopeConditions(tenants: string[] | undefined, site: SiteKey | undefined): Condition[] {
+  return site ? [...tenantConditions([site.tenant]), { tag: 'site', equals: site.site }] : tenantConditions(tenants);
 }
 
 /** The InfluxQL statements of one time zone's sites (exported for the tests that check their confinement). */
@@ -309,25 +310,50 @@ const POWER_METER_ROLES = [...POWER_ROLES.primary, ...POWER_ROLES.fallback, ROLE
  * days come from the daily rollup (a few points per meter); the readings are scanned for yesterday and today only,
  * or for the whole week (`rawFrom`) when the rollup has nothing (rollups turned off, or not caught up yet).
  */
-export function tileQueries(p: TilePeriods, scope: string, rawFrom = p.yesterdayStart): Record<'water' | 'power' | 'waterDays' | 'powerDays' | 'night' | 'rooms' | 'co2' | 'co2Max' | 'heard', string> {
-  const tz = ` tz(${influxqlString(p.timeZone)})`;
-  const byMeter = 'GROUP BY "tenant", "site", "dev_eui", "role"';
+export function tileQueries(p: TilePeriods, scope: readonly Condition[], rawFrom = p.yesterdayStart): Record<'water' | 'power' | 'waterDays' | 'powerDays' | 'night' | 'rooms' | 'co2' | 'co2Max' | 'heard', string> {
+  const byMeter = ['tenant', 'site', 'dev_eui', 'role'];
+  const byDevice = ['tenant', 'site', 'dev_eui', 'device'];
+  const wholeMeter: Condition = { tag: 'channel', equals: '' };
+  const between = (from: number, to: number, toIncluded: boolean): Condition[] => [
+    { time: '>=', at: from },
+    { time: toIncluded ? '<=' : '<', at: to },
+  ];
+  const localBuckets = (interval: '1h' | '1d'): Pick<Select, 'interval' | 'fill' | 'tz'> => ({ interval, fill: 'none', tz: p.timeZone });
   const daily = (m: { measurement: string; field: string }, roles: readonly string[]) =>
-    `SELECT first("${m.field}") AS first, last("${m.field}") AS last FROM "${m.measurement}" WHERE time >= ${rawFrom}ms AND time <= ${p.now}ms AND ${influxqlAnyOf('role', roles)} AND "channel" = ''${scope} ${byMeter}, time(1d) fill(none)${tz}`;
+    select({
+      select: [{ fn: 'first', field: m.field, as: 'first' }, { fn: 'last', field: m.field, as: 'last' }],
+      from: m.measurement,
+      where: [...between(rawFrom, p.now, true), { tag: 'role', in: roles }, wholeMeter, ...scope],
+      groupBy: byMeter,
+      ...localBuckets('1d'),
+    });
   const rolled = (id: 'metering.water.total' | 'metering.electricity.activeEnergy', roles: readonly string[]) =>
-    `SELECT "${rollupField(id, 'diff')}" AS diff, "${rollupField(id, 'last')}" AS last FROM ${rollupFrom(QUANTITIES[id].measurement, '1d')} WHERE time >= ${p.queryFrom}ms AND time < ${p.todayStart}ms AND ${influxqlAnyOf('role', roles)} AND "channel" = ''${scope} ${byMeter}`;
-  const latest = `time >= ${p.now - LATEST_WINDOW_MS}ms AND time <= ${p.now}ms`;
+    select({
+      select: [{ field: rollupField(id, 'diff'), as: 'diff' }, { field: rollupField(id, 'last'), as: 'last' }],
+      from: { measurement: rollupMeasurement(QUANTITIES[id].measurement, '1d'), rp: ROLLUP_RP['1d'] },
+      where: [...between(p.queryFrom, p.todayStart, false), { tag: 'role', in: roles }, wholeMeter, ...scope],
+      groupBy: byMeter,
+    });
+  const latest = between(p.now - LATEST_WINDOW_MS, p.now, true);
+  const one = (fn: 'last' | 'max', m: { measurement: string; field: string }, as: string, where: Condition[], groupBy: string[]) =>
+    select({ select: [{ fn, field: m.field, as }], from: m.measurement, where: [...where, ...scope], groupBy });
   return {
     water: daily(WATER, WATER_METER_ROLES),
     power: daily(ENERGY, POWER_METER_ROLES),
     waterDays: rolled('metering.water.total', WATER_METER_ROLES),
     powerDays: rolled('metering.electricity.activeEnergy', POWER_METER_ROLES),
-    night: `SELECT last("${WATER.field}") AS last FROM "${WATER.measurement}" WHERE time >= ${p.night.start - HOUR}ms AND time < ${p.night.end}ms AND ${influxqlAnyOf('role', WATER_METER_ROLES)} AND "channel" = ''${scope} ${byMeter}, time(1h) fill(none)${tz}`,
+    night: select({
+      select: [{ fn: 'last', field: WATER.field, as: 'last' }],
+      from: WATER.measurement,
+      where: [...between(p.night.start - HOUR, p.night.end, false), { tag: 'role', in: WATER_METER_ROLES }, wholeMeter, ...scope],
+      groupBy: byMeter,
+      ...localBuckets('1h'),
+    }),
     // One selector per query: the point keeps its own time (the age of the "latest" reading is shown).
-    rooms: `SELECT last("${TEMPERATURE.field}") AS value FROM "${TEMPERATURE.measurement}" WHERE ${latest} AND "role" = '${ROLES.room}' AND "channel" = ''${scope} GROUP BY "tenant", "site", "dev_eui", "device"`,
-    co2: `SELECT last("${CO2.field}") AS value FROM "${CO2.measurement}" WHERE ${latest} AND "channel" = ''${scope} GROUP BY "tenant", "site", "dev_eui", "device"`,
-    co2Max: `SELECT max("${CO2.field}") AS value FROM "${CO2.measurement}" WHERE time >= ${p.todayStart}ms AND time <= ${p.now}ms AND "channel" = ''${scope} GROUP BY "tenant", "site"`,
-    heard: `SELECT last("f_cnt") AS f FROM "uplink" WHERE time >= ${p.now - DAY}ms AND time <= ${p.now}ms${scope} GROUP BY "tenant", "site", "dev_eui"`,
+    rooms: one('last', TEMPERATURE, 'value', [...latest, { tag: 'role', equals: ROLES.room }, wholeMeter], byDevice),
+    co2: one('last', CO2, 'value', [...latest, wholeMeter], byDevice),
+    co2Max: one('max', CO2, 'value', [...between(p.todayStart, p.now, true), wholeMeter], ['tenant', 'site']),
+    heard: one('last', { measurement: 'uplink', field: 'f_cnt' }, 'f', between(p.now - DAY, p.now, true), ['tenant', 'site', 'dev_eui']),
   };
 }
 
@@ -369,7 +395,7 @@ async function readSites(deps: ConsoleDeps, ctx: PageContext, tenants: string[] 
   // One set of queries per time zone of the configured sites (in practice one: Europe/Paris).
   const zoneOf = (tenant: string, site: string) => siteTimeZone(registry, tenant, site);
   const zones = only ? [zoneOf(only.tenant, only.site)] : [...new Set([zoneOf('\u0000', '\u0000'), ...registry.sites.map((s) => zoneOf(s.tenant ?? '\u0000', s.site))])];
-  const scope = scopeClause(tenants, only);
+  const scope = scopeConditions(tenants, only);
   const byZone = new Map<string, { periods: TilePeriods; results: Record<string, InfluxSeries[]> }>();
   await Promise.all(
     zones.map(async (tz) => {
