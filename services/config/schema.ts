@@ -12,6 +12,7 @@ import { notificationsSchema } from '../alerts/notify/config.ts';
 import { apiKeyList } from '../api/keys-schema.ts';
 import { reportsConfigSchema } from '../reports/config.ts';
 import { oidcSchema } from '../console/oidc-config.ts';
+import { topicTemplate } from '../mqtt/topic.ts';
 import { clusterSchema } from '../cluster/config.ts';
 
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
@@ -110,10 +111,7 @@ export const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ALERTS_ENABLED: bool.default(true),
   ALERT_EVAL_MINUTES: int(1, 1440).default(15),
-  ALERT_MQTT_TOPIC: z
-    .string()
-    .refine((t) => !/[+#]/.test(t), 'expected a topic without wildcards (placeholders: {tenant} {site} {rule} {severity} {event})')
-    .default('veilleur/alerts/{tenant}/{rule}'),
+  ALERT_MQTT_TOPIC: topicTemplate.default('veilleur/alerts/{tenant}/{rule}'),
   DEFAULT_TENANT: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'expected a lower-case slug').default('default'),
   VEILLEUR_CONFIG: z.string().optional(),
 });

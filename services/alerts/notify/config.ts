@@ -5,6 +5,7 @@
  * Every message says what was expected, and zod paths name the key to fix (docs/notifications.md).
  */
 import { z } from 'zod';
+import { topicTemplate } from '../../mqtt/topic.ts';
 
 export const SEVERITIES = ['info', 'warning', 'major', 'critical'] as const;
 export const EVENT_TYPES = ['opened', 'escalated', 'acknowledged', 'resolved'] as const;
@@ -110,10 +111,7 @@ export const emailChannelSchema = z
 export const mqttChannelSchema = z.strictObject({
   type: z.literal('mqtt'),
   /** Placeholders {tenant} {site} {rule} {severity} {event}; published with QoS 1 on the service's broker connection. */
-  topic: z
-    .string({ error: 'expected a topic' })
-    .min(1, 'expected a topic')
-    .refine((t) => !/[+#]/.test(t), 'expected a topic without wildcards (placeholders: {tenant} {site} {rule} {severity} {event})'),
+  topic: topicTemplate,
   delivery: deliveryOverrides,
 });
 

@@ -3,6 +3,7 @@
  * that need their own topic (one per commune, only critical alerts…). The service's ALERT_MQTT_TOPIC publication of
  * every event is separate and unchanged (../notify-mqtt.ts).
  */
+import { fillTopic } from '../../mqtt/topic.ts';
 import { alertTopic } from '../notify-mqtt.ts';
 import type { MqttChannelConfig } from './config.ts';
 import type { Channel } from './channel.ts';
@@ -30,7 +31,5 @@ export function summaryTopic(template: string, s: SummaryPayload): string {
     const values = new Set(s.events.map(pick));
     return values.size === 1 ? [...values][0]! : '_';
   };
-  const values: Record<string, string> = { tenant: common((e) => e.tenant), site: common((e) => e.site), severity: common((e) => e.severity), rule: 'summary', event: 'summary' };
-  // Same rule as alertTopic: data never adds topic levels or wildcards.
-  return template.replace(/\{(\w+)\}/g, (_, k: string) => (values[k] ?? '').replace(/[/+#]/g, '_') || '_');
+  return fillTopic(template, { tenant: common((e) => e.tenant), site: common((e) => e.site), severity: common((e) => e.severity), rule: 'summary', event: 'summary' });
 }
