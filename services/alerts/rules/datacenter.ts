@@ -12,9 +12,10 @@ import { QUANTITIES } from '../../../decoders/model/quantities.ts';
 import { ROLES } from '../../../decoders/model/roles.ts';
 import { buildDatacenterReport, DATACENTER_ROLES, readMeterSeries } from '../../datacenter/kpi.ts';
 import { seriesRows } from '../../storage/influx.ts';
+import { during, select } from '../../storage/influxql.ts';
 import { describeSubject, formatNumber, formatNumber2, type Finding, type RuleInfo, type Subject } from '../model.ts';
 import { celsius, defineRule, int, num, paramsFor, type WindowedRule } from './define.ts';
-import { DAY, deviceSubject, dewPointC, fixed, HOUR, memoByPeriod, MIN, ms, round1, round2 } from './common.ts';
+import { DAY, deviceSubject, dewPointC, fixed, HOUR, memoByPeriod, MIN, round1, round2 } from './common.ts';
 
 const AIR_T = QUANTITIES['air.temperature'];
 const AIR_RH = QUANTITIES['air.relativeHumidity'];
@@ -42,7 +43,17 @@ export function overCoolingRule(opts: typeof D2_DEFAULTS = D2_DEFAULTS): Windowe
       const to = now.getTime();
       const from = to - opts.windowHours * HOUR;
       const series = await query(
-        `SELECT mean("${AIR_T.field}") AS mean_c, count("${AIR_T.field}") AS n, min("${AIR_T.field}") AS min_c, max("${AIR_T.field}") AS max_c FROM "${AIR_T.measurement}" WHERE time >= ${ms(from)} AND time < ${ms(to)} AND "role" = '${ROLES.itInlet}' GROUP BY "tenant", "site", "building", "zone"`,
+        select({
+          select: [
+            { fn: 'mean', field: AIR_T.field, as: 'mean_c' },
+            { fn: 'count', field: AIR_T.field, as: 'n' },
+            { fn: 'min', field: AIR_T.field, as: 'min_c' },
+            { fn: 'max', field: AIR_T.field, as: 'max_c' },
+          ],
+          from: AIR_T.measurement,
+          where: [...during(from, to), { tag: 'role', equals: ROLES.itInlet }],
+          groupBy: ['tenant', 'site', 'building', 'zone'],
+        }),
       );
       const findings: Finding[] = [];
       for (const { tags, rows } of seriesRows(series)) {
@@ -95,7 +106,12 @@ export function humidityRule(opts: typeof D3_DEFAULTS = D3_DEFAULTS): WindowedRu
     async evaluate({ now, query, rulesFor, siteName }) {
       const to = now.getTime();
       const series = await query(
-        `SELECT "${AIR_T.field}" AS c, "${AIR_RH.field}" AS rh FROM "${AIR_T.measurement}" WHERE time >= ${ms(to - 3 * HOUR)} AND time < ${ms(to)} AND "role" = '${ROLES.itInlet}' GROUP BY "tenant", "site", "building", "zone", "dev_eui", "device"`,
+        select({
+          select: [{ field: AIR_T.field, as: 'c' }, { field: AIR_RH.field, as: 'rh' }],
+          from: AIR_T.measurement,
+          where: [...during(to - 3 * HOUR, to), { tag: 'role', equals: ROLES.itInlet }],
+          groupBy: ['tenant', 'site', 'building', 'zone', 'dev_eui', 'device'],
+        }),
       );
       const findings: Finding[] = [];
       for (const { tags, rows } of seriesRows(series)) {
@@ -186,7 +202,12 @@ export function pueDriftRule(opts: typeof D4_DEFAULTS = D4_DEFAULTS): WindowedRu
     evaluate: memoByPeriod(DAY, async ({ query, rulesFor, siteName }, to) => {
       const roles = [DATACENTER_ROLES.facilityTotal, DATACENTER_ROLES.itLoad];
       const scopes = await query(
-        `SELECT count("${ENERGY.field}") FROM "${ENERGY.measurement}" WHERE time >= ${ms(to - 2 * DAY)} AND time < ${ms(to)} AND "channel" = '' AND (${roles.map((r) => `"role" = '${r}'`).join(' OR ')}) GROUP BY "tenant", "site", "zone", "role"`,
+        select({
+          select: [{ fn: 'count', field: ENERGY.field }],
+          from: ENERGY.measurement,
+          where: [...during(to - 2 * DAY, to), { tag: 'channel', equals: '' }, { tag: 'role', in: roles }],
+          groupBy: ['tenant', 'site', 'zone', 'role'],
+        }),
       );
       const byScope = new Map<string, { tenant: string; site: string; zone: string; roles: Set<string> }>();
       for (const s of scopes) {

@@ -21,11 +21,12 @@ import { z } from 'zod';
 import { QUANTITIES } from '../../../decoders/model/quantities.ts';
 import { ROLES } from '../../../decoders/model/roles.ts';
 import { seriesRows } from '../../storage/influx.ts';
+import { during, select } from '../../storage/influxql.ts';
 import { isOccupied, localDayBounds, localTime, unoccupiedStretches, type Interval, type SiteCalendar } from '../../time/calendar.ts';
 import { dailyDegreeDays, degreeDaysOver, DJU_BASE_C } from '../../time/degree-days.ts';
 import { describeSubject, formatNumber, formatNumber2, formatTime, plural, type Finding, type RuleInfo, type Subject, type Text } from '../model.ts';
 import { celsius, defineRule, inSeason, int, num, paramsFor, season, type WindowedRule } from './define.ts';
-import { consumption, DAY, describePlace, deviceSubject, fixed, formatDate, HOUR, mean, median, memoByPeriod, MIN, monthName, ms, points, round1, round2, shiftDate } from './common.ts';
+import { consumption, DAY, describePlace, deviceSubject, fixed, formatDate, HOUR, mean, median, memoByPeriod, MIN, monthName, points, round1, round2, shiftDate } from './common.ts';
 
 const AIR_T = QUANTITIES['air.temperature'];
 const ELEC = QUANTITIES['metering.electricity.activeEnergy'];
@@ -65,7 +66,7 @@ export function overheatingOccupiedRule(opts: typeof E1_DEFAULTS = E1_DEFAULTS):
     evaluate: memoByPeriod(HOUR, async ({ query, calendarFor, rulesFor, siteName }, to) => {
       const from = to - opts.windowHours * HOUR;
       const series = await query(
-        `SELECT "${AIR_T.field}" AS c FROM "${AIR_T.measurement}" WHERE time >= ${ms(from)} AND time < ${ms(to)} AND "role" = '${opts.role}' GROUP BY "tenant", "site", "building", "dev_eui", "device"`,
+        select({ select: [{ field: AIR_T.field, as: 'c' }], from: AIR_T.measurement, where: [...during(from, to), { tag: 'role', equals: opts.role }], groupBy: ['tenant', 'site', 'building', 'dev_eui', 'device'] }),
       );
       const findings: Finding[] = [];
       for (const rooms of byBuilding(seriesRows(series)).values()) {
@@ -127,7 +128,14 @@ export function heatedUnoccupiedRule(opts: typeof E2_DEFAULTS = E2_DEFAULTS): Wi
     evaluate: memoByPeriod(HOUR, async ({ query, calendarFor, rulesFor, siteName }, to) => {
       const from = to - opts.lookbackDays * DAY;
       const series = await query(
-        `SELECT mean("${AIR_T.field}") AS c FROM "${AIR_T.measurement}" WHERE time >= ${ms(from)} AND time < ${ms(to)} AND "role" = '${opts.role}' GROUP BY time(15m), "tenant", "site", "building", "dev_eui", "device" fill(none)`,
+        select({
+          select: [{ fn: 'mean', field: AIR_T.field, as: 'c' }],
+          from: AIR_T.measurement,
+          where: [...during(from, to), { tag: 'role', equals: opts.role }],
+          interval: '15m',
+          groupBy: ['tenant', 'site', 'building', 'dev_eui', 'device'],
+          fill: 'none',
+        }),
       );
       const findings: Finding[] = [];
       for (const rooms of byBuilding(seriesRows(series)).values()) {
@@ -243,16 +251,24 @@ export function coolingBelow26Rule(opts: typeof E3_DEFAULTS = E3_DEFAULTS): Wind
       // Complete quarter-hours only.
       const to = Math.floor(now.getTime() / Q) * Q;
       const from = to - opts.lookbackHours * HOUR;
-      const window = `time >= ${ms(from - Q)} AND time < ${ms(to)}`;
+      const window = during(from - Q, to);
+      const quarterHours = { interval: '15m', fill: 'none' } as const;
       const coolingSeries = await query(
-        `SELECT last("${ELEC.field}") AS v FROM "${ELEC.measurement}" WHERE ${window} AND "channel" = '' AND "role" = '${ROLES.cooling}' GROUP BY time(15m), "tenant", "site", "building", "zone", "dev_eui", "device" fill(none)`,
+        select({
+          select: [{ fn: 'last', field: ELEC.field, as: 'v' }],
+          from: ELEC.measurement,
+          where: [...window, { tag: 'channel', equals: '' }, { tag: 'role', equals: ROLES.cooling }],
+          groupBy: ['tenant', 'site', 'building', 'zone', 'dev_eui', 'device'],
+          ...quarterHours,
+        }),
       );
       if (coolingSeries.length === 0) return [];
-      const itWindow = `time >= ${ms(to - 7 * DAY)} AND time < ${ms(to)}`;
+      const itWindow = during(to - 7 * DAY, to);
+      const byZone = ['tenant', 'site', 'zone'];
       const [rooms, inlets, itMeters] = await Promise.all([
-        query(`SELECT mean("${AIR_T.field}") AS c FROM "${AIR_T.measurement}" WHERE ${window} AND "role" = '${ROLES.room}' GROUP BY time(15m), "tenant", "site", "building", "zone" fill(none)`),
-        query(`SELECT count("${AIR_T.field}") FROM "${AIR_T.measurement}" WHERE ${itWindow} AND "role" = '${ROLES.itInlet}' GROUP BY "tenant", "site", "zone"`),
-        query(`SELECT count("${ELEC.field}") FROM "${ELEC.measurement}" WHERE ${itWindow} AND ("role" = '${ROLES.itLoad}' OR "role" = '${ROLES.facilityTotal}') GROUP BY "tenant", "site", "zone"`),
+        query(select({ select: [{ fn: 'mean', field: AIR_T.field, as: 'c' }], from: AIR_T.measurement, where: [...window, { tag: 'role', equals: ROLES.room }], groupBy: ['tenant', 'site', 'building', 'zone'], ...quarterHours })),
+        query(select({ select: [{ fn: 'count', field: AIR_T.field }], from: AIR_T.measurement, where: [...itWindow, { tag: 'role', equals: ROLES.itInlet }], groupBy: byZone })),
+        query(select({ select: [{ fn: 'count', field: ELEC.field }], from: ELEC.measurement, where: [...itWindow, { tag: 'role', in: [ROLES.itLoad, ROLES.facilityTotal] }], groupBy: byZone })),
       ]);
       const zoneKey = (t: Record<string, string> | undefined) => `${t?.tenant ?? ''}\u0000${t?.site ?? ''}\u0000${t?.zone ?? ''}`;
       const itZones = new Set([...inlets, ...itMeters].filter((s) => s.tags?.zone).map((s) => zoneKey(s.tags)));
@@ -379,13 +395,23 @@ export function degreeDayDriftRule(opts: typeof E5_DEFAULTS = E5_DEFAULTS): Wind
       const range = (m: string) => {
         const start = Date.parse(`${m}-01T00:00:00Z`) - 2 * DAY;
         const end = Date.parse(`${shiftMonth(m, 1)}-01T00:00:00Z`) + 2 * DAY;
-        return `time >= ${ms(start)} AND time < ${ms(Math.min(end, to))}`;
+        return during(start, Math.min(end, to));
       };
+      const wholeMeter = { tag: 'channel', equals: '' } as const;
       const read = (m: string) =>
         Promise.all([
-          query(`SELECT min("${AIR_T.field}") AS tmin, max("${AIR_T.field}") AS tmax FROM "${AIR_T.measurement}" WHERE ${range(m)} AND "role" = '${ROLES.outdoor}' GROUP BY time(1h), "tenant", "site" fill(none)`),
-          query(`SELECT "${HEAT.field}" AS v FROM "${HEAT.measurement}" WHERE ${range(m)} AND "channel" = '' GROUP BY "tenant", "site", "building", "dev_eui", "device"`),
-          query(`SELECT "${ELEC.field}" AS v FROM "${ELEC.measurement}" WHERE ${range(m)} AND "channel" = '' AND "role" = '${ROLES.buildingMain}' GROUP BY "tenant", "site", "building", "dev_eui", "device"`),
+          query(
+            select({
+              select: [{ fn: 'min', field: AIR_T.field, as: 'tmin' }, { fn: 'max', field: AIR_T.field, as: 'tmax' }],
+              from: AIR_T.measurement,
+              where: [...range(m), { tag: 'role', equals: ROLES.outdoor }],
+              interval: '1h',
+              groupBy: ['tenant', 'site'],
+              fill: 'none',
+            }),
+          ),
+          query(select({ select: [{ field: HEAT.field, as: 'v' }], from: HEAT.measurement, where: [...range(m), wholeMeter], groupBy: ['tenant', 'site', 'building', 'dev_eui', 'device'] })),
+          query(select({ select: [{ field: ELEC.field, as: 'v' }], from: ELEC.measurement, where: [...range(m), wholeMeter, { tag: 'role', equals: ROLES.buildingMain }], groupBy: ['tenant', 'site', 'building', 'dev_eui', 'device'] })),
         ]);
       const [cur, before] = await Promise.all([read(ym), read(shiftMonth(ym, -12))]);
       const outdoor = (series: (typeof cur)[0], t: Record<string, string>) => series.find((s) => s.tags?.tenant === t.tenant && s.tags?.site === t.site);
@@ -480,7 +506,14 @@ export function baseLoadRule(opts: typeof E4_DEFAULTS = E4_DEFAULTS): WindowedRu
       // A day more than the period either side, whatever the sites' time zones; each site's days are cut below.
       const from = to - (opts.days + 2) * DAY;
       const series = await query(
-        `SELECT non_negative_difference(last("${ELEC.field}")) AS wh FROM "${ELEC.measurement}" WHERE time >= ${ms(from)} AND time < ${ms(to)} AND "channel" = '' AND "role" = '${opts.role}' GROUP BY time(1h), "tenant", "site", "building", "dev_eui", "device" fill(none)`,
+        select({
+          select: [{ fn: 'non_negative_difference', of: { fn: 'last', field: ELEC.field }, as: 'wh' }],
+          from: ELEC.measurement,
+          where: [...during(from, to), { tag: 'channel', equals: '' }, { tag: 'role', equals: opts.role }],
+          interval: '1h',
+          groupBy: ['tenant', 'site', 'building', 'dev_eui', 'device'],
+          fill: 'none',
+        }),
       );
       const findings: Finding[] = [];
       for (const { tags, rows } of seriesRows(series)) {

@@ -12,10 +12,11 @@ import { ROLES } from '../../../decoders/model/roles.ts';
 import { loraAirtimeMs } from '../../radio/airtime.ts';
 import { roleLabel } from '../../registry/names.ts';
 import { seriesRows, type InfluxSeries } from '../../storage/influx.ts';
+import { during, fields, select } from '../../storage/influxql.ts';
 import { UPLINK } from '../../storage/schema.ts';
 import { describeSubject, formatNumber, formatTime, upperFirst, type Finding, type RuleInfo } from '../model.ts';
 import { defineRule, num, paramsFor, type WindowedRule } from './define.ts';
-import { DAY, deviceSubject, HOUR, memoByPeriod, ms, round1 } from './common.ts';
+import { DAY, deviceSubject, HOUR, memoByPeriod, round1 } from './common.ts';
 
 /**
  * How often a device of each role needs to report, in minutes: the finest step a rule or report reads from it.
@@ -70,11 +71,11 @@ export function parsimonyRule(opts: typeof P1_DEFAULTS = P1_DEFAULTS): WindowedR
   return {
     info,
     evaluate: memoByPeriod(HOUR, async ({ query, rulesFor, siteName }, to) => {
-      const window = `time >= ${ms(to - DAY)} AND time < ${ms(to)}`;
+      const window = during(to - DAY, to);
       const [uplinks, ...probes] = await Promise.all([
-        query(`SELECT "sf", "bandwidth_hz", "size_bytes", "airtime_ms" FROM "${UPLINK.measurement}" WHERE ${window} GROUP BY "tenant", "site", "dev_eui", "device"`),
+        query(select({ select: fields('sf', 'bandwidth_hz', 'size_bytes', 'airtime_ms'), from: UPLINK.measurement, where: window, groupBy: ['tenant', 'site', 'dev_eui', 'device'] })),
         ...ROLE_PROBES.map(({ q, roles }) =>
-          query(`SELECT count("${q.field}") FROM "${q.measurement}" WHERE ${window} AND (${roles.map((r) => `"role" = '${r}'`).join(' OR ')}) GROUP BY "dev_eui", "role"`),
+          query(select({ select: [{ fn: 'count', field: q.field }], from: q.measurement, where: [...window, { tag: 'role', in: roles }], groupBy: ['dev_eui', 'role'] })),
         ),
       ]);
       const roleOf = new Map<string, string>();
@@ -165,9 +166,10 @@ export function silentDeviceRule(opts: typeof S1_DEFAULTS = S1_DEFAULTS): Window
     info,
     async evaluate({ now, query, rulesFor, siteName }) {
       const to = now.getTime();
-      const where = `FROM "${UPLINK.measurement}" WHERE time >= ${ms(to - opts.lookbackDays * DAY)} AND time < ${ms(to)} GROUP BY "tenant", "site", "dev_eui", "device"`;
+      const fCnt = (fn: 'first' | 'last' | 'count') =>
+        query(select({ select: [{ fn, field: 'f_cnt' }], from: UPLINK.measurement, where: during(to - opts.lookbackDays * DAY, to), groupBy: ['tenant', 'site', 'dev_eui', 'device'] }));
       // The usual interval is the device's own: its uplinks over the look-back window, first to last.
-      const [first, last, count] = await Promise.all([query(`SELECT first("f_cnt") ${where}`), query(`SELECT last("f_cnt") ${where}`), query(`SELECT count("f_cnt") ${where}`)]);
+      const [first, last, count] = await Promise.all([fCnt('first'), fCnt('last'), fCnt('count')]);
       const byDevice = (series: InfluxSeries[], devEui: string) => series.find((x) => x.tags?.dev_eui === devEui)?.values[0];
       const findings: Finding[] = [];
       for (const { tags: t, rows } of seriesRows(last)) {
