@@ -66,8 +66,6 @@ const KNOWN = [
   // Upward imports between upper rooms, to move with issue 16 item 3 (shared building blocks in their own rooms):
   ['services/alerts/rules/datacenter.ts', 'services/datacenter/kpi.ts', 'rule D2 computes the PUE with the KPI code of datacenter/'],
   ['services/api/routes/grafana.ts', 'services/grafana/influxql-guard.ts', 'the API route of Grafana uses the guard; the guard belongs below the API'],
-  ['services/retention/footprint.ts', 'services/dev/*', 'benchmark code, to move into test/bench/'],
-  ['services/retention/footprint.ts', 'services/simulator/*', 'benchmark code, to move into test/bench/'],
   ['dashboards/water.ts', 'services/alerts/model.ts', 'alert kinds and labels for the panels'],
   // Pages register themselves through the plugin that imports them (sendPage, ConsoleDeps): a cycle inside the
   // console's own room, harmless at load time (functions and types only); to split plugin.ts's shared helpers out.

@@ -123,7 +123,7 @@ export function influxqlDuration(ms: number): string {
  * this much longer than its retention. Raw data follows InfluxDB's own defaults (< 2 d: 1 h; ≤ 6 months: 1 d;
  * longer: 7 d). Sparse classes get longer groups: each group stores every series' index and block headers again,
  * so a daily rollup in 7-day groups (7 points per series per group) costs ten times more per point than in
- * 52-week ones (measured: services/retention/footprint.ts).
+ * 52-week ones (measured: test/bench/footprint.ts).
  */
 export function shardGroupMs(retentionMs: number, cls: DataClass = 'raw'): number {
   const long = !Number.isFinite(retentionMs) || retentionMs >= 2 * 365 * DAY;

@@ -5,7 +5,7 @@
  *   all N are queryable in InfluxDB, CPU seconds of the service per 1,000 uplinks, its peak RSS;
  * - latency: uplinks at a fixed 1,000/s; publish → queryable p50/p99 (resolution: the 20 ms poll);
  * - idle: the service's RSS and CPU use with nothing to do;
- * - storage: bytes stored per device-year with rollups and retention applied (services/retention/footprint.ts).
+ * - storage: bytes stored per device-year with rollups and retention applied (footprint.ts).
  * The service runs as in production: the bundled build (npm run build) with the Dockerfile's heap limits.
  * Everything listens on 127.0.0.1; every loop is bounded in count and time. Options: BENCH_N (100000),
  * BENCH_RATE_SECONDS (20), BENCH_DEVICES_COPIES (63 → 1,008 devices).
@@ -19,7 +19,7 @@ import { generateUplinks, type SimUplink } from '../../services/simulator/genera
 import { publishUplinks } from '../../services/simulator/publish.ts';
 import { scaledTown, townRegistry } from '../../services/simulator/town.ts';
 import { ROOT, ServiceProcess, startStack, waitFor } from '../integration/support.ts';
-import { formatFootprint, measureFootprint } from '../../services/retention/footprint.ts';
+import { formatFootprint, measureFootprint } from './footprint.ts';
 import { cpuSeconds, memoryMb } from './procstat.ts';
 import { benchCodec } from './codec-engine.ts';
 import { SERVICE_NODE_FLAGS } from './node-flags.ts';
