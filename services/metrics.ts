@@ -36,6 +36,11 @@ export function createMetrics() {
     spoolBytes: new Gauge({ name: 'veilleur_spool_bytes', help: 'Bytes in the on-disk spool not yet written to InfluxDB', registers: [registry] }),
     backpressureSeconds: c('veilleur_backpressure_seconds_total', 'Time spent not acknowledging the broker because the spool was full'),
     mqttConnected: new Gauge({ name: 'veilleur_mqtt_connected', help: '1 when connected to the broker', registers: [registry] }),
+    // Singleton jobs: summed over the replicas of a cluster, each period's round counts once (docs/scaling.md).
+    jobRounds: c('veilleur_job_rounds_total', 'Rounds of the singleton jobs run by this process (windowed: one per evaluation slot)', ['job']),
+    rollupPeriods: c('veilleur_rollup_periods_total', 'Rollup periods computed and written by this process, by resolution', ['resolution']),
+    jobsLeader: new Gauge({ name: 'veilleur_cluster_jobs_leader', help: '1 while this replica holds the jobs lease (windowed rules, rollups, retention)', registers: [registry] }),
+    alertClaims: c('veilleur_cluster_alert_claims_total', 'Alert events claimed in NATS before being stored and notified: accepted, or refused because another replica recorded the alert first', ['outcome']),
   };
 }
 

@@ -16,6 +16,11 @@ export interface Readiness {
   influxReachable(): Promise<boolean>;
   spool(): { bytes: number; maxBytes: number; full: boolean };
   draining(): boolean;
+  /**
+   * Cluster mode only (issue 17): NATS reachable, and this replica's share of the work (partitions owned, their
+   * consumer lag, whether it relays the broker and leads the singleton jobs), shown in /readyz.
+   */
+  cluster?(): { nats: boolean } & Record<string, unknown>;
 }
 
 export interface HttpServer {
@@ -53,8 +58,10 @@ export async function buildHttpServer(deps: { log: Logger; metrics: Metrics; rea
       spool: !spool.full,
       shuttingDown: deps.readiness.draining(),
     };
-    const ready = checks.mqtt && checks.influxdb && checks.spool && !checks.shuttingDown;
-    return reply.code(ready ? 200 : 503).send({ ready, checks, spoolBytes: spool.bytes, spoolMaxBytes: spool.maxBytes });
+    const cluster = deps.readiness.cluster?.();
+    const ready = checks.mqtt && checks.influxdb && checks.spool && !checks.shuttingDown && (cluster?.nats ?? true);
+    const body = { ready, checks: cluster ? { ...checks, nats: cluster.nats } : checks, spoolBytes: spool.bytes, spoolMaxBytes: spool.maxBytes };
+    return reply.code(ready ? 200 : 503).send(cluster ? { ...body, cluster } : body);
   });
 
   app.get('/metrics', { config: deps.api.options.metricsPublic ? { public: true } : { instanceWide: true }, schema: { hide: true } }, async (_req, reply) => {
