@@ -9,8 +9,6 @@ import type { WindowContext } from './define.ts';
 export const MIN = 60_000;
 export const HOUR = 60 * MIN;
 export const DAY = 24 * HOUR;
-/** An absolute InfluxQL time literal (never now(): rules run over history too). */
-export const ms = (t: number) => `${Math.trunc(t)}ms`;
 
 export function deviceSubject(tags: Record<string, string>): Subject {
   return {

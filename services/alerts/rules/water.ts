@@ -10,15 +10,17 @@
  */
 import { QUANTITIES } from '../../../decoders/model/quantities.ts';
 import { ROLES } from '../../../decoders/model/roles.ts';
-import { influxqlString, seriesRows } from '../../storage/influx.ts';
+import { seriesRows } from '../../storage/influx.ts';
+import { during, select, type Condition } from '../../storage/influxql.ts';
 import { localDayBounds, localTime, localWindow } from '../../time/calendar.ts';
 import { describeSubject, formatNumber, formatTime, plural, type Finding, type RuleInfo, type Subject } from '../model.ts';
 import { defineRule, int, nightWindow, num, paramsFor, type WindowedRule } from './define.ts';
-import { consumption, DAY, deviceSubject, formatDate, HOUR, indexAt, mean, median, memoByPeriod, MIN, ms, percentile, points, round1, stdDev, type Point } from './common.ts';
+import { consumption, DAY, deviceSubject, formatDate, HOUR, indexAt, mean, median, memoByPeriod, MIN, percentile, points, round1, stdDev, type Point } from './common.ts';
 
 const WATER = QUANTITIES['metering.water.total'];
 const LEAK = QUANTITIES['water.leak'];
-const DEVICE_TAGS = `"tenant", "site", "building", "zone", "dev_eui", "device"`;
+const DEVICE_TAGS = ['tenant', 'site', 'building', 'zone', 'dev_eui', 'device'];
+const WHOLE_METER: Condition = { tag: 'channel', equals: '' };
 
 /** The local date before `date` ('YYYY-MM-DD'). */
 function previousDate(date: string): string {
@@ -52,7 +54,14 @@ export function continuousFlowRule(opts: typeof W1_DEFAULTS = W1_DEFAULTS): Wind
       const to = Math.floor(now.getTime() / HOUR) * HOUR;
       const from = to - (opts.windowHours + 1) * HOUR;
       const series = await query(
-        `SELECT non_negative_difference(last("${WATER.field}")) AS litres FROM "${WATER.measurement}" WHERE time >= ${ms(from)} AND time < ${ms(to)} AND "channel" = '' AND "role" != '${ROLES.districtInflow}' GROUP BY time(1h), "tenant", "site", "building", "zone", "dev_eui", "device" fill(none)`,
+        select({
+          select: [{ fn: 'non_negative_difference', of: { fn: 'last', field: WATER.field }, as: 'litres' }],
+          from: WATER.measurement,
+          where: [...during(from, to), WHOLE_METER, { tag: 'role', notEquals: ROLES.districtInflow }],
+          interval: '1h',
+          groupBy: DEVICE_TAGS,
+          fill: 'none',
+        }),
       );
       const findings: Finding[] = [];
       for (const { tags, rows } of seriesRows(series)) {
@@ -136,7 +145,7 @@ export function nightFlowRule(opts: typeof W2_DEFAULTS = W2_DEFAULTS): WindowedR
       // Whole days either side of the nights, whatever the site's time zone.
       const from = to - (nights + 2) * DAY;
       const series = await query(
-        `SELECT "${WATER.field}" AS v FROM "${WATER.measurement}" WHERE time >= ${ms(from)} AND time < ${ms(to)} AND "channel" = '' GROUP BY ${DEVICE_TAGS}`,
+        select({ select: [{ field: WATER.field, as: 'v' }], from: WATER.measurement, where: [...during(from, to), WHOLE_METER], groupBy: DEVICE_TAGS }),
       );
       const findings: Finding[] = [];
       for (const { tags, rows } of seriesRows(series)) {
@@ -217,10 +226,10 @@ export function stoppedMeterRule(opts: typeof W6_DEFAULTS = W6_DEFAULTS): Window
       // Complete (UTC) days only: the day under way would count as a day without water until its first reading.
       const to = Math.floor(now / DAY) * DAY;
       const from = to - lookbackDays * DAY;
-      const where = `FROM "${WATER.measurement}" WHERE time >= ${ms(from)} AND time < ${ms(to)} AND "channel" = ''`;
+      const base = { from: WATER.measurement, where: [...during(from, to), WHOLE_METER], groupBy: DEVICE_TAGS };
       const [daily, last] = await Promise.all([
-        query(`SELECT non_negative_difference(last("${WATER.field}")) AS litres ${where} GROUP BY time(1d), ${DEVICE_TAGS} fill(none)`),
-        query(`SELECT last("${WATER.field}") AS idx ${where} GROUP BY ${DEVICE_TAGS}`),
+        query(select({ ...base, select: [{ fn: 'non_negative_difference', of: { fn: 'last', field: WATER.field }, as: 'litres' }], interval: '1d', fill: 'none' })),
+        query(select({ ...base, select: [{ fn: 'last', field: WATER.field, as: 'idx' }] })),
       ]);
       const lastByDevice = new Map(seriesRows(last).map(({ tags, rows }) => [tags.dev_eui ?? '', rows[0]]));
       const findings: Finding[] = [];
@@ -291,7 +300,7 @@ export function leakSensorSilentRule(opts: typeof W7S_DEFAULTS = W7S_DEFAULTS): 
     async evaluate({ now, query, rulesFor, siteName }) {
       const to = now.getTime();
       const series = await query(
-        `SELECT "${LEAK.field}" AS leak FROM "${LEAK.measurement}" WHERE time >= ${ms(to - opts.lookbackDays * DAY)} AND time < ${ms(to)} AND "role" = '${ROLES.leakSensor}' GROUP BY ${DEVICE_TAGS}`,
+        select({ select: [{ field: LEAK.field, as: 'leak' }], from: LEAK.measurement, where: [...during(to - opts.lookbackDays * DAY, to), { tag: 'role', equals: ROLES.leakSensor }], groupBy: DEVICE_TAGS }),
       );
       const findings: Finding[] = [];
       for (const { tags, rows } of seriesRows(series)) {
@@ -355,7 +364,7 @@ export function districtBalanceRule(opts: typeof W8_DEFAULTS = W8_DEFAULTS): Win
     evaluate: memoByPeriod(HOUR, async ({ query, calendarFor, rulesFor, siteName }, to) => {
       const from = to - spanDays * DAY;
       const districts = await query(
-        `SELECT last("${WATER.field}") FROM "${WATER.measurement}" WHERE time >= ${ms(from)} AND time < ${ms(to)} AND "channel" = '' AND "role" = '${ROLES.districtInflow}' GROUP BY "tenant", "site"`,
+        select({ select: [{ fn: 'last', field: WATER.field }], from: WATER.measurement, where: [...during(from, to), WHOLE_METER, { tag: 'role', equals: ROLES.districtInflow }], groupBy: ['tenant', 'site'] }),
       );
       const findings: Finding[] = [];
       for (const d of districts) {
@@ -364,7 +373,12 @@ export function districtBalanceRule(opts: typeof W8_DEFAULTS = W8_DEFAULTS): Win
         const p = paramsFor(rulesFor, 'W8', opts, tenant, site);
         if (!p) continue;
         const series = await query(
-          `SELECT "${WATER.field}" AS v FROM "${WATER.measurement}" WHERE time >= ${ms(from)} AND time < ${ms(to)} AND "channel" = '' AND "tenant" = ${influxqlString(tenant)} AND "site" = ${influxqlString(site)} GROUP BY "dev_eui", "device", "role"`,
+          select({
+            select: [{ field: WATER.field, as: 'v' }],
+            from: WATER.measurement,
+            where: [...during(from, to), WHOLE_METER, { tag: 'tenant', equals: tenant }, { tag: 'site', equals: site }],
+            groupBy: ['dev_eui', 'device', 'role'],
+          }),
         );
         const meters = seriesRows(series).map(({ tags, rows }) => ({ inflow: tags.role === ROLES.districtInflow, pts: points(rows, 'v') }));
         const inflows = meters.filter((m) => m.inflow);
