@@ -37,14 +37,15 @@ import { ROLES } from '../../decoders/model/roles.ts';
 import { localDayBounds, localTime } from '../time/calendar.ts';
 import { toCsv } from '../csv.ts';
 import { roleLabel, type Lang } from '../registry/names.ts';
-import { influxqlIdent, influxqlString, type InfluxSeries, type InfluxTarget } from '../storage/influx.ts';
+import type { InfluxSeries, InfluxTarget } from '../storage/influx.ts';
+import { during, select, type Condition } from '../storage/influxql.ts';
 import type { READING_TAGS } from '../storage/schema.ts';
 import { resolveEmissionFactor, type EmissionFactor, type EmissionFactorId } from './emission-factors.ts';
 
 const ENERGY = QUANTITIES['metering.electricity.activeEnergy'];
 type ReadingTag = (typeof READING_TAGS)[number];
 /** A tag name checked against the storage schema at compile time. */
-const tag = (name: ReadingTag): string => influxqlIdent(name);
+const tag = (name: ReadingTag): string => name;
 
 /**
  * Registry roles of datacenter meters (decoders/model/roles.ts).
@@ -440,16 +441,15 @@ export function monthlyFromSeries(meters: readonly MeterSeries[], months: readon
 // ---------------------------------------------------------------------------------------------------------
 // Reading InfluxDB
 
-function whereClause(scope: ReportScope, roles: readonly string[]): string {
-  const conditions = [
-    `${tag('tenant')} = ${influxqlString(scope.tenant)}`,
-    `${tag('site')} = ${influxqlString(scope.site)}`,
-    ...(scope.zone ? [`${tag('zone')} = ${influxqlString(scope.zone)}`] : []),
-    `(${roles.map((r) => `${tag('role')} = ${influxqlString(r)}`).join(' OR ')})`,
+function scopeConditions(scope: ReportScope, roles: readonly string[]): Condition[] {
+  return [
+    { tag: tag('tenant'), equals: scope.tenant },
+    { tag: tag('site'), equals: scope.site },
+    ...(scope.zone ? [{ tag: tag('zone'), equals: scope.zone }] : []),
+    { tag: tag('role'), in: roles },
     // The meter's total: readings without a channel (tariff registers have one).
-    `${tag('channel')} = ''`,
+    { tag: tag('channel'), equals: '' },
   ];
-  return conditions.join(' AND ');
 }
 
 function toPoints(s: InfluxSeries): IndexPoint[] {
@@ -463,16 +463,15 @@ function toPoints(s: InfluxSeries): IndexPoint[] {
  * (within BASELINE_LOOKBACK_MS) and all of [from, to), per meter, sorted by time.
  */
 export async function readMeterSeries(influx: Pick<InfluxTarget, 'query'>, scope: ReportScope, roles: readonly string[], from: Date, to: Date): Promise<MeterSeries[]> {
-  const where = whereClause(scope, roles);
-  const select = `SELECT ${influxqlIdent(ENERGY.field)} FROM ${influxqlIdent(ENERGY.measurement)}`;
-  const groupBy = `GROUP BY ${tag('dev_eui')}, ${tag('device')}, ${tag('role')}`;
+  const where = scopeConditions(scope, roles);
+  const base = { select: [{ field: ENERGY.field }], from: ENERGY.measurement, groupBy: [tag('dev_eui'), tag('device'), tag('role')] };
   const f = from.getTime();
-  const [before, during] = await Promise.all([
-    influx.query(`${select} WHERE ${where} AND time >= ${f - BASELINE_LOOKBACK_MS}ms AND time < ${f}ms ${groupBy} ORDER BY time DESC LIMIT 1`),
-    influx.query(`${select} WHERE ${where} AND time >= ${f}ms AND time < ${to.getTime()}ms ${groupBy} ORDER BY time ASC`),
+  const [before, inPeriod] = await Promise.all([
+    influx.query(select({ ...base, where: [...where, ...during(f - BASELINE_LOOKBACK_MS, f)], order: 'desc', limit: 1 })),
+    influx.query(select({ ...base, where: [...where, ...during(f, to)], order: 'asc' })),
   ]);
   const meters = new Map<string, MeterSeries>();
-  for (const s of [...before, ...during]) {
+  for (const s of [...before, ...inPeriod]) {
     const devEui = s.tags?.dev_eui ?? '';
     const device = s.tags?.device ?? '';
     const role = s.tags?.role ?? '';
