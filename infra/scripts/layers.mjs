@@ -55,11 +55,8 @@ const KNOWN = [
   // config/ composes every room's settings schema (alerts, retention, reports, api keys, OIDC), so it sits at the
   // top; these lower modules still take the whole configuration type. Issue 16 item 3: give each room only the
   // settings it uses, then remove these lines.
-  ['services/storage/influx.ts', 'services/config/*', 'takes the whole Config for the InfluxDB connection'],
   ['services/registry/*', 'services/config/*', 'reads communes, sites and devices from the whole FileConfig'],
   ['services/pipeline/custom-codecs.ts', 'services/config/*', 'reads the codec list from the whole Config'],
-  ['services/mqtt/consumer.ts', 'services/config/*', 'takes the whole Config for the broker connection'],
-  ['services/reports/config.ts', 'services/config/schema.ts', 'reads the reports section from the whole FileConfig'],
   // The simulated town's devices (town.ts) and their envelopes (envelopes.ts) use each other's types and helpers:
   // a cycle inside the simulator, a tool of the demo and the tests; to split when the simulator is next touched.
   ['services/simulator/envelopes.ts', 'services/simulator/town.ts', 'SimDevice type of the town'],

@@ -4,41 +4,19 @@ import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { findDevice } from '../../decoders/index.ts';
 import { DEFAULT_TOPICS, envSchema, fileSchema, type Env, type FileConfig } from './schema.ts';
+import type { InfluxSettings, InfluxV1, InfluxV2 } from '../storage/influx.ts';
+import type { MqttSettings } from '../mqtt/consumer.ts';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-export interface InfluxV1 {
-  api: 'v1';
-  url: string;
-  db: string;
-  rp?: string;
-  username?: string;
-  password?: string;
-}
-export interface InfluxV2 {
-  api: 'v2';
-  url: string;
-  token: string;
-  org: string;
-  bucket: string;
-}
+// Each room declares the settings it uses; the configuration composes them.
+export type { InfluxV1, InfluxV2 } from '../storage/influx.ts';
 
 export interface Config {
-  mqtt: {
-    url: string;
-    username?: string;
-    password?: string;
-    clientId: string;
-    protocolVersion: 4 | 5;
-    topics: string[];
-    caFile?: string;
-    certFile?: string;
-    keyFile?: string;
-    tlsInsecure: boolean;
-  };
-  influx: (InfluxV1 | InfluxV2) & { timeoutMs: number; caFile?: string };
+  mqtt: MqttSettings;
+  influx: InfluxSettings;
   write: { batchBytes: number; flushMs: number };
   http: {
     host: string;

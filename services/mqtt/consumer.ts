@@ -17,7 +17,20 @@
 import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
-import type { Config } from '../config/load.ts';
+
+/** What the consumer needs of the configuration: the broker connection (MQTT_* variables, config/load.ts). */
+export interface MqttSettings {
+  url: string;
+  username?: string;
+  password?: string;
+  clientId: string;
+  protocolVersion: 4 | 5;
+  topics: string[];
+  caFile?: string;
+  certFile?: string;
+  keyFile?: string;
+  tlsInsecure: boolean;
+}
 import type { Metrics } from '../metrics.ts';
 
 /** How long the broker keeps the session (and queues for it) while Veilleur is away: a week. */
@@ -67,7 +80,7 @@ export class MqttConsumer {
   private resumeReading: (() => void) | undefined;
 
   constructor(
-    private readonly cfg: Config['mqtt'],
+    private readonly cfg: MqttSettings,
     private readonly sink: MessageSink,
     private readonly metrics: Metrics,
     private readonly log: Logger,

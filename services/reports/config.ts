@@ -18,7 +18,6 @@
  * buildings of ≥ 1,000 m² of tertiary floor area are subject to the decree; nothing is assumed when absent.
  */
 import { z } from 'zod';
-import type { FileConfig } from '../config/schema.ts';
 import { EMISSION_FACTORS } from '../datacenter/emission-factors.ts';
 
 const slug = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, 'expected letters, digits, _ . - (at most 63)');
@@ -48,13 +47,9 @@ export const reportsConfigSchema = z.strictObject({
 });
 export type ReportsConfig = z.output<typeof reportsConfigSchema>;
 
-/**
- * The `reports:` section of a loaded configuration, once services/config/schema.ts carries it; an empty
- * configuration until then (the file schema is strict, so the key cannot be there unvalidated).
- */
-export function reportsConfigOf(registry: FileConfig | undefined): ReportsConfig {
-  const raw = (registry as { reports?: unknown } | undefined)?.reports;
-  return reportsConfigSchema.parse(raw ?? {});
+/** The `reports:` section of a loaded configuration file (services/config/schema.ts composes this room's schema), or an empty one. */
+export function reportsConfigOf(registry: { readonly reports?: unknown } | undefined): ReportsConfig {
+  return reportsConfigSchema.parse(registry?.reports ?? {});
 }
 
 /** Décret tertiaire targets (final energy against the reference year), décret 2019-771 (loi ÉLAN art. 175). */

@@ -7,7 +7,26 @@
  */
 import { readFileSync } from 'node:fs';
 import { HttpError, InfluxDB, type Transport } from '@influxdata/influxdb-client';
-import type { Config } from '../config/load.ts';
+
+/** InfluxDB 1.x: a database and its optional retention policy (`INFLUX_DB`, `INFLUX_RP`, credentials). */
+export interface InfluxV1 {
+  api: 'v1';
+  url: string;
+  db: string;
+  rp?: string;
+  username?: string;
+  password?: string;
+}
+/** InfluxDB 2.x/3.x: a token, an organisation and a bucket (3.x: bucket = database). */
+export interface InfluxV2 {
+  api: 'v2';
+  url: string;
+  token: string;
+  org: string;
+  bucket: string;
+}
+/** What storage needs of the configuration to reach InfluxDB (config/load.ts reads it from the environment). */
+export type InfluxSettings = (InfluxV1 | InfluxV2) & { timeoutMs: number; caFile?: string };
 
 export interface InfluxSeries {
   name: string;
@@ -42,7 +61,7 @@ export interface InfluxTarget {
   ping(): Promise<boolean>;
 }
 
-export function createInfluxTarget(cfg: Config['influx']): InfluxTarget {
+export function createInfluxTarget(cfg: InfluxSettings): InfluxTarget {
   const ca = cfg.caFile ? readFileSync(cfg.caFile) : undefined;
   const client = new InfluxDB({
     url: cfg.url,
