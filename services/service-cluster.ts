@@ -60,7 +60,7 @@ export function createClusterSide(d: ClusterSideDeps): ClusterSide {
   const alertRegistry = (): Promise<AlertRegistry<Alert>> =>
     (registry ??= (async () => {
       const r = new AlertRegistry<Alert>({
-        kv: await openAlertBucket(d.node.nc, ALERT_BUCKET),
+        kv: await openAlertBucket(d.node.nc, ALERT_BUCKET, d.node.cfg.streamReplicas),
         instance: d.node.leases.instance,
         log: log.child({ component: 'cluster-alerts' }),
         onRemote: (a, quiet) => d.alerts?.book.adopt(a, quiet),
@@ -123,7 +123,7 @@ export function createClusterSide(d: ClusterSideDeps): ClusterSide {
     },
     isJobsLeader: () => leader?.holds() ?? false,
     async start() {
-      const checkpoints = await openCheckpointBucket(d.node.nc, CHECKPOINT_BUCKET);
+      const checkpoints = await openCheckpointBucket(d.node.nc, CHECKPOINT_BUCKET, d.node.cfg.streamReplicas);
       const jobs: SingletonJob[] = [];
       const a = d.alerts;
       if (a) {

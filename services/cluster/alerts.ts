@@ -38,8 +38,8 @@ interface Stored<A> {
 }
 
 /** Creates (or opens) the bucket: file storage, no TTL (an acknowledged leak may stay open for weeks). */
-export async function openAlertBucket(nc: NatsConnection, bucket: string): Promise<KV> {
-  return new Kvm(jetstream(nc)).create(bucket, { history: 1, storage: StorageType.File });
+export async function openAlertBucket(nc: NatsConnection, bucket: string, replicas = 1): Promise<KV> {
+  return new Kvm(jetstream(nc)).create(bucket, { history: 1, storage: StorageType.File, replicas });
 }
 
 /** The bucket key of (rule, subject): a hash, since tenants, sites and rule ids may hold characters keys may not. */

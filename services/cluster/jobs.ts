@@ -115,8 +115,8 @@ export class JobsLeader {
 // Rounds on fixed slots, each claimed once across the cluster
 
 /** The jobs' checkpoints bucket (no TTL, file storage): the last slot each periodic job claimed. */
-export async function openCheckpointBucket(nc: NatsConnection, bucket: string): Promise<KV> {
-  return new Kvm(jetstream(nc)).create(bucket, { history: 1, storage: StorageType.File });
+export async function openCheckpointBucket(nc: NatsConnection, bucket: string, replicas = 1): Promise<KV> {
+  return new Kvm(jetstream(nc)).create(bucket, { history: 1, storage: StorageType.File, replicas });
 }
 
 /**

@@ -49,10 +49,11 @@ export interface LeaseKeeperEvents {
 }
 
 /** Creates (or opens) the lease bucket; its max age is the lease TTL. File storage: leases survive a server restart. */
-export async function openLeaseBucket(nc: NatsConnection, bucket: string, ttlMs: number): Promise<KV> {
+export async function openLeaseBucket(nc: NatsConnection, bucket: string, ttlMs: number, replicas = 1): Promise<KV> {
   if (!Number.isInteger(ttlMs) || ttlMs < 1000) throw new Error(`lease TTL must be a whole number of milliseconds ≥ 1000, got ${ttlMs}`);
   const kvm = new Kvm(jetstream(nc));
-  const kv = await kvm.create(bucket, { history: 1, ttl: ttlMs, storage: StorageType.File });
+  // `replicas`: copies on a NATS cluster (cluster.streamReplicas), so that the leases survive the loss of a node.
+  const kv = await kvm.create(bucket, { history: 1, ttl: ttlMs, storage: StorageType.File, replicas });
   const status = await kv.status();
   if (status.ttl !== ttlMs) {
     // A bucket made earlier with another TTL would make every holder's deadline wrong: say so rather than misbehave.
