@@ -8,8 +8,20 @@ import { dirname, resolve } from 'node:path';
 import { Ts013Codec } from '../../decoders/custom/ts013-sandbox.ts';
 import type { DecodeResult, Reading } from '../../decoders/index.ts';
 import { QUANTITIES } from '../../decoders/model/quantities.ts';
-import type { CodecEntry } from '../config/schema.ts';
 import type { DecoderResolver, PayloadDecoder } from './decode.ts';
+
+/** A custom codec as the configuration declares it (`codecs:` of VEILLEUR_CONFIG, validated by config/schema.ts). */
+export interface CodecSettings {
+  name: string;
+  /** JavaScript file defining decodeUplink; relative paths are relative to the configuration file. */
+  file: string;
+  /** Device-profile names decoded with this codec. */
+  profiles: readonly string[];
+  timeoutMs: number;
+  memoryMb: number;
+  /** Fields of the codec's `data` (dotted for nested objects) → canonical quantities, times `scale`. */
+  readings: readonly { field: string; quantity: keyof typeof QUANTITIES; scale: number; channel?: string | undefined }[];
+}
 
 export interface CustomCodecs {
   resolver: DecoderResolver;
@@ -17,7 +29,7 @@ export interface CustomCodecs {
   stop(): void;
 }
 
-export function loadCustomCodecs(entries: CodecEntry[], configFile: string | undefined): CustomCodecs {
+export function loadCustomCodecs(entries: readonly CodecSettings[], configFile: string | undefined): CustomCodecs {
   const codecs = new Map<string, Ts013Codec>();
   const decoders = new Map<string, PayloadDecoder>();
   const byProfile = new Map<string, PayloadDecoder>();
@@ -49,7 +61,7 @@ export function loadCustomCodecs(entries: CodecEntry[], configFile: string | und
 }
 
 /** The codec's fields → canonical readings; a field of the wrong type is a warning, a missing one is skipped. */
-export function mapReadings(entry: CodecEntry, data: Record<string, unknown>, warnings: string[]): DecodeResult {
+export function mapReadings(entry: CodecSettings, data: Record<string, unknown>, warnings: string[]): DecodeResult {
   const readings: Reading[] = [];
   const out = [...warnings];
   for (const m of entry.readings) {

@@ -4,7 +4,7 @@
  * so a slug such as `ecole-jaures` or a role such as `it-inlet` never reaches an elected official.
  */
 import { ROLES } from '../../decoders/model/roles.ts';
-import type { FileConfig } from '../config/schema.ts';
+import type { RegistrySettings } from './registry.ts';
 import { siteIndex } from '../time/sites.ts';
 
 export type Lang = 'fr' | 'en';
@@ -40,7 +40,7 @@ export interface DisplayNames {
  * Names from the configuration. Without a `name:`, the identifier is shown as it is: guessing accents and capitals
  * from a slug would print names no commune chose.
  */
-export function displayNames(file: Pick<FileConfig, 'tenants' | 'sites'>): DisplayNames {
+export function displayNames<Site extends RegistrySettings['sites'][number]>(file: Pick<RegistrySettings, 'tenants'> & { sites: readonly Site[] }): DisplayNames {
   const tenants = new Map(file.tenants.flatMap((t) => (t.name ? [[t.id, t.name] as const] : [])));
   const siteNames = siteIndex(file.sites, (s) => s.name);
   return {

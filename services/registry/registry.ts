@@ -4,9 +4,39 @@
  * (tenant-authority.ts); the rest from the YAML registry first, then the network server (device tags
  * `site`/`building`/`zone`), then defaults. Every value here becomes a bounded InfluxDB tag.
  */
-import type { DeviceEntry, FileConfig } from '../config/schema.ts';
 import type { DeviceIdentity } from '../lns/uplink.ts';
 import { placeTenant, topicIdsOf, type TenantMaps } from './tenant-authority.ts';
+
+/** What a pulse counter's pulses measure (`devices[].pulse`): each pulse is `perPulse` of the quantity. */
+export interface PulseSettings {
+  input?: string | undefined;
+  quantity: 'metering.water.total' | 'metering.electricity.activeEnergy' | 'metering.heat.total';
+  perPulse: number;
+}
+
+/** A `devices:` entry of the configuration file, as the registry reads it. */
+export interface DeviceSettings {
+  devEui: string;
+  name?: string | undefined;
+  tenant?: string | undefined;
+  decoder?: string | undefined;
+  site?: string | undefined;
+  building?: string | undefined;
+  zone?: string | undefined;
+  role?: string | undefined;
+  pulse?: PulseSettings | undefined;
+}
+
+/**
+ * What the registry reads of the configuration file (VEILLEUR_CONFIG, validated by config/schema.ts): devices,
+ * device profiles, communes and their network-server mappings, sites and their names.
+ */
+export interface RegistrySettings {
+  devices: readonly DeviceSettings[];
+  profiles: readonly { profile: string; decoder: string }[];
+  tenants: readonly { id: string; name?: string | undefined; lnsTenants: readonly string[]; applications: readonly string[] }[];
+  sites: readonly { tenant?: string | undefined; site: string; name?: string | undefined }[];
+}
 
 export interface DeviceMeta {
   tenant: string;
@@ -18,7 +48,7 @@ export interface DeviceMeta {
   /** `vendor/model` of the built-in decoder chosen by DevEUI or device profile, if any. */
   decoder?: string;
   /** What a pulse counter's pulses measure, when configured. */
-  pulse?: DeviceEntry['pulse'];
+  pulse?: PulseSettings | undefined;
 }
 
 /** The event's topic or body places the device in another commune than its registry entry or topic: store nothing. */
@@ -28,7 +58,7 @@ export interface TenantMismatch {
 }
 
 export class Registry {
-  private readonly byDevEui = new Map<string, FileConfig['devices'][number]>();
+  private readonly byDevEui = new Map<string, DeviceSettings>();
   private readonly byProfile = new Map<string, string>();
   private readonly tenantByLns = new Map<string, string>();
   private readonly tenantByApp = new Map<string, string>();
@@ -38,7 +68,7 @@ export class Registry {
   private readonly resolved = new Map<string, DeviceMeta | TenantMismatch>();
 
   constructor(
-    file: FileConfig,
+    file: RegistrySettings,
     defaultTenant: string,
   ) {
     for (const d of file.devices) this.byDevEui.set(d.devEui, d);
