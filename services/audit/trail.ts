@@ -13,7 +13,8 @@ import type { FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { toCsv } from '../csv.ts';
 import { nextAuditTime } from '../retention/audit.ts';
-import { allRows, influxqlAnyOf, influxqlString, type InfluxTarget } from '../storage/influx.ts';
+import { allRows, type InfluxTarget } from '../storage/influx.ts';
+import { during, select, tagFilters, type Condition } from '../storage/influxql.ts';
 import { int, line } from '../storage/line-protocol.ts';
 
 export const AUDIT_ACTIONS = [
@@ -207,15 +208,16 @@ export class AuditLog {
   /** Records newest first. */
   async list(q: AuditListQuery): Promise<AuditRecord[]> {
     if (q.tenants?.length === 0) return [];
-    const where = [`time >= ${q.from.getTime()}ms`, `time < ${q.to.getTime()}ms`];
-    if (q.tenants !== undefined) where.push(influxqlAnyOf('tenant', q.tenants));
-    if (q.action) where.push(`"action" = ${influxqlString(q.action)}`);
-    if (q.outcome) where.push(`"outcome" = ${influxqlString(q.outcome)}`);
+    const where: Condition[] = [
+      ...during(q.from, q.to),
+      ...(q.tenants !== undefined ? [{ tag: 'tenant', in: q.tenants }] : []),
+      ...tagFilters({ action: q.action, outcome: q.outcome }),
+    ];
     const limit = Math.max(1, Math.min(100_000, Math.trunc(q.limit)));
-    const tail = ` WHERE ${where.join(' AND ')} ORDER BY time DESC LIMIT ${limit}${q.offset ? ` OFFSET ${Math.trunc(q.offset)}` : ''}`;
-    const from = this.opts.rp ? `"${this.opts.rp}"."${ACTION_LOG.measurement}"` : `"${ACTION_LOG.measurement}"`;
+    const from = { measurement: ACTION_LOG.measurement, rp: this.opts.rp };
+    const statement = select({ select: '*', from, where, order: 'desc', limit, ...(q.offset ? { offset: Math.trunc(q.offset) } : {}) });
     try {
-      return allRows(await this.opts.influx.query(`SELECT * FROM ${from}${tail}`)).map(recordFromRow);
+      return allRows(await this.opts.influx.query(statement)).map(recordFromRow);
     } catch (err) {
       // Before retention is first applied the policy does not exist: nothing recorded there yet.
       if (/retention policy not found|database not found|bucket .*not found/i.test((err as Error).message)) return [];

@@ -9,7 +9,8 @@ import type { Logger } from 'pino';
 import type { Uplink } from '../lns/uplink.ts';
 import type { Registry } from '../registry/registry.ts';
 import type { InfluxTarget } from '../storage/influx.ts';
-import { allRows, influxqlAnyOf, influxqlString } from '../storage/influx.ts';
+import { allRows } from '../storage/influx.ts';
+import { during, select, type Condition } from '../storage/influxql.ts';
 import { escapeTag, lineWithTags } from '../storage/line-protocol.ts';
 import { decodedLines } from '../storage/points.ts';
 import { UPLINK_UNDECODED } from '../storage/schema.ts';
@@ -42,12 +43,16 @@ export async function redecode(
 ): Promise<RedecodeReport> {
   const report: RedecodeReport = { examined: 0, decoded: 0, stillUndecoded: 0, alreadyDone: 0, linesWritten: 0 };
   const pageSize = opts.pageSize ?? 5000;
-  const byTenant = opts.tenants ? ` AND ${opts.tenants.length ? influxqlAnyOf('tenant', opts.tenants) : '(false)'}` : '';
-  const filter = (opts.devEui ? ` AND dev_eui = ${influxqlString(opts.devEui.toLowerCase())}` : '') + byTenant;
+  // An empty tenant list reads nothing (the builder's empty OR-list), never every commune.
+  const where: Condition[] = [
+    ...during(opts.from, opts.to),
+    ...(opts.devEui ? [{ tag: 'dev_eui', equals: opts.devEui.toLowerCase() }] : []),
+    ...(opts.tenants ? [{ tag: 'tenant', in: opts.tenants }] : []),
+  ];
   // Pages by offset (several devices can share a timestamp, so a time cursor could split them); writing the
   // `redecoded_by` marker updates points in place, so offsets stay valid. Bounded by the time range.
   for (let offset = 0; ; offset += pageSize) {
-    const q = `SELECT * FROM ${UPLINK_UNDECODED.measurement} WHERE time >= ${opts.from.getTime()}ms AND time < ${opts.to.getTime()}ms${filter} ORDER BY time ASC LIMIT ${pageSize} OFFSET ${offset}`;
+    const q = select({ select: '*', from: UPLINK_UNDECODED.measurement, where, order: 'asc', limit: pageSize, offset });
     const series = await influx.query(q);
     const rows = allRows(series);
     if (rows.length === 0) break;

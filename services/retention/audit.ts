@@ -6,7 +6,8 @@
  * a change that failed half-way still leaves its trace.
  */
 import { int, lineWithTags, tagString } from '../storage/line-protocol.ts';
-import { allRows, influxqlAnyOf, influxqlString, type InfluxTarget } from '../storage/influx.ts';
+import { allRows, type InfluxTarget } from '../storage/influx.ts';
+import { select, tagFilters, type Condition } from '../storage/influxql.ts';
 import { CLASSES, type DataClass } from './classes.ts';
 
 export const AUDIT_LOG = {
@@ -82,16 +83,14 @@ export interface AuditQuery {
 
 /** The audit log, newest first. What the HTTP API lists (`GET /v1/audit?tenant=&from=&to=`). */
 export async function listAudit(influx: Pick<InfluxTarget, 'query'>, q: AuditQuery = {}): Promise<AuditEntry[]> {
-  const where: string[] = [];
-  if (q.from) where.push(`time >= ${q.from.getTime()}ms`);
-  if (q.to) where.push(`time < ${q.to.getTime()}ms`);
-  if (q.tenant !== undefined) where.push(influxqlAnyOf('tenant', [q.tenant, ALL_TENANTS]));
-  if (q.scope) where.push(`"scope" = ${influxqlString(q.scope)}`);
-  if (q.dataClass) where.push(`"data_class" = ${influxqlString(q.dataClass)}`);
+  const where: Condition[] = [
+    ...(q.from ? [{ time: '>=', at: q.from } as const] : []),
+    ...(q.to ? [{ time: '<', at: q.to } as const] : []),
+    ...(q.tenant !== undefined ? [{ tag: 'tenant', in: [q.tenant, ALL_TENANTS] }] : []),
+    ...tagFilters({ scope: q.scope, data_class: q.dataClass }),
+  ];
   const limit = Math.max(1, Math.min(100_000, Math.trunc(q.limit ?? 1000)));
-  const series = await influx
-    .query(`SELECT * FROM "${AUDIT_LOG.rp}"."${AUDIT_LOG.measurement}"${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY time DESC LIMIT ${limit}`)
-    .catch(noAuditPolicy);
+  const series = await influx.query(select({ select: '*', from: AUDIT_LOG, where, order: 'desc', limit })).catch(noAuditPolicy);
   return allRows(series).map(entryFromRow);
 }
 
@@ -122,7 +121,7 @@ function entryFromRow(r: Record<string, unknown>): AuditEntry {
 
 /** Latest entry per setting (applied or not), from the whole log: what Veilleur last decided for each. */
 export async function latestAuditBySetting(influx: Pick<InfluxTarget, 'query'>): Promise<Map<string, AuditEntry>> {
-  const series = await influx.query(`SELECT * FROM "${AUDIT_LOG.rp}"."${AUDIT_LOG.measurement}" WHERE "tenant" = '${ALL_TENANTS}' GROUP BY "setting" ORDER BY time DESC LIMIT 1`);
+  const series = await influx.query(select({ select: '*', from: AUDIT_LOG, where: [{ tag: 'tenant', equals: ALL_TENANTS }], groupBy: ['setting'], order: 'desc', limit: 1 }));
   const out = new Map<string, AuditEntry>();
   for (const s of series) {
     const row = Object.fromEntries(s.columns.map((c, i) => [c, s.values?.[0]?.[i]]));

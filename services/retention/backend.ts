@@ -14,8 +14,9 @@
 import { InfluxDB } from '@influxdata/influxdb-client';
 import { readFileSync } from 'node:fs';
 import type { Config } from '../config/load.ts';
-import { influxqlIdent, type InfluxTarget } from '../storage/influx.ts';
-import { CLASSES, DATA_CLASSES, formatDuration, goDurationMs, influxqlDuration, shardGroupMs, type DataClass } from './classes.ts';
+import type { InfluxTarget } from '../storage/influx.ts';
+import { alterRetentionPolicy, createRetentionPolicy, showRetentionPolicies, showShards } from '../storage/influxql.ts';
+import { CLASSES, DATA_CLASSES, formatDuration, goDurationMs, influxqlDuration, influxqlHours, shardGroupMs, type DataClass } from './classes.ts';
 
 export type BackendKind = 'influxdb-1' | 'influxdb-2' | 'influxdb-3';
 
@@ -67,7 +68,7 @@ export class InfluxV1Retention implements RetentionBackend {
   async applied(): Promise<Partial<Record<DataClass, number>>> {
     let series;
     try {
-      series = await this.influx.query(`SHOW RETENTION POLICIES ON ${influxqlIdent(this.db)}`);
+      series = await this.influx.query(showRetentionPolicies(this.db));
     } catch (err) {
       throw new RetentionBackendError(`cannot read the retention policies of database "${this.db}" (does it exist?): ${(err as Error).message}`);
     }
@@ -88,7 +89,7 @@ export class InfluxV1Retention implements RetentionBackend {
 
   async holdsData(cls: DataClass): Promise<boolean> {
     const rp = this.rpOf(cls);
-    const series = await this.influx.query('SHOW SHARDS');
+    const series = await this.influx.query(showShards());
     for (const s of series) {
       const db = s.columns.indexOf('database');
       const pol = s.columns.indexOf('retention_policy');
@@ -99,10 +100,8 @@ export class InfluxV1Retention implements RetentionBackend {
 
   async apply(cls: DataClass, ms: number, exists: boolean): Promise<string> {
     const rp = this.rpOf(cls);
-    const shard = influxqlDuration(shardGroupMs(ms, cls));
-    const statement = exists
-      ? `ALTER RETENTION POLICY ${influxqlIdent(rp)} ON ${influxqlIdent(this.db)} DURATION ${influxqlDuration(ms)} SHARD DURATION ${shard}`
-      : `CREATE RETENTION POLICY ${influxqlIdent(rp)} ON ${influxqlIdent(this.db)} DURATION ${influxqlDuration(ms)} REPLICATION 1 SHARD DURATION ${shard}`;
+    const policy = { name: rp, database: this.db, duration: influxqlDuration(ms), shardDuration: influxqlHours(shardGroupMs(ms, cls)) };
+    const statement = exists ? alterRetentionPolicy(policy) : createRetentionPolicy(policy);
     await this.influx.query(statement);
     return statement;
   }

@@ -10,6 +10,7 @@
  * their v1 compatibility (DBRP) maps back to database `<bucket>`, policy `<rp>`. The same InfluxQL
  * (`FROM "rollup_1h"."water_1h"`) therefore reads a class on every version.
  */
+import type { Duration } from '../storage/influxql.ts';
 import { ALERT_EVENT } from '../storage/schema.ts';
 
 export const DATA_CLASSES = ['raw', 'hourly', 'daily', 'events', 'actions', 'audit'] as const;
@@ -113,9 +114,12 @@ export function goDurationMs(text: string): number {
   return ms === 0 ? Infinity : ms;
 }
 
+/** InfluxQL duration literal: whole hours (at least one). */
+export const influxqlHours = (ms: number): Duration => `${Math.max(1, Math.round(ms / HOUR))}h`;
+
 /** InfluxQL duration literal: whole hours, or INF. */
-export function influxqlDuration(ms: number): string {
-  return Number.isFinite(ms) ? `${Math.max(1, Math.round(ms / HOUR))}h` : 'INF';
+export function influxqlDuration(ms: number): Duration | 'INF' {
+  return Number.isFinite(ms) ? influxqlHours(ms) : 'INF';
 }
 
 /**

@@ -37,9 +37,9 @@ function escape(s: string): string {
   return s.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/"/g, '\\"').replace(/\n/g, '\\n');
 }
 
-/** `"rp"."measurement"`, or `"measurement"` in the connection's default policy. */
+/** `"rp"."measurement"`, or `"measurement"` in the connection's default policy (no or empty `rp`). */
 export function qualified(measurement: string, rp?: string): string {
-  return rp === undefined ? ident(measurement) : `${ident(rp)}.${ident(measurement)}`;
+  return rp ? `${ident(rp)}.${ident(measurement)}` : ident(measurement);
 }
 
 /** A plain decimal: InfluxQL 1.x does not read exponents (`5e-05`). */
