@@ -196,6 +196,8 @@ export function periodicJob(o: PeriodicJobOptions): SingletonJob {
           }
           if (stopped || !holds()) return; // claimed but the term ended: the slot is left unrun, as after a crash
           await o.run(new Date(next * o.everyMs));
+          // One line per round, naming its slot: the trail that shows each slot ran once across the replicas.
+          o.log.info({ job: o.name, slot: next, at: new Date(next * o.everyMs).toISOString() }, 'periodic round done');
           o.onRun?.(next);
         }
       };
