@@ -12,7 +12,7 @@
 import { MEASUREMENTS } from '../../decoders/model/quantities.ts';
 import { RESOLUTIONS, ROLLUP_RP, rollupMeasurement } from '../rollups/names.ts';
 import { ALERT_EVENT, UPLINK, UPLINK_REJECTED, UPLINK_UNDECODED } from '../storage/schema.ts';
-import { influxqlAnyOf, influxqlIdent, influxqlString } from '../storage/influx.ts';
+import * as influxql from '../storage/influxql.ts';
 
 /** A statement refused, with why (in French and English: Grafana shows it under the panel). */
 export class QueryRefused extends Error {
@@ -438,49 +438,67 @@ export function parseStatement(text: string): Statement {
 // ---------------------------------------------------------------------------------------------------------
 // Rendering, with the communes of the key.
 
-function renderExpr(e: Expr | { k: 'dur'; v: string }): string {
+/** A numeric constant of the query as the builder takes it; refused when it has no plain decimal form. */
+function constant(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || /e/i.test(String(n))) refuse(`constante « ${v} » non acceptée`, `constant '${v}' not accepted`);
+  return n;
+}
+
+/** The parse tree in the terms of the one InfluxQL builder, which renders (and escapes) the text sent to InfluxDB. */
+function toExpr(e: Expr): influxql.Expr {
   switch (e.k) {
     case 'num':
-    case 'dur':
-      return e.v;
+      return constant(e.v);
     case 'field':
-      return influxqlIdent(e.name);
-    case 'call':
-      return `${e.fn}(${e.args.map(renderExpr).join(', ')})`;
+      return { field: e.name };
     case 'bin':
-      return `(${renderExpr(e.l)} ${e.op} ${renderExpr(e.r)})`;
+      return { op: e.op as '+' | '-' | '*' | '/', left: toExpr(e.l), right: toExpr(e.r) };
+    case 'call': {
+      // The parser accepts f(field) for the aggregates and non_negative_difference, and non_negative_derivative(last(field), d).
+      const [arg, per] = e.args;
+      const fn = e.fn as influxql.Fn;
+      if (arg?.k === 'field') return { fn, field: arg.name };
+      if (arg?.k === 'call' && per?.k === 'dur') return { fn, of: toExpr(arg), per: per.v as influxql.Duration };
+      return refuse(`fonction ${e.fn}() non acceptée`, `function ${e.fn}() not accepted`);
+    }
   }
 }
 
-function renderCond(c: Cond): string {
+function toCondition(c: Cond): influxql.Condition {
   switch (c.k) {
-    case 'time':
-      return `time ${c.op} ${c.ms}`;
+    case 'time': {
+      const ms = Number(c.ms.slice(0, -2));
+      if (!Number.isSafeInteger(ms)) refuse(`borne de temps hors limites « ${c.ms} »`, `time bound out of range '${c.ms}'`);
+      return { time: c.op as '>=' | '>' | '<=' | '<', at: ms };
+    }
     case 'tag':
-      return `${influxqlIdent(c.name)} ${c.op} ${influxqlString(c.value)}`;
+      return c.op === '=' ? { tag: c.name, equals: c.value } : { tag: c.name, notEquals: c.value };
     case 'regex':
-      return `${influxqlIdent(c.name)} ${c.op} /${c.source}/`;
+      return c.op === '=~' ? { tag: c.name, matches: c.source } : { tag: c.name, notMatches: c.source };
     case 'num':
-      return `${influxqlIdent(c.name)} ${c.op} ${c.value}`;
+      return { field: c.name, compare: c.op as '>' | '<' | '>=' | '<=', value: constant(c.value) };
   }
 }
 
-function renderWhere(conds: readonly Cond[], tenants: readonly string[] | undefined): string {
-  const parts = conds.map(renderCond);
-  if (tenants) parts.push(influxqlAnyOf('tenant', tenants));
-  return parts.join(' AND ');
+/** The conditions, and the communes of the key where a measurement is read. */
+function confinedWhere(conds: readonly Cond[], tenants: readonly string[] | undefined): influxql.Condition[] {
+  return [...conds.map(toCondition), ...(tenants ? [{ tag: 'tenant', in: tenants }] : [])];
 }
 
-function renderSelect(s: Select, tenants: readonly string[] | undefined): string {
-  const fields = s.fields.map((f) => `${renderExpr(f.expr)}${f.as !== undefined ? ` AS ${influxqlIdent(f.as)}` : ''}`).join(', ');
+function toSelect(s: Select, tenants: readonly string[] | undefined): influxql.Select {
   const readsMeasurement = s.from.k === 'measurement';
-  const from = s.from.k === 'measurement' ? (s.from.rp ? `${influxqlIdent(s.from.rp)}.${influxqlIdent(s.from.name)}` : influxqlIdent(s.from.name)) : `(${renderSelect(s.from, tenants)})`;
-  // The communes are added where a measurement is read; an outer query reads only what its subquery let through.
-  let out = `SELECT ${fields} FROM ${from} WHERE ${renderWhere(s.where, readsMeasurement ? tenants : undefined)}`;
-  if (s.groupBy.length) out += ` GROUP BY ${s.groupBy.map((g) => (g.k === 'time' ? `time(${g.every})` : influxqlIdent(g.name))).join(', ')}`;
-  if (s.fill !== undefined) out += ` fill(${s.fill})`;
-  if (s.tz !== undefined) out += ` tz(${influxqlString(s.tz)})`;
-  return out;
+  const every = s.groupBy.find((g) => g.k === 'time');
+  return {
+    select: s.fields.map((f) => ({ expr: toExpr(f.expr), ...(f.as !== undefined ? { as: f.as } : {}) })),
+    // The communes are added where a measurement is read; an outer query reads only what its subquery let through.
+    from: s.from.k === 'measurement' ? { measurement: s.from.name, rp: s.from.rp } : toSelect(s.from, tenants),
+    where: confinedWhere(s.where, readsMeasurement ? tenants : undefined),
+    ...(every?.k === 'time' ? { interval: every.every as influxql.Duration } : {}),
+    groupBy: s.groupBy.flatMap((g) => (g.k === 'tag' ? [g.name] : [])),
+    ...(s.fill !== undefined ? { fill: FILLS.has(s.fill) ? (s.fill as influxql.Fill) : constant(s.fill) } : {}),
+    ...(s.tz !== undefined ? { tz: s.tz } : {}),
+  };
 }
 
 export type Confined = { kind: 'query'; influxql: string } | { kind: 'connectionTest' };
@@ -494,8 +512,7 @@ export function confine(text: string, tenants: readonly string[] | undefined): C
   const st = parseStatement(text);
   if (st.k === 'connectionTest') return { kind: 'connectionTest' };
   if (st.k === 'tagValues') {
-    const where = st.where.length || tenants ? ` WHERE ${renderWhere(st.where, tenants)}` : '';
-    return { kind: 'query', influxql: `SHOW TAG VALUES FROM ${influxqlIdent(st.from)} WITH KEY = ${influxqlIdent(st.key)}${where}` };
+    return { kind: 'query', influxql: influxql.showTagValues({ from: st.from, key: st.key, where: confinedWhere(st.where, tenants) }) };
   }
-  return { kind: 'query', influxql: renderSelect(st, tenants) };
+  return { kind: 'query', influxql: influxql.select(toSelect(st, tenants)) };
 }

@@ -17,7 +17,8 @@
 import type { Logger } from 'pino';
 import { MEASUREMENTS, QUANTITIES, type Measurement } from '../../decoders/model/quantities.ts';
 import { localDayBounds, localTime } from '../time/calendar.ts';
-import { influxqlIdent, influxqlString, type InfluxSeries, type InfluxTarget } from '../storage/influx.ts';
+import type { InfluxSeries, InfluxTarget } from '../storage/influx.ts';
+import { during, fields, select, type Projection, type Select } from '../storage/influxql.ts';
 import { int, lineWithTags, tagString, type FieldValue } from '../storage/line-protocol.ts';
 import { READING_TAGS } from '../storage/schema.ts';
 import { ROLLUP_CHECKPOINT, ROLLUP_RP, rollupFields, rollupMeasurement, type Resolution } from './names.ts';
@@ -33,8 +34,7 @@ export interface Period {
 type Influx = Pick<InfluxTarget, 'query' | 'write'>;
 type Tags = Record<string, string>;
 
-const GROUP_BY = READING_TAGS.map((t) => influxqlIdent(t)).join(', ');
-const ms = (t: number) => `${Math.trunc(t)}ms`;
+const GROUP_BY: readonly string[] = READING_TAGS;
 const seriesKey = (tags: Tags) => READING_TAGS.map((t) => tags[t] ?? '').join('\u0000');
 
 interface SeriesAcc {
@@ -97,19 +97,19 @@ export async function computeRollups(influx: Pick<InfluxTarget, 'query'>, resolu
     const specs = rollupFields(m);
 
     // Gauges and flags: InfluxQL aggregates.
-    const selects = specs.flatMap((s) =>
+    const selects = specs.flatMap((s): Projection[] =>
       s.kind === 'gauge'
-        ? (['min', 'mean', 'max', 'last'] as const).map((f) => `${f}(${influxqlIdent(s.source)}) AS ${influxqlIdent(`${s.source}_${f}`)}`)
+        ? (['min', 'mean', 'max', 'last'] as const).map((fn) => ({ fn, field: s.source, as: `${s.source}_${fn}` }))
         : s.kind === 'flag'
-          ? [`last(${influxqlIdent(s.source)}) AS ${influxqlIdent(`${s.source}_last`)}`]
+          ? [{ fn: 'last', field: s.source, as: `${s.source}_last` }]
           : [],
     );
     if (selects.length > 0) {
-      const select = `SELECT ${selects.join(', ')} FROM ${influxqlIdent(m)}`;
+      const base: Select = { select: selects, from: m, groupBy: GROUP_BY };
       const windows: { q: string; start?: number }[] =
         resolution === '1h'
-          ? [{ q: `${select} WHERE time >= ${ms(from)} AND time < ${ms(to)} GROUP BY time(1h), ${GROUP_BY} fill(none)` }]
-          : periods.map((p) => ({ q: `${select} WHERE time >= ${ms(p.start)} AND time < ${ms(p.end)} GROUP BY ${GROUP_BY}`, start: p.start }));
+          ? [{ q: select({ ...base, where: during(from, to), interval: '1h', fill: 'none' }) }]
+          : periods.map((p) => ({ q: select({ ...base, where: during(p.start, p.end) }), start: p.start }));
       for (const w of windows) {
         for (const s of await influx.query(w.q)) {
           const a = accFor(s.tags ?? {});
@@ -131,10 +131,10 @@ export async function computeRollups(influx: Pick<InfluxTarget, 'query'>, resolu
       const lookback = opts.baselineLookbackMs ?? 31 * DAY;
       const baseline = new Map<string, Record<string, unknown>>();
       const base = await influx.query(
-        `SELECT ${indexes.map((f) => `last(${influxqlIdent(f)}) AS ${influxqlIdent(f)}`).join(', ')} FROM ${influxqlIdent(m)} WHERE time >= ${ms(from - lookback)} AND time < ${ms(from)} GROUP BY ${GROUP_BY}`,
+        select({ select: indexes.map((f) => ({ fn: 'last', field: f, as: f })), from: m, where: during(from - lookback, from), groupBy: GROUP_BY }),
       );
       for (const s of base) baseline.set(seriesKey(s.tags ?? {}), rowsOf(s)[0] ?? {});
-      const raw = await influx.query(`SELECT ${indexes.map((f) => influxqlIdent(f)).join(', ')} FROM ${influxqlIdent(m)} WHERE time >= ${ms(from)} AND time < ${ms(to)} GROUP BY ${GROUP_BY}`);
+      const raw = await influx.query(select({ select: fields(...indexes), from: m, where: during(from, to), groupBy: GROUP_BY }));
       for (const s of raw) {
         const a = accFor(s.tags ?? {});
         if (!a) continue;
@@ -201,7 +201,14 @@ export function firstPeriodAt(resolution: Resolution, zone: string, t: number): 
 
 export async function readCheckpoint(influx: Pick<InfluxTarget, 'query'>, resolution: Resolution, zone: string): Promise<number | undefined> {
   const series = await influx.query(
-    `SELECT last("done_until_ms") FROM "${ROLLUP_CHECKPOINT.rp}"."${ROLLUP_CHECKPOINT.measurement}" WHERE "resolution" = ${influxqlString(resolution)} AND "zone" = ${influxqlString(zone)}`,
+    select({
+      select: [{ fn: 'last', field: 'done_until_ms' }],
+      from: { measurement: ROLLUP_CHECKPOINT.measurement, rp: ROLLUP_CHECKPOINT.rp },
+      where: [
+        { tag: 'resolution', equals: resolution },
+        { tag: 'zone', equals: zone },
+      ],
+    }),
   );
   const v = series[0]?.values?.[0]?.[1];
   return typeof v === 'number' ? v : undefined;
@@ -216,7 +223,7 @@ export async function oldestReading(influx: Pick<InfluxTarget, 'query'>): Promis
   let oldest: number | undefined;
   for (const q of Object.values(QUANTITIES)) {
     // One field per query: with several selectors InfluxQL reports the start of the range, not the point's time.
-    const series = await influx.query(`SELECT first(${influxqlIdent(q.field)}) FROM ${influxqlIdent(q.measurement)}`);
+    const series = await influx.query(select({ select: [{ fn: 'first', field: q.field }], from: q.measurement }));
     const t = series[0]?.values?.[0]?.[0];
     if (typeof t === 'number' && (oldest === undefined || t < oldest)) oldest = t;
   }
