@@ -14,6 +14,7 @@ import { stringify } from 'yaml';
 import { loadConfig } from '../config/load.ts';
 import { freePort, startLocalStack, which } from '../dev/servers.ts';
 import { createLogger } from '../logger.ts';
+import { select } from '../storage/influxql.ts';
 import { createService } from '../service.ts';
 import { generateUplinks } from '../simulator/generator.ts';
 import { publishUplinks } from '../simulator/publish.ts';
@@ -129,7 +130,8 @@ export async function demo(args: string[]): Promise<number> {
   // For the CLI commands typed in another terminal (`npx veilleur report …`): services/cli/demo-env.ts.
   writeDemoEnv({ MQTT_URL: mqtt.url, INFLUX_URL: influx.url, INFLUX_DB: 'veilleur', VEILLEUR_CONFIG: registryFile, DATA_DIR: cfg.spool.dir }, service.address());
 
-  const q = (s: string) => `curl -sG ${influx.url}/query --data-urlencode db=veilleur --data-urlencode "q=${s}"`;
+  // Single-quoted for the shell: the statements quote their identifiers with double quotes.
+  const q = (s: string) => `curl -sG ${influx.url}/query --data-urlencode db=veilleur --data-urlencode '${`q=${s}`.replace(/'/g, `'\\''`)}'`;
   say(`
 Veilleur is running.
   Web console      ${service.address()}/   ← open it in a browser and sign in with a key below
@@ -145,9 +147,9 @@ Veilleur is running.
     curl -s -H 'Authorization: Bearer ${townKey.key}' '${service.address()}/api/v1/alerts?lang=fr'
     curl -s -H 'Authorization: Bearer ${townKey.key}' '${service.address()}/api/v1/export/daily.csv?site=gymnase&quantity=metering.water.total'
 Look at the data in InfluxDB:
-  ${q('SELECT last(volume_index_l) FROM water GROUP BY device')}
-  ${q('SELECT mean(temperature_c) FROM air WHERE time > now() - 1h GROUP BY device')}
-  ${q('SELECT count(f_cnt) FROM uplink GROUP BY tenant')}
+  ${q(select({ select: [{ fn: 'last', field: 'volume_index_l' }], from: 'water', groupBy: ['device'] }))}
+  ${q(select({ select: [{ fn: 'mean', field: 'temperature_c' }], from: 'air', where: [{ time: '>', at: { ago: '1h' } }], groupBy: ['device'] }))}
+  ${q(select({ select: [{ fn: 'count', field: 'f_cnt' }], from: 'uplink', groupBy: ['tenant'] }))}
 The veilleur commands of another terminal in this directory use this demo (its settings: ${demoEnvFile()}):
   npx veilleur report yearly --tenant saint-veilleur --year ${new Date().getFullYear()} --out revue-reen-${new Date().getFullYear()}.html
   npx veilleur report parsimony --tenant saint-veilleur
@@ -160,7 +162,7 @@ Press Ctrl-C to stop (or kill ${process.pid}).
   const running = service;
   status = setInterval(() => {
     running.influx
-      .query('SELECT count(f_cnt) FROM uplink')
+      .query(select({ select: [{ fn: 'count', field: 'f_cnt' }], from: 'uplink' }))
       .then((s) => say(`[${new Date().toLocaleTimeString('fr-FR')}] uplinks stored in InfluxDB: ${String(s[0]?.values[0]?.[1] ?? 0)}`))
       .catch((err: Error) => say(`status query failed: ${err.message}`));
   }, 10_000);

@@ -9,6 +9,7 @@ import { request as plainRequest } from 'node:http';
 import { request as tlsRequest } from 'node:https';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { createDatabase } from '../storage/influxql.ts';
 
 /**
  * A port free on 127.0.0.1 now, chosen below the kernel's ephemeral range: a port from `listen(0)` is in that range,
@@ -279,7 +280,7 @@ ${tls ? `  https-enabled = true\n  https-certificate = "${tls.certFile}"\n  http
   }
 
   async createDatabase(db: string): Promise<void> {
-    await this.query(`CREATE DATABASE "${db}"`);
+    await this.query(createDatabase(db));
   }
 }
 
