@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { ConfigError, startupWarnings, type Config } from './config/load.ts';
 import type { RouteEntry } from './api/app.ts';
-import type { ApiDeps } from './api/deps.ts';
+import { apiRegistry, type ApiDeps } from './api/deps.ts';
 import { KeyRing, KeyStore, KeyStoreError } from './api/keys.ts';
 import { ACTION_LOG, AuditLog } from './audit/trail.ts';
 import { buildHttpServer, type HttpServer } from './http/server.ts';
@@ -227,7 +227,7 @@ export function createService(cfg: Config, log: Logger, extraDecoders: DecoderRe
   const apiDeps: ApiDeps = {
     keys,
     influx,
-    registry: cfg.registry,
+    registry: apiRegistry(cfg.registry),
     defaultTenant: cfg.defaultTenant,
     alerts: alerts && {
       book: alerts.book,
@@ -283,7 +283,7 @@ export function createService(cfg: Config, log: Logger, extraDecoders: DecoderRe
       writer.start();
       // In the background, like the alert restore: an unreachable InfluxDB never delays ingestion.
       void applyStorage();
-      http = await buildHttpServer({ ...httpDeps, api: apiDeps });
+      http = await buildHttpServer({ ...httpDeps, api: apiDeps, oidc: cfg.registry.oidc });
       await http.app.listen({ host: cfg.http.host, port: cfg.http.port });
       if (keys.size === 0) log.warn('no API keys configured: the API refuses every request (veilleur keys create makes one)');
       for (const warning of startupWarnings(cfg)) log.warn(warning);

@@ -3,8 +3,7 @@ import type { FileConfig } from '../config/schema.ts';
 import type { AlertBook, AlertEvent } from '../alerts/lifecycle.ts';
 import type { WindowContext } from '../alerts/rules/define.ts';
 import type { RedecodeOptions, RedecodeReport } from '../pipeline/redecode.ts';
-import type { InfluxTarget } from '../storage/influx.ts';
-import type { Config } from '../config/load.ts';
+import type { InfluxSettings, InfluxTarget } from '../storage/influx.ts';
 import type { RetentionConfig } from '../retention/config.ts';
 import type { KeyRing } from './keys.ts';
 import type { ConcurrencyLimit, RequestThrottle } from './throttle.ts';
@@ -34,14 +33,25 @@ export interface ApiOptions {
   corsOrigins: string[];
 }
 
+/**
+ * What the API and the console read of the configuration file: communes, devices, sites (names, calendars) and the
+ * reports section. Not the API keys (the KeyRing has them), codecs, notification channels or single sign-on secrets.
+ */
+export type ApiRegistry = Pick<FileConfig, 'tenants' | 'devices' | 'sites' | 'reports'>;
+
+/** The part of the configuration file the API is given (a new object: the rest of the file does not reach it). */
+export function apiRegistry(file: ApiRegistry): ApiRegistry {
+  return { tenants: file.tenants, devices: file.devices, sites: file.sites, reports: file.reports };
+}
+
 export interface ApiDeps {
   keys: KeyRing;
   influx: Pick<InfluxTarget, 'query'>;
-  registry: FileConfig;
+  registry: ApiRegistry;
   defaultTenant: string;
   alerts?: AlertsAccess | undefined;
   /** Retention settings and their audit log (absent from tests that do not need them). */
-  retention?: { influx: Pick<InfluxTarget, 'query' | 'write'>; influxConfig: Config['influx']; settings: RetentionConfig | undefined } | undefined;
+  retention?: { influx: Pick<InfluxTarget, 'query' | 'write'>; influxConfig: InfluxSettings; settings: RetentionConfig | undefined } | undefined;
   redecode?: ((opts: RedecodeOptions) => Promise<RedecodeReport>) | undefined;
   /** The audit trail of actions, shared by the API and the console (absent: nothing is recorded). */
   audit?: AuditLog | undefined;

@@ -107,7 +107,7 @@ export async function listDevices(deps: ApiDeps, tenants: string[] | undefined, 
   return [...out.values()].sort((a, b) => a.tenant.localeCompare(b.tenant) || a.site.localeCompare(b.site) || a.name.localeCompare(b.name));
 }
 
-function registryByEui(registry: FileConfig): Map<string, FileConfig['devices'][number]> {
+function registryByEui(registry: Pick<FileConfig, 'devices'>): Map<string, FileConfig['devices'][number]> {
   return new Map(registry.devices.map((d) => [d.devEui, d]));
 }
 

@@ -25,6 +25,7 @@ import { sitePages } from './pages/sites.ts';
 import { signInPages, SESSION_COOKIE, LANG_COOKIE } from './pages/signin.ts';
 import { oidcPages } from './pages/oidc.ts';
 import { OidcLogins } from './oidc.ts';
+import type { OidcConfig } from './oidc-config.ts';
 import { SessionStore, csrfMatches } from './session.ts';
 
 export interface ConsoleDeps {
@@ -61,14 +62,15 @@ export function sameOrigin(req: FastifyRequest): boolean {
   }
 }
 
-export function createConsole(api: ApiDeps): { auth: ConsoleAuth; plugin: FastifyPluginAsync } {
+/** The console over the API's dependencies; `oidc`: the configuration's single sign-on section (the API never reads it). */
+export function createConsole(api: ApiDeps, opts: { oidc?: OidcConfig | undefined } = {}): { auth: ConsoleAuth; plugin: FastifyPluginAsync } {
   const deps: ConsoleDeps = {
     api,
     sessions: new SessionStore(),
     names: displayNames(api.registry),
     signInFailures: requestThrottle(api).authFailures,
     // Secrets and key files are read now: a missing one stops the start-up, naming its path in the configuration.
-    oidc: api.registry.oidc ? new OidcLogins(api.registry.oidc) : undefined,
+    oidc: opts.oidc ? new OidcLogins(opts.oidc) : undefined,
   };
 
   const errorPage = (req: FastifyRequest, reply: FastifyReply, status: number) => {

@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { clientErrorHandler, frameworkErrors, registerApi, trustProxyOption, trackRoutes, type RouteEntry } from '../api/app.ts';
 import type { ApiDeps } from '../api/deps.ts';
 import { createConsole } from '../console/plugin.ts';
+import type { OidcConfig } from '../console/oidc-config.ts';
 import type { Metrics } from '../metrics.ts';
 
 export interface Readiness {
@@ -29,7 +30,7 @@ export interface HttpServer {
   routes: RouteEntry[];
 }
 
-export async function buildHttpServer(deps: { log: Logger; metrics: Metrics; readiness: Readiness; api: ApiDeps }): Promise<HttpServer> {
+export async function buildHttpServer(deps: { log: Logger; metrics: Metrics; readiness: Readiness; api: ApiDeps; oidc?: OidcConfig | undefined }): Promise<HttpServer> {
   // Request logs at info would be one line per health probe: the HTTP logger starts at warn.
   const app = Fastify({
     loggerInstance: deps.log.child({ component: 'http' }, { level: 'warn' }) as FastifyBaseLogger,
@@ -43,7 +44,7 @@ export async function buildHttpServer(deps: { log: Logger; metrics: Metrics; rea
   const routes = trackRoutes(app, { docsPublic: deps.api.options.docsPublic });
   // Cookies are parsed before the auth hook runs: console pages authenticate by their session cookie.
   await app.register(cookie);
-  const webConsole = createConsole(deps.api);
+  const webConsole = createConsole(deps.api, { oidc: deps.oidc });
   await registerApi(app, deps.api, webConsole.auth);
   await app.register(webConsole.plugin);
 

@@ -10,6 +10,9 @@
 import { QUANTITIES } from '../../decoders/model/quantities.ts';
 import { ROLES } from '../../decoders/model/roles.ts';
 import type { FileConfig } from '../config/schema.ts';
+
+/** What the reports read of the configuration file: communes and sites (names, time zones), device roles, the reports section. */
+export type ReportRegistry = Pick<FileConfig, 'tenants' | 'devices' | 'sites' | 'reports'>;
 import { loadAlerts } from '../alerts/store.ts';
 import { BASELINE_LOOKBACK_MS, DATACENTER_ROLES, readMeterSeries, type MeterSeries } from '../datacenter/kpi.ts';
 import { seriesRows, type InfluxTarget } from '../storage/influx.ts';
@@ -95,7 +98,7 @@ const ROLE_PROBES = [
  * DevEUI → role: the registry's, and for the devices it does not know (roles from network-server device tags),
  * the `role` tag of their readings over the period.
  */
-export async function readRoles(influx: Influx, registry: FileConfig | undefined, tenant: string, devEuis: readonly string[], from: Date, to: Date): Promise<Map<string, string>> {
+export async function readRoles(influx: Influx, registry: ReportRegistry | undefined, tenant: string, devEuis: readonly string[], from: Date, to: Date): Promise<Map<string, string>> {
   const roles = registryRoles(registry);
   if (devEuis.every((d) => roles.has(d))) return roles;
   const results = await Promise.all(
@@ -111,7 +114,7 @@ export async function readRoles(influx: Influx, registry: FileConfig | undefined
 
 export interface ParsimonyOptions {
   influx: Influx;
-  registry?: FileConfig | undefined;
+  registry?: ReportRegistry | undefined;
   tenant: string;
   from: Date;
   to: Date;
@@ -245,7 +248,7 @@ export async function readPointCounts(influx: Influx, tenant: string, from: Date
 
 export interface YearlyOptions {
   influx: Influx;
-  registry?: FileConfig | undefined;
+  registry?: ReportRegistry | undefined;
   tenant: string;
   year: number;
   /** Default: the tenant's first site calendar, else Europe/Paris. */

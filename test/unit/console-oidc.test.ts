@@ -125,7 +125,7 @@ describe('the sign-in page with single sign-on only (keysInConsole: false)', () 
     };
     const app = Fastify();
     await app.register(cookie);
-    const webConsole = createConsole(deps);
+    const webConsole = createConsole(deps, { oidc: registry.oidc });
     await registerApi(app, deps, webConsole.auth);
     await app.register(webConsole.plugin);
     await app.ready();
