@@ -132,17 +132,3 @@ export function retryAfterMs(err: unknown): number | undefined {
   return undefined;
 }
 
-/** Escapes a value for a single-quoted InfluxQL string literal. */
-export function influxqlString(value: string): string {
-  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-}
-
-/** `("tag" = 'a' OR "tag" = 'b')`: the tag equals one of the values (escaped); what confines a query to tenants. */
-export function influxqlAnyOf(tag: string, values: readonly string[]): string {
-  return `(${values.map((v) => `${influxqlIdent(tag)} = ${influxqlString(v)}`).join(' OR ')})`;
-}
-
-/** Escapes an identifier for a double-quoted InfluxQL identifier. */
-export function influxqlIdent(value: string): string {
-  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
-}
