@@ -13,6 +13,8 @@ import { ACTION_LOG, AuditLog } from './audit/trail.ts';
 import { buildHttpServer, type HttpServer } from './http/server.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { MqttConsumer } from './mqtt/consumer.ts';
+import { ClusterNode } from './cluster/node.ts';
+import { ClusterSource } from './cluster/source.ts';
 import { AlertEngine } from './alerts/engine.ts';
 import { createNotificationDispatcher } from './alerts/notify/dispatcher.ts';
 import { AlertBook } from './alerts/lifecycle.ts';
@@ -135,7 +137,19 @@ export function createService(cfg: Config, log: Logger, extraDecoders: DecoderRe
     }
   };
 
-  const mqttConsumer = new MqttConsumer(cfg.mqtt, { handle, flush }, metrics, log.child({ component: 'mqtt' }));
+  // --- Ingestion (issue 17, engineer A). One process: the broker straight into the spool. Cluster mode (`cluster:`
+  // section): the broker relayed into JetStream, and the partitions this replica holds a lease on into the same sink,
+  // acknowledged once InfluxDB has their lines (the stream, not this replica's spool, is then the journal);
+  // `mqttConsumer` then only publishes (alerts) over MQTT. A new owner of partitions first reloads the open alerts.
+  const cluster = cfg.registry.cluster ? new ClusterNode(cfg.registry.cluster, log.child({ component: 'cluster' })) : undefined;
+  const mqttConsumer = cluster
+    ? new ClusterSource(cluster, cfg.mqtt, { handle, flush, flushedMark: () => spool.appendedBytes, persistedMark: () => spool.appendedBytes - spool.pendingBytes() }, metrics, log.child({ component: 'cluster' }), {
+        beforeConsume: async () => {
+          if (alerts) alerts.book.restore(await loadActiveAlerts(influx));
+        },
+      })
+    : new MqttConsumer(cfg.mqtt, { handle, flush }, metrics, log.child({ component: 'mqtt' }));
+  // --- end of the ingestion wiring
   const notifications = createNotificationDispatcher(cfg.registry.notifications, log.child({ component: 'notify' }), {
     mqttPublish: (topic, payload) => mqttConsumer.publish(topic, payload),
     registry: metrics.registry,
@@ -287,7 +301,8 @@ export function createService(cfg: Config, log: Logger, extraDecoders: DecoderRe
       await http.app.listen({ host: cfg.http.host, port: cfg.http.port });
       if (keys.size === 0) log.warn('no API keys configured: the API refuses every request (veilleur keys create makes one)');
       for (const warning of startupWarnings(cfg)) log.warn(warning);
-      mqttConsumer.start();
+      await cluster?.start();
+      await mqttConsumer.start();
       scheduler?.start();
       log.info({ influx: influx.describe, http: this.address(), spool: spool.pendingBytes() }, 'Veilleur started');
     },
@@ -296,6 +311,7 @@ export function createService(cfg: Config, log: Logger, extraDecoders: DecoderRe
       await scheduler?.stop();
       await rollups?.stop();
       await mqttConsumer.stop();
+      await cluster?.stop();
       const [left] = await Promise.all([writer.drain(drainMs), notifications.stop(Math.min(drainMs, 5000))]);
       await writer.stop();
       spool.close();

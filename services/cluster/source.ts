@@ -2,7 +2,7 @@
  * The ingestion source of a replica in cluster mode, in place of the single process's MqttConsumer: it relays the
  * broker into JetStream (relay.ts; on one replica at a time in `relay: leader` mode) and consumes the partitions
  * this replica holds a lease on, one durable pull consumer each, into the same `{ handle, flush }` sink as
- * MqttConsumer: a message is acknowledged to JetStream only after the spool flush that made its lines durable.
+ * MqttConsumer; a message is acknowledged to JetStream only once InfluxDB confirmed its lines (ClusterSink).
  *
  * Order: a partition's messages reach the ingestor in stream order, one partition on one replica at a time. A new
  * owner recreates the partition's consumer from its acknowledgement floor (the last message acknowledged, cumulative
@@ -28,6 +28,19 @@ import { rebalance } from './partitions.ts';
 import { Relay } from './relay.ts';
 import { consumerOf, PARTITION_LEASE_PREFIX, partitionLease, RELAY_LEASE, subjectOf, TOPIC_HEADER } from './subjects.ts';
 
+/**
+ * The sink of the partitions: MqttConsumer's, plus two positions of the spool, so that a message is acknowledged to
+ * JetStream only once InfluxDB holds its lines. Acknowledging after the spool write alone (as to MQTT) would leave
+ * a replica that dies for good with acknowledged messages in its own spool, which no other replica can replay:
+ * here the stream is the replicated journal, and the spool only a local buffer.
+ */
+export interface ClusterSink extends MessageSink {
+  /** Where the journal's end is after the last flush (monotonic). */
+  flushedMark(): number;
+  /** Up to where InfluxDB has confirmed the journal (monotonic, same scale). */
+  persistedMark(): number;
+}
+
 /** The MQTT settings the relay needs (those of the single-process consumer). */
 export type MqttSettings = ConstructorParameters<typeof MqttConsumer>[0];
 
@@ -46,13 +59,15 @@ const TICK_MS = 1000;
 interface HeldMsg {
   msg: JsMsg;
   staged: boolean;
+  /** In the spool; `mark` is the journal position InfluxDB must reach before the message is acknowledged. */
   durable: boolean;
+  mark: number;
   failed: boolean;
 }
 
 interface Partition {
   p: number;
-  /** `<replicaId>#<n>`: one per ownership, for the trace. */
+  /** `<replicaId>#<pid>.<n>`: one per ownership, for the trace. */
   epoch: string;
   messages: ConsumerMessages | undefined;
   loop: Promise<void> | undefined;
@@ -71,6 +86,7 @@ export class ClusterSource {
   private relay: { sink: Relay; consumer: MqttConsumer } | undefined;
   private publisher: MqttClient | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private ackTimer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
   private flushScheduled = false;
   private stopping = false;
@@ -81,7 +97,7 @@ export class ClusterSource {
   constructor(
     private readonly node: ClusterNode,
     private readonly mqttCfg: MqttSettings,
-    private readonly sink: MessageSink,
+    private readonly sink: ClusterSink,
     private readonly metrics: Metrics,
     private readonly log: Logger,
     private readonly hooks: ClusterSourceHooks = {},
@@ -162,6 +178,10 @@ export class ClusterSource {
     if (this.cfg.relay === 'shared') await this.startRelay();
     await this.tick();
     this.timer = setInterval(() => void this.tick(), TICK_MS);
+    // Acknowledgements follow InfluxDB's confirmations, which come from the writer: looked at every 50 ms.
+    this.ackTimer = setInterval(() => {
+      for (const part of this.owned.values()) if (part.held.length) this.ackDurable(part);
+    }, 50);
   }
 
   publish(topic: string, payload: string): void {
@@ -177,6 +197,7 @@ export class ClusterSource {
     await this.ticking;
     await this.stopRelay();
     await Promise.all([...this.owned.values()].map((part) => this.handOver(part)));
+    if (this.ackTimer) clearInterval(this.ackTimer);
     await new Promise<void>((resolve) => (this.publisher ? this.publisher.end(false, {}, () => resolve()) : resolve()));
   }
 
@@ -305,7 +326,7 @@ export class ClusterSource {
       ...(floor !== undefined && floor > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: floor + 1 } : { deliver_policy: DeliverPolicy.All }),
     });
     const consumer = await this.js!.consumers.get(this.cfg.stream, name);
-    const part: Partition = { p, epoch: `${this.node.replicaId}#${++this.epochs}`, messages: undefined, loop: undefined, held: [], lastAcked: undefined, stopped: false, room: undefined, lag: 0 };
+    const part: Partition = { p, epoch: `${this.node.replicaId}#${process.pid}.${++this.epochs}`, messages: undefined, loop: undefined, held: [], lastAcked: undefined, stopped: false, room: undefined, lag: 0 };
     this.owned.set(p, part);
     part.messages = await consumer.consume({ max_messages: 256 });
     part.loop = this.consumeLoop(part).catch((err: Error) => {
@@ -319,7 +340,7 @@ export class ClusterSource {
       if (part.stopped) break;
       const topic = msg.headers?.get(TOPIC_HEADER) ?? '';
       const payload = Buffer.from(msg.data.buffer, msg.data.byteOffset, msg.data.byteLength);
-      const held: HeldMsg = { msg, staged: false, durable: false, failed: false };
+      const held: HeldMsg = { msg, staged: false, durable: false, mark: 0, failed: false };
       part.held.push(held);
       if (this.trace) this.traceLines.push(traceLine(part, msg, topic, payload));
       let pending: void | Promise<void>;
@@ -371,12 +392,21 @@ export class ClusterSource {
       appendFileSync(this.trace!, this.traceLines.join(''));
       this.traceLines = [];
     }
-    for (const part of this.owned.values()) this.ackDurable(part);
+    const mark = this.sink.flushedMark();
+    for (const part of this.owned.values()) {
+      for (const h of part.held) {
+        if (h.staged && !h.durable) {
+          h.durable = true;
+          h.mark = mark;
+        }
+      }
+      this.ackDurable(part);
+    }
   }
 
-  /** Acknowledges (cumulatively) the partition's durable messages from the oldest, up to the first still waiting. */
+  /** Acknowledges (cumulatively) the partition's messages in InfluxDB from the oldest, up to the first still waiting. */
   private ackDurable(part: Partition): void {
-    for (const h of part.held) if (h.staged) h.durable = true;
+    const persisted = this.sink.persistedMark();
     let last: JsMsg | undefined;
     while (part.held.length) {
       const h = part.held[0]!;
@@ -385,7 +415,7 @@ export class ClusterSource {
         void this.restartPartition(part);
         break;
       }
-      if (!h.durable) break;
+      if (!h.durable || persisted < h.mark) break;
       part.held.shift();
       last = h.msg;
     }

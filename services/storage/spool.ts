@@ -112,6 +112,12 @@ export class Spool {
     return keep;
   }
 
+  /**
+   * Bytes flushed to the journal since open(), never decreasing: `appendedBytes - pendingBytes()` then grows only as
+   * InfluxDB confirms, so a caller can tell when what it flushed is in InfluxDB (the cluster mode acknowledges then).
+   */
+  appendedBytes = 0;
+
   /** Bytes appended (flushed) but not yet confirmed written to InfluxDB. */
   pendingBytes(): number {
     return this.closedBytes + this.appendOffset - this.committed.offset;
@@ -153,6 +159,7 @@ export class Spool {
     let written = 0;
     while (written < end) written += writeSync(this.fd, buf, written, end - written);
     this.appendOffset += end;
+    this.appendedBytes += end;
     this.dirty = true;
     const now = Date.now();
     if (this.opts.fsyncMs === 0 || now - this.lastSync >= this.opts.fsyncMs) this.sync(now);

@@ -1,0 +1,140 @@
+/**
+ * Issue 17, acceptance (engineer A): three replicas of the real service on a real nats-server (JetStream, file
+ * storage), a real Mosquitto and a real InfluxDB; the town scaled to 500 devices publishes its uplinks while
+ * replicas die, stop, restart, or NATS itself restarts. Each time: every uplink stored exactly once, and each
+ * device's uplinks handed to the ingestor in fCnt order within each ownership of its partition (the replicas'
+ * processing traces). CLUSTER_UPLINKS changes the count (20,000 by default, as the issue asks).
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { generateUplinks, type SimUplink } from '../../services/simulator/generator.ts';
+import { publishUplinks } from '../../services/simulator/publish.ts';
+import { scaledTown, townRegistry } from '../../services/simulator/town.ts';
+import { partitionsOwned, Replica, startClusterStack, writeClusterConfig, type ClusterStack } from './cluster-support.ts';
+import { storedUplinkKeys, waitFor } from './support.ts';
+
+const N = Number(process.env.CLUSTER_UPLINKS ?? 20_000);
+const RATE = Number(process.env.CLUSTER_RATE ?? 400);
+const START = new Date('2026-03-27T00:00:00Z');
+const DEVICES = scaledTown(24).slice(0, 500);
+
+let stack: ClusterStack | undefined;
+let replicas: Replica[] = [];
+afterEach(async () => {
+  await Promise.all(replicas.map((r) => r.stop()));
+  await stack?.close();
+  replicas = [];
+  stack = undefined;
+});
+
+async function startCluster(): Promise<{ s: ClusterStack; replicas: Replica[]; sent: SimUplink[] }> {
+  stack = await startClusterStack();
+  const config = writeClusterConfig(stack, townRegistry(DEVICES), { partitions: 16 });
+  replicas = ['r1', 'r2', 'r3'].map((id) => new Replica(id, stack!, config));
+  await Promise.all(replicas.map((r) => r.start()));
+  // Each replica holds its share before the load starts (the rebalancing itself is tested below, under load).
+  await waitFor(async () => (await partitionsOwned(replicas)) === 16 && (await Promise.all(replicas.map((r) => r.metric('veilleur_cluster_partitions_owned')))).every((n) => (n ?? 0) >= 4), 30_000, '16 partitions spread over 3 replicas');
+  const sent = [...generateUplinks({ start: START, count: N, seed: 17, devices: DEVICES })];
+  expect(new Set(sent.map((u) => `${u.devEui}:${u.fCnt}`)).size).toBe(N);
+  expect(new Set(sent.map((u) => u.devEui)).size).toBeGreaterThanOrEqual(400);
+  return { s: stack, replicas, sent };
+}
+
+/** Publishes `sent`, calling each fault when that many uplinks were acknowledged by the broker; waits for them. */
+async function publishWithFaults(s: ClusterStack, sent: SimUplink[], faults: { atAck: number; run: () => Promise<void> }[]): Promise<void> {
+  let acked = 0;
+  const running: Promise<void>[] = [];
+  await publishUplinks(sent, {
+    url: s.mqtt.url,
+    rate: RATE,
+    clientId: 'cluster-test-publisher',
+    maxSeconds: 600,
+    onAck: () => {
+      acked++;
+      for (const f of faults) if (f.atAck === acked) running.push(f.run());
+    },
+  });
+  await Promise.all(running);
+}
+
+async function expectExactlyOnce(s: ClusterStack, sent: SimUplink[], label: string): Promise<void> {
+  // Until all are there, or the count stopped moving for 30 s (then the missing ones are listed).
+  let keys: string[] = [];
+  let moved = Date.now();
+  await waitFor(
+    async () => {
+      const before = keys.length;
+      keys = await storedUplinkKeys(s.influx, s.db);
+      if (keys.length !== before) moved = Date.now();
+      return keys.length >= sent.length || Date.now() - moved > 30_000;
+    },
+    300_000,
+    `${sent.length} uplinks in InfluxDB (${label})`,
+  ).catch(() => undefined);
+  const stored = new Set(keys);
+  const missing = sent.filter((u) => !stored.has(`${u.devEui}:${u.fCnt}`));
+  console.log(`[cluster: ${label}] published ${sent.length}, stored ${keys.length}, lost ${missing.length}, duplicated ${keys.length - stored.size}`);
+  if (missing.length) console.log(`[cluster: ${label}] missing: ${missing.slice(0, 10).map((u) => `${u.devEui}:${u.fCnt}`).join(', ')}`);
+  expect(missing.length).toBe(0);
+  expect(keys.length - stored.size).toBe(0);
+  expect(keys.length).toBe(sent.length);
+}
+
+/**
+ * Within each ownership of a partition (one replica, one process, one acquisition), each device's uplinks reached
+ * the ingestor in strictly increasing fCnt; and every uplink was handed over at least once.
+ */
+function expectProcessedInOrder(all: Replica[], sent: SimUplink[], label: string): void {
+  const last = new Map<string, number>();
+  const seen = new Set<string>();
+  let inversions = 0;
+  let lines = 0;
+  const epochs = new Set<string>();
+  for (const r of all) {
+    for (const t of r.trace()) {
+      if (!t.devEui || t.devEui === '-') continue;
+      lines++;
+      epochs.add(t.epoch);
+      seen.add(`${t.devEui}:${t.fCnt}`);
+      const key = `${t.epoch}|${t.devEui}`;
+      const before = last.get(key);
+      if (before !== undefined && t.fCnt <= before) {
+        if (inversions < 5) console.log(`[cluster: ${label}] order: ${t.devEui} fCnt ${t.fCnt} after ${before} (${t.epoch}, partition ${t.partition}, seq ${t.seq}${t.redelivered ? ', redelivered' : ''})`);
+        inversions++;
+      }
+      last.set(key, t.fCnt);
+    }
+  }
+  console.log(`[cluster: ${label}] ingestor saw ${lines} uplinks over ${epochs.size} partition ownerships, ${lines - seen.size} handled again after a hand-over, ${inversions} out of order`);
+  expect(sent.filter((u) => !seen.has(`${u.devEui}:${u.fCnt}`)).length).toBe(0);
+  expect(inversions).toBe(0);
+}
+
+describe('cluster ingestion (three replicas on NATS JetStream)', () => {
+  it('one replica SIGKILLed mid-stream and another SIGTERMed: each uplink stored once, in order, partitions owned again within 15 s', async () => {
+    const { s, replicas: [r1, r2, r3], sent } = await startCluster();
+    let takeoverMs = -1;
+    await publishWithFaults(s, sent, [
+      {
+        atAck: Math.floor(N * 0.25),
+        run: async () => {
+          expect(await r1!.kill('SIGKILL')).toBe(null);
+          const killedAt = Date.now();
+          await waitFor(async () => (await partitionsOwned([r2!, r3!])) === 16, 15_000, "the killed replica's partitions owned by the others");
+          takeoverMs = Date.now() - killedAt;
+        },
+      },
+      {
+        atAck: Math.floor(N * 0.6),
+        run: async () => {
+          expect(await r2!.stop()).toBe(0);
+        },
+      },
+    ]);
+    console.log(`[cluster: kill+term] partitions of the SIGKILLed replica owned again after ${takeoverMs} ms`);
+    expect(takeoverMs).toBeGreaterThanOrEqual(0);
+    expect(takeoverMs).toBeLessThanOrEqual(15_000);
+    await expectExactlyOnce(s, sent, 'kill+term');
+    expect(await r3!.metric('veilleur_cluster_partitions_owned')).toBe(16);
+    expectProcessedInOrder([r1!, r2!, r3!], sent, 'kill+term');
+  }, 600_000);
+});
