@@ -26,3 +26,10 @@ export function ruleCatalogue(): CatalogueEntry[] {
     siteParameters: ['enabled', ...Object.keys(r.siteParameters)],
   }));
 }
+
+let fieldLabels: ReadonlyMap<string, Text> | undefined;
+
+/** The labels rules declare for the keys of their figures (`fields` of defineRule), by key. */
+export function ruleFieldLabels(): ReadonlyMap<string, Text> {
+  return (fieldLabels ??= new Map((RULES as readonly RuleDefinition[]).flatMap((r) => Object.entries(r.fields ?? {}))));
+}

@@ -2,6 +2,7 @@
  * Pieces several console pages use: a time-series chart with its text alternative, a table, pagination that keeps
  * the filters in the query string, labelled figures (thresholds and measurements of the rules), badges.
  */
+import { ruleFieldLabels } from '../alerts/catalogue.ts';
 import type { PageContext } from './context.ts';
 import { html, jsonBlock, type Html } from './html.ts';
 
@@ -103,7 +104,8 @@ const UNIT_BY_SUFFIX: [RegExp, string][] = [
 
 /** "Plus petit volume horaire : 18 L/h" from a rule's `min_l_per_h: 18`. */
 export function fieldLabel(ctx: PageContext, key: string): string {
-  return ctx.t.fields[key] ?? key.replace(/_/g, ' ');
+  // A rule's own labels (defineRule `fields`) after the catalogue's: a new rule brings its labels with it.
+  return ctx.t.fields[key] ?? ruleFieldLabels().get(key)?.[ctx.lang] ?? key.replace(/_/g, ' ');
 }
 
 export function fieldValue(ctx: PageContext, key: string, value: number | string): string {

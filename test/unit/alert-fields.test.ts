@@ -6,6 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ROLES } from '../../decoders/model/roles.ts';
+import { ruleFieldLabels } from '../../services/alerts/catalogue.ts';
 import { PUE_CATEGORIES } from '../../services/datacenter/kpi.ts';
 import { en } from '../../services/console/i18n/en.ts';
 import { fr } from '../../services/console/i18n/fr.ts';
@@ -143,10 +144,17 @@ describe('labels of the figures of alerts', () => {
     expect([...keys].filter((k) => !/^[a-z][\w.]*$/.test(k))).toEqual([]);
   });
 
-  it('every key has a label in French and in English', () => {
+  it('every key has a label in French and in English (in the catalogues or in its rule’s definition)', () => {
+    const own = (lang: 'fr' | 'en') => Object.fromEntries([...ruleFieldLabels()].map(([k, text]) => [k, text[lang]]));
     const missing = (labels: Record<string, string>) => [...keys].filter((k) => !labels[k]?.trim()).sort();
-    expect(missing(fr.fields), 'fr').toEqual([]);
-    expect(missing(en.fields), 'en').toEqual([]);
+    expect(missing({ ...own('fr'), ...fr.fields }), 'fr').toEqual([]);
+    expect(missing({ ...own('en'), ...en.fields }), 'en').toEqual([]);
+    // A rule's own label is for a key of its figures, in both languages, and not a copy of the catalogue's.
+    for (const [k, text] of ruleFieldLabels()) {
+      expect(keys, k).toContain(k);
+      expect(text.fr.trim() && text.en.trim() && text.fr !== text.en, k).toBeTruthy();
+      expect(fr.fields[k], `${k} is labelled in both places`).toBeUndefined();
+    }
   });
 
   it('every word a rule writes as a value is translated, and so are the roles and PUE categories it quotes', () => {

@@ -67,6 +67,11 @@ export interface RuleDefinition<Id extends string = string, K extends RuleKind =
   siteParameters: SiteShape<D>;
   /** What the rule checks, in a sentence or two, with the numbers of `defaults`. */
   description(defaults: D): Text;
+  /**
+   * Labels of the keys the rule puts in `measured` and `thresholds` that the console's catalogues do not have yet
+   * (console/components.ts `fieldLabel` looks here after them), so a new rule brings its own.
+   */
+  fields?: Record<string, Text> | undefined;
   /** The rule with these parameters: its `info` and `evaluate` (a new instance keeps its own state: durations, memos). */
   create(params: D): RuleOf<K>;
   /** The rule's identity, title, source and action (from the rule made with the defaults). */
@@ -80,6 +85,7 @@ export function defineRule<Id extends string, K extends RuleKind, D extends obje
   defaults: D;
   siteParameters: NoInfer<SiteShape<D>>;
   description(defaults: NoInfer<D>): Text;
+  fields?: Record<string, Text>;
   create(params: NoInfer<D>): RuleOf<K>;
 }): RuleDefinition<Id, K, D> {
   let info: RuleInfo | undefined;
