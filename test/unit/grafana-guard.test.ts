@@ -1,10 +1,10 @@
 /**
- * The guard of Grafana's read path (services/grafana/influxql-guard.ts) on its own: every dashboard query (both
+ * The guard of Grafana's read path (services/api/grafana-guard.ts) on its own: every dashboard query (both
  * languages, as Grafana substitutes them) is accepted and confined; anything else is refused with a reason. The
  * integration test (test/integration/grafana.test.ts) runs the same queries against a real InfluxDB.
  */
 import { describe, expect, it } from 'vitest';
-import { confine, QueryRefused } from '../../services/grafana/influxql-guard.ts';
+import { confine, QueryRefused } from '../../services/api/grafana-guard.ts';
 import { dashboardQueries, substitute } from '../grafana/dashboard-queries.ts';
 
 const A = ['saint-veilleur'];

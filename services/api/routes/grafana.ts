@@ -3,13 +3,13 @@
  * what Grafana's InfluxDB datasource in InfluxQL mode calls (GET with `q`, or POST with `q` in a form body; `db`
  * and `epoch=ms` in the query string). Each commune's Grafana organisation has a datasource whose URL is
  * `…/api/v1/grafana` and whose header carries that commune's read-only key: every statement goes through
- * services/grafana/influxql-guard.ts, which accepts only the dashboards' query shapes and confines them to the
+ * services/api/grafana-guard.ts, which accepts only the dashboards' query shapes and confines them to the
  * key's communes. The `db` Grafana sends is not used (the service reads its own database); times are epoch ms.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { confine, MAX_QUERY_LENGTH, QueryRefused } from '../../grafana/influxql-guard.ts';
+import { confine, MAX_QUERY_LENGTH, QueryRefused } from '../grafana-guard.ts';
 import type { ApiDeps } from '../deps.ts';
 import { principalOf, requestedTenants } from '../scope.ts';
 
