@@ -5,8 +5,7 @@
 import { MappingType, type DataTransformerConfig } from '@grafana/grafana-foundation-sdk/dashboard';
 import { QUANTITIES } from '../decoders/model/quantities.ts';
 import { ROLES } from '../decoders/model/roles.ts';
-import type { AlertState, RuleInfo, Severity } from '../services/alerts/model.ts';
-import { ALERT_EVENT } from '../services/storage/schema.ts';
+import { ALERT_EVENT, type AlertCategory, type AlertSeverity as Severity, type AlertStateValue as AlertState } from '../services/storage/schema.ts';
 import { DAILY_ROLLUPS, RAW_TOTAL, dashboardBuilder, finish, monthlyTotals, stateTimeline, steps, table, timeseries, barGauge, withNote, type DashboardDefinition } from './common.ts';
 import { tr, type Lang, type Text } from './i18n.ts';
 import { consumption, dailyMinOfHourly, indexRate, influxql, rollupConsumption, scope, type Condition, type Fill, type SelectQuery } from './influxql.ts';
@@ -74,7 +73,7 @@ function districtBalance(lang: Lang): DataTransformerConfig[] {
 
 /** Water alerts: every event of the range, raw (alert_id is a field, so InfluxQL cannot group by it). */
 type AlertField = keyof typeof ALERT_EVENT.fields | (typeof ALERT_EVENT.tags)[number];
-const WATER_CATEGORY: RuleInfo['category'] = 'water';
+const WATER_CATEGORY: AlertCategory = 'water';
 const RESOLVED: AlertState = 'resolved';
 const ALERT_COLUMNS: readonly AlertField[] = ['alert_id', 'state', 'rule', 'severity', 'site', 'device', 'message_fr', 'message_en'];
 const alertEvents: SelectQuery = {

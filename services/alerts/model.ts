@@ -4,8 +4,9 @@
  * English, so an agent can check it by hand. Rules produce Findings; the lifecycle (lifecycle.ts) turns findings
  * into alerts: open → acknowledged → resolved, one open alert per (rule, subject).
  */
+import type { AlertCategory, AlertSeverity, AlertStateValue } from '../storage/schema.ts';
 
-export type Severity = 'info' | 'warning' | 'major' | 'critical';
+export type Severity = AlertSeverity;
 export const SEVERITY_ORDER: Record<Severity, number> = { info: 0, warning: 1, major: 2, critical: 3 };
 
 export interface Text {
@@ -16,7 +17,7 @@ export interface Text {
 export interface RuleInfo {
   id: string;
   version: number;
-  category: 'water' | 'energy' | 'air' | 'datacenter' | 'fleet';
+  category: AlertCategory;
   title: Text;
   /**
    * Where the rule and its default thresholds come from: what the published text says, in French and English, and
@@ -61,7 +62,7 @@ export interface Finding {
   message: Text;
 }
 
-export type AlertState = 'open' | 'acknowledged' | 'resolved';
+export type AlertState = AlertStateValue;
 
 export interface Alert {
   id: string;

@@ -127,6 +127,11 @@ export const GATEWAY = {
   },
 } as const;
 
+/** Values of the `alert_event` tags `severity`, `category` and of its `state` field (alerts/model.ts types its alerts with them). */
+export type AlertSeverity = 'info' | 'warning' | 'major' | 'critical';
+export type AlertCategory = 'water' | 'energy' | 'air' | 'datacenter' | 'fleet';
+export type AlertStateValue = 'open' | 'acknowledged' | 'resolved';
+
 export const ALERT_EVENT = {
   measurement: 'alert_event',
   tags: ['tenant', 'site', 'rule', 'category', 'severity', 'event'] as const,
