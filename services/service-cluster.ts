@@ -33,7 +33,7 @@ export interface ClusterSideDeps {
   alerts?: { book: AlertBook; sink: AlertSink; scheduler: WindowedScheduler; evalMs: number };
   /** Absent without a `retention:` section. */
   storage?: {
-    applyRetention(): Promise<void>;
+    applyRetention(): Promise<unknown>;
     /** A fresh rollup scheduler for one term of the jobs lease. */
     makeRollups(): RollupScheduler;
   };

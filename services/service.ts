@@ -15,6 +15,7 @@ import { createMetrics, type Metrics } from './metrics.ts';
 import { MqttConsumer } from './mqtt/consumer.ts';
 import { ClusterNode } from './cluster/node.ts';
 import { ClusterSource } from './cluster/source.ts';
+import { createClusterSide } from './service-cluster.ts';
 import { AlertEngine } from './alerts/engine.ts';
 import { createNotificationDispatcher } from './alerts/notify/dispatcher.ts';
 import { AlertBook } from './alerts/lifecycle.ts';
@@ -73,7 +74,8 @@ export function createService(cfg: Config, log: Logger, extraDecoders: DecoderRe
     metrics,
     log.child({ component: 'ingest' }),
     // The uplink's alert events are stored in the uplink's own spool write (the sink exists once the consumer does).
-    alerts ? (devEui, meta, at, readings) => alertSink.withUplink(alerts.onReadings(devEui, meta, at, readings)) : undefined,
+    // Cluster mode: the events are claimed in NATS first (one open alert per rule and subject across replicas).
+    alerts ? (devEui, meta, at, readings) => (clusterSide ? clusterSide.onUplinkAlerts(alerts.onReadings(devEui, meta, at, readings)) : alertSink.withUplink(alerts.onReadings(devEui, meta, at, readings))) : undefined,
   );
   let stopping = false;
 
@@ -83,7 +85,7 @@ export function createService(cfg: Config, log: Logger, extraDecoders: DecoderRe
    * its lines are staged: the consumer acknowledges it after the flush that follows, in the order of arrival.
    */
   const handle = (topic: string, payload: Buffer): void | Promise<void> => {
-    const lines = ingestor.handle(topic, payload);
+    const lines = clusterSide ? clusterSide.withClaims(ingestor.handle(topic, payload)) : ingestor.handle(topic, payload);
     return Array.isArray(lines) ? spoolLines(lines) : lines.then(spoolLines);
   };
 
@@ -146,6 +148,8 @@ export function createService(cfg: Config, log: Logger, extraDecoders: DecoderRe
     ? new ClusterSource(cluster, cfg.mqtt, { handle, flush, flushedMark: () => spool.appendedBytes, persistedMark: () => spool.appendedBytes - spool.pendingBytes() }, metrics, log.child({ component: 'cluster' }), {
         beforeConsume: async () => {
           if (alerts) alerts.book.restore(await loadActiveAlerts(influx));
+          // What NATS knows wins: InfluxDB lags behind the spool of the replica that owned them.
+          await clusterSide?.rebuild();
         },
       })
     : new MqttConsumer(cfg.mqtt, { handle, flush }, metrics, log.child({ component: 'mqtt' }));
@@ -182,6 +186,8 @@ export function createService(cfg: Config, log: Logger, extraDecoders: DecoderRe
       },
       spool: () => ({ bytes: spool.pendingBytes(), maxBytes: cfg.spool.maxBytes, full: spool.full }),
       draining: () => stopping,
+      // Cluster mode: partitions owned, their lag, the relay and the jobs lease (issue 17).
+      ...(mqttConsumer instanceof ClusterSource ? { cluster: () => ({ ...mqttConsumer.status(), jobsLeader: clusterSide?.isJobsLeader() ?? false }) } : {}),
     },
   };
 
@@ -192,7 +198,7 @@ export function createService(cfg: Config, log: Logger, extraDecoders: DecoderRe
         alerts.book,
         influx,
         calendarFor,
-        (events) => alertSink.record(events),
+        (events) => (clusterSide ? clusterSide.record(events) : alertSink.record(events)),
         cfg.alerts.evalMinutes * 60_000,
         log.child({ component: 'alerts' }),
         rulesFor,
@@ -201,9 +207,23 @@ export function createService(cfg: Config, log: Logger, extraDecoders: DecoderRe
     : undefined;
 
   // Rollups run once retention is applied (their policies exist), and not while a backlog is still draining.
-  const rollups = retention
-    ? createRollupScheduler({ influx, retention, sites: cfg.registry.sites, log: log.child({ component: 'rollups' }), ready: () => spool.pendingBytes() < cfg.write.batchBytes })
-    : undefined;
+  const makeRollups = (r: NonNullable<typeof retention>) =>
+    createRollupScheduler({
+      influx,
+      retention: r,
+      sites: cfg.registry.sites,
+      log: log.child({ component: 'rollups' }),
+      ready: () => spool.pendingBytes() < cfg.write.batchBytes,
+      // Counted and logged per step: summed over a cluster's replicas, each period once (docs/scaling.md).
+      runner: {
+        afterWrite: ({ resolution, zone, periods }) => {
+          metrics.rollupPeriods.inc({ resolution }, periods.length);
+          log.info({ component: 'rollups', resolution, zone, from: periods[0]!.start, to: periods.at(-1)!.end }, 'rollup step written');
+        },
+      },
+    });
+  // Cluster mode: the rollups run on the jobs leader only, a fresh scheduler per term (service-cluster.ts).
+  const rollups = retention && !cluster ? makeRollups(retention) : undefined;
   const applyStorage = async (): Promise<void> => {
     if (!retention || !rollups) {
       log.warn('no retention: section in the configuration: InfluxDB keeps everything until someone decides (docs/schema.md, Retention)');
@@ -226,6 +246,26 @@ export function createService(cfg: Config, log: Logger, extraDecoders: DecoderRe
     }
   };
 
+  // --- Cluster mode, alerts and singleton jobs (issue 17, engineer B): alert events claimed in NATS before they
+  // are stored and announced; the windowed rules, retention and rollups on the replica holding the `jobs` lease.
+  const clusterSide = cluster
+    ? createClusterSide({
+        node: cluster,
+        metrics,
+        log: log.child({ component: 'cluster' }),
+        ...(alerts && scheduler ? { alerts: { book: alerts.book, sink: alertSink, scheduler, evalMs: cfg.alerts.evalMinutes * 60_000 } } : {}),
+        ...(retention
+          ? {
+              storage: {
+                applyRetention: () => applyRetention({ influx, influxConfig: cfg.influx, retention, ...(cfg.configFile ? { configFile: cfg.configFile } : {}), log: log.child({ component: 'retention' }) }),
+                makeRollups: () => makeRollups(retention),
+              },
+            }
+          : {}),
+      })
+    : undefined;
+  // --- end of the cluster alerts and jobs wiring
+
   // Keys of the configuration file plus those created, revoked or rotated since (DATA_DIR/api-keys.json).
   let keys: KeyRing;
   try {
@@ -246,7 +286,7 @@ export function createService(cfg: Config, log: Logger, extraDecoders: DecoderRe
     alerts: alerts && {
       book: alerts.book,
       // Acknowledged and resolved by hand (API, console): through the sink like every other alert event.
-      record: (events) => alertSink.record(events),
+      record: (events) => (clusterSide ? clusterSide.record(events) : alertSink.record(events)),
       calendarFor,
       rulesFor,
     },
@@ -296,18 +336,20 @@ export function createService(cfg: Config, log: Logger, extraDecoders: DecoderRe
       if (replay > 0) log.info({ bytes: replay }, 'spool holds data from a previous run; draining it to InfluxDB first');
       writer.start();
       // In the background, like the alert restore: an unreachable InfluxDB never delays ingestion.
-      void applyStorage();
+      if (!cluster || !retention) void applyStorage();
       http = await buildHttpServer({ ...httpDeps, api: apiDeps, oidc: cfg.registry.oidc });
       await http.app.listen({ host: cfg.http.host, port: cfg.http.port });
       if (keys.size === 0) log.warn('no API keys configured: the API refuses every request (veilleur keys create makes one)');
       for (const warning of startupWarnings(cfg)) log.warn(warning);
       await cluster?.start();
       await mqttConsumer.start();
-      scheduler?.start();
+      if (clusterSide) await clusterSide.start();
+      else scheduler?.start();
       log.info({ influx: influx.describe, http: this.address(), spool: spool.pendingBytes() }, 'Veilleur started');
     },
     async stop(drainMs = 10_000) {
       stopping = true;
+      await clusterSide?.stop();
       await scheduler?.stop();
       await rollups?.stop();
       await mqttConsumer.stop();
