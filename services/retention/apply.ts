@@ -13,8 +13,7 @@
  */
 import { hostname, userInfo } from 'node:os';
 import type { Logger } from 'pino';
-import type { Config } from '../config/load.ts';
-import type { InfluxTarget } from '../storage/influx.ts';
+import type { InfluxSettings, InfluxTarget } from '../storage/influx.ts';
 import { ALL_TENANTS, latestAuditBySetting, nextAuditTime, writeAudit, type AuditEntry, type AuditScope, type AuditSource } from './audit.ts';
 import { retentionBackend, RetentionBackendError, type BackendKind, type RetentionBackend } from './backend.ts';
 import { CLASSES, CONFIGURABLE_CLASSES, DATA_CLASSES, durationMs, formatDuration, type ConfigurableClass, type DataClass } from './classes.ts';
@@ -68,7 +67,7 @@ export interface RetentionReport {
 
 export interface RetentionDeps {
   influx: Pick<InfluxTarget, 'query' | 'write'>;
-  influxConfig: Config['influx'];
+  influxConfig: InfluxSettings;
   log?: Logger;
   /** Tests and tools may pass a backend; otherwise chosen from the InfluxDB version. */
   backend?: RetentionBackend;

@@ -13,8 +13,7 @@
  */
 import { InfluxDB } from '@influxdata/influxdb-client';
 import { readFileSync } from 'node:fs';
-import type { Config } from '../config/load.ts';
-import type { InfluxTarget } from '../storage/influx.ts';
+import type { InfluxSettings, InfluxTarget } from '../storage/influx.ts';
 import { alterRetentionPolicy, createRetentionPolicy, showRetentionPolicies, showShards } from '../storage/influxql.ts';
 import { CLASSES, DATA_CLASSES, formatDuration, goDurationMs, influxqlDuration, influxqlHours, shardGroupMs, type DataClass } from './classes.ts';
 
@@ -110,7 +109,7 @@ export class InfluxV1Retention implements RetentionBackend {
 // ---------------------------------------------------------------------------------------------------------
 // InfluxDB 2.x and 3.x (HTTP APIs; not run on this machine)
 
-type InfluxV2Config = Extract<Config['influx'], { api: 'v2' }>;
+type InfluxV2Config = Extract<InfluxSettings, { api: 'v2' }>;
 
 interface HttpApi {
   request(method: string, path: string, body?: unknown): Promise<unknown>;
@@ -242,7 +241,7 @@ export class InfluxV3Retention implements RetentionBackend {
 }
 
 /** The backend for the configured InfluxDB (2.x and 3.x told apart by the version /ping reports). */
-export async function retentionBackend(cfg: Config['influx'], influx: Pick<InfluxTarget, 'query'>): Promise<RetentionBackend> {
+export async function retentionBackend(cfg: InfluxSettings, influx: Pick<InfluxTarget, 'query'>): Promise<RetentionBackend> {
   if (cfg.api === 'v1') return new InfluxV1Retention(influx, cfg.db, cfg.rp);
   const { api, version } = httpApi(cfg);
   const v = await version().catch(() => '');
