@@ -216,7 +216,7 @@ describe('MQTT over TLS and InfluxDB over HTTPS', () => {
     expect(await run.service.ready()).toMatchObject({ ready: true, checks: { mqtt: true, influxdb: true } });
     expect(run.log().find((l) => l.msg === 'connected to the MQTT broker')?.broker).toBe(`${stack.mqtt.url}`);
     expect(await run.service.stop()).toBe(0);
-  });
+  }, 60_000);
 
   it('mutual TLS: with MQTT_CERT_FILE/MQTT_KEY_FILE the broker that requires a client certificate lets it in', async () => {
     // The broker really requires one: the same connection without a client certificate is turned away.
@@ -245,7 +245,7 @@ describe('MQTT over TLS and InfluxDB over HTTPS', () => {
     expect(run.log().some((l) => l.msg === 'connected to the MQTT broker')).toBe(false);
     expect(run.log().some((l) => Number(l.level) >= 50)).toBe(false);
     expect(await run.service.stop()).toBe(0);
-  });
+  }, 60_000);
 
   it('without a client certificate, the broker that requires one refuses the service: not ready, the log says what to set', async () => {
     const run = await startService('no-client-cert', { ...tlsEnv(), MQTT_URL: mtls.url });
@@ -257,7 +257,7 @@ describe('MQTT over TLS and InfluxDB over HTTPS', () => {
     expect(await run.service.ready()).toMatchObject({ ready: false, checks: { mqtt: false, influxdb: true } });
     expect(run.log().some((l) => l.msg === 'connected to the MQTT broker')).toBe(false);
     expect(await run.service.stop()).toBe(0);
-  });
+  }, 60_000);
 
   it('with a wrong INFLUX_CA_FILE the data stays in the spool, readiness says InfluxDB is unreachable, and nothing is lost', async () => {
     const w = uplinksAt('2026-03-03T00:00:00Z');
@@ -317,5 +317,5 @@ describe('MQTT over TLS and InfluxDB over HTTPS', () => {
     expect(log.split('\n').filter((l) => l.includes('"msg":"Veilleur started"')).length).toBe(services.length);
     expect(run.log().some((l) => l.msg === 'connected to the MQTT broker')).toBe(true);
     expect(secretsInLog()).toEqual([]);
-  });
+  }, 60_000);
 });
