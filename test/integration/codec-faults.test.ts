@@ -63,7 +63,8 @@ describe('custom codecs and faults', () => {
         if (++acked === 700) {
           fault = (async () => {
             expect(await svc.kill('SIGKILL')).toBe(null);
-            await new Promise((r) => setTimeout(r, 1000));
+            // Down until the broker has taken 200 more uplinks for it (they wait in its session), not for a fixed time.
+            await waitFor(async () => acked >= 900, 30_000, '200 uplinks published while the service is down');
             await svc.start();
           })();
         }
