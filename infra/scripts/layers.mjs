@@ -56,7 +56,6 @@ const KNOWN = [
   // The simulated town's devices (town.ts) and their envelopes (envelopes.ts) use each other's types and helpers:
   // a cycle inside the simulator, a tool of the demo and the tests; to split when the simulator is next touched.
   ['services/simulator/envelopes.ts', 'services/simulator/town.ts', 'SimDevice type of the town'],
-  // Upward imports between upper rooms, to move with issue 16 item 3 (shared building blocks in their own rooms):
   // Pages register themselves through the plugin that imports them (sendPage, ConsoleDeps): a cycle inside the
   // console's own room, harmless at load time (functions and types only); to split plugin.ts's shared helpers out.
   ['services/console/pages/*', 'services/console/plugin.ts', 'pages use sendPage / ConsoleDeps of the plugin that registers them'],

@@ -2,7 +2,8 @@
  * The one site lookup: what the configuration says of a site (its calendar, time zone, rule settings, name) is found
  * the same way by the alert rules, rollups, reports, the API and the console: the `sites:` entry naming the site's
  * tenant first, else the entry for any tenant (no `tenant:`); of two entries for the same key, the last one.
- * Each lookup is built once per list of sites (the registry read at start-up), not on every call.
+ * Each lookup is built once per list of sites (the registry read at start-up), not on every call: a new registry
+ * (a new list) gets a new lookup; a list changed in place after its first lookup would not be seen.
  */
 import { siteCalendarSchema, type SiteCalendar } from './calendar.ts';
 
