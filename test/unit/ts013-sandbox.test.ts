@@ -51,10 +51,11 @@ describe('TS013 codec sandbox', () => {
     try {
       expect((await big.decode(Uint8Array.from([1]), 2, T)).errors).toEqual(["codec 'big': decodeUplink returned more than 1 MB of JSON"]);
       expect(await big.decode(Uint8Array.from([1, 2]), 1, T)).toEqual({ data: { n: 2 }, warnings: [], errors: [] });
-      // 64 MB asked of a 32 MB limit: refused at once, and the codec is loaded again for the next uplink.
+      // 64 MB asked of a 32 MB limit: refused by the memory limit, not left to run into the 2 s time limit, and the
+      // codec is loaded again for the next uplink.
       const started = performance.now();
       expect((await big.decode(Uint8Array.from([1]), 3, T)).errors).toEqual(["codec 'big': decodeUplink went past its memory limit of 32 MB (stopped)"]);
-      expect(performance.now() - started).toBeLessThan(1000);
+      expect(performance.now() - started).toBeLessThan(2000);
       expect(await big.decode(Uint8Array.from([1, 2, 3]), 1, T)).toEqual({ data: { n: 3 }, warnings: [], errors: [] });
     } finally {
       big.stop();
@@ -91,12 +92,15 @@ describe('TS013 codec engine: never blocking, one device held back at most', () 
       expect(second!.errors[0]).toMatch(/did not return within 300 ms for this device at .*; not called again for it until/);
       for (const o of others) expect(o).toEqual({ data: { ok: 1 }, warnings: [], errors: [] });
       expect(lags.length).toBeGreaterThan(10);
-      expect(Math.max(...lags)).toBeLessThan(100);
+      // A main thread held by the looping call would miss its ticks for the whole 300 ms time limit; a loaded machine
+      // may delay a tick, never by that much.
+      expect(Math.max(...lags)).toBeLessThan(300);
       // Later uplinks of the suspended device are answered at once; other devices still decoded.
       const started = performance.now();
       expect((await codec.decode(Uint8Array.from([3]), 9, T, 'looping')).errors[0]).toMatch(/not called again for it/);
-      expect(performance.now() - started).toBeLessThan(50);
+      // Not run: counted as suspended, and answered before the time limit a call would have cost.
       expect(codec.suspendedCalls).toBe(2);
+      expect(performance.now() - started).toBeLessThan(300);
       expect(await codec.decode(Uint8Array.from([1]), 1, T, 'other-0')).toEqual({ data: { ok: 1 }, warnings: [], errors: [] });
     } finally {
       codec.stop();
