@@ -1,6 +1,6 @@
 /**
- * Building energy rules (Code de l'énergie R241-26, R241-27, R241-30; décret tertiaire), on room sensors (role `room`), the site's
- * occupancy calendar and its outdoor sensor (role `outdoor`):
+ * Building rules over the site's occupancy calendar: energy (Code de l'énergie R241-26, R241-27, R241-30; décret
+ * tertiaire) and indoor air, on room sensors (role `room`), the calendar and the site's outdoor sensor (role `outdoor`):
  * - E1 over 19 °C when occupied: the mean of the building's rooms over the occupied hours of the last 24 h above
  *   19.5 °C (R241-26 sets 19 °C as a mean over the rooms; +0.5 °C absorbs sensor tolerance), in the heating season;
  * - E2 heated while unoccupied: the mean over an unoccupied stretch of 24–48 h above 16 °C, of ≥ 48 h above 8 °C
@@ -10,7 +10,9 @@
  * - E4 night base load: a building's median night consumption (00–05 h local) above 50 % of its median
  *   occupied-hour one, over whole local days;
  * - E5 degree-day drift: kWh per heating degree-day (DJU, base 18 °C) of last month against the same month a year
- *   before, more than 10 % up.
+ *   before, more than 10 % up;
+ * - A2 confinement index: a room's ICONE (CSTB; arrêté du 1er juin 2016, art. 11) over the occupied hours of its last
+ *   complete occupied day at 3 or more ("confinement élevé"), critical at 5.
  *
  * Heating season: 1 October to 20 May by default, the conventional season of French heating degree-day statistics
  * (232 days; COSTIC, Météo-France DJU tables) [S]. Sites set their own (`season: '10-15..05-05'`: the 2022 plan de
@@ -562,6 +564,161 @@ export function baseLoadRule(opts: typeof E4_DEFAULTS = E4_DEFAULTS): WindowedRu
   };
 }
 
+// ---------------------------------------------------------------------------------------------------------
+// A2 daily confinement index (ICONE)
+
+const CO2 = QUANTITIES['air.co2'];
+const TEN_MIN = 10 * MIN;
+/** The classes of the index (arrêté du 1er juin 2016, art. 11): ≤ 1,000 ppm, 1,000–1,700 ppm, > 1,700 ppm. */
+const ICONE_LOW_PPM = 1000;
+const ICONE_HIGH_PPM = 1700;
+const ICONE_LEVELS: Text[] = [
+  { fr: 'confinement nul', en: 'no confinement' },
+  { fr: 'confinement faible', en: 'low confinement' },
+  { fr: 'confinement moyen', en: 'medium confinement' },
+  { fr: 'confinement élevé', en: 'high confinement' },
+  { fr: 'confinement très élevé', en: 'very high confinement' },
+  { fr: 'confinement extrême', en: 'extreme confinement' },
+];
+
+// 3 ("élevé") rather than 4: the first level of the published scale that calls for better aeration, and the daily
+// level the project's domain reference sets for this report; a site that wants fewer alerts sets 4.
+export const A2_DEFAULTS = { minIcone: 3, criticalIcone: 5, lookbackDays: 4, minOccupiedHours: 4, minCoverage: 0.75, minValuesPerHour: 2, role: ROLES.room as string };
+
+/**
+ * ICONE of CO₂ values (ppm) taken while the room is occupied: (2.5 / log 2) · log(1 + f1 + 3·f2), f1 and f2 the
+ * shares of values in 1,000–1,700 ppm and above 1,700 ppm; 0 to 5, stated as the nearest whole number.
+ */
+export function icone(values: readonly number[]): { exact: number; index: number; f1: number; f2: number } {
+  const n1 = values.filter((v) => v > ICONE_LOW_PPM && v <= ICONE_HIGH_PPM).length;
+  const n2 = values.filter((v) => v > ICONE_HIGH_PPM).length;
+  const f1 = n1 / values.length;
+  const f2 = n2 / values.length;
+  const exact = round2((2.5 / Math.log10(2)) * Math.log10(1 + f1 + 3 * f2));
+  // Rounded from the two decimals shown, so that the index and the figure beside it agree.
+  return { exact, index: Math.round(exact), f1, f2 };
+}
+
+/** The 10-minute slots (start instants) of local day `date` during which the site is occupied. */
+function occupiedSlots(date: string, cal: SiteCalendar): number[] {
+  const { start, end } = localDayBounds(date, cal.timeZone);
+  const out: number[] = [];
+  for (let t = start.getTime(); t < end.getTime(); t += TEN_MIN) if (isOccupied(new Date(t), cal)) out.push(t);
+  return out;
+}
+
+/** A2: a room whose air was confined over its last complete occupied day: aerate, check the ventilation. */
+export function confinementIndexRule(opts: typeof A2_DEFAULTS = A2_DEFAULTS): WindowedRule {
+  const info: RuleInfo = {
+    id: 'A2',
+    version: 1,
+    category: 'air',
+    title: { fr: 'Air confiné : indice ICONE élevé', en: 'Stuffy air: high ICONE index' },
+    source: {
+      text: {
+        fr: "Indice de confinement ICONE du CSTB, calculé sur les périodes d'occupation à partir des concentrations de CO₂ : (2,5 / log 2) × log(1 + f1 + 3 f2), f1 et f2 étant les parts des valeurs comprises entre 1 000 et 1 700 ppm et supérieures à 1 700 ppm ; de 0 (confinement nul) à 5 (confinement extrême). La surveillance réglementaire le calcule sur une semaine de mesures ; le calcul par journée d'occupation et le seuil de 3 (confinement élevé) sont des réglages par défaut de Veilleur",
+        en: 'The CSTB confinement index ICONE, computed over occupied periods from CO₂ concentrations: (2.5 / log 2) × log(1 + f1 + 3 f2), f1 and f2 being the shares of values between 1,000 and 1,700 ppm and above 1,700 ppm; from 0 (no confinement) to 5 (extreme confinement). The regulatory survey computes it over a week of measurements; computing it per occupied day and the threshold of 3 (high confinement) are Veilleur defaults',
+      },
+      reference:
+        "Arrêté du 1er juin 2016 relatif aux modalités de surveillance de la qualité de l'air intérieur dans certains établissements recevant du public, article 11 (IV) ; CSTB, Protocole de mesure en continu du dioxyde de carbone dans l'air (indice de confinement ICONE), mars 2023",
+    },
+    action: {
+      fr: 'Aérer la salle : ouvrir grand les fenêtres quelques minutes entre les cours et aux récréations ; faire vérifier la ventilation (entrées d’air, bouches, débits).',
+      en: 'Air the room: open the windows wide for a few minutes between lessons and at breaks; have the ventilation checked (air inlets, vents, flow rates).',
+    },
+    clearAfterMs: 0,
+  };
+  return {
+    info,
+    evaluate: memoByPeriod(HOUR, async ({ query, calendarFor, rulesFor, siteName }, to) => {
+      // Enough days back for the earliest candidate day in any time zone; each site's days are cut below.
+      const from = to - (opts.lookbackDays + 2) * DAY;
+      // 10-minute means: the regulation's measurement step (one value every ten minutes), whatever the sensor's rate.
+      const series = await query(
+        select({
+          select: [{ fn: 'mean', field: CO2.field, as: 'ppm' }],
+          from: CO2.measurement,
+          where: [...during(from, to), { tag: 'role', equals: opts.role }],
+          interval: '10m',
+          groupBy: ['tenant', 'site', 'building', 'zone', 'dev_eui', 'device'],
+          fill: 'none',
+        }),
+      );
+      // Per site: its last complete local day with enough occupied hours, and that day's occupied slots.
+      const days = new Map<string, { date: string; slots: number[] } | undefined>();
+      const dayOf = (tenant: string, site: string) => {
+        const key = `${tenant}\u0000${site}`;
+        if (!days.has(key)) {
+          const cal = calendarFor(tenant, site);
+          const today = localTime(new Date(to), cal.timeZone).date;
+          let found: { date: string; slots: number[] } | undefined;
+          for (let i = 1; i <= opts.lookbackDays && !found; i++) {
+            const date = shiftDate(today, -i);
+            const slots = occupiedSlots(date, cal);
+            if (slots.length * TEN_MIN >= opts.minOccupiedHours * HOUR) found = { date, slots };
+          }
+          days.set(key, found);
+        }
+        return days.get(key);
+      };
+      const findings: Finding[] = [];
+      for (const { tags, rows } of seriesRows(series)) {
+        const tenant = tags.tenant ?? '';
+        const site = tags.site ?? '';
+        const p = paramsFor(rulesFor, 'A2', opts, tenant, site);
+        const day = p && dayOf(tenant, site);
+        if (!p || !day) continue;
+        const occupied = new Set(day.slots);
+        const values = points(rows, 'ppm').filter((x) => occupied.has(x.t));
+        // An occupied hour is measured when it holds enough values (fewer when the site opens or closes within it).
+        const byHour = new Map<number, { slots: number; values: number }>();
+        for (const t of day.slots) {
+          const h = byHour.get(Math.floor(t / HOUR)) ?? { slots: 0, values: 0 };
+          byHour.set(Math.floor(t / HOUR), { ...h, slots: h.slots + 1 });
+        }
+        for (const x of values) byHour.get(Math.floor(x.t / HOUR))!.values++;
+        const hours = byHour.size;
+        const measuredHours = [...byHour.values()].filter((h) => h.values >= Math.min(opts.minValuesPerHour, h.slots)).length;
+        // No verdict on a day the sensor mostly missed: an offline sensor must not raise (or clear) an alert.
+        if (values.length === 0 || measuredHours < opts.minCoverage * hours) continue;
+        const { exact, index, f1, f2 } = icone(values.map((x) => x.v));
+        const between = Math.round(f1 * 100);
+        const above = Math.round(f2 * 100);
+        const coverage = Math.round((measuredHours / hours) * 100);
+        const bounds = localDayBounds(day.date, calendarFor(tenant, site).timeZone);
+        const subject = deviceSubject(tags);
+        const who = describeSubject(subject, siteName);
+        const date = formatDate(day.date);
+        const level = ICONE_LEVELS[index]!;
+        findings.push({
+          rule: info,
+          subject,
+          at: new Date(to),
+          firing: index >= p.minIcone,
+          severity: index >= opts.criticalIcone ? 'critical' : 'warning',
+          window: { from: bounds.start, to: bounds.end },
+          thresholds: { min_icone: p.minIcone, critical_icone: opts.criticalIcone, min_coverage_pct: Math.round(opts.minCoverage * 100) },
+          measured: {
+            day: day.date,
+            icone: index,
+            icone_exact: exact,
+            above_1700_pct: above,
+            between_1000_1700_pct: between,
+            ten_minute_values: values.length,
+            occupied_h: round1((day.slots.length * TEN_MIN) / HOUR),
+            coverage_pct: coverage,
+          },
+          message: {
+            fr: `Air confiné le ${date.fr} : ${who.fr}, indice ICONE ${index} sur 5 (${level.fr}), CO₂ au-dessus de ${formatNumber.fr(ICONE_HIGH_PPM)} ppm pendant ${above} % du temps d'occupation et entre ${formatNumber.fr(ICONE_LOW_PPM)} et ${formatNumber.fr(ICONE_HIGH_PPM)} ppm pendant ${between} % (${plural.fr(measuredHours, 'heure mesurée', 'heures mesurées')} sur ${hours}, ${coverage} %) : aérer entre les cours et faire vérifier la ventilation.`,
+            en: `Stuffy air on ${date.en}: ${who.en}, ICONE index ${index} out of 5 (${level.en}), CO₂ above ${formatNumber.en(ICONE_HIGH_PPM)} ppm for ${above} % of the occupied time and between ${formatNumber.en(ICONE_LOW_PPM)} and ${formatNumber.en(ICONE_HIGH_PPM)} ppm for ${between} % (${plural.en(measuredHours, 'hour', 'hours')} measured out of ${hours}, ${coverage} %): air the room between lessons and have the ventilation checked.`,
+          },
+        });
+      }
+      return findings;
+    }),
+  };
+}
+
 const fr = formatNumber.fr;
 const en = formatNumber.en;
 /** '10-01..05-20' as "1er octobre – 20 mai" / "1 October – 20 May". */
@@ -635,5 +792,28 @@ export const ENERGY_RULES = [
       en: `Degree-day drift: kWh per heating degree-day (base ${en(d.baseC)} °C, (Tmin+Tmax)/2 from the site’s outdoor sensor) of the last complete month > ${fixed(d.factor, 2).en} × the same month last year (heat meters and main electricity meters; at least ${en(d.minDegreeDays)} HDD).`,
     }),
     create: degreeDayDriftRule,
+  }),
+  defineRule({
+    id: 'A2',
+    kind: 'windowed',
+    defaults: A2_DEFAULTS,
+    siteParameters: { minIcone: int(1, 5, 'minIcone') },
+    description: (d) => ({
+      fr: `Air confiné : indice de confinement ICONE d’une pièce (rôle room) ≥ ${d.minIcone} sur les heures d’occupation de son dernier jour d’ouverture complet (moyennes du CO₂ sur 10 min) ; critique à ${d.criticalIcone}. Pas de verdict sous ${d.minOccupiedHours} h d’occupation, ni quand moins de ${fr(d.minCoverage * 100)} % des heures d’occupation ont ${d.minValuesPerHour} valeurs ou plus.`,
+      en: `Stuffy air: a room’s (role room) confinement index ICONE ≥ ${d.minIcone} over the occupied hours of its last complete open day (10-minute CO₂ means); critical at ${d.criticalIcone}. No verdict under ${d.minOccupiedHours} occupied hours, nor when fewer than ${en(d.minCoverage * 100)} % of the occupied hours have ${d.minValuesPerHour} values or more.`,
+    }),
+    fields: {
+      day: { fr: 'Jour examiné', en: 'Day examined' },
+      icone: { fr: 'Indice de confinement ICONE (0 à 5)', en: 'Confinement index ICONE (0 to 5)' },
+      icone_exact: { fr: 'Indice ICONE avant arrondi', en: 'ICONE index before rounding' },
+      above_1700_pct: { fr: 'Part du temps d’occupation au-dessus de 1 700 ppm', en: 'Share of occupied time above 1,700 ppm' },
+      between_1000_1700_pct: { fr: 'Part du temps d’occupation entre 1 000 et 1 700 ppm', en: 'Share of occupied time between 1,000 and 1,700 ppm' },
+      ten_minute_values: { fr: 'Valeurs sur 10 min pendant l’occupation', en: '10-minute values while occupied' },
+      coverage_pct: { fr: 'Heures d’occupation mesurées', en: 'Occupied hours measured' },
+      min_icone: { fr: 'Indice à partir duquel l’alerte se lève', en: 'Index that raises the alert' },
+      critical_icone: { fr: 'Indice critique', en: 'Critical index' },
+      min_coverage_pct: { fr: 'Part minimale des heures d’occupation mesurées', en: 'Minimum share of occupied hours measured' },
+    },
+    create: confinementIndexRule,
   }),
 ] as const;
