@@ -73,6 +73,10 @@ interface Partition {
   loop: Promise<void> | undefined;
   held: HeldMsg[];
   lastAcked: JsMsg | undefined;
+  /** The server's confirmation of `lastAcked`. */
+  lastAck: Promise<boolean> | undefined;
+  /** Stream sequence of the last message handed to the ingestor in this ownership. */
+  lastSeq: number;
   stopped: boolean;
   /** Resolved when `held` shrinks, for a loop waiting for room. */
   room: (() => void) | undefined;
@@ -311,7 +315,10 @@ export class ClusterSource {
     let floor: number | undefined;
     try {
       const info = await jsm.consumers.info(this.cfg.stream, name);
-      floor = info.ack_floor.stream_seq;
+      // A consumer recreated from a floor and handed over before its first acknowledgement reports a floor of 0:
+      // its own starting point is then the floor (else the next owner would replay the partition from the start).
+      const startedAfter = info.config.deliver_policy === DeliverPolicy.StartSequence ? (info.config.opt_start_seq ?? 1) - 1 : 0;
+      floor = Math.max(info.ack_floor.stream_seq, startedAfter);
       await jsm.consumers.delete(this.cfg.stream, name);
     } catch (err) {
       if (!/consumer not found/i.test((err as Error).message)) throw err;
@@ -325,8 +332,9 @@ export class ClusterSource {
       max_ack_pending: MAX_HELD * 2,
       ...(floor !== undefined && floor > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: floor + 1 } : { deliver_policy: DeliverPolicy.All }),
     });
+    this.log.debug({ partition: p, floor }, 'partition consumer recreated from its acknowledgement floor');
     const consumer = await this.js!.consumers.get(this.cfg.stream, name);
-    const part: Partition = { p, epoch: `${this.node.replicaId}#${process.pid}.${++this.epochs}`, messages: undefined, loop: undefined, held: [], lastAcked: undefined, stopped: false, room: undefined, lag: 0 };
+    const part: Partition = { p, epoch: `${this.node.replicaId}#${process.pid}.${++this.epochs}`, messages: undefined, loop: undefined, held: [], lastAcked: undefined, lastAck: undefined, lastSeq: 0, stopped: false, room: undefined, lag: 0 };
     this.owned.set(p, part);
     part.messages = await consumer.consume({ max_messages: 256 });
     part.loop = this.consumeLoop(part).catch((err: Error) => {
@@ -338,6 +346,14 @@ export class ClusterSource {
   private async consumeLoop(part: Partition): Promise<void> {
     for await (const msg of part.messages!) {
       if (part.stopped) break;
+      if (msg.seq <= part.lastSeq) {
+        // Delivered again in this ownership (JetStream redelivers what it had not recorded as acknowledged, e.g.
+        // after a server restart): the first copy is already with the ingestor, in order. Acknowledged again when
+        // it is already in InfluxDB, else the first copy's acknowledgement covers it (cumulative).
+        if (part.lastAcked && msg.seq <= part.lastAcked.seq) msg.ack();
+        continue;
+      }
+      part.lastSeq = msg.seq;
       const topic = msg.headers?.get(TOPIC_HEADER) ?? '';
       const payload = Buffer.from(msg.data.buffer, msg.data.byteOffset, msg.data.byteLength);
       const held: HeldMsg = { msg, staged: false, durable: false, mark: 0, failed: false };
@@ -419,9 +435,12 @@ export class ClusterSource {
       part.held.shift();
       last = h.msg;
     }
-    if (last && !part.stopped) {
-      last.ack();
+    // Acknowledging what InfluxDB holds is right even after the lease was lost (the next owner then has less to redo).
+    // Confirmed acknowledgements (a request each, at most one per partition per 50 ms): a hand-over waits for the
+    // last one, so that the next owner reads an exact floor.
+    if (last) {
       part.lastAcked = last;
+      part.lastAck = last.ackAck({ timeout: 5000 }).catch(() => false);
     }
     if (part.room && part.held.length < MAX_HELD / 2) {
       const room = part.room;
@@ -448,13 +467,12 @@ export class ClusterSource {
       if (!part.held.length || part.held[0]!.failed) break;
       await new Promise((r) => setTimeout(r, 20));
     }
-    // The acknowledgements above went without waiting: the last one is confirmed before the lease is given up,
-    // so the next owner reads an exact floor.
-    const ok = await part.lastAcked?.ackAck({ timeout: 5000 }).catch(() => false);
-    if (part.lastAcked && !ok) this.log.warn({ partition: part.p }, 'last acknowledgement not confirmed; the next owner may handle a few messages again (stored once)');
+    // The last acknowledgement is confirmed before the lease is given up, so the next owner reads an exact floor.
+    const ok = await part.lastAck;
+    if (part.lastAck && !ok) this.log.warn({ partition: part.p }, 'last acknowledgement not confirmed; the next owner may handle a few messages again (stored once)');
     this.owned.delete(part.p);
     await this.node.leases.release(partitionLease(part.p));
-    this.log.info({ partition: part.p, left: part.held.length }, 'partition handed over');
+    this.log.info({ partition: part.p, left: part.held.length, lastAcked: part.lastAcked?.seq, confirmed: ok }, 'partition handed over');
   }
 
   /** The lease is gone (or the spool failed): stop at once, acknowledge nothing more, do not touch the lease. */

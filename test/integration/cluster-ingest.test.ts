@@ -81,32 +81,41 @@ async function expectExactlyOnce(s: ClusterStack, sent: SimUplink[], label: stri
 
 /**
  * Within each ownership of a partition (one replica, one process, one acquisition), each device's uplinks reached
- * the ingestor in strictly increasing fCnt; and every uplink was handed over at least once.
+ * the ingestor for the first time in strictly increasing fCnt; and every uplink was handed over at least once. An
+ * uplink handed over again (after a hand-over, or redelivered by JetStream after a NATS restart) is a duplicate the
+ * ingestor's dedupe window drops before the rules and that storage writes idempotently: counted, not an inversion.
  */
-function expectProcessedInOrder(all: Replica[], sent: SimUplink[], label: string): void {
+function expectProcessedInOrder(all: Replica[], sent: SimUplink[], label: string): number {
   const last = new Map<string, number>();
+  const seenInEpoch = new Set<string>();
   const seen = new Set<string>();
   let inversions = 0;
   let lines = 0;
+  let again = 0;
   const epochs = new Set<string>();
   for (const r of all) {
     for (const t of r.trace()) {
       if (!t.devEui || t.devEui === '-') continue;
       lines++;
       epochs.add(t.epoch);
-      seen.add(`${t.devEui}:${t.fCnt}`);
+      const uplink = `${t.devEui}:${t.fCnt}`;
+      if (seen.has(uplink)) again++;
+      seen.add(uplink);
+      if (seenInEpoch.has(`${t.epoch}|${uplink}`)) continue;
+      seenInEpoch.add(`${t.epoch}|${uplink}`);
       const key = `${t.epoch}|${t.devEui}`;
       const before = last.get(key);
       if (before !== undefined && t.fCnt <= before) {
         if (inversions < 5) console.log(`[cluster: ${label}] order: ${t.devEui} fCnt ${t.fCnt} after ${before} (${t.epoch}, partition ${t.partition}, seq ${t.seq}${t.redelivered ? ', redelivered' : ''})`);
         inversions++;
       }
-      last.set(key, t.fCnt);
+      last.set(key, Math.max(before ?? -1, t.fCnt));
     }
   }
-  console.log(`[cluster: ${label}] ingestor saw ${lines} uplinks over ${epochs.size} partition ownerships, ${lines - seen.size} handled again after a hand-over, ${inversions} out of order`);
+  console.log(`[cluster: ${label}] the ingestor was handed ${lines} uplinks over ${epochs.size} partition ownerships: ${again} again (hand-overs, redeliveries), ${inversions} out of fCnt order`);
   expect(sent.filter((u) => !seen.has(`${u.devEui}:${u.fCnt}`)).length).toBe(0);
   expect(inversions).toBe(0);
+  return again;
 }
 
 describe('cluster ingestion (three replicas on NATS JetStream)', () => {
@@ -136,5 +145,42 @@ describe('cluster ingestion (three replicas on NATS JetStream)', () => {
     await expectExactlyOnce(s, sent, 'kill+term');
     expect(await r3!.metric('veilleur_cluster_partitions_owned')).toBe(16);
     expectProcessedInOrder([r1!, r2!, r3!], sent, 'kill+term');
+  }, 600_000);
+
+  it('a rolling restart of the three replicas under load: nothing lost or doubled, in order', async () => {
+    const { s, replicas: all, sent } = await startCluster();
+    await publishWithFaults(s, sent, [
+      {
+        atAck: Math.floor(N * 0.15),
+        run: async () => {
+          for (const r of all) {
+            expect(await r.stop()).toBe(0);
+            await r.start();
+            // The next one stops only once the restarted replica took its share back.
+            await waitFor(async () => (await partitionsOwned(all)) === 16 && ((await r.metric('veilleur_cluster_partitions_owned')) ?? 0) >= 4, 30_000, `replica ${r.id} back with its share`);
+          }
+        },
+      },
+    ]);
+    await expectExactlyOnce(s, sent, 'rolling restart');
+    // Every hand-over was graceful (in InfluxDB, acknowledged, confirmed, then released): next to nothing done twice.
+    expect(expectProcessedInOrder(all, sent, 'rolling restart')).toBeLessThanOrEqual(N / 200);
+  }, 600_000);
+
+  it('the NATS server restarted mid-stream (file storage): nothing lost or doubled, in order', async () => {
+    const { s, replicas: all, sent } = await startCluster();
+    await publishWithFaults(s, sent, [
+      {
+        atAck: Math.floor(N * 0.3),
+        run: async () => {
+          await s.nats.stop();
+          await new Promise((r) => setTimeout(r, 2000));
+          await s.nats.start();
+        },
+      },
+    ]);
+    await expectExactlyOnce(s, sent, 'NATS restart');
+    await waitFor(async () => (await partitionsOwned(all)) === 16, 30_000, 'every partition owned after the NATS restart');
+    expectProcessedInOrder(all, sent, 'NATS restart');
   }, 600_000);
 });
