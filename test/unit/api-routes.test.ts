@@ -332,6 +332,23 @@ describe('alerts', () => {
       expect(h.influx.written).toEqual([]);
     });
 
+    it('returns only the key’s tenants’ alerts, though the rule reads the whole instance', async () => {
+      // 30 L every hour of whatever range W1 reads, at a meter of each tenant: W1 fires for both.
+      h.influx.on(/non_negative_difference/, (q) => {
+        const [from, to] = [...q.matchAll(/(\d{12,})ms/g)].map((m) => Number(m[1]));
+        const hours: [number, number][] = [];
+        for (let t = from!; t < to!; t += HOUR) hours.push([t, 30]);
+        return [seenA, seenB].map((d) => ({ name: 'water', tags: { tenant: d.tenant, site: d.site, dev_eui: d.devEui, device: d.device, role: 'water-main', channel: '' }, columns: ['time', 'litres'], values: hours }));
+      });
+      const tenantsOf = (r: { json(): any }) => [...new Set((r.json() as { alert: { subject: { tenant: string } } }[]).map((e) => e.alert.subject.tenant))].sort();
+      const mine = await h.call('POST', '/api/v1/rules/W1/backtest', 'aOperator', { ...period, stepHours: 24 });
+      expect(mine.statusCode).toBe(200);
+      expect(tenantsOf(mine)).toEqual([A]);
+      expect(mine.json()[0]).toMatchObject({ type: 'opened', alert: { rule: { id: 'W1' }, subject: { devEui: METER_A.devEui } } });
+      // The rule did see the other tenant: an instance-wide key gets both.
+      expect(tenantsOf(await h.call('POST', '/api/v1/rules/W1/backtest', 'root', { ...period, stepHours: 24 }))).toEqual([B, A].sort());
+    });
+
     it('refuses a viewer, another tenant, a stream or unknown rule and a bad step, naming what is wrong', async () => {
       expect((await h.call('POST', '/api/v1/rules/W1/backtest', 'aViewer', period)).statusCode).toBe(403);
       expect((await h.call('POST', '/api/v1/rules/W1/backtest', 'aOperator', { ...period, tenant: B })).statusCode).toBe(403);
