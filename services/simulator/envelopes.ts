@@ -1,7 +1,10 @@
 /** Network-server envelopes, as ChirpStack v4 (JSON marshaler) and The Things Stack v3 publish them. */
+import { topicApplication, type SimDevice } from './device.ts';
 import type { Frame } from './frames/types.ts';
 import { uuidFrom } from './random.ts';
-import type { SimDevice } from './town.ts';
+
+// Re-exported: callers that build envelopes also name the application their topics carry.
+export { topicApplication } from './device.ts';
 
 export interface RadioSim {
   rssi: number;
@@ -17,11 +20,6 @@ export interface Message {
 
 export function envelope(d: SimDevice, fCnt: number, frame: Frame, time: Date, radio: RadioSim): Message {
   return d.lns === 'tts-v3' ? ttsV3Up(d, fCnt, frame, time, radio) : chirpstackV4Up(d, fCnt, frame, time, radio);
-}
-
-/** The application a device's topic carries: ChirpStack's application id (a UUID), The Things Stack's `app@tenant`. */
-export function topicApplication(d: SimDevice): string {
-  return d.lns === 'tts-v3' ? `${d.application}@${d.lnsTenant}` : uuidFrom(`app:${d.lnsTenant}:${d.application}`);
 }
 
 /** Protobuf JSON mapping: zero values (fCnt 0, confirmed false) are left out, as ChirpStack does. */

@@ -11,42 +11,10 @@
  * a winter day, ≈ 2 °C before dawn to ≈ 12 °C mid-afternoon.
  */
 import { fileSchema, type FileConfig } from '../config/schema.ts';
-import type { DeviceState } from './frames/types.ts';
-import { topicApplication } from './envelopes.ts';
+import { topicApplication, type BehaviourFactory, type LocalTime, type SimDevice } from './device.ts';
 
-export type Behaviour = (state: DeviceState, ctx: { t: Date; dtS: number; rand: () => number; local: LocalTime }) => void;
-/** A fresh behaviour per simulation run, so what it carries between uplinks (fractions of a pulse) starts at zero. */
-export type BehaviourFactory = () => Behaviour;
-
-export interface SimDevice {
-  devEui: string;
-  /** The network server's device name (ChirpStack `deviceName`, TTS `device_id`): an identifier. */
-  name: string;
-  /** What the commune calls the device, in words: the registry's `name`, shown in alerts, charts and reports. */
-  label?: string;
-  lns: 'chirpstack-v4' | 'tts-v3';
-  /** Network-server tenant name (ChirpStack) or tenant id (TTS). */
-  lnsTenant: string;
-  application: string;
-  /** Network-server device profile: the registry maps it to a decoder. */
-  profile: string;
-  /** Built-in decoder, 'vendor/model' lower-case. */
-  decoder: string;
-  site: string;
-  building?: string;
-  zone?: string;
-  role?: string;
-  pulse?: { input?: string; quantity: 'metering.water.total' | 'metering.electricity.activeEnergy'; perPulse: number };
-  intervalS: number;
-  initial: DeviceState;
-  behaviour: BehaviourFactory;
-}
-
-export interface LocalTime {
-  hour: number;
-  /** 0 = Sunday … 6 = Saturday */
-  weekday: number;
-}
+// The device's shape lives in device.ts (shared with envelopes.ts); re-exported for the town's many importers.
+export type { Behaviour, BehaviourFactory, LocalTime, SimDevice } from './device.ts';
 
 const parisParts = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Paris', hour: '2-digit', weekday: 'short', hourCycle: 'h23' });
 const WEEKDAYS: Record<string, number> = { Sun: 0, Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6 };
