@@ -5,62 +5,29 @@
  * model to both. State-changing forms carry the session's CSRF token and must come from this origin.
  */
 import formbody from '@fastify/formbody';
-import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { ConsoleAuth } from '../api/auth.ts';
 import type { ApiDeps } from '../api/deps.ts';
 import { ApiError } from '../api/scope.ts';
-import { requestThrottle, type FixedWindow } from '../api/throttle.ts';
-import { displayNames, type DisplayNames, type Lang } from '../registry/names.ts';
+import { requestThrottle } from '../api/throttle.ts';
+import { displayNames } from '../registry/names.ts';
 import { registerAssets } from './assets.ts';
 import { buildContext } from './context.ts';
 import { html } from './html.ts';
 import { MESSAGES } from './i18n/index.ts';
 import { barePage, layout } from './layout.ts';
+import { langOf, sameOrigin, sendPage, SESSION_COOKIE, type ConsoleDeps } from './page.ts';
 import { alertPages } from './pages/alerts.ts';
 import { devicePages } from './pages/device.ts';
 import { fleetPages } from './pages/fleet.ts';
 import { reportPages } from './pages/reports.ts';
 import { retentionPages } from './pages/retention.ts';
 import { sitePages } from './pages/sites.ts';
-import { signInPages, SESSION_COOKIE, LANG_COOKIE } from './pages/signin.ts';
+import { signInPages } from './pages/signin.ts';
 import { oidcPages } from './pages/oidc.ts';
 import { OidcLogins } from './oidc.ts';
 import type { OidcConfig } from './oidc-config.ts';
 import { SessionStore, csrfMatches } from './session.ts';
-
-export interface ConsoleDeps {
-  api: ApiDeps;
-  sessions: SessionStore;
-  names: DisplayNames;
-  /** Failed sign-ins count in the API's per-address budget of failed authentications (services/api/throttle.ts). */
-  signInFailures: Pick<FixedWindow, 'retryAfterMs' | 'fail' | 'succeed'>;
-  /** Single sign-on (OpenID Connect), when the configuration has an `oidc:` section. */
-  oidc?: OidcLogins | undefined;
-}
-
-/** A console page module: adds its routes (each with `config: { console: true }`). */
-export type ConsolePages = (app: FastifyInstance, deps: ConsoleDeps) => void;
-
-export function langOf(req: FastifyRequest): Lang {
-  const c = req.cookies?.[LANG_COOKIE];
-  return c === 'en' ? 'en' : 'fr';
-}
-
-function send(reply: FastifyReply, status: number, body: { value: string }): FastifyReply {
-  return reply.code(status).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(body.value);
-}
-
-/** Same-origin check for state-changing forms (with SameSite=Strict cookies and the CSRF token: defence in depth). */
-export function sameOrigin(req: FastifyRequest): boolean {
-  const origin = req.headers.origin ?? req.headers.referer;
-  // Some privacy settings drop both; the CSRF token and the SameSite=Strict cookie still protect the form.
-  if (!origin) return true;
-  try {
-    return new URL(origin).host === req.headers.host;
-  } catch {
-    return false;
-  }
-}
 
 /** The console over the API's dependencies; `oidc`: the configuration's single sign-on section (the API never reads it). */
 export function createConsole(api: ApiDeps, opts: { oidc?: OidcConfig | undefined } = {}): { auth: ConsoleAuth; plugin: FastifyPluginAsync } {
@@ -90,7 +57,7 @@ export function createConsole(api: ApiDeps, opts: { oidc?: OidcConfig | undefine
                 : [t.errors.serverTitle, t.errors.server];
     const content = html`<p>${text}</p><p><a href="/">${t.errors.backHome}</a></p>`;
     const page = req.page ? layout(req.page, { title, section: undefined, content }) : barePage({ lang, url: req.url, t }, title, content);
-    return send(reply, status, page);
+    return sendPage(reply, status, page);
   };
 
   const auth: ConsoleAuth = {
@@ -127,7 +94,7 @@ export function createConsole(api: ApiDeps, opts: { oidc?: OidcConfig | undefine
         if (!sameOrigin(req) || !csrfMatches(req.consoleSession, token)) {
           req.log.warn({ url: req.routeOptions.url, ip: req.ip, keyId: req.principal.keyId }, 'console form refused: CSRF token or origin');
           const t = req.page.t;
-          return send(reply, 403, layout(req.page, { title: t.errors.csrfTitle, section: undefined, content: html`<p>${t.errors.csrf}</p><p><a href="/">${t.errors.backHome}</a></p>` }));
+          return sendPage(reply, 403, layout(req.page, { title: t.errors.csrfTitle, section: undefined, content: html`<p>${t.errors.csrf}</p><p><a href="/">${t.errors.backHome}</a></p>` }));
         }
       }
     });
@@ -150,5 +117,3 @@ export function createConsole(api: ApiDeps, opts: { oidc?: OidcConfig | undefine
 
   return { auth, plugin };
 }
-
-export { send as sendPage };

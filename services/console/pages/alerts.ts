@@ -22,7 +22,7 @@ import { pageOf, type PageContext } from '../context.ts';
 import { evidenceOf } from '../evidence.ts';
 import { html, type Html } from '../html.ts';
 import { csrfField, layout, notice } from '../layout.ts';
-import { sendPage, type ConsoleDeps } from '../plugin.ts';
+import { sendPage, type ConsoleDeps } from '../page.ts';
 
 const PAGE_SIZE = 25;
 const STATES = ['open', 'acknowledged', 'resolved', 'all'] as const;

@@ -22,7 +22,7 @@ import { chart, seriesRange, type ChartSeries } from '../components.ts';
 import { pageOf, type PageContext } from '../context.ts';
 import { html, type Html } from '../html.ts';
 import { csrfField, layout, notice } from '../layout.ts';
-import { sendPage, type ConsoleDeps } from '../plugin.ts';
+import { sendPage, type ConsoleDeps } from '../page.ts';
 import { sitePath } from './sites.ts';
 
 const HOUR = 3_600_000;

@@ -23,7 +23,7 @@ import { DEVICE_STATUS, UPLINK_REJECTED, UPLINK_UNDECODED } from '../../storage/
 import { pageOf, type PageContext } from '../context.ts';
 import { html, type Html } from '../html.ts';
 import { layout } from '../layout.ts';
-import { sendPage, type ConsoleDeps } from '../plugin.ts';
+import { sendPage, type ConsoleDeps } from '../page.ts';
 
 const PAGE_SIZE = 20;
 const LATEST_REJECTED = 10;

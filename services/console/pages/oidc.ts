@@ -12,8 +12,8 @@ import { MESSAGES } from '../i18n/index.ts';
 import { barePage, notice } from '../layout.ts';
 import { grantOf, personName } from '../oidc-config.ts';
 import { LOGIN_COOKIE, LOGIN_TTL_MS, OidcError, type OidcLogins } from '../oidc.ts';
-import { langOf, sendPage, type ConsoleDeps } from '../plugin.ts';
-import { safeNext, SESSION_COOKIE } from './signin.ts';
+import { langOf, sendPage, SESSION_COOKIE, type ConsoleDeps } from '../page.ts';
+import { safeNext } from './signin.ts';
 
 const secure = (req: FastifyRequest) => req.protocol === 'https';
 

@@ -36,7 +36,7 @@ import { select as selectStatement } from '../../storage/influxql.ts';
 import { pageOf, type PageContext } from '../context.ts';
 import { escapeHtml, html, type Html } from '../html.ts';
 import { layout, notice } from '../layout.ts';
-import { sendPage, type ConsoleDeps } from '../plugin.ts';
+import { sendPage, type ConsoleDeps } from '../page.ts';
 import { communesOf, pickCommune } from './fleet.ts';
 
 const DAY = 86_400_000;

@@ -17,7 +17,7 @@ import type { Messages } from '../i18n/index.ts';
 import { pageOf, type PageContext } from '../context.ts';
 import { html, type Html } from '../html.ts';
 import { csrfField, layout, notice } from '../layout.ts';
-import { sendPage, type ConsoleDeps } from '../plugin.ts';
+import { sendPage, type ConsoleDeps } from '../page.ts';
 import { pageSlice } from './fleet.ts';
 
 const LOG_LIMIT = 500;

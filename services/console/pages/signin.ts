@@ -6,10 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { html, type Html } from '../html.ts';
 import { MESSAGES } from '../i18n/index.ts';
 import { barePage, notice } from '../layout.ts';
-import { langOf, sameOrigin, sendPage, type ConsoleDeps } from '../plugin.ts';
-
-export const SESSION_COOKIE = 'veilleur_session';
-export const LANG_COOKIE = 'veilleur_lang';
+import { LANG_COOKIE, langOf, sameOrigin, sendPage, SESSION_COOKIE, type ConsoleDeps } from '../page.ts';
 
 /** Where to go after sign-in: a path of this console only (never another site: no open redirect). */
 export function safeNext(value: unknown): string {

@@ -26,7 +26,7 @@ import { chart, seriesRange, type ChartSeries } from '../components.ts';
 import { pageOf, type PageContext } from '../context.ts';
 import { html, type Html } from '../html.ts';
 import { layout } from '../layout.ts';
-import { sendPage, type ConsoleDeps } from '../plugin.ts';
+import { sendPage, type ConsoleDeps } from '../page.ts';
 
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
