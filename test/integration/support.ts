@@ -84,8 +84,18 @@ export class ServiceProcess {
     const log = openSync(join(this.stack.dir, 'service.log'), 'a');
     // VEILLEUR_NODE_FLAGS: extra node flags for the service process (e.g. --cpu-prof when profiling the benchmark).
     const flags = (process.env.VEILLEUR_NODE_FLAGS ?? '').split(' ').filter(Boolean);
-    this.child = spawn(process.execPath, [...flags, ...this.entry, 'serve'], { env, stdio: ['ignore', log, log] });
-    await waitFor(async () => (await this.ready()) !== undefined, 30_000, 'service /healthz');
+    const child = spawn(process.execPath, [...flags, ...this.entry, 'serve'], { env, stdio: ['ignore', log, log] });
+    this.child = child;
+    // Until it answers, or fails at once if it exits; 60 s because suites running side by side on two cores can
+    // make a start take tens of seconds.
+    await waitFor(
+      async () => {
+        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the service exited while starting (code ${child.exitCode}, signal ${child.signalCode}); see ${join(this.stack.dir, 'service.log')}`);
+        return (await this.ready()) !== undefined;
+      },
+      60_000,
+      'service /healthz',
+    );
   }
 
   /** The /readyz body, or undefined while the service does not answer. */
