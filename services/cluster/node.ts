@@ -71,7 +71,7 @@ export class ClusterNode {
       }
     }
     this.connected = true;
-    void this.watchStatus(this.conn);
+    this.watchStatus(this.conn).catch((err: Error) => this.log.debug({ err: err.message }, 'NATS status no longer watched'));
     this.log.info({ servers: this.cfg.nats.servers, replicaId: this.replicaId }, 'connected to NATS');
     const kv = await openLeaseBucket(this.conn, LEASE_BUCKET, this.ttlMs);
     this.keeper = new LeaseKeeper(kv, this.replicaId, this.ttlMs, this.log.child({ component: 'leases' }));

@@ -383,6 +383,7 @@ export class ClusterSource {
       this.scheduleFlush();
       while (part.held.length >= MAX_HELD && !part.stopped) await new Promise<void>((r) => (part.room = r));
     }
+    if (!part.stopped) void this.restartPartition(part, 'the consumer ended');
   }
 
   /** Group commit: one spool flush per event-loop turn, then the acknowledgements it made possible. */
@@ -428,7 +429,7 @@ export class ClusterSource {
       const h = part.held[0]!;
       if (h.failed) {
         // Acknowledging past it would lose it: start the partition again from its floor (it comes first).
-        void this.restartPartition(part);
+        void this.restartPartition(part, 'a message could not be stored');
         break;
       }
       if (!h.durable || persisted < h.mark) break;
@@ -485,15 +486,16 @@ export class ClusterSource {
     if (reason !== 'lease lost') await this.node.leases.release(partitionLease(part.p));
   }
 
-  /** A message could not be stored: consume the partition again from its floor, that message first. */
-  private async restartPartition(part: Partition): Promise<void> {
+  /**
+   * A message could not be stored, or the consumer ended by itself: the partition is given up (its lease released,
+   * nothing more acknowledged) and taken again at the next round, by this replica or another, from its floor.
+   */
+  private async restartPartition(part: Partition, why: string): Promise<void> {
     if (this.owned.get(part.p) !== part || part.stopped) return;
-    part.stopped = true;
-    this.log.warn({ partition: part.p }, 'a message of the partition could not be stored; consuming it again from the last acknowledged one');
-    await this.stopConsumer(part);
+    this.log.warn({ partition: part.p, why }, 'partition given up; it is consumed again from the last acknowledged message');
     this.owned.delete(part.p);
-    await new Promise((r) => setTimeout(r, 1000));
-    if (!this.stopping && this.node.leases.holds(partitionLease(part.p))) await this.startPartition(part.p).catch((err: Error) => this.log.error({ partition: part.p, err: err.message }, 'partition restart failed'));
+    await this.stopConsumer(part);
+    await this.node.leases.release(partitionLease(part.p));
   }
 
   private lagSampledAt = 0;

@@ -57,7 +57,7 @@ async function publishWithFaults(s: ClusterStack, sent: SimUplink[], faults: { a
 }
 
 async function expectExactlyOnce(s: ClusterStack, sent: SimUplink[], label: string): Promise<void> {
-  // Until all are there, or the count stopped moving for 30 s (then the missing ones are listed).
+  // Until all are there, or the count stopped moving for 60 s (then the missing ones are listed).
   let keys: string[] = [];
   let moved = Date.now();
   await waitFor(
@@ -65,7 +65,7 @@ async function expectExactlyOnce(s: ClusterStack, sent: SimUplink[], label: stri
       const before = keys.length;
       keys = await storedUplinkKeys(s.influx, s.db);
       if (keys.length !== before) moved = Date.now();
-      return keys.length >= sent.length || Date.now() - moved > 30_000;
+      return keys.length >= sent.length || Date.now() - moved > 60_000;
     },
     300_000,
     `${sent.length} uplinks in InfluxDB (${label})`,
@@ -183,4 +183,21 @@ describe('cluster ingestion (three replicas on NATS JetStream)', () => {
     await waitFor(async () => (await partitionsOwned(all)) === 16, 30_000, 'every partition owned after the NATS restart');
     expectProcessedInOrder(all, sent, 'NATS restart');
   }, 600_000);
+
+  it("relay: shared (every replica subscribes with $share): stored exactly once; a replica with another partition count refuses to start", async () => {
+    stack = await startClusterStack();
+    const s = stack;
+    const config = writeClusterConfig(s, townRegistry(DEVICES), { partitions: 16, relay: 'shared' });
+    replicas = ['s1', 's2'].map((id) => new Replica(id, s, config));
+    await Promise.all(replicas.map((r) => r.start()));
+    await waitFor(async () => (await partitionsOwned(replicas)) === 16, 30_000, '16 partitions owned');
+    expect(await Promise.all(replicas.map((r) => r.metric('veilleur_cluster_relay_active')))).toEqual([1, 1]);
+    const sent = [...generateUplinks({ start: START, count: Math.min(N, 2000), seed: 23, devices: DEVICES })];
+    await publishWithFaults(s, sent, []);
+    await expectExactlyOnce(s, sent, 'shared relay');
+
+    const other = new Replica('s3', s, writeClusterConfig(s, townRegistry(DEVICES), { partitions: 8 }, 'veilleur-8.yaml'));
+    expect(await other.startAndWaitForExit()).toBe(1);
+    expect(other.log()).toMatch(/JetStream stream VEILLEUR_UP was made with another partition count \('Veilleur uplinks, partitions=16'\), not 8/);
+  }, 300_000);
 });

@@ -30,8 +30,8 @@ export async function startClusterStack(): Promise<ClusterStack> {
 }
 
 /** The registry with a `cluster:` section pointing at the stack's NATS server, written once for every replica. */
-export function writeClusterConfig(stack: ClusterStack, registry: FileConfig, cluster: Partial<ClusterConfig> = {}): string {
-  const file = join(stack.dir, 'veilleur-cluster.yaml');
+export function writeClusterConfig(stack: ClusterStack, registry: FileConfig, cluster: Partial<ClusterConfig> = {}, name = 'veilleur-cluster.yaml'): string {
+  const file = join(stack.dir, name);
   const section = clusterSchema.parse({ nats: { servers: [stack.nats.url] }, leaseTtlSeconds: 5, ...cluster });
   writeFileSync(file, stringify({ ...registry, cluster: section }));
   return file;
@@ -64,6 +64,28 @@ export class Replica {
   }
 
   async start(): Promise<void> {
+    await this.spawn();
+    await waitFor(async () => (await this.metric('veilleur_cluster_partitions_owned')) !== undefined, 60_000, `replica ${this.id} /metrics`);
+  }
+
+  /** Starts the process and resolves with its exit code, for a replica that must refuse to start. */
+  async startAndWaitForExit(timeoutMs = 60_000): Promise<number | null> {
+    await this.spawn();
+    const child = this.child!;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`replica ${this.id} still running after ${timeoutMs} ms`)), timeoutMs);
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        resolve(code);
+      });
+    });
+  }
+
+  log(): string {
+    return readFileSync(join(this.dir, 'service.log'), 'utf8');
+  }
+
+  private async spawn(): Promise<void> {
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? '',
       MQTT_URL: this.stack.mqtt.url,
@@ -81,7 +103,6 @@ export class Replica {
     };
     const log = openSync(join(this.dir, 'service.log'), 'a');
     this.child = spawn(process.execPath, [join(ROOT, 'bin', 'veilleur.js'), 'serve'], { env, stdio: ['ignore', log, log] });
-    await waitFor(async () => (await this.metric('veilleur_cluster_partitions_owned')) !== undefined, 60_000, `replica ${this.id} /metrics`);
   }
 
   /** The sum of a metric's samples on /metrics, or undefined while the replica does not answer. */
