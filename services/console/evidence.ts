@@ -1,66 +1,40 @@
 /**
  * The evidence of an alert: the series that made its rule fire, over the rule's window, with the threshold the rule
- * compared it to. Which series that is depends on the rule; this table says it per rule, in the rule's own terms
- * (W1 compares hourly volumes to a minimum, D2 a mean inlet temperature to a floor…). Rules that rest on no series
- * (silence, airtime) have none: their figures say it all.
+ * compared it to. Which series that is, each rule states in its own terms in its definition (`evidence` in
+ * services/alerts/rules/: W1 compares hourly volumes to a minimum, D2 a mean inlet temperature to a floor…); this
+ * module reads and draws it. Rules that rest on no series (silence, airtime) have none: their figures say it all.
  */
 import { QUANTITIES, type QuantityId } from '../../decoders/model/quantities.ts';
-import { ROLES } from '../../decoders/model/roles.ts';
 import type { Alert } from '../alerts/model.ts';
+import type { AlertFigures, EvidenceDeclaration, RuleDefinition } from '../alerts/rules/define.ts';
+import { RULES } from '../alerts/rules/index.ts';
 import type { ApiDeps } from '../api/deps.ts';
 import { siteTimeZone } from '../api/inventory.ts';
-import { readSeries, type Aggregation } from '../api/readings.ts';
+import { readSeries } from '../api/readings.ts';
 
-interface EvidenceSpec {
-  quantity: QuantityId;
-  aggregation: Exclude<Aggregation, 'daily'>;
-  /** Site-wide alerts (no device): the devices of these roles at the site. */
-  roles?: readonly string[];
+interface EvidenceSpec extends Omit<EvidenceDeclaration, 'threshold'> {
   /** The threshold line, from the alert's own thresholds and measurements. */
-  threshold?: (a: Alert) => number | undefined;
-  /** Values are shown in this unit (Wh → kWh). */
-  scale?: { factor: number; unit: string };
+  threshold: ((a: Alert) => number | undefined) | undefined;
 }
 
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : undefined);
-const th = (key: string) => (a: Alert) => num(a.thresholds[key]);
-const kwh = { factor: 0.001, unit: 'kWh' };
+/** An alert's figures, numbers written as text read as numbers (as for a threshold named by its key). */
+const figures = (r: Record<string, number | string>): Record<string, number | string> => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, num(v) ?? v]));
 
-const WATER_HOURLY: EvidenceSpec = { quantity: 'metering.water.total', aggregation: 'hourly', roles: [ROLES.waterMain, ROLES.districtInflow] };
-const ROOMS = [ROLES.room];
+function thresholdLine(t: EvidenceDeclaration['threshold']): EvidenceSpec['threshold'] {
+  if (t === undefined) return undefined;
+  if (typeof t === 'number') return () => t;
+  if (typeof t === 'string') return (a) => num(a.thresholds[t]);
+  return (a) => {
+    const v = t({ thresholds: figures(a.thresholds), measured: figures(a.measured) } satisfies AlertFigures);
+    return v !== undefined && Number.isFinite(v) ? v : undefined;
+  };
+}
 
-export const EVIDENCE: Record<string, EvidenceSpec> = {
-  W1: { ...WATER_HOURLY, threshold: th('min_l_per_h') },
-  W2: { ...WATER_HOURLY, threshold: th('limit_l_per_h') },
-  W3: WATER_HOURLY,
-  W4: WATER_HOURLY,
-  W5: WATER_HOURLY,
-  W6: WATER_HOURLY,
-  W7: { quantity: 'water.leak', aggregation: 'raw' },
-  W8: { quantity: 'metering.water.total', aggregation: 'hourly', roles: [ROLES.districtInflow] },
-  E1: { quantity: 'air.temperature', aggregation: 'hourly', roles: ROOMS, threshold: th('max_mean_c') },
-  E2: { quantity: 'air.temperature', aggregation: 'hourly', roles: ROOMS, threshold: th('max_c') },
-  E3: { quantity: 'air.temperature', aggregation: 'hourly', roles: ROOMS, threshold: th('max_indoor_c') },
-  E4: {
-    quantity: 'metering.electricity.activeEnergy',
-    aggregation: 'hourly',
-    roles: [ROLES.buildingMain],
-    scale: kwh,
-    // The rule compares the night median to max_ratio × the occupied median: that product is the line to stay under.
-    threshold: (a) => {
-      const r = num(a.thresholds.max_ratio);
-      const occ = num(a.measured.occupied_median_kwh_per_h);
-      return r !== undefined && occ !== undefined ? r * occ : undefined;
-    },
-  },
-  E5: { quantity: 'metering.electricity.activeEnergy', aggregation: 'hourly', roles: [ROLES.buildingMain], scale: kwh },
-  A1: { quantity: 'air.co2', aggregation: 'raw', threshold: th('warn_ppm') },
-  D1: { quantity: 'air.temperature', aggregation: 'raw', roles: [ROLES.itInlet], threshold: (a) => num(a.thresholds.max_c) },
-  D2: { quantity: 'air.temperature', aggregation: 'hourly', roles: [ROLES.itInlet], threshold: th('below_c') },
-  D3: { quantity: 'air.relativeHumidity', aggregation: 'raw', roles: [ROLES.itInlet], threshold: th('max_rh_pct') },
-  D4: { quantity: 'metering.electricity.activeEnergy', aggregation: 'hourly', roles: [ROLES.facilityTotal, ROLES.itLoad], scale: kwh },
-  S2: { quantity: 'battery', aggregation: 'raw', threshold: th('min_v') },
-};
+/** Per rule id, the series its alerts draw: derived from the rules' own declarations. */
+export const EVIDENCE: Readonly<Record<string, EvidenceSpec>> = Object.fromEntries(
+  (RULES as readonly RuleDefinition[]).flatMap((r) => (r.evidence ? [[r.id, { ...r.evidence, threshold: thresholdLine(r.evidence.threshold) }] as const] : [])),
+);
 
 export interface EvidenceSeries {
   label: string;

@@ -290,6 +290,8 @@ export const DATACENTER_RULES = [
       fr: `Salle serveur trop refroidie : entrée d'air < ${formatNumber.fr(d.belowC)} °C en moyenne sur ${d.windowHours} h.`,
       en: `Server room over-cooled: inlet air < ${formatNumber.en(d.belowC)} °C on average over ${d.windowHours} h.`,
     }),
+    reads: [ROLES.itInlet],
+    evidence: { quantity: 'air.temperature', aggregation: 'hourly', roles: [ROLES.itInlet], threshold: 'below_c' },
     create: overCoolingRule,
   }),
   defineRule({
@@ -301,6 +303,8 @@ export const DATACENTER_RULES = [
       fr: `Humidité de salle serveur : point de rosée > ${formatNumber.fr(d.maxDewPointC)} °C ou HR > ${formatNumber.fr(d.maxRhPct)} % (condensation), ou point de rosée < ${fixed(d.minDewPointC, 0).fr} °C (électricité statique), tenu ${d.forMinutes} min à l'entrée des serveurs.`,
       en: `Server-room humidity: dew point > ${formatNumber.en(d.maxDewPointC)} °C or RH > ${formatNumber.en(d.maxRhPct)} % (condensation), or dew point < ${fixed(d.minDewPointC, 0).en} °C (static electricity), held for ${d.forMinutes} min at the server inlet.`,
     }),
+    reads: [ROLES.itInlet],
+    evidence: { quantity: 'air.relativeHumidity', aggregation: 'raw', roles: [ROLES.itInlet], threshold: 'max_rh_pct' },
     create: humidityRule,
   }),
   defineRule({
@@ -312,6 +316,8 @@ export const DATACENTER_RULES = [
       fr: `PUE en dérive : PUE intermédiaire des ${d.days} derniers jours > ${fixed(d.factor, 2).fr} × le PUE sur 12 mois, ou > ${fixed(d.maxPue, 1).fr} (compteurs facility-total et it-load).`,
       en: `PUE drift: interim PUE of the last ${d.days} days > ${fixed(d.factor, 2).en} × the 12-month PUE, or > ${fixed(d.maxPue, 1).en} (facility-total and it-load meters).`,
     }),
+    reads: [ROLES.facilityTotal, ROLES.itLoad],
+    evidence: { quantity: 'metering.electricity.activeEnergy', aggregation: 'hourly', roles: [ROLES.facilityTotal, ROLES.itLoad], scale: { factor: 0.001, unit: 'kWh' } },
     create: pueDriftRule,
   }),
 ] as const;

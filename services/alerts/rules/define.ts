@@ -1,8 +1,10 @@
 /**
  * The one shape of an alert rule. Each rule (or small family) under rules/ states once, with `defineRule`, its id,
- * kind, defaults, which of them a site may override, its description (its numbers taken from the defaults) and its
- * factory (the rule's `info` and `evaluate`). rules/index.ts lists the families; the per-site settings schema, the
- * catalogue and the scheduler's lists are derived from that list, so a new rule touches its own file only.
+ * kind, defaults, which of them a site may override, its description (its numbers taken from the defaults), the
+ * labels of its own figures, the devices it reads, the series drawn as its evidence, and its factory (the rule's
+ * `info` and `evaluate`). rules/index.ts lists the families; the per-site settings schema, the catalogue, the
+ * scheduler's lists, the console's evidence charts and the parsimony report's reporting needs are derived from that
+ * list, so a new rule touches its own file only.
  * This module imports nothing from the engine or the registry: rules depend on it, never the other way round.
  */
 import { z } from 'zod';
@@ -54,6 +56,35 @@ export interface WindowedRule {
 export type RuleKind = 'stream' | 'windowed';
 type RuleOf<K extends RuleKind> = K extends 'stream' ? StreamRule : WindowedRule;
 
+/**
+ * The devices a rule judges: the registry roles it reads (the parsimony report cites the rule in these roles'
+ * reporting needs, reports/parsimony.ts), or 'every device' for a rule that judges any device alike (battery,
+ * silence, airtime), whose reporting interval no role's need is set by.
+ */
+export type RuleReads = readonly string[] | 'every device';
+
+/** The figures of an alert an evidence line is computed from (numbers written as text already read as numbers). */
+export interface AlertFigures {
+  thresholds: Record<string, number | string>;
+  measured: Record<string, number | string>;
+}
+
+/**
+ * The series that made a rule fire, as the console draws it beside the alert (console/evidence.ts renders it):
+ * plain data in the rule's own terms, so a new rule brings its chart.
+ */
+export interface EvidenceDeclaration {
+  quantity: QuantityId;
+  /** Raw readings, or hourly values (the consumption per hour for a cumulative quantity). */
+  aggregation: 'raw' | 'hourly';
+  /** Site-wide alerts (no device): the devices of these roles at the site. */
+  roles?: readonly string[];
+  /** The line drawn: a key of the alert's thresholds, a fixed value, or a small function of the alert's figures. */
+  threshold?: string | number | ((a: AlertFigures) => number | undefined);
+  /** Values shown in this unit (Wh → kWh). */
+  scale?: { factor: number; unit: string };
+}
+
 /** The zod schema of each parameter a site may override; each must have a default of the same type. */
 type SiteShape<D> = { [P in keyof D]?: z.ZodType<D[P]> };
 
@@ -72,6 +103,10 @@ export interface RuleDefinition<Id extends string = string, K extends RuleKind =
    * (console/components.ts `fieldLabel` looks here after them), so a new rule brings its own.
    */
   fields?: Record<string, Text> | undefined;
+  /** The devices the rule judges (see RuleReads). */
+  reads?: RuleReads | undefined;
+  /** The series the console draws as the alert's evidence; null: the rule rests on no series (silence, airtime). */
+  evidence?: EvidenceDeclaration | null | undefined;
   /** The rule with these parameters: its `info` and `evaluate` (a new instance keeps its own state: durations, memos). */
   create(params: D): RuleOf<K>;
   /** The rule's identity, title, source and action (from the rule made with the defaults). */
@@ -86,6 +121,8 @@ export function defineRule<Id extends string, K extends RuleKind, D extends obje
   siteParameters: NoInfer<SiteShape<D>>;
   description(defaults: NoInfer<D>): Text;
   fields?: Record<string, Text>;
+  reads?: RuleReads;
+  evidence?: EvidenceDeclaration | null;
   create(params: NoInfer<D>): RuleOf<K>;
 }): RuleDefinition<Id, K, D> {
   let info: RuleInfo | undefined;

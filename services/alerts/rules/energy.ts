@@ -721,6 +721,7 @@ export function confinementIndexRule(opts: typeof A2_DEFAULTS = A2_DEFAULTS): Wi
 
 const fr = formatNumber.fr;
 const en = formatNumber.en;
+const KWH = { factor: 0.001, unit: 'kWh' };
 /** '10-01..05-20' as "1er octobre – 20 mai" / "1 October – 20 May". */
 function seasonWords(s: string): Text {
   const day = (md: string, lang: 'fr' | 'en') => {
@@ -742,6 +743,8 @@ export const ENERGY_RULES = [
       fr: `Chauffage au-dessus de 19 °C : moyenne des pièces (rôle room) d’un bâtiment sur ses heures d’occupation des dernières ${d.windowHours} h > ${fr(d.maxMeanC)} °C, en saison de chauffe (${seasonWords(d.season).fr} par défaut).`,
       en: `Heating above 19 °C: mean of a building’s rooms (role room) over its occupied hours of the last ${d.windowHours} h > ${en(d.maxMeanC)} °C, in the heating season (${seasonWords(d.season).en} by default).`,
     }),
+    reads: [ROLES.room],
+    evidence: { quantity: 'air.temperature', aggregation: 'hourly', roles: [ROLES.room], threshold: 'max_mean_c' },
     create: overheatingOccupiedRule,
   }),
   defineRule({
@@ -753,6 +756,8 @@ export const ENERGY_RULES = [
       fr: `Bâtiment inoccupé chauffé : sur la dernière inoccupation d’au moins 24 h, moyenne > ${fr(d.maxC24to48h)} °C si elle est prévue pour moins de 48 h, > ${fr(d.maxC48h)} °C au-delà (durée prévue au calendrier du site, jugée dès le début de la fermeture ; ${fr(d.coolDownHours)} h de refroidissement et ${fr(d.preheatHours)} h de relance exclues), en saison de chauffe. Pendant la fermeture, l’alerte ne se lève pas avant sa fin.`,
       en: `Unoccupied building heated: over the latest closure of at least 24 h, mean > ${en(d.maxC24to48h)} °C when it is planned for under 48 h, > ${en(d.maxC48h)} °C beyond (length as planned in the site calendar, judged from the start of the closure; ${en(d.coolDownHours)} h of cool-down and ${en(d.preheatHours)} h of pre-heat left out), in the heating season. While the closure goes on, the alert does not clear before its end.`,
     }),
+    reads: [ROLES.room],
+    evidence: { quantity: 'air.temperature', aggregation: 'hourly', roles: [ROLES.room], threshold: 'max_c' },
     create: heatedUnoccupiedRule,
   }),
   defineRule({
@@ -769,6 +774,8 @@ export const ENERGY_RULES = [
       fr: `Climatisation sous 26 °C : un compteur de rôle cooling tire plus de ${fr(d.minCoolingW)} W pendant plus de ${d.minMinutes} min alors que les pièces desservies (même zone, sinon même bâtiment) sont à ${fr(d.maxIndoorC)} °C ou moins. Salles serveur et appareils exemptés exclus.`,
       en: `Cooling below 26 °C: a meter of role cooling draws over ${en(d.minCoolingW)} W for more than ${d.minMinutes} min while the rooms it serves (same zone, else same building) are at ${en(d.maxIndoorC)} °C or less. Server rooms and exempted devices excluded.`,
     }),
+    reads: [ROLES.cooling, ROLES.room],
+    evidence: { quantity: 'air.temperature', aggregation: 'hourly', roles: [ROLES.room], threshold: 'max_indoor_c' },
     create: coolingBelow26Rule,
   }),
   defineRule({
@@ -780,6 +787,16 @@ export const ENERGY_RULES = [
       fr: `Talon de nuit : médiane de la consommation horaire ${String(d.nightFrom).padStart(2, '0')}–${String(d.nightTo).padStart(2, '0')} h sur les ${d.days} derniers jours complets (heure locale) > ${fr(d.ratio * 100)} % de la médiane des heures occupées.`,
       en: `Night base load: median hourly consumption ${String(d.nightFrom).padStart(2, '0')}:00–${String(d.nightTo).padStart(2, '0')}:00 over the last ${d.days} complete local days > ${en(d.ratio * 100)} % of the occupied-hours median.`,
     }),
+    reads: [ROLES.buildingMain],
+    evidence: {
+      quantity: 'metering.electricity.activeEnergy',
+      aggregation: 'hourly',
+      roles: [ROLES.buildingMain],
+      scale: KWH,
+      // The rule compares the night median to max_ratio × the occupied median: that product is the line to stay under.
+      threshold: ({ thresholds, measured }) =>
+        typeof thresholds.max_ratio === 'number' && typeof measured.occupied_median_kwh_per_h === 'number' ? thresholds.max_ratio * measured.occupied_median_kwh_per_h : undefined,
+    },
     create: baseLoadRule,
   }),
   defineRule({
@@ -791,6 +808,8 @@ export const ENERGY_RULES = [
       fr: `Dérive par degré-jour : kWh par DJU (base ${fr(d.baseC)} °C, (Tmin+Tmax)/2 du capteur extérieur du site) du dernier mois complet > ${fixed(d.factor, 2).fr} × celui du même mois l’an dernier (compteurs de chaleur et compteurs principaux d’électricité ; au moins ${fr(d.minDegreeDays)} DJU).`,
       en: `Degree-day drift: kWh per heating degree-day (base ${en(d.baseC)} °C, (Tmin+Tmax)/2 from the site’s outdoor sensor) of the last complete month > ${fixed(d.factor, 2).en} × the same month last year (heat meters and main electricity meters; at least ${en(d.minDegreeDays)} HDD).`,
     }),
+    reads: [ROLES.outdoor, ROLES.buildingMain],
+    evidence: { quantity: 'metering.electricity.activeEnergy', aggregation: 'hourly', roles: [ROLES.buildingMain], scale: KWH },
     create: degreeDayDriftRule,
   }),
   defineRule({
@@ -814,6 +833,9 @@ export const ENERGY_RULES = [
       critical_icone: { fr: 'Indice critique', en: 'Critical index' },
       min_coverage_pct: { fr: 'Part minimale des heures d’occupation mesurées', en: 'Minimum share of occupied hours measured' },
     },
+    reads: [ROLES.room],
+    // The room's CO₂ with the upper class limit of the index: the time spent above it weighs three times.
+    evidence: { quantity: 'air.co2', aggregation: 'raw', roles: [ROLES.room], threshold: ICONE_HIGH_PPM },
     create: confinementIndexRule,
   }),
 ] as const;

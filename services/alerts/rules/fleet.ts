@@ -216,6 +216,9 @@ export const FLEET_RULES = [
       fr: `Capteur silencieux depuis plus de ${formatNumber.fr(d.factor)} × son intervalle habituel.`,
       en: `Device silent for more than ${formatNumber.en(d.factor)} × its usual interval.`,
     }),
+    reads: 'every device',
+    // Silence: the times of the uplinks, no value to draw.
+    evidence: null,
     create: silentDeviceRule,
   }),
   defineRule({
@@ -227,6 +230,9 @@ export const FLEET_RULES = [
       fr: `Radio peu sobre : plus de ${formatNumber.fr(d.maxAirtimeSecondsPerDay)} s d'antenne par jour (calculées du SF, de la bande et de la taille de chaque message), ou plus de ${formatNumber.fr(d.factor)} × les messages dont le rôle a besoin (pièce 10 min, entrée serveur 5 min, extérieur 30 min, compteurs 15 min, détecteur de fuite 60 min).`,
       en: `Radio not parsimonious: over ${formatNumber.en(d.maxAirtimeSecondsPerDay)} s on air a day (computed from each uplink’s SF, bandwidth and size), or over ${formatNumber.en(d.factor)} × the uplinks its role needs (room 10 min, server inlet 5 min, outdoor 30 min, meters 15 min, leak sensor 60 min).`,
     }),
+    reads: 'every device',
+    // Uplink counts and airtime, in the rule's figures: no reading to draw.
+    evidence: null,
     create: parsimonyRule,
   }),
 ] as const;

@@ -9,7 +9,7 @@
 import type { QuantityId } from '../../../decoders/model/quantities.ts';
 import { ROLES } from '../../../decoders/model/roles.ts';
 import { describeSubject, formatNumber, formatNumber2, formatTime, upperFirst, subjectKey, type Finding, type RuleInfo, type Severity, type Subject, type Text } from '../model.ts';
-import { celsius, defineRule, num, type StreamInput, type StreamRule } from './define.ts';
+import { celsius, defineRule, num, type EvidenceDeclaration, type StreamInput, type StreamRule } from './define.ts';
 
 export type { StreamInput, StreamRule } from './define.ts';
 
@@ -273,6 +273,9 @@ export function lowBatteryRule(opts: typeof S2_DEFAULTS = S2_DEFAULTS): StreamRu
 
 const fixed = (rule: StreamRule) => () => rule;
 const none = {};
+const WATER_METERS = [ROLES.waterMain, ROLES.districtInflow];
+// A meter's alarm flag is drawn on its hourly consumption: the flag alone is a step, the water says how much.
+const WATER_HOURLY: EvidenceDeclaration = { quantity: 'metering.water.total', aggregation: 'hourly', roles: WATER_METERS };
 
 /** The stream rules, in the order they run on each uplink. */
 export const STREAM_RULES = [
@@ -282,6 +285,8 @@ export const STREAM_RULES = [
     defaults: none,
     siteParameters: {},
     description: () => ({ fr: "Détecteur de fuite mouillé : critique dès l'uplink qui le signale.", en: 'Leak sensor wet: critical from the uplink that reports it.' }),
+    reads: [ROLES.leakSensor],
+    evidence: { quantity: 'water.leak', aggregation: 'raw' },
     create: fixed(leakSensorWet),
   }),
   defineRule({
@@ -290,6 +295,8 @@ export const STREAM_RULES = [
     defaults: none,
     siteParameters: {},
     description: () => ({ fr: 'Alarme rupture / surdébit remontée par le compteur.', en: 'Burst / overflow alarm reported by the meter.' }),
+    reads: WATER_METERS,
+    evidence: WATER_HOURLY,
     create: fixed(burstFlag),
   }),
   defineRule({
@@ -298,6 +305,8 @@ export const STREAM_RULES = [
     defaults: none,
     siteParameters: {},
     description: () => ({ fr: "Alarme retour d'eau remontée par le compteur.", en: 'Backflow alarm reported by the meter.' }),
+    reads: WATER_METERS,
+    evidence: WATER_HOURLY,
     create: fixed(backflowFlag),
   }),
   defineRule({
@@ -306,6 +315,8 @@ export const STREAM_RULES = [
     defaults: none,
     siteParameters: {},
     description: () => ({ fr: 'Alarme conduite vide ou fraude / démontage remontée par le compteur.', en: 'Dry pipe or tamper / removal alarm reported by the meter.' }),
+    reads: WATER_METERS,
+    evidence: WATER_HOURLY,
     create: fixed(dryOrTamper),
   }),
   defineRule({
@@ -317,6 +328,8 @@ export const STREAM_RULES = [
       fr: `CO₂ > ${formatNumber.fr(d.warnPpm)} ppm pendant ${d.forMs / MIN} min en occupation : aérer ; > ${formatNumber.fr(d.majorPpm)} ppm : majeur.`,
       en: `CO₂ > ${formatNumber.en(d.warnPpm)} ppm for ${d.forMs / MIN} min when occupied: ventilate; > ${formatNumber.en(d.majorPpm)} ppm: major.`,
     }),
+    reads: [ROLES.room],
+    evidence: { quantity: 'air.co2', aggregation: 'raw', threshold: 'warn_ppm' },
     create: co2Rule,
   }),
   defineRule({
@@ -328,6 +341,8 @@ export const STREAM_RULES = [
       fr: `Entrée d'air des serveurs hors ${formatNumber.fr(d.minC)}–${formatNumber.fr(d.maxC)} °C pendant ${d.forMs / MIN} min ; critique au-dessus de ${formatNumber.fr(d.criticalC)} °C.`,
       en: `Server inlet air outside ${formatNumber.en(d.minC)}–${formatNumber.en(d.maxC)} °C for ${d.forMs / MIN} min; critical above ${formatNumber.en(d.criticalC)} °C.`,
     }),
+    reads: [ROLES.itInlet],
+    evidence: { quantity: 'air.temperature', aggregation: 'raw', roles: [ROLES.itInlet], threshold: 'max_c' },
     create: inletTemperatureRule,
   }),
   defineRule({
@@ -339,6 +354,8 @@ export const STREAM_RULES = [
       fr: `Pile sous ${formatNumber.fr(d.minPct)} % (ou ${formatNumber2.fr(d.minV)} V).`,
       en: `Battery below ${formatNumber.en(d.minPct)} % (or ${formatNumber2.en(d.minV)} V).`,
     }),
+    reads: 'every device',
+    evidence: { quantity: 'battery', aggregation: 'raw', threshold: 'min_v' },
     create: lowBatteryRule,
   }),
 ] as const;

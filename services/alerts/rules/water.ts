@@ -14,7 +14,7 @@ import { seriesRows } from '../../storage/influx.ts';
 import { during, select, type Condition } from '../../storage/influxql.ts';
 import { localDayBounds, localTime, localWindow } from '../../time/calendar.ts';
 import { describeSubject, formatNumber, formatTime, plural, type Finding, type RuleInfo, type Subject } from '../model.ts';
-import { defineRule, int, nightWindow, num, paramsFor, type WindowedRule } from './define.ts';
+import { defineRule, int, nightWindow, num, paramsFor, type EvidenceDeclaration, type WindowedRule } from './define.ts';
 import { consumption, DAY, deviceSubject, formatDate, HOUR, indexAt, mean, median, memoByPeriod, MIN, percentile, points, round1, stdDev, type Point } from './common.ts';
 
 const WATER = QUANTITIES['metering.water.total'];
@@ -449,6 +449,8 @@ export function districtBalanceRule(opts: typeof W8_DEFAULTS = W8_DEFAULTS): Win
 
 const fr = formatNumber.fr;
 const en = formatNumber.en;
+const WATER_METERS = [ROLES.waterMain, ROLES.districtInflow];
+const WATER_HOURLY: EvidenceDeclaration = { quantity: 'metering.water.total', aggregation: 'hourly', roles: WATER_METERS };
 
 /** The water rules over stored series, in the order they run. */
 export const WATER_RULES = [
@@ -461,6 +463,8 @@ export const WATER_RULES = [
       fr: `Débit continu : aucune heure sans eau sur les ${d.windowHours} dernières heures complètes et le plus petit volume horaire ≥ ${fr(d.minLitresPerHour)} L (hors compteurs de secteur). L’alerte se lève quand une heure complète repasse à zéro, pas quand le débit passe seulement sous ${fr(d.minLitresPerHour)} L/h.`,
       en: `Continuous flow: no hour without water over the last ${d.windowHours} complete hours and the smallest hourly volume ≥ ${en(d.minLitresPerHour)} L (district meters excluded). Clears once a complete hour is back at zero, not when the flow merely drops under ${en(d.minLitresPerHour)} L/h.`,
     }),
+    reads: [ROLES.waterMain],
+    evidence: { ...WATER_HOURLY, threshold: 'min_l_per_h' },
     create: continuousFlowRule,
   }),
   defineRule({
@@ -475,6 +479,8 @@ export const WATER_RULES = [
         en: `Minimum night flow: ${d.recentNights}-night P${d.percentile} of the smallest rolling-hour volume between ${from} and ${to} (local time, DST included), above ${en(d.factor)} × the same P${d.percentile} over the ${d.baselineNights} nights before and above ${en(d.minLitresPerHour)} L/h.`,
       };
     },
+    reads: WATER_METERS,
+    evidence: { ...WATER_HOURLY, threshold: 'limit_l_per_h' },
     create: nightFlowRule,
   }),
   defineRule({
@@ -486,6 +492,8 @@ export const WATER_RULES = [
       fr: `Compteur arrêté : il émet toujours mais son index n'a pas bougé depuis ${d.days} jours, alors qu'il avait compté au moins ${fr(d.minHistoryLitres)} L les ${d.historyDays} jours précédents.`,
       en: `Stopped meter: it still reports but its index has not moved for ${d.days} days, after at least ${en(d.minHistoryLitres)} L over the ${d.historyDays} days before.`,
     }),
+    reads: WATER_METERS,
+    evidence: WATER_HOURLY,
     create: stoppedMeterRule,
   }),
   defineRule({
@@ -497,6 +505,9 @@ export const WATER_RULES = [
       fr: `Détecteur de fuite muet : aucun état reçu depuis plus de ${fr(d.factor)} × son intervalle (appris de ses messages, ou configuré par heartbeatMinutes).`,
       en: `Leak sensor silent: no state received for over ${en(d.factor)} × its interval (learnt from its uplinks, or configured with heartbeatMinutes).`,
     }),
+    reads: [ROLES.leakSensor],
+    // Silence: the times of the uplinks, no value to draw.
+    evidence: null,
     create: leakSensorSilentRule,
   }),
   defineRule({
@@ -513,6 +524,8 @@ export const WATER_RULES = [
       fr: `Bilan de secteur : chaque jour local, volume du compteur de secteur (rôle district-inflow) moins les autres compteurs du site ; alerte quand ces pertes dépassent la moyenne des ${d.baselineDays} jours précédents + ${fr(d.sigmas)} écarts-types (et + ${fr(d.minExcessLitresPerDay)} L/j au moins) ${d.days} jours de suite.`,
       en: `District balance: each local day, the district meter’s volume (role district-inflow) minus the site’s other meters; alerts when these losses exceed the mean of the ${d.baselineDays} days before + ${en(d.sigmas)} standard deviations (and + ${en(d.minExcessLitresPerDay)} L/day at least) ${d.days} days in a row.`,
     }),
+    reads: [ROLES.districtInflow, ROLES.waterMain],
+    evidence: { quantity: 'metering.water.total', aggregation: 'hourly', roles: [ROLES.districtInflow] },
     create: districtBalanceRule,
   }),
 ] as const;
