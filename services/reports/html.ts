@@ -379,7 +379,7 @@ function needsTable(lang: Lang): string {
   const needs = Object.entries(REPORTING_NEEDS).map(([role, need]) => [
     esc(roleLabel(role, lang)),
     esc(`${need.finestMin}–${need.coarsestMin} min${need.heartbeat ? ` (${t(lang, 'heartbeat')})` : ''}`),
-    esc(need.rules.join(', ')),
+    esc(need.rules.join(', ') || '–'),
     esc(need.reason[lang]),
   ]);
   return `<h3>${esc(t(lang, 'needsTable'))}</h3>` + table([t(lang, 'role'), t(lang, 'interval'), t(lang, 'rules'), t(lang, 'why')].map(esc), needs);

@@ -14,6 +14,8 @@
  * Pure: the InfluxDB reads are in read.ts; every figure can be checked by hand from the inputs.
  */
 import { ROLES } from '../../decoders/model/roles.ts';
+import type { RuleDefinition } from '../alerts/rules/define.ts';
+import { RULES } from '../alerts/rules/index.ts';
 import { loraAirtimeMs } from '../radio/airtime.ts';
 import { DAY_MS, identityNames, round, roundOrNull, type ReportNames, type Text } from './common.ts';
 
@@ -27,21 +29,23 @@ export interface ReportingNeed {
   coarsestMin: number;
   /** Event-driven sensors send their state at once on a change; the interval is only a heartbeat. */
   heartbeat?: boolean;
+  /** The alert rules that judge such devices, as each rule declares (`reads` in services/alerts/rules/). */
   rules: readonly string[];
   reason: Text;
 }
 
-const energyMeter = (rules: readonly string[], fr: string, en: string): ReportingNeed => ({ finestMin: 15, coarsestMin: 60, rules, reason: { fr, en } });
+type Interval = Omit<ReportingNeed, 'rules'>;
+
+const energyMeter = (fr: string, en: string): Interval => ({ finestMin: 15, coarsestMin: 60, reason: { fr, en } });
 
 /**
  * Reporting intervals per registry role (decoders/model/roles.ts), with the reason. Domain sources:
  * ../shared/reference/domain-rules.md §1 (water), §2.3 (BACS hourly step), §6 (rule windows).
  */
-export const REPORTING_NEEDS: Readonly<Record<string, ReportingNeed>> = {
+const INTERVALS: Readonly<Record<string, Interval>> = {
   [ROLES.waterMain]: {
     finestMin: 15,
     coarsestMin: 60,
-    rules: ['W1', 'W2', 'W6'],
     reason: {
       fr: 'W1 lit des volumes horaires (un index par heure au moins) ; W2 cherche l’heure glissante minimale de nuit sur des données au pas de 15 min (UKWIR) : plus fin n’apporte rien.',
       en: 'W1 reads hourly volumes (at least one index an hour); W2 looks for the smallest rolling night hour on 15-min data (UKWIR): finer brings nothing.',
@@ -50,7 +54,6 @@ export const REPORTING_NEEDS: Readonly<Record<string, ReportingNeed>> = {
   [ROLES.districtInflow]: {
     finestMin: 15,
     coarsestMin: 60,
-    rules: ['W2', 'W8'],
     reason: {
       fr: 'W8 fait un bilan journalier ; W2 (débit minimum de nuit 02–04 h) veut le pas de 15 min, une heure au plus.',
       en: 'W8 balances whole days; W2 (minimum night flow 02:00–04:00) wants 15-min steps, one hour at most.',
@@ -60,7 +63,6 @@ export const REPORTING_NEEDS: Readonly<Record<string, ReportingNeed>> = {
     finestMin: 60,
     coarsestMin: 1440,
     heartbeat: true,
-    rules: ['W7', 'W7S'],
     reason: {
       fr: 'W7 se déclenche sur la trame envoyée au changement d’état ; le message périodique prouve seulement que le capteur vit (W7S : silence > 2 × le battement). Netvox R718WB : 1 h ; Dragino LWL04 : 1 jour.',
       en: 'W7 fires on the uplink sent when the state changes; the periodic one only proves the sensor alive (W7S: silent > 2 × heartbeat). Netvox R718WB: 1 h; Dragino LWL04: 1 day.',
@@ -69,16 +71,14 @@ export const REPORTING_NEEDS: Readonly<Record<string, ReportingNeed>> = {
   [ROLES.room]: {
     finestMin: 10,
     coarsestMin: 15,
-    rules: ['A1', 'E1', 'E2'],
     reason: {
-      fr: 'A1 : CO₂ > 800 ppm pendant 10 min (HCSP) ; E1/E2 : moyennes sur les heures occupées ou inoccupées.',
-      en: 'A1: CO₂ > 800 ppm for 10 min (HCSP); E1/E2: means over occupied or unoccupied hours.',
+      fr: 'A1 : CO₂ > 800 ppm pendant 10 min (HCSP) ; A2 : indice ICONE sur des moyennes de 10 min (CSTB) ; E1/E2 : moyennes sur les heures occupées ou inoccupées.',
+      en: 'A1: CO₂ > 800 ppm for 10 min (HCSP); A2: ICONE index over 10-minute means (CSTB); E1/E2: means over occupied or unoccupied hours.',
     },
   },
   [ROLES.itInlet]: {
     finestMin: 5,
     coarsestMin: 15,
-    rules: ['D1', 'D2', 'D3'],
     reason: {
       fr: 'D1 : hors 18–27 °C pendant 15 min (ASHRAE) : une mesure par fenêtre de 15 min au moins, trois à 5 min.',
       en: 'D1: outside 18–27 °C for 15 min (ASHRAE): at least one reading per 15-min window, three at 5 min.',
@@ -87,22 +87,42 @@ export const REPORTING_NEEDS: Readonly<Record<string, ReportingNeed>> = {
   [ROLES.outdoor]: {
     finestMin: 30,
     coarsestMin: 60,
-    rules: ['E5'],
     reason: {
       fr: 'Degrés-jours (DJU base 18 °C) : minimum et maximum du jour ; une mesure par heure suffit.',
       en: 'Degree-days (base 18 °C): the day’s minimum and maximum; one reading an hour is enough.',
     },
   },
   [ROLES.buildingMain]: energyMeter(
-    ['E4', 'E5'],
     'E4 : profil horaire de nuit ; BACS (R175-3) : pas horaire ; 15 min donne déjà une courbe de charge fine.',
     'E4: hourly night profile; BACS (R175-3): hourly step; 15 min already gives a fine load curve.',
   ),
-  [ROLES.itLoad]: energyMeter(['D4'], 'PUE et D4 sur des totaux journaliers à mensuels : 15 min à 1 h suffisent.', 'PUE and D4 use daily to monthly totals: 15 min to 1 h is enough.'),
-  [ROLES.facilityTotal]: energyMeter(['D4'], 'PUE et D4 sur des totaux journaliers à mensuels : 15 min à 1 h suffisent.', 'PUE and D4 use daily to monthly totals: 15 min to 1 h is enough.'),
-  [ROLES.cooling]: energyMeter(['E3', 'D4'], 'E3 : climatisation en marche plus de 30 min : 15 min au plus fin.', 'E3: cooling running for more than 30 min: 15 min at the finest.'),
-  [ROLES.other]: energyMeter(['D4'], 'Parts du PUE sur des totaux journaliers à mensuels.', 'PUE shares from daily to monthly totals.'),
+  [ROLES.itLoad]: energyMeter('PUE et D4 sur des totaux journaliers à mensuels : 15 min à 1 h suffisent.', 'PUE and D4 use daily to monthly totals: 15 min to 1 h is enough.'),
+  [ROLES.facilityTotal]: energyMeter('PUE et D4 sur des totaux journaliers à mensuels : 15 min à 1 h suffisent.', 'PUE and D4 use daily to monthly totals: 15 min to 1 h is enough.'),
+  [ROLES.cooling]: energyMeter(
+    'E3 : climatisation en marche plus de 30 min : 15 min au plus fin ; part du froid dans le rapport de salle serveurs.',
+    'E3: cooling running for more than 30 min: 15 min at the finest; cooling share in the server-room report.',
+  ),
+  // No rule reads these sub-meters: the server-room report shows their share of the total.
+  [ROLES.other]: energyMeter(
+    'Aucune règle : parts du PUE dans le rapport de salle serveurs, sur des totaux journaliers à mensuels.',
+    'No rule: PUE shares in the server-room report, from daily to monthly totals.',
+  ),
 };
+
+const byId = (a: string, b: string) => a.localeCompare(b, 'en', { numeric: true });
+
+/** The ids of the alert rules that judge devices of `role`, as the rules declare it (`reads`), in id order. */
+export function rulesReading(role: string): string[] {
+  return (RULES as readonly RuleDefinition[])
+    .filter((r) => r.reads !== undefined && r.reads !== 'every device' && r.reads.includes(role))
+    .map((r) => r.id)
+    .sort(byId);
+}
+
+/** What each role's devices must report: the interval and its reason, with the rules that read them. */
+export const REPORTING_NEEDS: Readonly<Record<string, ReportingNeed>> = Object.fromEntries(
+  Object.entries(INTERVALS).map(([role, need]) => [role, { ...need, rules: rulesReading(role) }]),
+);
 
 /** More uplinks than this × what the finest useful interval gives: over-reporting. */
 export const OVER_REPORT_FACTOR = 2;
