@@ -131,7 +131,10 @@ describe('the demo', () => {
     expect(advice, serve.stderr).toBeDefined();
     const port = await freePort();
     // In a process group of its own, so that the shell and the service it starts are stopped together.
-    const second = spawn('sh', ['-c', advice!.replace('HTTP_PORT=8081', `HTTP_PORT=${port}`).replace('npx veilleur', `"${process.execPath}" '${BIN}'`)], { cwd: demo.cwd, env: cleanEnv(), stdio: 'ignore', detached: true });
+    const second = spawn('sh', ['-c', advice!.replace('HTTP_PORT=8081', `HTTP_PORT=${port}`).replace('npx veilleur', `"${process.execPath}" '${BIN}'`)], { cwd: demo.cwd, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    // Its output, to say why it stopped if it does not become ready.
+    let secondOutput = '';
+    for (const s of [second.stdout, second.stderr]) s.on('data', (c: Buffer) => (secondOutput = (secondOutput + c.toString()).slice(-4000)));
     const group = -second.pid!;
     const groupAlive = () => {
       try {
@@ -142,9 +145,13 @@ describe('the demo', () => {
       }
     };
     try {
-      await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200, 60_000, 'the second service ready');
+      await waitFor(async () => {
+        if (!groupAlive()) throw new Error(`the second service exited before it was ready:\n${secondOutput}`);
+        return (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200;
+      }, 60_000, 'the second service ready');
     } finally {
-      process.kill(group, 'SIGTERM');
+      // Already gone (it failed to start): nothing to stop; the error above says why.
+      if (groupAlive()) process.kill(group, 'SIGTERM');
       await waitFor(async () => !groupAlive(), 20_000, 'the second service stopped');
     }
 
