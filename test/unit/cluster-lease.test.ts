@@ -130,6 +130,32 @@ describe('LeaseKeeper on a real nats-server', () => {
     await a.close();
   });
 
+  it('keeps a lease through a quick restart of nats-server (file storage), and nobody else gets it meanwhile', async () => {
+    const ttl = 6000;
+    const open6 = async () => {
+      const nc = await connect({ servers: url, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
+      conns.push(nc);
+      return openLeaseBucket(nc, 'lease_restart_server', ttl);
+    };
+    const a = new LeaseKeeper(await open6(), 'replica-a', ttl, log);
+    const b = new LeaseKeeper(await open6(), 'replica-b', ttl, log);
+    const lost: string[] = [];
+    a.on('lost', (k) => lost.push(k));
+    expect(await a.acquire('jobs')).toBe(true);
+    await nats.stop();
+    await nats.start();
+    // Renewals resume on the reconnected connection; the key, on disk, was not expired by the restart.
+    await waitFor(async () => (await b.holderOf('jobs').catch(() => null))?.holder === 'replica-a', 10_000, 'the lease read back after the restart');
+    const until = Date.now() + ttl;
+    while (Date.now() < until) {
+      expect(await b.acquire('jobs').catch(() => false)).toBe(false);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    expect(lost).toEqual([]);
+    expect(a.holds('jobs')).toBe(true);
+    await Promise.all([a.close(), b.close()]);
+  });
+
   it('refuses a bucket made with another TTL and a replica id that is not a key token, with a clear message', async () => {
     const { nc } = await open('lease_ttl');
     await expect(openLeaseBucket(nc, 'lease_ttl', 5000)).rejects.toThrow(/TTL of 2000 ms, not 5000 ms/);
