@@ -74,6 +74,12 @@ const w7Notified = (devEui: string) => hook.requests.filter((r) => (r.body.alert
 
 describe('alerts across three replicas through a SIGKILL', () => {
   it('one W7 per leak, notified once: wet before the failover, and wet during it', async () => {
+    // /readyz of each replica: NATS reachable, its partitions (16 in all, each once), one jobs leader among them.
+    const ready = await Promise.all(replicas.map(async (r) => (await (await fetch(`${await r.url}/readyz`)).json()) as { ready: boolean; checks: { nats?: boolean }; cluster?: { partitions: number[]; jobsLeader: boolean } }));
+    expect(ready.map((b) => [b.ready, b.checks.nats])).toEqual([[true, true], [true, true], [true, true]]);
+    expect(ready.flatMap((b) => b.cluster!.partitions).sort((a, b) => a - b)).toEqual(Array.from({ length: PARTITIONS }, (_, i) => i));
+    await waitFor(async () => (await Promise.all(replicas.map((r) => r.metric('veilleur_cluster_jobs_leader')))).reduce((a, b) => (a ?? 0) + (b ?? 0), 0) === 1, 15_000, 'one jobs leader');
+
     // Two leak sensors in the partitions of one replica (the victim).
     const leaks = DEVICES.filter((d) => d.role === 'leak-sensor' && d.decoder === 'milesight/em300-zld');
     const byOwner = new Map<Replica, SimDevice[]>();
