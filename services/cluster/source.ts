@@ -73,8 +73,6 @@ interface Partition {
   loop: Promise<void> | undefined;
   held: HeldMsg[];
   lastAcked: JsMsg | undefined;
-  /** The server's confirmation of `lastAcked`. */
-  lastAck: Promise<boolean> | undefined;
   /** Stream sequence of the last message handed to the ingestor in this ownership. */
   lastSeq: number;
   stopped: boolean;
@@ -334,7 +332,7 @@ export class ClusterSource {
     });
     this.log.debug({ partition: p, floor }, 'partition consumer recreated from its acknowledgement floor');
     const consumer = await this.js!.consumers.get(this.cfg.stream, name);
-    const part: Partition = { p, epoch: `${this.node.replicaId}#${process.pid}.${++this.epochs}`, messages: undefined, loop: undefined, held: [], lastAcked: undefined, lastAck: undefined, lastSeq: 0, stopped: false, room: undefined, lag: 0 };
+    const part: Partition = { p, epoch: `${this.node.replicaId}#${process.pid}.${++this.epochs}`, messages: undefined, loop: undefined, held: [], lastAcked: undefined, lastSeq: 0, stopped: false, room: undefined, lag: 0 };
     this.owned.set(p, part);
     part.messages = await consumer.consume({ max_messages: 256 });
     part.loop = this.consumeLoop(part).catch((err: Error) => {
@@ -437,11 +435,10 @@ export class ClusterSource {
       last = h.msg;
     }
     // Acknowledging what InfluxDB holds is right even after the lease was lost (the next owner then has less to redo).
-    // Confirmed acknowledgements (a request each, at most one per partition per 50 ms): a hand-over waits for the
-    // last one, so that the next owner reads an exact floor.
+    // Not confirmed one by one (a request each would cost more than the message): a hand-over checks the floor.
     if (last) {
       part.lastAcked = last;
-      part.lastAck = last.ackAck({ timeout: 5000 }).catch(() => false);
+      last.ack();
     }
     if (part.room && part.held.length < MAX_HELD / 2) {
       const room = part.room;
@@ -468,12 +465,28 @@ export class ClusterSource {
       if (!part.held.length || part.held[0]!.failed) break;
       await new Promise((r) => setTimeout(r, 20));
     }
-    // The last acknowledgement is confirmed before the lease is given up, so the next owner reads an exact floor.
-    const ok = await part.lastAck;
-    if (part.lastAck && !ok) this.log.warn({ partition: part.p }, 'last acknowledgement not confirmed; the next owner may handle a few messages again (stored once)');
+    // The consumer's floor must have reached the last acknowledgement before the lease is given up, so that the
+    // next owner starts exactly after it.
+    const ok = part.lastAcked ? await this.floorReached(part.p, part.lastAcked.seq) : true;
+    if (!ok) this.log.warn({ partition: part.p }, 'last acknowledgement not confirmed; the next owner may handle a few messages again (stored once)');
     this.owned.delete(part.p);
     await this.node.leases.release(partitionLease(part.p));
     this.log.info({ partition: part.p, left: part.held.length, lastAcked: part.lastAcked?.seq, confirmed: ok }, 'partition handed over');
+  }
+
+  /** Waits (5 s at most) until the server's acknowledgement floor of the partition is at `seq` or beyond. */
+  private async floorReached(p: number, seq: number): Promise<boolean> {
+    const deadline = Date.now() + 5000;
+    while (Date.now() < deadline) {
+      try {
+        const info = await this.jsm!.consumers.info(this.cfg.stream, consumerOf(p));
+        if (info.ack_floor.stream_seq >= seq) return true;
+      } catch {
+        // NATS unreachable for a moment: asked again below
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return false;
   }
 
   /** The lease is gone (or the spool failed): stop at once, acknowledge nothing more, do not touch the lease. */
