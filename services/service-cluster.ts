@@ -14,6 +14,7 @@ import type { AlertBook, AlertEvent } from './alerts/lifecycle.ts';
 import type { Alert } from './alerts/model.ts';
 import type { WindowedScheduler } from './alerts/scheduler.ts';
 import type { AlertSink } from './alerts/sink.ts';
+import { alertEventLine } from './alerts/store.ts';
 import { AlertRegistry, openAlertBucket } from './cluster/alerts.ts';
 import { JobsLeader, openCheckpointBucket, periodicJob, SlotCheckpoint, type SingletonJob } from './cluster/jobs.ts';
 import type { ClusterNode } from './cluster/node.ts';
@@ -24,13 +25,22 @@ import type { RollupScheduler } from './rollups/scheduler.ts';
 /** Buckets of the cluster mode besides the leases (node.ts). */
 export const ALERT_BUCKET = 'veilleur_alerts';
 export const CHECKPOINT_BUCKET = 'veilleur_jobs';
+/** How far back the events other replicas claimed are stored again by a new owner (a day: any spool's backlog). */
+const RESTORE_WITHIN_MS = 24 * 3_600_000;
 
 export interface ClusterSideDeps {
   node: ClusterNode;
   metrics: Metrics;
   log: Logger;
   /** Absent when alerts are disabled. */
-  alerts?: { book: AlertBook; sink: AlertSink; scheduler: WindowedScheduler; evalMs: number };
+  alerts?: {
+    book: AlertBook;
+    sink: AlertSink;
+    scheduler: WindowedScheduler;
+    evalMs: number;
+    /** Appends lines durably (the spool), for the events of other replicas stored again by `rebuild`. */
+    store(lines: string[]): boolean;
+  };
   /** Absent without a `retention:` section. */
   storage?: {
     applyRetention(): Promise<unknown>;
@@ -64,6 +74,7 @@ export function createClusterSide(d: ClusterSideDeps): ClusterSide {
         instance: d.node.leases.instance,
         log: log.child({ component: 'cluster-alerts' }),
         onRemote: (a, quiet) => d.alerts?.book.adopt(a, quiet),
+        lineOf: (e) => alertEventLine(e as AlertEvent),
       });
       await r.follow();
       return r;
@@ -118,8 +129,12 @@ export function createClusterSide(d: ClusterSideDeps): ClusterSide {
     },
     async rebuild() {
       if (!d.alerts) return;
-      const n = await (await alertRegistry()).sync();
-      log.info({ alerts: n }, 'alerts of the cluster read from NATS');
+      const r = await alertRegistry();
+      const n = await r.sync();
+      // Events another replica claimed may not have reached InfluxDB if it died: stored again (same points).
+      const lines = await r.linesFromOthers(RESTORE_WITHIN_MS);
+      if (lines.length > 0 && !d.alerts.store(lines)) throw new Error('the spool refused the alert events of other replicas');
+      log.info({ alerts: n, eventsStoredAgain: lines.length }, 'alerts of the cluster read from NATS');
     },
     isJobsLeader: () => leader?.holds() ?? false,
     async start() {

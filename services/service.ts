@@ -253,7 +253,7 @@ export function createService(cfg: Config, log: Logger, extraDecoders: DecoderRe
         node: cluster,
         metrics,
         log: log.child({ component: 'cluster' }),
-        ...(alerts && scheduler ? { alerts: { book: alerts.book, sink: alertSink, scheduler, evalMs: cfg.alerts.evalMinutes * 60_000 } } : {}),
+        ...(alerts && scheduler ? { alerts: { book: alerts.book, sink: alertSink, scheduler, evalMs: cfg.alerts.evalMinutes * 60_000, store: flushDurably } } : {}),
         ...(retention
           ? {
               storage: {

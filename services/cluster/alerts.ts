@@ -35,7 +35,14 @@ interface Stored<A> {
   alert: A;
   /** The registry instance (process) that wrote it: a replica ignores the echo of its own writes. */
   instance: string;
+  /** When it was written (ms), to bound what `linesFromOthers` returns. */
+  at?: number;
+  /** The stored form of the key's last events (line protocol), oldest first: see `linesFromOthers`. */
+  lines?: string[];
 }
+
+/** Event lines kept per (rule, subject): an alert's opened, escalated, acknowledged and resolved, and a margin. */
+const KEPT_LINES = 8;
 
 /** Creates (or opens) the bucket: file storage, no TTL (an acknowledged leak may stay open for weeks). */
 export async function openAlertBucket(nc: NatsConnection, bucket: string, replicas = 1): Promise<KV> {
@@ -63,6 +70,8 @@ export interface AlertRegistryOptions<A extends ClusterAlert> {
    * `quiet`: resolved by a person while firing, so the owner must not reopen it before the condition clears.
    */
   onRemote(alert: A, quiet: boolean): void;
+  /** The stored form of an event (its line of line protocol), kept with the alert's state. */
+  lineOf?: (e: ClusterAlertEvent<A>) => string;
 }
 
 export class AlertRegistry<A extends ClusterAlert> {
@@ -93,10 +102,11 @@ export class AlertRegistry<A extends ClusterAlert> {
 
   private async claimOne(e: ClusterAlertEvent<A>): Promise<boolean> {
     const key = alertKey(e.alert);
-    const value = JSON.stringify({ alert: e.alert, instance: this.o.instance } satisfies Stored<A>);
     const current = await this.o.kv.get(key);
     const stored = current !== null && current.operation === 'PUT' ? this.parse(current.value) : undefined;
     const cur = stored?.alert;
+    const lines = this.o.lineOf ? [...(stored?.lines ?? []), this.o.lineOf(e)].slice(-KEPT_LINES) : undefined;
+    const value = JSON.stringify({ alert: e.alert, instance: this.o.instance, at: Date.now(), ...(lines ? { lines } : {}) } satisfies Stored<A>);
     let allowed: boolean;
     if (e.type === 'opened') allowed = cur === undefined || cur.state === 'resolved' || cur.id === e.alert.id;
     else if (e.type === 'resolved') allowed = cur?.id === e.alert.id && cur.state !== 'resolved';
@@ -132,6 +142,22 @@ export class AlertRegistry<A extends ClusterAlert> {
       n++;
     }
     return n;
+  }
+
+  /**
+   * The event lines other replicas (processes) recorded here in the last `withinMs`. A new partition owner or jobs
+   * leader stores them again: a replica that died for good may have claimed an event (so nobody raises it again)
+   * without its line reaching InfluxDB; written twice, a line is one point (same measurement, tags and time).
+   */
+  async linesFromOthers(withinMs: number): Promise<string[]> {
+    const since = Date.now() - withinMs;
+    const out: string[] = [];
+    for await (const k of await this.o.kv.keys('a.>')) {
+      const e = await this.o.kv.get(k);
+      const s = e !== null && e.operation === 'PUT' ? this.parse(e.value) : undefined;
+      if (s && s.instance !== this.o.instance && (s.at ?? 0) >= since) out.push(...(s.lines ?? []));
+    }
+    return out;
   }
 
   /** Follows the other replicas' writes from now on (call `sync()` as well for what was there before). */

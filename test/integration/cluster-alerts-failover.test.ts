@@ -116,6 +116,9 @@ describe('alerts across three replicas through a SIGKILL', () => {
     // More wet uplinks on the new owner.
     for (let i = 0; i < 3; i++) sent.push(await uplink(during, true), await uplink(before, true));
     await waitFor(async () => w7Notified(during.devEui).includes('opened'), 20_000, 'W7 of the second sensor notified');
+    // The first sensor's W7, claimed by the victim and never written by it, is stored by the next owner (as if the
+    // victim had died for good).
+    await waitFor(async () => (await w7Stored(before.devEui)).includes('opened'), 20_000, "the victim's W7 stored by the next owner");
     await waitFor(async () => {
       const stored = new Set(await storedUplinkKeys(stack.influx, stack.db));
       return sent.every((k) => stored.has(k));

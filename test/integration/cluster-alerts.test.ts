@@ -8,6 +8,7 @@ import pino from 'pino';
 import { startNats, type NatsServer } from '../../services/dev/servers.ts';
 import { AlertRegistry, openAlertBucket } from '../../services/cluster/alerts.ts';
 import { AlertBook, type AlertEvent } from '../../services/alerts/lifecycle.ts';
+import { alertEventLine } from '../../services/alerts/store.ts';
 import type { Alert, Subject } from '../../services/alerts/model.ts';
 import { leakSensorWet, type StreamInput } from '../../services/alerts/rules/stream.ts';
 import { waitFor } from './support.ts';
@@ -47,7 +48,7 @@ async function replica(bucket: string, follow = true): Promise<Replica> {
   const nc = await connect({ servers: nats.url });
   conns.push(nc);
   const book = new AlertBook();
-  const registry = new AlertRegistry<Alert>({ kv: await openAlertBucket(nc, bucket), instance: randomUUID(), log, onRemote: (a, quiet) => book.adopt(a, quiet) });
+  const registry = new AlertRegistry<Alert>({ kv: await openAlertBucket(nc, bucket), instance: randomUUID(), log, onRemote: (a, quiet) => book.adopt(a, quiet), lineOf: (e) => alertEventLine(e as AlertEvent) });
   await registry.sync();
   if (follow) await registry.follow();
   const announced: AlertEvent[] = [];
@@ -66,6 +67,11 @@ describe('alerts across replicas (real nats-server)', () => {
     // The loser's book now holds the winner's alert: one alert, one id, in both books.
     const id = announced[0]!.alert.id;
     await waitFor(async () => a.book.list().length === 1 && b.book.list().length === 1 && a.book.list()[0]!.id === id && b.book.list()[0]!.id === id, 5000, 'both books on the winning alert');
+    // The winner's event line is kept with the alert, for a next owner to store again; not the loser's.
+    const winner = a.announced.length ? a : b;
+    const loser = winner === a ? b : a;
+    expect(await winner.registry.linesFromOthers(60_000)).toEqual([]);
+    expect(await loser.registry.linesFromOthers(60_000)).toEqual([alertEventLine(announced[0]!)]);
     // Further wet uplinks on either replica open nothing.
     expect(a.book.apply(wet(5))).toEqual([]);
     expect(b.book.apply(wet(5))).toEqual([]);
