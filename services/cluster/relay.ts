@@ -30,6 +30,8 @@ export class Relay implements MessageSink {
   private stopping = false;
   published = 0;
   duplicates = 0;
+  /** Messages handed to the relay and not yet acknowledged by JetStream. */
+  inFlight = 0;
 
   constructor(
     private readonly js: JetStreamClient,
@@ -38,12 +40,12 @@ export class Relay implements MessageSink {
   ) {}
 
   handle(topic: string, payload: Buffer): Promise<void> {
+    this.inFlight++;
     const event = parseLnsMessage(topic, payload);
     const p = partitionOf(devEuiOf(event), this.opts.partitions);
     const msgId = messageIdOf(topic, payload, event);
     const before = this.chains.get(p) ?? Promise.resolve();
     const mine = before.then(() => this.publish(p, topic, payload, msgId));
-    // A failed publish (only when stopping) must not stop the partition's next messages from being tried.
     const tail = mine.catch(() => undefined);
     this.chains.set(p, tail);
     void tail.then(() => {
@@ -55,7 +57,11 @@ export class Relay implements MessageSink {
   /** Nothing to make durable here: the stream's acknowledgement already said it is stored. */
   flush(): void {}
 
-  /** Gives up the retries: the messages not yet in the stream stay unacknowledged with the broker. */
+  /**
+   * Gives up the retries: the messages not yet in the stream stay unacknowledged with the broker, which sends them
+   * to the next relay. Their promises are left pending rather than rejected: the connection they came on is closed,
+   * so there is no acknowledgement to withhold, and a rejection would log an error per message.
+   */
   stop(): void {
     this.stopping = true;
   }
@@ -65,11 +71,12 @@ export class Relay implements MessageSink {
     const h = headers();
     h.set(TOPIC_HEADER, topic);
     for (let attempt = 1; ; attempt++) {
-      if (this.stopping) throw new Error('relay stopping: message left with the broker');
+      if (this.stopping) return new Promise<void>(() => undefined);
       try {
         const ack = await this.js.publish(subjectOf(this.opts.subjects, p), payload, { msgID: msgId, headers: h, timeout: this.opts.timeoutMs ?? 5000 });
         if (ack.duplicate) this.duplicates++;
         else this.published++;
+        this.inFlight--;
         if (attempt > 1) this.log.info({ partition: p, attempts: attempt }, 'message relayed to JetStream after retries');
         return;
       } catch (err) {

@@ -300,10 +300,12 @@ export class ClusterSource {
     const relay = this.relay;
     if (!relay) return;
     this.relay = undefined;
-    relay.sink.stop();
+    // The connection first (nothing new comes in; what is not yet acknowledged stays with the broker's session),
+    // then the retries of publishes NATS has not acknowledged.
     await relay.consumer.stop();
+    relay.sink.stop();
     if (this.cfg.relay === 'leader') await this.node.leases.release(RELAY_LEASE);
-    this.log.info({ published: relay.sink.published, duplicates: relay.sink.duplicates }, 'relay stopped');
+    this.log.info({ published: relay.sink.published, duplicates: relay.sink.duplicates, leftWithBroker: relay.sink.inFlight }, 'relay stopped');
   }
 
   /** Recreates the partition's durable consumer from its acknowledgement floor and starts consuming it. */
