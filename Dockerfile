@@ -1,5 +1,5 @@
 # Veilleur service image: the TypeScript sources bundled by esbuild (npm run build), run by plain node with heap
-# limits that keep the service's memory bounded under bursts (its live set is far below them), small young-generation
+# limits that keep the service's memory bounded under bursts (its live set is far below them), 8 MB young-generation
 # semi-spaces and one V8 helper thread (measured in docs/performance.md; the same flags as test/bench/node-flags.ts).
 FROM node:24-bookworm-slim AS build
 WORKDIR /src
@@ -21,4 +21,4 @@ VOLUME /var/lib/veilleur
 EXPOSE 8080
 USER node
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s CMD node -e "fetch('http://127.0.0.1:8080/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-CMD ["node", "--enable-source-maps", "--max-old-space-size=112", "--max-semi-space-size=2", "--v8-pool-size=1", "dist/veilleur.mjs", "serve"]
+CMD ["node", "--enable-source-maps", "--max-old-space-size=112", "--max-semi-space-size=8", "--v8-pool-size=1", "dist/veilleur.mjs", "serve"]

@@ -3,7 +3,7 @@
  * (../shared/bench/gen/uplinks.js) through the ingestor (envelope, registry, TS013 codec in its worker, readings,
  * stream alert rules, line protocol) into a spool, in bursts of 500 as one network read brings them; no broker,
  * no InfluxDB, so the figure does not move with their share of the two cores. With garbage-collection counts:
- *   sh infra/scripts/with-node.sh node --import tsx --max-semi-space-size=2 test/bench/ingest-cpu.ts [uplinks]
+ *   sh infra/scripts/with-node.sh node --import tsx --max-semi-space-size=8 test/bench/ingest-cpu.ts [uplinks]
  * Add --cpu-prof --cpu-prof-dir=/tmp/prof for a profile (test/bench/cpuprofile-top.mjs reads it).
  */
 import { createRequire } from 'node:module';

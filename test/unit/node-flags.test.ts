@@ -18,6 +18,6 @@ describe('node flags of the service', () => {
 
   it('the comparison harness runs the bundle with the benchmark flags', () => {
     const env = readFileSync(join(ROOT, 'test', 'bench', 'harness.env'), 'utf8');
-    expect(env).toContain(`exec node ${SERVICE_NODE_FLAGS.join(' ')} dist/veilleur.mjs serve`);
+    expect(env).toContain(`exec sh infra/scripts/with-node.sh node ${SERVICE_NODE_FLAGS.join(' ')} dist/veilleur.mjs serve`);
   });
 });
