@@ -119,32 +119,42 @@ function expectProcessedInOrder(all: Replica[], sent: SimUplink[], label: string
 }
 
 describe('cluster ingestion (three replicas on NATS JetStream)', () => {
-  it('one replica SIGKILLed mid-stream and another SIGTERMed: each uplink stored once, in order, partitions owned again within 15 s', async () => {
-    const { s, replicas: [r1, r2, r3], sent } = await startCluster();
+  it('one replica SIGKILLed mid-stream (the relay) and another SIGTERMed: each uplink stored once, in order, partitions owned again within 15 s', async () => {
+    const { s, replicas: all, sent } = await startCluster();
     let takeoverMs = -1;
+    let relayMs = -1;
+    let survivors: Replica[] = [];
     await publishWithFaults(s, sent, [
       {
         atAck: Math.floor(N * 0.25),
         run: async () => {
-          expect(await r1!.kill('SIGKILL')).toBe(null);
+          // The replica relaying the broker, so that the relay's hand-over (its MQTT session) is under test too.
+          const active = await Promise.all(all.map((r) => r.metric('veilleur_cluster_relay_active')));
+          const victim = all[active.indexOf(1)] ?? all[0]!;
+          survivors = all.filter((r) => r !== victim);
+          expect(await victim.kill('SIGKILL')).toBe(null);
           const killedAt = Date.now();
-          await waitFor(async () => (await partitionsOwned([r2!, r3!])) === 16, 15_000, "the killed replica's partitions owned by the others");
+          await waitFor(async () => (await partitionsOwned(survivors)) === 16, 15_000, "the killed replica's partitions owned by the others");
           takeoverMs = Date.now() - killedAt;
+          await waitFor(async () => (await Promise.all(survivors.map((r) => r.metric('veilleur_cluster_relay_active')))).includes(1), 15_000, 'another replica relaying');
+          relayMs = Date.now() - killedAt;
         },
       },
       {
         atAck: Math.floor(N * 0.6),
         run: async () => {
-          expect(await r2!.stop()).toBe(0);
+          await waitFor(async () => survivors.length === 2, 30_000, 'the first fault');
+          expect(await survivors[0]!.stop()).toBe(0);
         },
       },
     ]);
-    console.log(`[cluster: kill+term] partitions of the SIGKILLed replica owned again after ${takeoverMs} ms`);
+    console.log(`[cluster: kill+term] partitions of the SIGKILLed replica owned again after ${takeoverMs} ms, its relay taken over after ${relayMs} ms`);
     expect(takeoverMs).toBeGreaterThanOrEqual(0);
     expect(takeoverMs).toBeLessThanOrEqual(15_000);
+    expect(relayMs).toBeGreaterThanOrEqual(0);
     await expectExactlyOnce(s, sent, 'kill+term');
-    expect(await r3!.metric('veilleur_cluster_partitions_owned')).toBe(16);
-    expectProcessedInOrder([r1!, r2!, r3!], sent, 'kill+term');
+    expect(await survivors[1]!.metric('veilleur_cluster_partitions_owned')).toBe(16);
+    expectProcessedInOrder(all, sent, 'kill+term');
   }, 600_000);
 
   it('a rolling restart of the three replicas under load: nothing lost or doubled, in order', async () => {
