@@ -14,7 +14,7 @@
  * (partitions.ts) and hands over those beyond it; a handover stops the consumer, waits for its messages to be
  * spooled and acknowledged (confirmed by the server), and only then releases the lease.
  */
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import mqtt, { type MqttClient } from 'mqtt';
 import { Gauge } from 'prom-client';
@@ -168,6 +168,9 @@ export class ClusterSource {
       reconnectPeriod: 1000,
       ...(this.mqttCfg.username ? { username: this.mqttCfg.username } : {}),
       ...(this.mqttCfg.password ? { password: this.mqttCfg.password } : {}),
+      ...(this.mqttCfg.caFile ? { ca: readFileSync(this.mqttCfg.caFile) } : {}),
+      ...(this.mqttCfg.certFile ? { cert: readFileSync(this.mqttCfg.certFile) } : {}),
+      ...(this.mqttCfg.keyFile ? { key: readFileSync(this.mqttCfg.keyFile) } : {}),
       rejectUnauthorized: !this.mqttCfg.tlsInsecure,
     });
     this.publisher.on('error', (err) => this.log.debug({ err: err.message }, 'MQTT publisher error'));
@@ -263,7 +266,15 @@ export class ClusterSource {
     }
     if (acquired.length) {
       await this.beforeConsume(acquired);
-      for (const p of acquired) await this.startPartition(p);
+      for (const p of acquired) {
+        try {
+          await this.startPartition(p);
+        } catch (err) {
+          // Given back: taken again at a later round, by this replica or another.
+          this.log.warn({ partition: p, err: (err as Error).message }, 'cannot start consuming the partition; releasing it');
+          await leases.release(partitionLease(p));
+        }
+      }
       this.log.info({ acquired, owned: [...this.owned.keys()].sort((a, b) => a - b), members: members.length }, 'partitions taken');
     }
     await this.sampleLag();
