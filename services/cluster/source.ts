@@ -346,8 +346,8 @@ export class ClusterSource {
     this.log.debug({ partition: p, floor }, 'partition consumer recreated from its acknowledgement floor');
     const consumer = await this.js!.consumers.get(this.cfg.stream, name);
     const part: Partition = { p, epoch: `${this.node.replicaId}#${process.pid}.${++this.epochs}`, messages: undefined, loop: undefined, held: [], lastAcked: undefined, lastSeq: 0, stopped: false, room: undefined, lag: 0 };
-    this.owned.set(p, part);
     part.messages = await consumer.consume({ max_messages: 256 });
+    this.owned.set(p, part);
     part.loop = this.consumeLoop(part).catch((err: Error) => {
       this.log.error({ partition: p, err: err.message }, 'partition consumer failed; handing it over');
       void this.dropPartition(part, 'consumer failed');
