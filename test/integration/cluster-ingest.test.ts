@@ -175,6 +175,8 @@ describe('cluster ingestion (three replicas on NATS JetStream)', () => {
     await expectExactlyOnce(s, sent, 'rolling restart');
     // Every hand-over was graceful (in InfluxDB, acknowledged, confirmed, then released): next to nothing done twice.
     expect(expectProcessedInOrder(all, sent, 'rolling restart')).toBeLessThanOrEqual(N / 200);
+    // Everything acknowledged: the lag the replicas show on /metrics (sampled every 5 s) comes down to 0.
+    await waitFor(async () => (await Promise.all(all.map((r) => r.metric('veilleur_cluster_consumer_lag')))).every((l) => l === 0), 20_000, 'consumer lag 0 on every replica');
   }, 600_000);
 
   it('the NATS server restarted mid-stream (file storage): nothing lost or doubled, in order', async () => {
