@@ -9,6 +9,10 @@ import { ConfigError, startupWarnings, type Config } from './config/load.ts';
 import type { RouteEntry } from './api/app.ts';
 import { apiRegistry, type ApiDeps } from './api/deps.ts';
 import { KeyRing, KeyStore, KeyStoreError } from './api/keys.ts';
+import { emptyStoreState, mergeStoreStates, parseStoreState, type StoreState } from './api/key-store.ts';
+import { SharedKeyStore } from './cluster/shared-keys.ts';
+import { SharedSessions } from './cluster/shared-sessions.ts';
+import { DEFAULT_SESSION_LIMITS, SessionStore } from './console/session.ts';
 import { ACTION_LOG, AuditLog } from './audit/trail.ts';
 import { buildHttpServer, type HttpServer } from './http/server.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
@@ -266,11 +270,19 @@ export function createService(cfg: Config, log: Logger, extraDecoders: DecoderRe
     : undefined;
   // --- end of the cluster alerts and jobs wiring
 
-  // Keys of the configuration file plus those created, revoked or rotated since (DATA_DIR/api-keys.json).
+  // Keys of the configuration file plus those created, revoked or rotated since (DATA_DIR/api-keys.json). Cluster
+  // mode (issue 17, shared state): that state and the console's sessions live in NATS buckets every replica follows,
+  // the file being the replica's cache; without `cluster:` the console keeps its sessions in memory.
+  const sharedCfg = cfg.registry.cluster;
+  const sharedSessions = sharedCfg ? new SharedSessions({ maxAgeMs: DEFAULT_SESSION_LIMITS.absoluteMs, replicas: sharedCfg.streamReplicas, log: log.child({ component: 'console' }) }) : undefined;
+  const sessions = sharedSessions ? new SessionStore(DEFAULT_SESSION_LIMITS, sharedSessions, (err) => log.warn({ err: err.message }, 'console sessions: NATS not reached')) : undefined;
+  let sharedKeys: SharedKeyStore<StoreState> | undefined;
   let keys: KeyRing;
   try {
+    const keyFile = KeyStore.inDataDir(cfg.spool.dir);
+    sharedKeys = sharedCfg ? new SharedKeyStore({ cache: keyFile, parse: parseStoreState, merge: mergeStoreStates, empty: emptyStoreState, replicas: sharedCfg.streamReplicas, log: log.child({ component: 'keys' }) }) : undefined;
     keys = new KeyRing(cfg.registry.apiKeys, {
-      store: KeyStore.inDataDir(cfg.spool.dir),
+      store: sharedKeys ?? keyFile,
       ...(cfg.configFile ? { configFile: cfg.configFile } : {}),
       onReloadError: (err) => log.error({ err: err.message }, 'API key store changed but cannot be read; the keys read before stay in force'),
     });
@@ -337,11 +349,12 @@ export function createService(cfg: Config, log: Logger, extraDecoders: DecoderRe
       writer.start();
       // In the background, like the alert restore: an unreachable InfluxDB never delays ingestion.
       if (!cluster || !retention) void applyStorage();
-      http = await buildHttpServer({ ...httpDeps, api: apiDeps, oidc: cfg.registry.oidc });
+      http = await buildHttpServer({ ...httpDeps, api: apiDeps, oidc: cfg.registry.oidc, sessions });
       await http.app.listen({ host: cfg.http.host, port: cfg.http.port });
       if (keys.size === 0) log.warn('no API keys configured: the API refuses every request (veilleur keys create makes one)');
       for (const warning of startupWarnings(cfg)) log.warn(warning);
       await cluster?.start();
+      if (cluster) await Promise.all([sharedKeys?.attach(cluster.nc), sharedSessions?.attach(cluster.nc)]);
       await mqttConsumer.start();
       if (clusterSide) await clusterSide.start();
       else scheduler?.start();
@@ -353,6 +366,8 @@ export function createService(cfg: Config, log: Logger, extraDecoders: DecoderRe
       await scheduler?.stop();
       await rollups?.stop();
       await mqttConsumer.stop();
+      sharedSessions?.stop();
+      await sharedKeys?.stop();
       await cluster?.stop();
       const [left] = await Promise.all([writer.drain(drainMs), notifications.stop(Math.min(drainMs, 5000))]);
       await writer.stop();

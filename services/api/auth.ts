@@ -44,7 +44,7 @@ export interface Refusal {
 
 /** How the console authenticates its requests and answers refusals (services/console). */
 export interface ConsoleAuth {
-  principal(req: FastifyRequest): Principal | undefined;
+  principal(req: FastifyRequest): Principal | undefined | Promise<Principal | undefined>;
   refuse(req: FastifyRequest, reply: FastifyReply, err: ApiError): FastifyReply;
 }
 
@@ -97,7 +97,7 @@ export function installAuth(app: FastifyInstance, keys: KeyRing, throttle: Reque
       }
     }
 
-    const principal = isConsole ? consoleAuth.principal(req) : key ? keys.authenticate(key) : undefined;
+    const principal = isConsole ? await consoleAuth.principal(req) : key ? keys.authenticate(key) : undefined;
     if (!principal) {
       if (!isConsole) reply.header('www-authenticate', 'Bearer realm="veilleur"');
       // A key presented and refused is a failed authentication; a request without any is only counted above.

@@ -34,13 +34,87 @@ const storeSchema = z.strictObject({
 });
 export type StoreState = z.infer<typeof storeSchema>;
 
-const emptyState = (): StoreState => ({ version: 1, keys: [], config: {} });
+export const emptyStoreState = (): StoreState => ({ version: 1, keys: [], config: {} });
 
-export class KeyStore {
+/** The state of the key store as read from JSON (a file, or a NATS bucket in cluster mode); `where` names it in errors. */
+export function parseStoreState(raw: unknown, where: string): StoreState {
+  const parsed = storeSchema.safeParse(raw);
+  if (!parsed.success) throw new KeyStoreError(`key store ${where}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+  const seen = new Set<string>();
+  for (const k of parsed.data.keys) {
+    if (seen.has(k.id)) throw new KeyStoreError(`key store ${where}: key id '${k.id}' appears twice`);
+    seen.add(k.id);
+  }
+  return parsed.data;
+}
+
+/**
+ * `shared` with what only `local` knows: keys it alone holds, and its revocations and earlier expiries (a decision is
+ * never undone, so the union is safe); `changed` false when `local` adds nothing. A key id in both with different
+ * hashes keeps the shared key and is listed in `clashes`. Used when a replica joins the cluster with its own key file.
+ */
+export function mergeStoreStates(shared: StoreState, local: StoreState): { state: StoreState; changed: boolean; added: string[]; clashes: string[] } {
+  const state = structuredClone(shared);
+  const added: string[] = [];
+  const clashes: string[] = [];
+  let changed = false;
+  for (const k of local.keys) {
+    const s = state.keys.find((x) => x.id === k.id);
+    if (!s) {
+      state.keys.push(structuredClone(k));
+      added.push(k.id);
+      changed = true;
+    } else if (s.hash !== k.hash) clashes.push(k.id);
+    else changed = tighten(s, k) || changed;
+  }
+  for (const [id, d] of Object.entries(local.config)) {
+    const s = (state.config[id] ??= {});
+    changed = tighten(s, d) || changed;
+    if (Object.keys(s).length === 0) delete state.config[id];
+  }
+  return { state, changed, added, clashes };
+}
+
+/** Takes `from`'s revocation and earlier expiry into `to`; true when `to` changed. */
+function tighten(to: { expires?: string | undefined; revoked?: { at: string; by: string } | undefined }, from: { expires?: string | undefined; revoked?: { at: string; by: string } | undefined }): boolean {
+  let changed = false;
+  if (from.expires !== undefined && (to.expires === undefined || Date.parse(from.expires) < Date.parse(to.expires))) {
+    to.expires = from.expires;
+    changed = true;
+  }
+  if (from.revoked && !to.revoked) {
+    to.revoked = from.revoked;
+    changed = true;
+  }
+  return changed;
+}
+
+/**
+ * Where the key ring's created keys and decisions live: a file (KeyStore, one process) or a NATS key-value bucket
+ * shared by the replicas (cluster mode, services/cluster/shared-keys.ts). The ring reads the state again when the
+ * signature changes.
+ */
+export interface KeyStateStore {
+  /** Names the store in messages (a file path, a bucket). */
+  readonly where: string;
+  /** Changes whenever the state may have: cheap enough to check on every authentication. */
+  signature(): string;
+  read(): StoreState;
+  /** Read, change and write back atomically; `change` may throw to leave the state as it was, and may run twice. */
+  update<T>(change: (s: StoreState) => T): Promise<T>;
+  readUsage(): Record<string, string>;
+  writeUsage(usage: Record<string, string>): void;
+}
+
+export class KeyStore implements KeyStateStore {
   readonly usageFile: string;
 
   constructor(readonly file: string) {
     this.usageFile = file.replace(/\.json$/, '') + '-usage.json';
+  }
+
+  get where(): string {
+    return this.file;
   }
 
   /** Where the keys live under a data directory. */
@@ -63,7 +137,7 @@ export class KeyStore {
     try {
       text = readFileSync(this.file, 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return emptyState();
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return emptyStoreState();
       throw new KeyStoreError(`key store ${this.file}: cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
     }
     let raw: unknown;
@@ -72,14 +146,15 @@ export class KeyStore {
     } catch (err) {
       throw new KeyStoreError(`key store ${this.file}: not valid JSON (${(err as Error).message})`);
     }
-    const parsed = storeSchema.safeParse(raw);
-    if (!parsed.success) throw new KeyStoreError(`key store ${this.file}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
-    const seen = new Set<string>();
-    for (const k of parsed.data.keys) {
-      if (seen.has(k.id)) throw new KeyStoreError(`key store ${this.file}: key id '${k.id}' appears twice`);
-      seen.add(k.id);
-    }
-    return parsed.data;
+    return parseStoreState(raw, this.file);
+  }
+
+  /** Replaces the whole state (a replica's copy of the cluster's keys, cluster mode). */
+  async write(state: StoreState): Promise<void> {
+    await this.update((s) => {
+      s.keys = state.keys;
+      s.config = state.config;
+    });
   }
 
   /** Read, change and write back under the lock; `change` may throw to leave the file as it was. */

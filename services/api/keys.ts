@@ -12,10 +12,10 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { apiKeyEntry, KEY_ID, type ApiKeyEntry, type ApiRole } from './keys-schema.ts';
-import { KeyStore, KeyStoreError, type StoreState, type StoredKey } from './key-store.ts';
+import { KeyStoreError, type KeyStateStore, type StoreState, type StoredKey } from './key-store.ts';
 
 export { API_ROLES, apiKeyEntry, apiKeyList, type ApiKeyEntry, type ApiRole } from './keys-schema.ts';
-export { KeyStore, KeyStoreError } from './key-store.ts';
+export { KeyStore, KeyStoreError, type KeyStateStore } from './key-store.ts';
 
 const RANK: Record<ApiRole, number> = { viewer: 0, operator: 1, admin: 2 };
 
@@ -104,8 +104,11 @@ export class KeyError extends Error {
 }
 
 export interface KeyRingOptions {
-  /** Where created, revoked and rotated keys are kept; without it changes last until the process ends (tests). */
-  store?: KeyStore;
+  /**
+   * Where created, revoked and rotated keys are kept (a file; in cluster mode a NATS bucket shared by the replicas);
+   * without it changes last until the process ends (tests).
+   */
+  store?: KeyStateStore;
   /** For messages: where the configuration's keys come from. */
   configFile?: string;
   /** A store that changed on disk and cannot be read: the ring keeps what it had and says so here. */
@@ -305,7 +308,7 @@ export class KeyRing {
     for (const k of state?.keys ?? []) {
       if (next.has(k.id)) {
         const where = this.opts.configFile ? `the configuration file ${this.opts.configFile}` : 'the configuration';
-        throw new KeyStoreError(`key id '${k.id}' is in ${where} (apiKeys, name '${next.get(k.id)!.name}') and in the key store ${this.opts.store?.file ?? ''} (name '${k.name}', created ${k.created}): remove one of them`);
+        throw new KeyStoreError(`key id '${k.id}' is in ${where} (apiKeys, name '${next.get(k.id)!.name}') and in the key store ${this.opts.store?.where ?? ''} (name '${k.name}', created ${k.created}): remove one of them`);
       }
       next.set(k.id, { ...k, source: 'store' });
     }

@@ -18,7 +18,8 @@ export const KEYS_USAGE = `usage: veilleur keys create --name NAME --role viewer
        veilleur keys rotate ID [--grace-hours H]
        veilleur keys hash --name NAME --role R --tenant T < key.txt
   Keys are kept in DATA_DIR/api-keys.json (DATA_DIR: ./data by default) and apply at once to the running service;
-  VEILLEUR_CONFIG names the configuration file whose apiKeys are listed too.
+  VEILLEUR_CONFIG names the configuration file whose apiKeys are listed too. In cluster mode (a cluster: section)
+  the keys are in NATS: use the API (/api/v1/keys); only hash and create --print work here.
   --tenant '*' covers every tenant of the instance (needed for /metrics when it is not public)
   --print     print the configuration entry to paste under apiKeys: instead of storing the key
   --grace-hours  how long the old key keeps working after a rotation (0, the default: it stops at once)
@@ -58,6 +59,14 @@ export async function keysCommand(args: string[], env: Record<string, string | u
     if (action === 'hash' || (action === 'create' && values.print)) return await printEntry(action, values);
     const configFile = env.VEILLEUR_CONFIG || undefined;
     const config = configFile ? loadFile(configFile) : undefined;
+    if (config?.cluster) {
+      // Cluster mode: the keys live in NATS (services/cluster/shared-keys.ts); DATA_DIR/api-keys.json is only a
+      // replica's cache, and a change made there would reach the cluster only at that replica's next start.
+      process.stderr.write(
+        `veilleur keys ${action}: ${configFile} has a cluster: section, so the API keys are shared by the replicas in NATS (bucket veilleur_keys), not kept in ${KeyStore.inDataDir(env.DATA_DIR || './data').file}. Use the API with an admin key instead: GET /api/v1/keys, POST /api/v1/keys, POST /api/v1/keys/{id}/revoke, POST /api/v1/keys/{id}/rotate (docs/api.md); or 'veilleur keys create --print' for an entry to add under apiKeys: in the configuration file.\n`,
+      );
+      return 2;
+    }
     const ring = new KeyRing(config?.apiKeys ?? [], { store: KeyStore.inDataDir(env.DATA_DIR || './data'), ...(configFile ? { configFile } : {}) });
     const by = `CLI ${localActor()}`;
     if (action === 'list') {

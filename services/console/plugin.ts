@@ -29,11 +29,14 @@ import { OidcLogins } from './oidc.ts';
 import type { OidcConfig } from './oidc-config.ts';
 import { SessionStore, csrfMatches } from './session.ts';
 
-/** The console over the API's dependencies; `oidc`: the configuration's single sign-on section (the API never reads it). */
-export function createConsole(api: ApiDeps, opts: { oidc?: OidcConfig | undefined } = {}): { auth: ConsoleAuth; plugin: FastifyPluginAsync } {
+/**
+ * The console over the API's dependencies; `oidc`: the configuration's single sign-on section (the API never reads it);
+ * `sessions`: shared by the replicas in cluster mode (in this process's memory otherwise).
+ */
+export function createConsole(api: ApiDeps, opts: { oidc?: OidcConfig | undefined; sessions?: SessionStore | undefined } = {}): { auth: ConsoleAuth; plugin: FastifyPluginAsync } {
   const deps: ConsoleDeps = {
     api,
-    sessions: new SessionStore(),
+    sessions: opts.sessions ?? new SessionStore(),
     names: displayNames(api.registry),
     signInFailures: requestThrottle(api).authFailures,
     // Secrets and key files are read now: a missing one stops the start-up, naming its path in the configuration.
@@ -61,8 +64,9 @@ export function createConsole(api: ApiDeps, opts: { oidc?: OidcConfig | undefine
   };
 
   const auth: ConsoleAuth = {
-    principal(req) {
-      const session = deps.sessions.get(req.cookies?.[SESSION_COOKIE]);
+    async principal(req) {
+      // Cluster mode: a session another replica started is read from NATS the first time this one sees it.
+      const session = await deps.sessions.lookup(req.cookies?.[SESSION_COOKIE]);
       if (!session) return undefined;
       // A person's session carries its own principal (bounded by the ID token); a key's is rebuilt from the ring.
       const principal = session.person ? session.person.principal : api.keys.principalById(session.keyId);

@@ -114,7 +114,8 @@ export function oidcPages(app: FastifyInstance, deps: ConsoleDeps, oidc: OidcLog
       person: { provider: providerId, subject: person.subject, ...(email ? { email } : {}) },
     };
     const now = Date.now();
-    const { id } = deps.sessions.create(keyId, login.lang, now, { principal, expiresAt: person.expiresAt });
+    const { id, stored } = deps.sessions.create(keyId, login.lang, now, { principal, expiresAt: person.expiresAt });
+    await stored; // cluster mode: the next request may reach another replica
     req.log.warn({ ip: req.ip, keyId, provider: providerId, role: grant.role, tenants: grant.tenants ?? ['*'] }, 'console sign-in');
     deps.api.audit?.ofRequest(req, principal, { action: 'console.sign-in', source: 'console', detail: `single sign-on ${providerId}: ${provider.claim} ${grant.value} → ${grant.role}` });
     const lifetime = Math.max(1, Math.floor(Math.min(person.expiresAt - now, deps.sessions.absoluteMs) / 1000));

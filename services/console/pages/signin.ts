@@ -75,7 +75,8 @@ export function signInPages(app: FastifyInstance, deps: ConsoleDeps): void {
       return signInForm(req, reply, deps, 401, { kind: 'error', text: t.signIn.invalid });
     }
     deps.signInFailures.succeed(req.ip);
-    const { id } = deps.sessions.create(principal.keyId, langOf(req));
+    const { id, stored } = deps.sessions.create(principal.keyId, langOf(req));
+    await stored; // cluster mode: the next request may reach another replica
     req.log.warn({ ip: req.ip, keyId: principal.keyId }, 'console sign-in');
     deps.api.audit?.ofRequest(req, principal, { action: 'console.sign-in', source: 'console' });
     reply.setCookie(SESSION_COOKIE, id, { ...cookieBase(req), maxAge: 12 * 3600 });
@@ -83,7 +84,7 @@ export function signInPages(app: FastifyInstance, deps: ConsoleDeps): void {
   });
 
   app.post('/deconnexion', { config: { console: true }, schema: { hide: true } }, async (req, reply) => {
-    deps.sessions.destroy(req.cookies[SESSION_COOKIE]);
+    await deps.sessions.end(req.cookies[SESSION_COOKIE]);
     req.log.warn({ ip: req.ip, keyId: req.principal?.keyId }, 'console sign-out');
     deps.api.audit?.ofRequest(req, req.principal, { action: 'console.sign-out', source: 'console' });
     reply.clearCookie(SESSION_COOKIE, cookieBase(req));
@@ -95,8 +96,7 @@ export function signInPages(app: FastifyInstance, deps: ConsoleDeps): void {
   app.get('/langue/:lang', { config: { public: true }, schema: { hide: true } }, async (req, reply) => {
     const lang = (req.params as { lang: string }).lang === 'en' ? 'en' : 'fr';
     reply.setCookie(LANG_COOKIE, lang, { ...cookieBase(req), maxAge: 365 * 86_400 });
-    const session = deps.sessions.get(req.cookies[SESSION_COOKIE]);
-    if (session) session.lang = lang;
+    deps.sessions.setLang(req.cookies[SESSION_COOKIE], lang);
     return reply.code(303).redirect(safeNext((req.query as Record<string, unknown>).suite));
   });
 }
