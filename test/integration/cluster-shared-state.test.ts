@@ -10,6 +10,9 @@ import { emptyStoreState, mergeStoreStates, parseStoreState, type StoreState } f
 import { SharedKeyStore } from '../../services/cluster/shared-keys.js';
 import { SharedSessions } from '../../services/cluster/shared-sessions.js';
 import { SessionStore, SHARED_TOUCH_MS } from '../../services/console/session.js';
+import { generateKey } from '../../services/api/keys.js';
+import { scaledTown, townRegistry } from '../../services/simulator/town.js';
+import { Replica, startClusterStack, writeClusterConfig, type ClusterStack } from './cluster-support.js';
 import { waitFor } from './support.js';
 
 // Issue 17: the state two replicas must share in cluster mode — API keys and console sessions — through a real
@@ -207,4 +210,64 @@ describe('the cache file', () => {
     const alone = new KeyRing([], { store: KeyStore.inDataDir(join(dir, 'a6')) });
     expect(alone.list().map((k) => k.name)).toEqual(['Fichier']);
   });
+});
+
+// The same through the real service: two replicas (child processes, each its own DATA_DIR and port) behind no sticky
+// proxy, i.e. each request sent to either of them, as docker-compose.ha.yml's proxy does.
+describe('two replicas of the service', () => {
+  let stack: ClusterStack;
+  let r1: Replica;
+  let r2: Replica;
+  const admin = generateKey();
+
+  beforeAll(async () => {
+    stack = await startClusterStack();
+    const registry = townRegistry(scaledTown(2));
+    registry.apiKeys = [{ id: admin.id, name: 'Administrateur', role: 'admin', tenants: ['*'], hash: admin.hash }];
+    const config = writeClusterConfig(stack, registry, { partitions: 4 }, 'veilleur-shared.yaml');
+    [r1, r2] = ['s1', 's2'].map((id) => new Replica(id, stack, config, { ALERT_EVAL_MINUTES: '60' })) as [Replica, Replica];
+    await Promise.all([r1.start(), r2.start()]);
+  }, 180_000);
+
+  afterAll(async () => {
+    await Promise.all([r1?.stop(), r2?.stop()]);
+    await stack?.close();
+  });
+
+  const api = async (r: Replica, path: string, key: string, body?: unknown) =>
+    fetch(`${await r.url}/api/v1${path}`, {
+      method: body === undefined ? 'GET' : 'POST',
+      headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+  const form = async (r: Replica, path: string, fields: Record<string, string>, cookie?: string) => {
+    const url = await r.url;
+    return fetch(url + path, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: url, ...(cookie ? { cookie } : {}) }, body: new URLSearchParams(fields).toString() });
+  };
+  const page = async (r: Replica, path: string, cookie: string) => fetch(`${await r.url}${path}`, { redirect: 'manual', headers: { cookie } });
+
+  it('a key created through one replica works on the other; revoked through the other, the first refuses it', async () => {
+    const created = await api(r1, '/keys', admin.key, { name: 'Astreinte eau', role: 'operator', tenants: ['saint-veilleur'] });
+    expect(created.status).toBe(201);
+    const { key } = (await created.json()) as { key: string };
+    const id = /^vk_([a-z0-9]+)_/.exec(key)![1]!;
+    await waitFor(async () => (await api(r2, '/alerts', key)).status === 200, PROPAGATION_MS, 'the new key on replica 2');
+
+    expect((await api(r2, `/keys/${id}/revoke`, admin.key, {})).status).toBe(200);
+    expect((await api(r2, '/alerts', key)).status).toBe(401);
+    await waitFor(async () => (await api(r1, '/alerts', key)).status === 401, PROPAGATION_MS, 'the revocation on replica 1');
+  }, 30_000);
+
+  it('a console session started on one replica is honoured by the other at once; a sign-out on the other ends it on the first', async () => {
+    const signIn = await form(r1, '/connexion', { cle: admin.key, suite: '/' });
+    expect(signIn.status).toBe(303);
+    const cookie = signIn.headers.get('set-cookie')!.split(';')[0]!;
+    const onR2 = await page(r2, '/', cookie);
+    expect(onR2.status).toBe(200);
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(await onR2.text())![1]!;
+
+    expect((await form(r2, '/deconnexion', { _csrf: csrf }, cookie)).status).toBe(303);
+    expect((await page(r2, '/', cookie)).status).toBe(303);
+    await waitFor(async () => (await page(r1, '/', cookie)).headers.get('location')?.startsWith('/connexion') === true, PROPAGATION_MS, 'the sign-out on replica 1');
+  }, 30_000);
 });
