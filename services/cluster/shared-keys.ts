@@ -130,7 +130,8 @@ export class SharedKeyStore<S> {
     this.usage = latest(this.usage, usage);
     this.o.cache.writeUsage(this.usage);
     const kv = this.kv;
-    if (!kv) return;
+    // After stop (the service's last flush, its NATS connection closing): the local file only.
+    if (!kv || this.stopped) return;
     this.usageWrite = this.usageWrite
       .then(() => this.mergeUsage(kv, usage))
       .catch((err: Error) => this.o.log.warn({ err: err.message }, `last-use times of API keys not written to ${this.bucket}; kept locally`));

@@ -72,7 +72,7 @@ export class SessionStore {
    */
   create(keyId: string, lang: Lang, now = Date.now(), person?: Session['person']): { id: string; session: Session; stored: Promise<void> } {
     this.sweep(now);
-    while (this.byDigest.size >= this.limits.max) this.byDigest.delete(this.byDigest.keys().next().value!);
+    this.makeRoom();
     const id = randomBytes(32).toString('base64url');
     const session: Session = { keyId, ...(person ? { person } : {}), csrf: randomBytes(24).toString('base64url'), lang, createdAt: now, lastSeenAt: now };
     const key = digest(id);
@@ -114,6 +114,7 @@ export class SessionStore {
     if (!found || this.over(found, now)) return undefined;
     // Ended meanwhile (a sign-out followed while the record was read): the end wins.
     if (this.ended.has(key)) return undefined;
+    this.makeRoom();
     this.byDigest.set(key, found);
     this.written.set(key, { lastSeenAt: found.lastSeenAt, lang: found.lang });
     return this.get(id, now);
@@ -177,6 +178,15 @@ export class SessionStore {
     if (this.ended.size > 1000) this.ended.delete(this.ended.values().next().value!);
   }
 
+  /** The oldest sessions go first beyond the limit (in shared mode they stay in NATS: only this cache forgets them). */
+  private makeRoom(): void {
+    while (this.byDigest.size >= this.limits.max) {
+      const oldest = this.byDigest.keys().next().value!;
+      this.byDigest.delete(oldest);
+      this.written.delete(oldest);
+    }
+  }
+
   private async write(key: string, s: Session): Promise<void> {
     if (!this.shared) return;
     this.written.set(key, { lastSeenAt: s.lastSeenAt, lang: s.lang });
@@ -196,7 +206,7 @@ export class SessionStore {
       local.lastSeenAt = Math.max(local.lastSeenAt, remote.lastSeenAt);
       local.lang = remote.lang;
     } else {
-      while (this.byDigest.size >= this.limits.max) this.byDigest.delete(this.byDigest.keys().next().value!);
+      this.makeRoom();
       this.byDigest.set(key, remote);
     }
     const w = this.written.get(key);
