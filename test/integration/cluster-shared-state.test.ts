@@ -39,7 +39,8 @@ afterAll(async () => {
 });
 
 async function conn(): Promise<NatsConnection> {
-  const nc = await connect({ servers: nats.url });
+  // Reconnecting for ever, as the service's connection does (services/cluster/node.ts).
+  const nc = await connect({ servers: nats.url, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
   conns.push(nc);
   return nc;
 }
@@ -210,6 +211,30 @@ describe('the cache file', () => {
     const alone = new KeyRing([], { store: KeyStore.inDataDir(join(dir, 'a6')) });
     expect(alone.list().map((k) => k.name)).toEqual(['Fichier']);
   });
+});
+
+describe('after a nats-server restart', () => {
+  it('a revocation on one replica still reaches the other (the watch resumes; a poll every 5 s covers a lost one)', async () => {
+    const a = await replicaKeys('a7', 'keys_restart');
+    const b = await replicaKeys('b7', 'keys_restart');
+    const made = await a.ring.create({ name: 'Avant redémarrage', role: 'viewer', tenants: ['*'] }, 'test');
+    await timed(() => b.ring.authenticate(made.key) !== undefined, 'the key on b');
+    await nats.stop();
+    // While NATS is away, each replica keeps the keys it knew: nothing can be changed, nothing is forgotten.
+    expect(b.ring.authenticate(made.key)?.keyId).toBe(made.view.id);
+    await nats.start();
+    await waitFor(async () => {
+      try {
+        await a.ring.revoke(made.view.id, 'test');
+        return true;
+      } catch {
+        return false;
+      }
+    }, 20_000, 'replica a reconnected and revoking');
+    const t0 = Date.now();
+    await waitFor(async () => b.ring.authenticate(made.key) === undefined, 8000, 'the revocation on b after the restart');
+    console.log(`after a nats-server restart: revocation on a refused on b after ≤ ${Date.now() - t0} ms`);
+  }, 40_000);
 });
 
 // The same through the real service: two replicas (child processes, each its own DATA_DIR and port) behind no sticky
