@@ -349,7 +349,7 @@ export function createService(cfg: Config, log: Logger, extraDecoders: DecoderRe
       writer.start();
       // In the background, like the alert restore: an unreachable InfluxDB never delays ingestion.
       if (!cluster || !retention) void applyStorage();
-      http = await buildHttpServer({ ...httpDeps, api: apiDeps, oidc: cfg.registry.oidc, sessions });
+      http = await buildHttpServer({ ...httpDeps, api: apiDeps, oidc: cfg.registry.oidc, sessions, oidcLogins: sharedSessions?.logins });
       await http.app.listen({ host: cfg.http.host, port: cfg.http.port });
       if (keys.size === 0) log.warn('no API keys configured: the API refuses every request (veilleur keys create makes one)');
       for (const warning of startupWarnings(cfg)) log.warn(warning);

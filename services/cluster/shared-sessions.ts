@@ -10,13 +10,16 @@ import { Kvm, type KV } from '@nats-io/kv';
  * (services/console/session.ts) when a session starts, when its language changes and when it is used, at most once a
  * minute. The bucket's max age is the sessions' absolute limit, so NATS forgets a session that nobody ended; a
  * sign-out purges its record (the CSRF token and the person's rights go with it) and every replica drops it from
- * its cache as the purge reaches its watch.
+ * its cache as the purge reaches its watch. The same bucket holds the single sign-on logins in progress (`l.<hash>`,
+ * `logins`), so the identity provider's redirect back may reach any replica, and only one can use it.
  *
  * This room sits below `console/`: the records are opaque strings here.
  */
 
 export const SESSIONS_BUCKET = 'veilleur_sessions';
 const PREFIX = 's.';
+/** Single sign-on logins in progress (state, nonce, PKCE verifier; 10 minutes at most), taken once by any replica. */
+const LOGIN_PREFIX = 'l.';
 
 export interface SharedSessionsOptions {
   /** The sessions' absolute limit: the bucket's max age. */
@@ -68,6 +71,26 @@ export class SharedSessions {
     await (await this.ready()).purge(PREFIX + key);
   }
 
+  /** The console's single sign-on logins in progress (services/console/oidc.ts `SharedLoginRecords`). */
+  readonly logins = {
+    put: async (key: string, value: string): Promise<void> => {
+      await (await this.ready()).put(LOGIN_PREFIX + key, value);
+    },
+    /** Read, then deleted at the revision read: of two replicas given the same callback, one gets the login. */
+    take: async (key: string): Promise<string | undefined> => {
+      const kv = await this.ready();
+      const e = await kv.get(LOGIN_PREFIX + key);
+      if (e?.operation !== 'PUT') return undefined;
+      try {
+        await kv.delete(LOGIN_PREFIX + key, { previousSeq: e.revision });
+      } catch (err) {
+        if (isCasConflict(err)) return undefined;
+        throw err;
+      }
+      return e.string();
+    },
+  };
+
   follow(onChange: (key: string, value: string | undefined) => void): void {
     this.listener = onChange;
   }
@@ -103,4 +126,11 @@ export class SharedSessions {
     }
     return this.kv!;
   }
+}
+
+/** The server's answer to a compare-and-set that lost (JetStream API codes 10071 and 10164). */
+function isCasConflict(err: unknown): boolean {
+  const e = err as { code?: unknown; api_error?: { err_code?: number } };
+  const code = e?.api_error?.err_code ?? e?.code;
+  return code === 10071 || code === 10164 || /wrong last sequence/i.test(String(err));
 }

@@ -55,14 +55,26 @@ interface Runtime {
   configuration?: Promise<client.Configuration> | undefined;
 }
 
+/**
+ * Pending logins shared by the replicas (cluster mode, services/cluster/shared-sessions.ts), so that the provider's
+ * redirect back may reach any of them: `take` reads and removes a record atomically (one replica gets it, once).
+ */
+export interface SharedLoginRecords {
+  put(key: string, value: string): Promise<void>;
+  take(key: string): Promise<string | undefined>;
+}
+
 export interface OidcOptions {
   /** Where clientSecretEnv is read; process.env by default. */
   env?: NodeJS.ProcessEnv;
+  /** Cluster mode: pending logins kept in NATS rather than in this process. */
+  shared?: SharedLoginRecords | undefined;
 }
 
 export class OidcLogins {
   private readonly runtimes = new Map<string, Runtime>();
   private readonly pending = new Map<string, PendingLogin>();
+  private readonly shared: SharedLoginRecords | undefined;
 
   /** Reads secrets and key files now, so that a missing one stops the start-up with the path at fault. */
   constructor(
@@ -70,6 +82,7 @@ export class OidcLogins {
     opts: OidcOptions = {},
   ) {
     const env = opts.env ?? process.env;
+    this.shared = opts.shared;
     config.providers.forEach((p, i) => {
       const where = `oidc.providers[${i}]`;
       let auth: () => Promise<client.ClientAuth>;
@@ -140,15 +153,16 @@ export class OidcLogins {
     this.sweep(now);
     while (this.pending.size >= MAX_PENDING) this.pending.delete(this.pending.keys().next().value!);
     const loginId = randomBytes(32).toString('base64url');
-    this.pending.set(digest(loginId), login);
+    if (this.shared) await this.shared.put(digest(loginId), JSON.stringify(login));
+    else this.pending.set(digest(loginId), login);
     return { loginId, url };
   }
 
   /** The pending login of a cookie, removed (a callback is tried once); undefined when unknown, stale or another provider's. */
-  take(loginId: string | undefined, providerId: string, now = Date.now()): PendingLogin | undefined {
+  async take(loginId: string | undefined, providerId: string, now = Date.now()): Promise<PendingLogin | undefined> {
     if (!loginId || loginId.length > 100) return undefined;
     const key = digest(loginId);
-    const login = this.pending.get(key);
+    const login = this.shared ? pendingLoginOf(await this.shared.take(key)) : this.pending.get(key);
     if (!login) return undefined;
     this.pending.delete(key);
     if (login.provider !== providerId || now - login.createdAt > LOGIN_TTL_MS) return undefined;
@@ -206,5 +220,17 @@ export class OidcLogins {
 
   private sweep(now: number): void {
     for (const [k, l] of this.pending) if (now - l.createdAt > LOGIN_TTL_MS) this.pending.delete(k);
+  }
+}
+
+/** A pending login as stored in the shared records; undefined when absent or not one. */
+function pendingLoginOf(value: string | undefined): PendingLogin | undefined {
+  if (value === undefined) return undefined;
+  try {
+    const l = JSON.parse(value) as Partial<PendingLogin>;
+    const strings = [l.provider, l.state, l.nonce, l.verifier, l.next].every((v) => typeof v === 'string');
+    return strings && (l.lang === 'fr' || l.lang === 'en') && typeof l.createdAt === 'number' ? (l as PendingLogin) : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -27,20 +27,22 @@ import { signInPages } from './pages/signin.ts';
 import { oidcPages } from './pages/oidc.ts';
 import { OidcLogins } from './oidc.ts';
 import type { OidcConfig } from './oidc-config.ts';
+import type { SharedLoginRecords } from './oidc.ts';
 import { SessionStore, csrfMatches } from './session.ts';
 
 /**
  * The console over the API's dependencies; `oidc`: the configuration's single sign-on section (the API never reads it);
- * `sessions`: shared by the replicas in cluster mode (in this process's memory otherwise).
+ * `sessions` and `oidcLogins` (single sign-on logins in progress): shared by the replicas in cluster mode (in this
+ * process's memory otherwise).
  */
-export function createConsole(api: ApiDeps, opts: { oidc?: OidcConfig | undefined; sessions?: SessionStore | undefined } = {}): { auth: ConsoleAuth; plugin: FastifyPluginAsync } {
+export function createConsole(api: ApiDeps, opts: { oidc?: OidcConfig | undefined; sessions?: SessionStore | undefined; oidcLogins?: SharedLoginRecords | undefined } = {}): { auth: ConsoleAuth; plugin: FastifyPluginAsync } {
   const deps: ConsoleDeps = {
     api,
     sessions: opts.sessions ?? new SessionStore(),
     names: displayNames(api.registry),
     signInFailures: requestThrottle(api).authFailures,
     // Secrets and key files are read now: a missing one stops the start-up, naming its path in the configuration.
-    oidc: opts.oidc ? new OidcLogins(opts.oidc) : undefined,
+    oidc: opts.oidc ? new OidcLogins(opts.oidc, { shared: opts.oidcLogins }) : undefined,
   };
 
   const errorPage = (req: FastifyRequest, reply: FastifyReply, status: number) => {

@@ -11,6 +11,7 @@ import type { ApiDeps } from '../api/deps.ts';
 import { createConsole } from '../console/plugin.ts';
 import type { OidcConfig } from '../console/oidc-config.ts';
 import type { SessionStore } from '../console/session.ts';
+import type { SharedLoginRecords } from '../console/oidc.ts';
 import type { Metrics } from '../metrics.ts';
 
 export interface Readiness {
@@ -31,7 +32,7 @@ export interface HttpServer {
   routes: RouteEntry[];
 }
 
-export async function buildHttpServer(deps: { log: Logger; metrics: Metrics; readiness: Readiness; api: ApiDeps; oidc?: OidcConfig | undefined; sessions?: SessionStore | undefined }): Promise<HttpServer> {
+export async function buildHttpServer(deps: { log: Logger; metrics: Metrics; readiness: Readiness; api: ApiDeps; oidc?: OidcConfig | undefined; sessions?: SessionStore | undefined; oidcLogins?: SharedLoginRecords | undefined }): Promise<HttpServer> {
   // Request logs at info would be one line per health probe: the HTTP logger starts at warn.
   const app = Fastify({
     loggerInstance: deps.log.child({ component: 'http' }, { level: 'warn' }) as FastifyBaseLogger,
@@ -45,7 +46,7 @@ export async function buildHttpServer(deps: { log: Logger; metrics: Metrics; rea
   const routes = trackRoutes(app, { docsPublic: deps.api.options.docsPublic });
   // Cookies are parsed before the auth hook runs: console pages authenticate by their session cookie.
   await app.register(cookie);
-  const webConsole = createConsole(deps.api, { oidc: deps.oidc, sessions: deps.sessions });
+  const webConsole = createConsole(deps.api, { oidc: deps.oidc, sessions: deps.sessions, oidcLogins: deps.oidcLogins });
   await registerApi(app, deps.api, webConsole.auth);
   await app.register(webConsole.plugin);
 

@@ -213,6 +213,24 @@ describe('the cache file', () => {
   });
 });
 
+describe('single sign-on logins in progress shared by replicas', () => {
+  it('a login started on one replica is taken by the other, once; of two replicas taking it at the same time, one gets it', async () => {
+    const a = await replicaSessions('sessions_logins');
+    const b = await replicaSessions('sessions_logins');
+    const c = await replicaSessions('sessions_logins');
+    await a.shared.logins.put('login-hash-1', '{"state":"s1"}');
+    expect(await b.shared.logins.take('login-hash-1')).toBe('{"state":"s1"}');
+    expect(await a.shared.logins.take('login-hash-1')).toBeUndefined();
+    for (let i = 0; i < 5; i++) {
+      await a.shared.logins.put(`login-race-${i}`, `{"n":${i}}`);
+      const got = await Promise.all([b.shared.logins.take(`login-race-${i}`), c.shared.logins.take(`login-race-${i}`)]);
+      expect(got.filter((g) => g !== undefined)).toEqual([`{"n":${i}}`]);
+    }
+    // Logins are not sessions: the replicas' session caches never see them.
+    expect(b.sessions.size).toBe(0);
+  });
+});
+
 describe('after a nats-server restart', () => {
   it('a revocation on one replica still reaches the other (the watch resumes; a poll every 5 s covers a lost one)', async () => {
     const a = await replicaKeys('a7', 'keys_restart');

@@ -1,4 +1,7 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { oidcSchema } from '../../services/console/oidc-config.ts';
+import { OidcLogins } from '../../services/console/oidc.ts';
 import { decodeSession, encodeSession, SessionStore, SHARED_TOUCH_MS, type SharedSessionRecords } from '../../services/console/session.ts';
 
 // The console's side of shared sessions (issue 17), pure logic: what a record holds, and when the store writes to
@@ -126,5 +129,44 @@ describe('SessionStore with shared records', () => {
     expect(await store.lookup('z'.repeat(43))).toBeUndefined();
     expect(await store.end(id)).toBe(true);
     expect(store.size).toBe(0);
+  });
+});
+
+describe('single sign-on logins in progress over shared records', () => {
+  const provider = {
+    id: 'keycloak-stv',
+    label: 'Compte agent',
+    issuer: 'https://sso.saint-veilleur.fr/realms/agents',
+    clientId: 'veilleur',
+    clientSecretEnv: 'VEILLEUR_OIDC_SECRET',
+    redirectUrl: 'https://veilleur.saint-veilleur.fr/connexion/oidc/keycloak-stv/retour',
+    claim: 'groups',
+    map: [{ value: 'eau', tenants: ['saint-veilleur'], role: 'operator' }],
+  };
+  const hash = (id: string) => createHash('sha256').update(id).digest('base64url');
+
+  it('takes the login another replica stored, once, and refuses a stale, foreign or damaged one', async () => {
+    const records = new Map<string, string>();
+    const shared = {
+      put: async (k: string, v: string) => void records.set(k, v),
+      take: async (k: string) => {
+        const v = records.get(k);
+        records.delete(k);
+        return v;
+      },
+    };
+    const logins = new OidcLogins(oidcSchema.parse({ providers: [provider] }), { env: { VEILLEUR_OIDC_SECRET: 'x' }, shared });
+    const now = Date.now();
+    const login = { provider: 'keycloak-stv', state: 'st', nonce: 'no', verifier: 've', next: '/', lang: 'fr', createdAt: now };
+    records.set(hash('cookie-1'), JSON.stringify(login));
+    expect(await logins.take('cookie-1', 'keycloak-stv', now + 1000)).toEqual(login);
+    expect(await logins.take('cookie-1', 'keycloak-stv', now + 1000)).toBeUndefined();
+    records.set(hash('cookie-2'), JSON.stringify(login));
+    expect(await logins.take('cookie-2', 'keycloak-stv', now + 11 * 60_000)).toBeUndefined();
+    records.set(hash('cookie-3'), JSON.stringify(login));
+    expect(await logins.take('cookie-3', 'entra', now)).toBeUndefined();
+    records.set(hash('cookie-4'), '{"provider":"keycloak-stv"}');
+    expect(await logins.take('cookie-4', 'keycloak-stv', now)).toBeUndefined();
+    expect(records.size).toBe(0);
   });
 });

@@ -61,7 +61,7 @@ export function oidcPages(app: FastifyInstance, deps: ConsoleDeps, oidc: OidcLog
     if (!provider) return page(req, reply, 404, t.errors.notFoundTitle, t.sso.unknownProvider);
     const refused = throttled(req, reply);
     if (refused) return refused;
-    const login = oidc.take(req.cookies[LOGIN_COOKIE], providerId);
+    const login = await oidc.take(req.cookies[LOGIN_COOKIE], providerId);
     reply.clearCookie(LOGIN_COOKIE, loginCookie(req));
 
     // The language cookie is SameSite=Strict, so absent on the provider's redirect: the login remembers it.
