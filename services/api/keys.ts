@@ -8,7 +8,8 @@
  *
  * The ring holds the keys of the configuration file and those of the key store (key-store.ts): created, revoked and
  * rotated through the CLI or the API, applied at once (the store file is checked on every authentication, so a
- * change made by `veilleur keys` in another process counts from the next request) and kept across restarts.
+ * change made by `veilleur keys` in another process counts from the next request) and kept across restarts. In
+ * cluster mode the store is a NATS bucket every replica watches (services/cluster/shared-keys.ts).
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { apiKeyEntry, KEY_ID, type ApiKeyEntry, type ApiRole } from './keys-schema.ts';

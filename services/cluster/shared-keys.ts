@@ -222,6 +222,8 @@ export class SharedKeyStore<S> {
       try {
         this.apply(e.revision, this.decode(e.value));
       } catch (err) {
+        // Said once per bad revision (the poll reads it again): the next good write replaces it.
+        this.revision = e.revision;
         this.o.log.error({ err: (err as Error).message }, 'API key state in NATS cannot be read; the keys read before stay in force');
       }
     }
