@@ -181,12 +181,23 @@ export function periodicJob(o: PeriodicJobOptions): SingletonJob {
       let stopped = false;
       let round: Promise<void> | undefined;
 
+      let first = true;
       const due = async () => {
         const current = Math.floor((Date.now() - delayMs) / o.everyMs);
         for (;;) {
-          if (stopped || !holds()) return;
+          if (stopped) return;
+          if (!holds()) {
+            o.log.info({ job: o.name }, 'periodic job: not the jobs leader any more, round not run');
+            return;
+          }
           const { slot: last, revision } = await o.checkpoint.read();
-          if (last !== undefined && last >= current) return;
+          if (last !== undefined && last >= current) {
+            // Said once per term: the previous leader ran this slot; this one waits for the next.
+            if (first) o.log.info({ job: o.name, slot: last, nextAt: new Date((current + 1) * o.everyMs + delayMs).toISOString() }, 'periodic job: slot already run, waiting for the next');
+            first = false;
+            return;
+          }
+          first = false;
           // First run of the job anywhere: only the current slot. After downtime: the missed ones, boundedly.
           const next = last === undefined ? current : Math.max(last + 1, current - maxCatchUp + 1);
           if (last !== undefined && next > last + 1) o.log.warn({ job: o.name, skipped: next - last - 1 }, 'periodic job far behind: the oldest slots are skipped');
@@ -195,9 +206,10 @@ export function periodicJob(o: PeriodicJobOptions): SingletonJob {
             return;
           }
           if (stopped || !holds()) return; // claimed but the term ended: the slot is left unrun, as after a crash
+          const began = Date.now();
           await o.run(new Date(next * o.everyMs));
           // One line per round, naming its slot: the trail that shows each slot ran once across the replicas.
-          o.log.info({ job: o.name, slot: next, at: new Date(next * o.everyMs).toISOString() }, 'periodic round done');
+          o.log.info({ job: o.name, slot: next, at: new Date(next * o.everyMs).toISOString(), ms: Date.now() - began }, 'periodic round done');
           o.onRun?.(next);
         }
       };
