@@ -205,7 +205,11 @@ export function periodicJob(o: PeriodicJobOptions): SingletonJob {
             o.log.warn({ job: o.name, slot: next }, 'slot claimed by another replica meanwhile; this one stops its round');
             return;
           }
-          if (stopped || !holds()) return; // claimed but the term ended: the slot is left unrun, as after a crash
+          if (stopped || !holds()) {
+            // Claimed but the term ended: the slot is left unrun, as after a crash.
+            o.log.warn({ job: o.name, slot: next }, 'periodic job: slot claimed but the term ended before its round; left unrun');
+            return;
+          }
           const began = Date.now();
           await o.run(new Date(next * o.everyMs));
           // One line per round, naming its slot: the trail that shows each slot ran once across the replicas.
