@@ -16,16 +16,8 @@
  * ```
  */
 import { z } from 'zod';
+import { isTimeZone } from '../time/calendar.ts';
 import { CLASSES, durationMs, formatDuration, type ConfigurableClass } from './classes.ts';
-
-function isTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** A retention duration for `cls`, in canonical text ('2w' → '14d'). */
 const durationFor = (cls: ConfigurableClass) => {

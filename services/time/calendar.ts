@@ -117,7 +117,8 @@ function holidaySet(year: number, alsaceMoselle: boolean): Set<string> {
 // ---------------------------------------------------------------------------------------------------------
 // Site calendar schema
 
-function isTimeZone(tz: string): boolean {
+/** An IANA time zone name the runtime knows ('Europe/Paris'). */
+export function isTimeZone(tz: string): boolean {
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: tz });
     return true;
