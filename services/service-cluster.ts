@@ -54,8 +54,8 @@ export interface ClusterSide {
   onUplinkAlerts(events: AlertEvent[]): string[];
   /** The uplink's lines plus those of the alert events it caused and that were accepted (async when there are any). */
   withClaims(lines: string[] | Promise<string[]>): string[] | Promise<string[]>;
-  /** Windowed rules and people: claimed, then stored and announced. */
-  record(events: AlertEvent[]): void;
+  /** Windowed rules and people: claimed, then stored and announced; resolves to the events accepted (never rejects). */
+  record(events: AlertEvent[]): Promise<AlertEvent[]>;
   /** Open alerts as the cluster knows them, into the book (before consuming new partitions or leading the jobs). */
   rebuild(): Promise<void>;
   isJobsLeader(): boolean;
@@ -120,11 +120,17 @@ export function createClusterSide(d: ClusterSideDeps): ClusterSide {
       });
     },
     record(events) {
-      if (events.length === 0 || !d.alerts) return;
+      if (events.length === 0 || !d.alerts) return Promise.resolve([]);
       const sink = d.alerts.sink;
-      void claim(events).then(
-        (ok) => sink.record(ok),
-        (err: unknown) => log.error({ err: String(err), events: events.map((e) => `${e.type} ${e.alert.id}`) }, 'alert events not recorded: NATS did not answer'),
+      return claim(events).then(
+        (ok) => {
+          sink.record(ok);
+          return ok;
+        },
+        (err: unknown) => {
+          log.error({ err: String(err), events: events.map((e) => `${e.type} ${e.alert.id}`) }, 'alert events not recorded: NATS did not answer');
+          return [];
+        },
       );
     },
     async rebuild() {

@@ -202,7 +202,10 @@ export function createService(cfg: Config, log: Logger, extraDecoders: DecoderRe
         alerts.book,
         influx,
         calendarFor,
-        (events) => (clusterSide ? clusterSide.record(events) : alertSink.record(events)),
+        (events) => {
+          if (clusterSide) void clusterSide.record(events);
+          else alertSink.record(events);
+        },
         cfg.alerts.evalMinutes * 60_000,
         log.child({ component: 'alerts' }),
         rulesFor,
@@ -298,7 +301,11 @@ export function createService(cfg: Config, log: Logger, extraDecoders: DecoderRe
     alerts: alerts && {
       book: alerts.book,
       // Acknowledged and resolved by hand (API, console): through the sink like every other alert event.
-      record: (events) => (clusterSide ? clusterSide.record(events) : alertSink.record(events)),
+      record: (events) => {
+        if (clusterSide) return clusterSide.record(events);
+        alertSink.record(events);
+        return Promise.resolve(events);
+      },
       calendarFor,
       rulesFor,
     },

@@ -11,8 +11,12 @@ import type { AuditLog } from '../audit/trail.ts';
 
 export interface AlertsAccess {
   book: AlertBook;
-  /** Stores (through the spool) and notifies events caused by hand: acknowledge, resolve. */
-  record(events: AlertEvent[]): void;
+  /**
+   * Stores (through the spool) and notifies events caused by hand: acknowledge, resolve. Resolves to the events
+   * recorded: with several replicas, one that another replica recorded a change of the same alert before (two people
+   * at once), or that NATS could not confirm, is left out. Never rejects.
+   */
+  record(events: AlertEvent[]): Promise<AlertEvent[]>;
   calendarFor: WindowContext['calendarFor'];
   rulesFor?: WindowContext['rulesFor'];
 }

@@ -76,7 +76,8 @@ export class ClusterNode {
     this.connected = true;
     this.watchStatus(this.conn).catch((err: Error) => this.log.debug({ err: err.message }, 'NATS status no longer watched'));
     this.log.info({ servers: this.cfg.nats.servers, replicaId: this.replicaId }, 'connected to NATS');
-    const kv = await openLeaseBucket(this.conn, LEASE_BUCKET, this.ttlMs);
+    // As many copies as the stream: on a three-node NATS cluster the leases survive the loss of a node.
+    const kv = await openLeaseBucket(this.conn, LEASE_BUCKET, this.ttlMs, this.cfg.streamReplicas);
     this.keeper = new LeaseKeeper(kv, this.replicaId, this.ttlMs, this.log.child({ component: 'leases' }));
     await this.beat();
     // The member key is renewed by the keeper; this only takes it again after it was lost (NATS unreachable).

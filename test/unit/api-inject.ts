@@ -157,7 +157,10 @@ export async function apiHarness(over: Partial<ApiDeps> = {}): Promise<ApiHarnes
     influx,
     registry,
     defaultTenant: 'default',
-    alerts: { book, record: (events) => void recorded.push(...events), calendarFor: calendarLookup(registry.sites) },
+    alerts: { book, record: (events) => {
+      recorded.push(...events);
+      return Promise.resolve(events);
+    }, calendarFor: calendarLookup(registry.sites) },
     retention: { influx, influxConfig: { api: 'v1', url: 'http://127.0.0.1:1', db: 'veilleur', timeoutMs: 1000 }, settings: undefined },
     redecode: (opts) => {
       redecodes.push(opts);

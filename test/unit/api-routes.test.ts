@@ -285,6 +285,20 @@ describe('alerts', () => {
       expect(h.recorded).toHaveLength(1);
     });
 
+    it('answers 409 when the service does not record the event (another replica recorded a change to the alert first)', async () => {
+      const live = liveAlert(A).alert;
+      const alerts = h.deps.alerts!;
+      const record = alerts.record;
+      alerts.record = () => Promise.resolve([]);
+      try {
+        const r = await h.call('POST', `/api/v1/alerts/${live.id}/acknowledge`, 'aOperator', { comment: 'plombier prévenu' });
+        expect(r.statusCode).toBe(409);
+        expect(r.json().message).toBe(`alert ${live.id} was not acknowledged: another replica recorded a change to it first, or the replicas could not confirm it; read it again and retry`);
+      } finally {
+        alerts.record = record;
+      }
+    });
+
     it('refuses a viewer (403), another tenant’s alert (404) and an empty comment (400); nothing is recorded', async () => {
       const live = liveAlert(A).alert;
       expect((await h.call('POST', `/api/v1/alerts/${live.id}/acknowledge`, 'aViewer', { comment: 'vu' })).statusCode).toBe(403);

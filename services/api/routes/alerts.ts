@@ -98,7 +98,9 @@ export const alertsRoutes: FastifyPluginAsyncZod<{ deps: ApiDeps }> = async (app
         const by = `${p.name} (${p.keyId})`;
         const event = action === 'acknowledge' ? alerts.book.acknowledge(alert.id, by, req.body.comment) : alerts.book.resolve(alert.id, by, req.body.comment);
         if (!event) throw new ApiError(409, 'conflict', `alert ${alert.id} is ${alert.state}: it cannot be ${action === 'acknowledge' ? 'acknowledged' : 'resolved'}`);
-        alerts.record([event]);
+        if ((await alerts.record([event])).length === 0) {
+          throw new ApiError(409, 'conflict', `alert ${alert.id} was not ${action === 'acknowledge' ? 'acknowledged' : 'resolved'}: another replica recorded a change to it first, or the replicas could not confirm it; read it again and retry`);
+        }
         return alertView(event.alert, 'fr');
       },
     );

@@ -289,7 +289,8 @@ export function alertPages(app: FastifyInstance, deps: ConsoleDeps): void {
       const by = ctx.principal.name;
       const event = path === 'prise-en-compte' ? alerts.book.acknowledge(a.id, by, comment) : alerts.book.resolve(a.id, by, comment);
       if (!event) return reply.code(303).redirect(`/alertes/${a.id}?erreur=etat`);
-      alerts.record([event]);
+      // Several replicas: another person's change to the same alert recorded first wins; this one is not kept.
+      if ((await alerts.record([event])).length === 0) return reply.code(303).redirect(`/alertes/${a.id}?erreur=etat`);
       req.log.warn({ keyId: ctx.principal.keyId, alert: a.id, action: path, tenant: a.subject.tenant }, 'console action');
       deps.api.audit?.ofRequest(req, ctx.principal, { action: path === 'prise-en-compte' ? 'alert.acknowledge' : 'alert.resolve', tenant: a.subject.tenant, target: a.id, detail: comment, source: 'console' });
       return reply.code(303).redirect(`/alertes/${a.id}?fait=${path}`);
