@@ -4,13 +4,48 @@
  * and processing trace (VEILLEUR_CLUSTER_TRACE: the order in which it handed messages to the ingestor).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect, type ConnectionOptions, type NatsConnection } from '@nats-io/transport-node';
 import { stringify } from 'yaml';
 import { clusterSchema, type ClusterConfig } from '../../services/cluster/config.ts';
 import type { FileConfig } from '../../services/config/schema.ts';
 import { freePort, startNats, type NatsServer } from '../../services/dev/servers.ts';
-import { ROOT, startStack, waitFor, type Stack } from './support.ts';
+import { ROOT, signalChild, startStack, waitFor, type Stack } from './support.ts';
+
+/**
+ * A private nats-server for tests that drive the cluster's pieces in this process: its temporary directory, and the
+ * connections the test opens, all closed by `stop()`. Call `start()` in beforeAll and `stop()` in afterAll.
+ */
+export function privateNats(prefix: string) {
+  const conns: NatsConnection[] = [];
+  let dir = '';
+  let server: NatsServer | undefined;
+  return {
+    get dir(): string {
+      return dir;
+    },
+    get server(): NatsServer {
+      if (!server) throw new Error('privateNats: start() first');
+      return server;
+    },
+    async start(): Promise<void> {
+      dir = mkdtempSync(join(tmpdir(), prefix));
+      server = await startNats(dir);
+    },
+    async connect(opts: Partial<ConnectionOptions> = {}): Promise<NatsConnection> {
+      const nc = await connect({ servers: this.server.url, ...opts });
+      conns.push(nc);
+      return nc;
+    },
+    async stop(): Promise<void> {
+      for (const nc of conns) await nc.close().catch(() => undefined);
+      await server?.stop();
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
 
 export interface ClusterStack extends Stack {
   nats: NatsServer;
@@ -121,15 +156,8 @@ export class Replica {
     }
   }
 
-  async kill(signal: NodeJS.Signals): Promise<number | null> {
-    const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return child?.exitCode ?? null;
-    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-    child.kill(signal);
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    const code = await exited;
-    clearTimeout(timer);
-    return code;
+  kill(signal: NodeJS.Signals): Promise<number | null> {
+    return signalChild(this.child, signal, 30_000);
   }
 
   stop(): Promise<number | null> {

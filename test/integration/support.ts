@@ -108,20 +108,24 @@ export class ServiceProcess {
     }
   }
 
-  async kill(signal: NodeJS.Signals): Promise<number | null> {
-    const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return child?.exitCode ?? null;
-    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-    child.kill(signal);
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    const code = await exited;
-    clearTimeout(timer);
-    return code;
+  kill(signal: NodeJS.Signals): Promise<number | null> {
+    return signalChild(this.child, signal, 20_000);
   }
 
   stop(): Promise<number | null> {
     return this.kill('SIGTERM');
   }
+}
+
+/** Sends `signal` and waits for the exit (SIGKILL after `graceMs`); the exit code, or null after a signal. */
+export async function signalChild(child: ChildProcess | undefined, signal: NodeJS.Signals, graceMs: number): Promise<number | null> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return child?.exitCode ?? null;
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  child.kill(signal);
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  const code = await exited;
+  clearTimeout(timer);
+  return code;
 }
 
 export async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
