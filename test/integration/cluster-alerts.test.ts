@@ -1,16 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
 import pino from 'pino';
-import { startNats, type NatsServer } from '../../services/dev/servers.ts';
 import { AlertRegistry, openAlertBucket } from '../../services/cluster/alerts.ts';
 import { AlertBook, type AlertEvent } from '../../services/alerts/lifecycle.ts';
 import { alertEventLine } from '../../services/alerts/store.ts';
 import type { Alert, Subject } from '../../services/alerts/model.ts';
 import { leakSensorWet, type StreamInput } from '../../services/alerts/rules/stream.ts';
+import { privateNats } from './cluster-support.ts';
 import { waitFor } from './support.ts';
 
 // Alert books of several replicas kept consistent through a JetStream key-value bucket (real nats-server): one open
@@ -20,19 +16,14 @@ const T0 = Date.parse('2026-03-02T08:00:00Z');
 const leak: Subject = { tenant: 'saint-veilleur', site: 'gymnase', zone: 'vestiaires', devEui: '70b3d57ba0000001', device: 'fuite-vestiaires' };
 const wet = (min: number, wetNow = true) => leakSensorWet.evaluate({ subject: leak, role: 'leak', at: new Date(T0 + min * 60_000), values: { 'water.leak': wetNow } } as StreamInput)!;
 
-let dir: string;
-let nats: NatsServer;
-const conns: NatsConnection[] = [];
+const nats = privateNats('veilleur-cluster-alerts-');
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'veilleur-cluster-alerts-'));
-  nats = await startNats(dir);
+  await nats.start();
 });
 
 afterAll(async () => {
-  for (const nc of conns) await nc.close().catch(() => undefined);
-  await nats?.stop();
-  rmSync(dir, { recursive: true, force: true });
+  await nats.stop();
 });
 
 interface Replica {
@@ -45,8 +36,7 @@ interface Replica {
 }
 
 async function replica(bucket: string, follow = true): Promise<Replica> {
-  const nc = await connect({ servers: nats.url });
-  conns.push(nc);
+  const nc = await nats.connect();
   const book = new AlertBook();
   const registry = new AlertRegistry<Alert>({ kv: await openAlertBucket(nc, bucket), instance: randomUUID(), log, onRemote: (a, quiet) => book.adopt(a, quiet), lineOf: (e) => alertEventLine(e as AlertEvent) });
   await registry.sync();

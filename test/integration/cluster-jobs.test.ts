@@ -1,12 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import pino from 'pino';
-import { startNats, type NatsServer } from '../../services/dev/servers.ts';
 import { LeaseKeeper, openLeaseBucket } from '../../services/cluster/lease.ts';
 import { JobsLeader, openCheckpointBucket, periodicJob, selfScheduledJob, SlotCheckpoint } from '../../services/cluster/jobs.ts';
+import { privateNats } from './cluster-support.ts';
 import { waitFor } from './support.ts';
 
 // The jobs leader of three replicas (in this process, each with its own NATS connection) on a real nats-server:
@@ -16,19 +13,14 @@ const log = pino({ level: 'silent' });
 const TTL = 2000;
 const SLOT = 500;
 
-let dir: string;
-let nats: NatsServer;
-const conns: NatsConnection[] = [];
+const nats = privateNats('veilleur-jobs-');
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'veilleur-jobs-'));
-  nats = await startNats(dir);
+  await nats.start();
 });
 
 afterAll(async () => {
-  for (const nc of conns) await nc.close().catch(() => undefined);
-  await nats?.stop();
-  rmSync(dir, { recursive: true, force: true });
+  await nats.stop();
 });
 
 interface Replica {
@@ -39,8 +31,7 @@ interface Replica {
 }
 
 async function replica(id: string, bucket: string, runs: { replica: string; slot: number }[], selfTerms: string[]): Promise<Replica> {
-  const nc = await connect({ servers: nats.url });
-  conns.push(nc);
+  const nc = await nats.connect();
   const leases = new LeaseKeeper(await openLeaseBucket(nc, `${bucket}_leases`, TTL), id, TTL, log);
   const checkpoint = new SlotCheckpoint(await openCheckpointBucket(nc, `${bucket}_checkpoints`), 'windowed');
   const r: Replica = { id, nc, terms: 0, leader: undefined as unknown as JobsLeader };
@@ -116,8 +107,7 @@ describe('jobs leader across three replicas (real nats-server)', () => {
   }, 60_000);
 
   it('a slot checkpoint is claimed by one of two contenders only', async () => {
-    const nc = await connect({ servers: nats.url });
-    conns.push(nc);
+    const nc = await nats.connect();
     const kv = await openCheckpointBucket(nc, 'jobs_b_checkpoints');
     const a = new SlotCheckpoint(kv, 'rollups');
     const b = new SlotCheckpoint(kv, 'rollups');

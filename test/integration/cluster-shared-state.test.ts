@@ -1,10 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import pino from 'pino';
-import { startNats, type NatsServer } from '../../services/dev/servers.js';
 import { KeyRing, KeyStore } from '../../services/api/keys.js';
 import { emptyStoreState, mergeStoreStates, parseStoreState, type StoreState } from '../../services/api/key-store.js';
 import { SharedKeyStore } from '../../services/cluster/shared-keys.js';
@@ -12,7 +10,7 @@ import { SharedSessions } from '../../services/cluster/shared-sessions.js';
 import { SessionStore, SHARED_TOUCH_MS } from '../../services/console/session.js';
 import { generateKey } from '../../services/api/keys.js';
 import { scaledTown, townRegistry } from '../../services/simulator/town.js';
-import { Replica, startClusterStack, writeClusterConfig, type ClusterStack } from './cluster-support.js';
+import { privateNats, Replica, startClusterStack, writeClusterConfig, type ClusterStack } from './cluster-support.js';
 import { waitFor } from './support.js';
 
 // Issue 17: the state two replicas must share in cluster mode — API keys and console sessions — through a real
@@ -21,33 +19,26 @@ const log = pino({ level: 'silent' });
 /** A change made on one replica must be in force on the others within a second (the watch delivers it). */
 const PROPAGATION_MS = 1000;
 
-let dir: string;
-let nats: NatsServer;
-const conns: NatsConnection[] = [];
+const nats = privateNats('veilleur-shared-');
 const stops: (() => unknown)[] = [];
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'veilleur-shared-'));
-  nats = await startNats(dir);
+  await nats.start();
 });
 
 afterAll(async () => {
   for (const stop of stops) await stop();
-  for (const nc of conns) await nc.close().catch(() => undefined);
-  await nats?.stop();
-  rmSync(dir, { recursive: true, force: true });
+  await nats.stop();
 });
 
 async function conn(): Promise<NatsConnection> {
   // Reconnecting for ever, as the service's connection does (services/cluster/node.ts).
-  const nc = await connect({ servers: nats.url, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
-  conns.push(nc);
-  return nc;
+  return nats.connect({ maxReconnectAttempts: -1, reconnectTimeWait: 250 });
 }
 
 /** One replica's key ring, wired as services/service.ts does in cluster mode. */
 async function replicaKeys(name: string, bucket: string, configKeys: ConstructorParameters<typeof KeyRing>[0] = []) {
-  const file = KeyStore.inDataDir(join(dir, name));
+  const file = KeyStore.inDataDir(join(nats.dir, name));
   const store = new SharedKeyStore<StoreState>({ cache: file, parse: parseStoreState, merge: mergeStoreStates, empty: emptyStoreState, log, bucket });
   const ring = new KeyRing(configKeys, { store });
   await store.attach(await conn());
@@ -84,7 +75,7 @@ describe('API keys shared by replicas through NATS', () => {
     expect(a.ring.find(made.view.id)?.state).toBe('revoked');
     expect(a.ring.find(made.view.id)?.revoked?.by).toBe('test');
     // Each replica's file is its cache of the shared state (used at its next start until NATS answers).
-    await waitFor(async () => (KeyStore.inDataDir(join(dir, 'a')).read().keys.find((k) => k.id === made.view.id)?.revoked?.by ?? '') === 'test', 2000, "replica a's cache file");
+    await waitFor(async () => (KeyStore.inDataDir(join(nats.dir, 'a')).read().keys.find((k) => k.id === made.view.id)?.revoked?.by ?? '') === 'test', 2000, "replica a's cache file");
     console.log(`key created on a → usable on b after ≤ ${spread} ms; revoked on b → refused on a after ≤ ${revoked} ms`);
   });
 
@@ -112,7 +103,7 @@ describe('API keys shared by replicas through NATS', () => {
   it('a replica joining with its own key file adds its keys and revocations to the cluster; a duplicate id is refused everywhere', async () => {
     const first = await replicaKeys('a4', 'keys_join', [{ id: 'configkey01', name: 'Configuration', role: 'admin', tenants: ['*'], hash: `sha256:${'0'.repeat(64)}` }]);
     // A replica that ran alone before: its file holds a key and a revocation of a configuration key.
-    const alone = new KeyRing([{ id: 'configkey01', name: 'Configuration', role: 'admin', tenants: ['*'], hash: `sha256:${'0'.repeat(64)}` }], { store: KeyStore.inDataDir(join(dir, 'b4')) });
+    const alone = new KeyRing([{ id: 'configkey01', name: 'Configuration', role: 'admin', tenants: ['*'], hash: `sha256:${'0'.repeat(64)}` }], { store: KeyStore.inDataDir(join(nats.dir, 'b4')) });
     const local = await alone.create({ name: 'Made alone', role: 'viewer', tenants: ['*'] }, 'test');
     await alone.revoke('configkey01', 'test');
     const joined = await replicaKeys('b4', 'keys_join', [{ id: 'configkey01', name: 'Configuration', role: 'admin', tenants: ['*'], hash: `sha256:${'0'.repeat(64)}` }]);
@@ -129,7 +120,7 @@ describe('API keys shared by replicas through NATS', () => {
     const { jetstream } = await import('@nats-io/jetstream');
     const kv = await new Kvm(jetstream(await conn())).open('keys_bad');
     await kv.put('state', '{"version": 2}');
-    const b = new SharedKeyStore<StoreState>({ cache: KeyStore.inDataDir(join(dir, 'b5')), parse: parseStoreState, merge: mergeStoreStates, empty: emptyStoreState, log, bucket: 'keys_bad' });
+    const b = new SharedKeyStore<StoreState>({ cache: KeyStore.inDataDir(join(nats.dir, 'b5')), parse: parseStoreState, merge: mergeStoreStates, empty: emptyStoreState, log, bucket: 'keys_bad' });
     await expect(b.attach(await conn())).rejects.toThrow(/key store NATS bucket keys_bad \(key 'state'\): version/);
     // Replica a saw the damaged write through its watch and kept what it had.
     await new Promise((r) => setImmediate(r));
@@ -208,7 +199,7 @@ describe('the cache file', () => {
     const a = await replicaKeys('a6', 'keys_file');
     await a.ring.create({ name: 'Fichier', role: 'viewer', tenants: ['*'] }, 'test');
     await waitFor(async () => existsSync(a.file.file) && readFileSync(a.file.file, 'utf8').includes('Fichier'), 2000, 'the cache file');
-    const alone = new KeyRing([], { store: KeyStore.inDataDir(join(dir, 'a6')) });
+    const alone = new KeyRing([], { store: KeyStore.inDataDir(join(nats.dir, 'a6')) });
     expect(alone.list().map((k) => k.name)).toEqual(['Fichier']);
   });
 });
@@ -237,10 +228,10 @@ describe('after a nats-server restart', () => {
     const b = await replicaKeys('b7', 'keys_restart');
     const made = await a.ring.create({ name: 'Avant redémarrage', role: 'viewer', tenants: ['*'] }, 'test');
     await timed(() => b.ring.authenticate(made.key) !== undefined, 'the key on b');
-    await nats.stop();
+    await nats.server.stop();
     // While NATS is away, each replica keeps the keys it knew: nothing can be changed, nothing is forgotten.
     expect(b.ring.authenticate(made.key)?.keyId).toBe(made.view.id);
-    await nats.start();
+    await nats.server.start();
     await waitFor(async () => {
       try {
         await a.ring.revoke(made.view.id, 'test');

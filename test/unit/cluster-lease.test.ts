@@ -1,11 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
 import pino from 'pino';
-import { startNats, type NatsServer } from '../../services/dev/servers.js';
 import { LeaseKeeper, openLeaseBucket } from '../../services/cluster/lease.js';
+import { privateNats } from '../integration/cluster-support.js';
 import { waitFor } from '../integration/support.js';
 
 // The lease primitive against a real nats-server (JetStream, file storage): the server's max age is what expires a
@@ -13,26 +9,18 @@ import { waitFor } from '../integration/support.js';
 const log = pino({ level: 'silent' });
 const TTL = 2000;
 
-let dir: string;
-let nats: NatsServer;
-let url: string;
-const conns: NatsConnection[] = [];
+const nats = privateNats('veilleur-lease-');
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'veilleur-lease-'));
-  nats = await startNats(dir);
-  url = nats.url;
+  await nats.start();
 });
 
 afterAll(async () => {
-  for (const nc of conns) await nc.close().catch(() => undefined);
-  await nats?.stop();
-  rmSync(dir, { recursive: true, force: true });
+  await nats.stop();
 });
 
 async function open(bucket: string, ttl = TTL) {
-  const nc = await connect({ servers: url });
-  conns.push(nc);
+  const nc = await nats.connect();
   return { nc, kv: await openLeaseBucket(nc, bucket, ttl) };
 }
 
@@ -133,8 +121,7 @@ describe('LeaseKeeper on a real nats-server', () => {
   it('keeps a lease through a quick restart of nats-server (file storage), and nobody else gets it meanwhile', async () => {
     const ttl = 6000;
     const open6 = async () => {
-      const nc = await connect({ servers: url, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
-      conns.push(nc);
+      const nc = await nats.connect({ maxReconnectAttempts: -1, reconnectTimeWait: 100 });
       return openLeaseBucket(nc, 'lease_restart_server', ttl);
     };
     const a = new LeaseKeeper(await open6(), 'replica-a', ttl, log);
@@ -142,8 +129,8 @@ describe('LeaseKeeper on a real nats-server', () => {
     const lost: string[] = [];
     a.on('lost', (k) => lost.push(k));
     expect(await a.acquire('jobs')).toBe(true);
-    await nats.stop();
-    await nats.start();
+    await nats.server.stop();
+    await nats.server.start();
     // Renewals resume on the reconnected connection; the key, on disk, was not expired by the restart.
     await waitFor(async () => (await b.holderOf('jobs').catch(() => null))?.holder === 'replica-a', 10_000, 'the lease read back after the restart');
     const until = Date.now() + ttl;
