@@ -22,7 +22,7 @@ import { ClusterSource } from './cluster/source.ts';
 import { createClusterSide } from './service-cluster.ts';
 import { AlertEngine } from './alerts/engine.ts';
 import { createNotificationDispatcher } from './alerts/notify/dispatcher.ts';
-import { AlertBook } from './alerts/lifecycle.ts';
+import { AlertBook, type AlertEvent } from './alerts/lifecycle.ts';
 import { calendarLookup, siteRulesLookup, WindowedScheduler } from './alerts/scheduler.ts';
 import { AlertSink } from './alerts/sink.ts';
 import { loadActiveAlerts } from './alerts/store.ts';
@@ -79,7 +79,12 @@ export function createService(cfg: Config, log: Logger, extraDecoders: DecoderRe
     log.child({ component: 'ingest' }),
     // The uplink's alert events are stored in the uplink's own spool write (the sink exists once the consumer does).
     // Cluster mode: the events are claimed in NATS first (one open alert per rule and subject across replicas).
-    alerts ? (devEui, meta, at, readings) => (clusterSide ? clusterSide.onUplinkAlerts(alerts.onReadings(devEui, meta, at, readings)) : alertSink.withUplink(alerts.onReadings(devEui, meta, at, readings))) : undefined,
+    alerts
+      ? (devEui, meta, at, readings) => {
+          const events = alerts.onReadings(devEui, meta, at, readings);
+          return clusterSide ? clusterSide.onUplinkAlerts(events) : alertSink.withUplink(events);
+        }
+      : undefined,
   );
   let stopping = false;
 
@@ -89,7 +94,8 @@ export function createService(cfg: Config, log: Logger, extraDecoders: DecoderRe
    * its lines are staged: the consumer acknowledges it after the flush that follows, in the order of arrival.
    */
   const handle = (topic: string, payload: Buffer): void | Promise<void> => {
-    const lines = clusterSide ? clusterSide.withClaims(ingestor.handle(topic, payload)) : ingestor.handle(topic, payload);
+    const handled = ingestor.handle(topic, payload);
+    const lines = clusterSide ? clusterSide.withClaims(handled) : handled;
     return Array.isArray(lines) ? spoolLines(lines) : lines.then(spoolLines);
   };
 
@@ -196,16 +202,23 @@ export function createService(cfg: Config, log: Logger, extraDecoders: DecoderRe
   };
 
   // Windowed rules: their events go through the sink like every other.
+  /**
+   * Alert events of the windowed rules and of people (API, console): through the sink like every other; in cluster
+   * mode claimed in NATS first. Resolves to the events recorded (a change another replica recorded first is not).
+   */
+  const recordAlertEvents = (events: AlertEvent[]): Promise<AlertEvent[]> => {
+    if (clusterSide) return clusterSide.record(events);
+    alertSink.record(events);
+    return Promise.resolve(events);
+  };
+
   const scheduler = alerts
     ? new WindowedScheduler(
         defaultWindowedRules(),
         alerts.book,
         influx,
         calendarFor,
-        (events) => {
-          if (clusterSide) void clusterSide.record(events);
-          else alertSink.record(events);
-        },
+        (events) => void recordAlertEvents(events),
         cfg.alerts.evalMinutes * 60_000,
         log.child({ component: 'alerts' }),
         rulesFor,
@@ -300,12 +313,8 @@ export function createService(cfg: Config, log: Logger, extraDecoders: DecoderRe
     defaultTenant: cfg.defaultTenant,
     alerts: alerts && {
       book: alerts.book,
-      // Acknowledged and resolved by hand (API, console): through the sink like every other alert event.
-      record: (events) => {
-        if (clusterSide) return clusterSide.record(events);
-        alertSink.record(events);
-        return Promise.resolve(events);
-      },
+      // Acknowledged and resolved by hand (API, console).
+      record: recordAlertEvents,
       calendarFor,
       rulesFor,
     },
