@@ -21,7 +21,7 @@ import type { WindowContext, WindowedRule } from '../../services/alerts/rules/de
 import { baseLoadRule } from '../../services/alerts/rules/energy.ts';
 import { continuousFlowRule } from '../../services/alerts/rules/water.ts';
 import { createInfluxTarget } from '../../services/storage/influx.ts';
-import { startStack, type Stack } from './support.ts';
+import { startStack, writeLines, type Stack } from './support.ts';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -50,12 +50,7 @@ afterAll(async () => {
   await stack?.close();
 });
 
-async function write(lines: string[]): Promise<void> {
-  for (let i = 0; i < lines.length; i += 20_000) {
-    const r = await fetch(`${stack.influx.url}/write?db=${stack.db}&precision=ms`, { method: 'POST', body: lines.slice(i, i + 20_000).join('\n') });
-    expect(r.status).toBe(204);
-  }
-}
+const write = (lines: string[]) => writeLines(stack, lines);
 
 const paris = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Paris', hourCycle: 'h23', hour: '2-digit', minute: '2-digit', weekday: 'short', year: 'numeric', month: '2-digit', day: '2-digit' });
 /** Wall-clock time in Paris: minutes since midnight, weekday (0 = Sunday), local date. */

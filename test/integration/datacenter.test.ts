@@ -15,7 +15,7 @@ import { generateUplinks } from '../../services/simulator/generator.ts';
 import { publishUplinks } from '../../services/simulator/publish.ts';
 import { TOWN, townRegistry } from '../../services/simulator/town.ts';
 import { createInfluxTarget, type InfluxTarget } from '../../services/storage/influx.ts';
-import { queryRows, ServiceProcess, startStack, waitFor, type Stack } from './support.ts';
+import { queryRows, ServiceProcess, startStack, waitFor, writeLines, type Stack } from './support.ts';
 
 const ENERGY = QUANTITIES['metering.electricity.activeEnergy'];
 
@@ -35,10 +35,7 @@ function point(tags: Record<string, string>, wh: number, time: string): string {
   return `${ENERGY.measurement}${t} ${ENERGY.field}=${wh} ${Date.parse(time)}`;
 }
 
-async function write(lines: string[]): Promise<void> {
-  const res = await fetch(`${stack.influx.url}/write?db=${stack.db}&precision=ms`, { method: 'POST', body: lines.join('\n') });
-  expect(res.status).toBe(204);
-}
+const write = (lines: string[]) => writeLines(stack, lines);
 
 describe('datacenter KPIs on a fixed data set', () => {
   it('computes the PUE of the hand-made meters, ignoring tariff channels and other sites', async () => {

@@ -17,7 +17,7 @@ import { en } from '../../services/console/i18n/en.ts';
 import { fr } from '../../services/console/i18n/fr.ts';
 import { createInfluxTarget } from '../../services/storage/influx.ts';
 import { siteCalendarSchema, type SiteCalendar } from '../../services/time/calendar.ts';
-import { startStack, type Stack } from './support.ts';
+import { startStack, writeLines, type Stack } from './support.ts';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -47,10 +47,7 @@ afterAll(async () => {
   await stack?.close();
 });
 
-async function write(lines: string[]): Promise<void> {
-  const r = await fetch(`${stack.influx.url}/write?db=${stack.db}&precision=ms`, { method: 'POST', body: lines.join('\n') });
-  expect(r.status).toBe(204);
-}
+const write = (lines: string[]) => writeLines(stack, lines);
 
 /** Local wall-clock minutes of the day in Paris in January (UTC+1). */
 const localMinutes = (t: number) => ((((t + HOUR) % (24 * HOUR)) + 24 * HOUR) % (24 * HOUR)) / MIN;

@@ -128,6 +128,15 @@ export async function signalChild(child: ChildProcess | undefined, signal: NodeJ
   return code;
 }
 
+/** Writes line protocol (ms precision) straight into the stack's InfluxDB, 20,000 lines per request; each must be accepted. */
+export async function writeLines(stack: Stack, lines: string[]): Promise<void> {
+  for (let i = 0; i < lines.length; i += 20_000) {
+    const r = await fetch(`${stack.influx.url}/write?db=${stack.db}&precision=ms`, { method: 'POST', body: lines.slice(i, i + 20_000).join('\n') });
+    // A thrown error rather than expect(): this module also serves the benchmarks, which run outside vitest.
+    if (r.status !== 204) throw new Error(`InfluxDB refused the test data: ${r.status} ${await r.text()}`);
+  }
+}
+
 export async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
