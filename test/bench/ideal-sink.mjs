@@ -1,4 +1,3 @@
-'use strict';
 /**
  * The least any MQTT → InfluxDB system can do for the comparison harness (../shared/bench), to tell what this
  * machine allows: subscribe (mqtt.js, QoS 1, acknowledged on receipt), JSON.parse, decode the three bench formats
@@ -6,10 +5,10 @@
  * No journal, no acknowledgement after storage, no sandbox, no rules, no radio metadata, no raw payload: a message
  * in flight when it stops is lost. It is a measuring stick, not a design: Veilleur must never work like this.
  * From the repository root (docs/performance.md, "What this machine allows"):
- *   ../shared/bench/suite.sh -r 3 nodered:300000 "cmd:exec sh infra/scripts/with-node.sh node --max-old-space-size=112 --max-semi-space-size=8 --v8-pool-size=1 test/bench/ideal-sink.cjs:300000"
+ *   ../shared/bench/suite.sh -r 3 nodered:300000 "cmd:exec sh infra/scripts/with-node.sh node --max-old-space-size=112 --max-semi-space-size=8 --v8-pool-size=1 test/bench/ideal-sink.mjs:300000"
  */
-const http = require('node:http');
-const mqtt = require('mqtt');
+import http from 'node:http';
+import mqtt from 'mqtt';
 
 const influx = new URL(process.env.INFLUX_URL);
 const path = `/write?db=${encodeURIComponent(process.env.INFLUX_DB)}&precision=ms`;
