@@ -19,6 +19,9 @@ export class QueryRefused extends Error {
   override name = 'QueryRefused';
 }
 
+/** The escapes InfluxQL's scanner accepts in strings and quoted identifiers, and what each stands for. */
+const ESCAPES = new Map([['n', '\n'], ['\\', '\\'], ["'", "'"], ['"', '"']]);
+
 const refuse = (fr: string, en: string): never => {
   throw new QueryRefused(`requête refusée par Veilleur : ${fr} (refused: ${en})`);
 };
@@ -106,9 +109,12 @@ class Scanner {
         const ch = s[i];
         if (ch === undefined || ch === '\n') refuse('chaîne ou identifiant non terminé', 'unterminated string or identifier');
         if (ch === '\\') {
+          // InfluxQL's scanner knows four escapes (`\n` is a newline) and refuses any other: read them as it does.
           const n = s[i + 1];
           if (n === undefined) refuse('chaîne ou identifiant non terminé', 'unterminated string or identifier');
-          v += n;
+          const escaped = ESCAPES.get(n!);
+          if (escaped === undefined) refuse(`séquence d'échappement inconnue \\${n}`, `unknown escape sequence \\${n}`);
+          v += escaped;
           i += 2;
           continue;
         }

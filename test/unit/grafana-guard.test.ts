@@ -95,6 +95,8 @@ describe('what it refuses', () => {
     [`SELECT mean("sf") FROM "uplink" WHERE ${TF} tz('Europe/Paris\\') OR 1=1')`, /time zone/],
     [`SELECT mean("sf") FROM "uplink" WHERE ${TF} AND "tenant" = 'a' --`, /unexpected/],
     [`SELECT mean("sf") FROM "up\\"link" WHERE ${TF}`, /identifier/],
+    // InfluxQL refuses an escape it does not know; the guard must not read it as the bare letter.
+    [`SELECT mean("sf") FROM "uplink" WHERE ${TF} AND "site" = 'a\\tb'`, /unknown escape sequence \\t/],
     [`SELECT mean("sf") FROM "uplink" WHERE ${TF} AND "site" =~ /[/`, /regex/],
     [`SELECT mean("sf") FROM "uplink" WHERE ${TF} AND "site" =~ /^a$`, /unterminated/],
     // A subquery escaping the filter: it reads a measurement too, so it gets the commune as well (accepted, confined),
@@ -124,6 +126,11 @@ describe('what it refuses', () => {
   it('escapes tag values again when it writes the statement', () => {
     const out = confine(`SELECT last("leak") FROM "water" WHERE ${TF} AND "site" = 'salle d\\'eau' AND "device" = 'a\\\\b'`, ['o\'brien']);
     expect(out.kind === 'query' && out.influxql).toBe(`SELECT last("leak") FROM "water" WHERE time >= ${range.from}ms AND time <= ${range.to}ms AND "site" = 'salle d\\'eau' AND "device" = 'a\\\\b' AND ("tenant" = 'o\\'brien')`);
+  });
+
+  it('reads \\n in a quoted value as the newline InfluxDB reads, and writes it back escaped', () => {
+    const out = confine(`SELECT last("leak") FROM "water" WHERE ${TF} AND "device" = 'ligne 1\\nligne 2'`, A);
+    expect(out.kind === 'query' && out.influxql).toBe(`SELECT last("leak") FROM "water" WHERE time >= ${range.from}ms AND time <= ${range.to}ms AND "device" = 'ligne 1\\nligne 2' AND ${clause}`);
   });
 
   it('answers Grafana’s connection test without reading anything, and refuses a key without commune', () => {
