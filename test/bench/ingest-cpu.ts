@@ -70,7 +70,7 @@ async function startAllocationSampling(): Promise<() => Promise<void>> {
   session.connect();
   await session.post('HeapProfiler.enable');
   // The two include* options are in the DevTools protocol but not yet in Node's typings.
-  await session.post('HeapProfiler.startSampling', { samplingInterval: 256, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true } as never);
+  await session.post('HeapProfiler.startSampling', { samplingInterval: 256, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: process.env.INGEST_ALLOC_MINOR !== '0' } as never);
   return async () => {
     const { profile } = (await session.post('HeapProfiler.stopSampling')) as unknown as { profile: { head: Node } };
     const byFunction = new Map<string, number>();
