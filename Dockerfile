@@ -21,4 +21,4 @@ VOLUME /var/lib/veilleur
 EXPOSE 8080
 USER node
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s CMD node -e "fetch('http://127.0.0.1:8080/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-CMD ["node", "--enable-source-maps", "--max-old-space-size=112", "--max-semi-space-size=8", "--v8-pool-size=1", "dist/veilleur.mjs", "serve"]
+CMD ["node", "--enable-source-maps", "--max-old-space-size=112", "--max-semi-space-size=8", "--v8-pool-size=1", "--expose-gc", "dist/veilleur.mjs", "serve"]

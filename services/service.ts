@@ -40,6 +40,7 @@ import { Registry } from './registry/registry.ts';
 import { createInfluxTarget, type InfluxTarget } from './storage/influx.ts';
 import { Spool } from './storage/spool.ts';
 import { SpoolWriter } from './storage/writer.ts';
+import { startMemoryTrim } from './memory-trim.ts';
 
 export interface Service {
   readonly metrics: Metrics;
@@ -333,6 +334,7 @@ export function createService(cfg: Config, log: Logger, extraDecoders: DecoderRe
     },
   };
   let http: HttpServer | undefined;
+  let memoryTrim: { stop(): void } | undefined;
 
   const restoreAlerts = async (engine: AlertEngine): Promise<void> => {
     for (let attempt = 1; !stopping; attempt++) {
@@ -374,10 +376,12 @@ export function createService(cfg: Config, log: Logger, extraDecoders: DecoderRe
       await mqttConsumer.start();
       if (clusterSide) await clusterSide.start();
       else scheduler?.start();
+      memoryTrim = startMemoryTrim({ activity: () => spool.appendedBytes, log });
       log.info({ influx: influx.describe, http: this.address(), spool: spool.pendingBytes() }, 'Veilleur started');
     },
     async stop(drainMs = 10_000) {
       stopping = true;
+      memoryTrim?.stop();
       await clusterSide?.stop();
       await scheduler?.stop();
       await rollups?.stop();

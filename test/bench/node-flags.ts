@@ -7,4 +7,4 @@
  * for 20–30 MB more at peak. One V8 helper thread instead of four takes three threads (and their stacks and malloc
  * arenas) off the idle service. The old-generation limit stays well above the live set.
  */
-export const SERVICE_NODE_FLAGS = ['--max-old-space-size=112', '--max-semi-space-size=8', '--v8-pool-size=1'] as const;
+export const SERVICE_NODE_FLAGS = ['--max-old-space-size=112', '--max-semi-space-size=8', '--v8-pool-size=1', '--expose-gc'] as const;
