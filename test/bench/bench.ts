@@ -4,7 +4,7 @@
  * - capacity: N uplinks published as fast as the broker acknowledges; uplinks/s from the first publish to the moment
  *   all N are queryable in InfluxDB, CPU seconds of the service per 1,000 uplinks, its peak RSS;
  * - latency: uplinks at a fixed 1,000/s; publish → queryable p50/p99 (resolution: the 20 ms poll);
- * - idle: the service's RSS and CPU use with nothing to do;
+ * - idle: the service's RSS and CPU use with nothing to do after start-up, and its RSS 15 s after the capacity burst;
  * - storage: bytes stored per device-year with rollups and retention applied (footprint.ts).
  * The service runs as in production: the bundled build (npm run build) with the Dockerfile's heap limits.
  * Everything listens on 127.0.0.1; every loop is bounded in count and time. Options: BENCH_N (100000),
@@ -98,6 +98,10 @@ async function main(): Promise<void> {
       peakRssMb: Math.round(memoryMb(pid).peak),
     };
 
+    // At rest again after the burst: what the service keeps once it is over (services/memory-trim.ts).
+    await sleep(15_000);
+    const idleAfterBurstRssMb = Math.round(memoryMb(pid).rss);
+
     // Latency at a fixed rate.
     const latStart = '2027-01-01T00:00:00Z';
     const rateUplinks = [...generateUplinks({ start: new Date(latStart), count: 1000 * RATE_SECONDS, seed: 2, devices })];
@@ -182,14 +186,14 @@ async function main(): Promise<void> {
       { name: 'conservation', path: '/conservation' },
     ]);
 
-    const result = { date: new Date().toISOString(), node: process.version, capacity, latency, alerts, console: pages, idle: { rssMb: Math.round(idle.rssMb), cpuPercent: +idle.cpuPercent.toFixed(2) } };
+    const result = { date: new Date().toISOString(), node: process.version, capacity, latency, alerts, console: pages, idle: { rssMb: Math.round(idle.rssMb), afterBurstRssMb: idleAfterBurstRssMb, cpuPercent: +idle.cpuPercent.toFixed(2) } };
     process.stdout.write(`
 Veilleur benchmark (real Mosquitto + InfluxDB 1.x on 127.0.0.1, ${devices.length} simulated devices, real payloads)
   capacity   ${capacity.uplinks} uplinks: ${capacity.uplinksPerSecond} uplinks/s end to end (first publish → all queryable in ${capacity.e2eSeconds} s), lost ${capacity.lost}
              CPU ${capacity.cpuMicrosPerUplink} µs per uplink (built-in decoders; ${capacity.cpuSecondsPer1000} s per 1,000), peak RSS ${capacity.peakRssMb} MB
   latency    ${latency.uplinks} uplinks at ${latency.rate}/s: publish → queryable p50 ${latency.p50Ms} ms, p99 ${latency.p99Ms} ms, max ${latency.maxMs} ms
   W7 alert   ${alerts.notified}/${alerts.uplinks} leak-sensor uplinks notified on MQTT: p50 ${alerts.p50Ms} ms, p99 ${alerts.p99Ms} ms after the broker had the uplink
-  idle       RSS ${result.idle.rssMb} MB, CPU ${result.idle.cpuPercent} %
+  idle       RSS ${result.idle.rssMb} MB after start-up (CPU ${result.idle.cpuPercent} %), ${idleAfterBurstRssMb} MB 15 s after the ${capacity.uplinks}-uplink burst
   console    ${townDevices.length} devices (${recent.length} uplinks over the last 26 h), 10,000 alert events; page time (10 requests each after one warm-up):
 ${pages.map((p) => `             ${p.page.padEnd(24)} ${p.status}  p50 ${p.p50Ms} ms  p95 ${p.p95Ms} ms  max ${p.maxMs} ms  (first ${p.firstMs} ms)  ${Math.round(p.bytes / 1024)} KB`).join('\n')}
 ${JSON.stringify(result)}

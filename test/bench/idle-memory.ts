@@ -47,6 +47,11 @@ try {
     flags: flags.join(' '),
   };
   process.stdout.write(`idle: ${JSON.stringify(r)}\n`);
+  // V8's heap by space: committed (total) against used, in MB.
+  const spaces = [...metrics.matchAll(/^veilleur_nodejs_heap_space_size_(total|used)_bytes\{space="(\w+)"\} (\S+)/gm)];
+  const bySpace = new Map<string, { total?: number; used?: number }>();
+  for (const [, kind, space, bytes] of spaces) bySpace.set(space!, { ...bySpace.get(space!), [kind!]: +(Number(bytes) / 2 ** 20).toFixed(1) });
+  process.stdout.write(`heap spaces (MB committed / used): ${[...bySpace].map(([s, v]) => `${s} ${v.total}/${v.used}`).join(', ')}\n`);
   // IDLE_MAPS=1: resident MB per mapped file (the node binary, libraries, ICU data) and anonymous memory.
   if (process.env.IDLE_MAPS === '1') {
     const perFile = new Map<string, number>();
