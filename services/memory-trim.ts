@@ -1,11 +1,11 @@
 /**
- * Gives memory back once a burst is over. V8 keeps the heap it grew for a burst (start-up, a backlog replayed after
- * an outage, a benchmark) and its own memory reducer did not shrink it here: measured on Node 24, the service kept
- * 67 MB of heap (35 MB in use) and 199 MB of RSS for minutes after 100,000 uplinks, and 71–77 MB of heap (33 MB in
- * use) after start-up. So when ingestion is quiet and the heap holds much more than it uses, one last-resort
- * collection (compacting, memory-reducing) returns the rest to the system: 199 → 149 MB after that burst
- * (docs/performance.md). It needs node's --expose-gc (SERVICE_NODE_FLAGS, as in the Dockerfile); without it, or
- * while uplinks keep coming, it does nothing.
+ * Gives memory back once a burst is over. V8 keeps what it grew for a burst (start-up, a backlog replayed after an
+ * outage, a benchmark): heap it no longer uses and pages it no longer counts in its heap at all, and its own memory
+ * reducer did not hand them back here (Node 24, measured for minutes). So once ingestion is quiet after a burst, or
+ * whenever the heap holds much more than it uses, one last-resort collection (compacting, memory-reducing, about
+ * 60 ms) returns them: at rest after start-up 158–163 → 112–115 MB, 15 s after 100,000 uplinks 201–207 → 136 MB
+ * (`npm run bench`, docs/performance.md). It needs node's --expose-gc (SERVICE_NODE_FLAGS, as in the Dockerfile);
+ * without it, or while uplinks keep coming, it does nothing.
  */
 import { getHeapStatistics } from 'node:v8';
 import type { Logger } from 'pino';
@@ -21,6 +21,8 @@ export interface MemoryTrimOptions {
   slackBytes?: number;
   /** Within one quiet spell, collections at least this far apart (a report or a console page can grow the heap again). */
   minGapMs?: number;
+  /** After a new burst, at least this long since the last collection (a rate hovering at the threshold). */
+  minGapAfterBurstMs?: number;
   /** The collection and the heap's figures: node's own unless a test gives others. */
   collect?: Collect;
   heap?: () => { total_heap_size: number; used_heap_size: number };
@@ -35,22 +37,26 @@ export function startMemoryTrim(opts: MemoryTrimOptions): { stop(): void } {
     opts.log.debug('node runs without --expose-gc: the heap is not trimmed after bursts');
     return { stop() {} };
   }
-  const { everyMs = 5_000, quietBelow = 128 * 1024, slackBytes = 24 * 2 ** 20, minGapMs = 600_000 } = opts;
+  const { everyMs = 5_000, quietBelow = 128 * 1024, slackBytes = 24 * 2 ** 20, minGapMs = 600_000, minGapAfterBurstMs = 60_000 } = opts;
   let last = opts.activity();
   // If the heap stays large after a collection, collecting again at every check would only cost CPU: once per quiet
   // spell, then at most every minGapMs.
   let lastTrimAt = Number.NEGATIVE_INFINITY;
+  let afterBurst = false;
   const timer = setInterval(() => {
     const now = opts.activity();
     const work = now - last;
     last = now;
     if (work > quietBelow) {
-      lastTrimAt = Number.NEGATIVE_INFINITY;
+      afterBurst = true;
       return;
     }
-    if (Date.now() - lastTrimAt < minGapMs) return;
+    if (Date.now() - lastTrimAt < (afterBurst ? minGapAfterBurstMs : minGapMs)) return;
     const before = heap();
-    if (before.total_heap_size - before.used_heap_size < slackBytes) return;
+    // After a burst, always: V8 keeps pages it no longer counts in its heap (pooled), which only such a collection
+    // hands back; otherwise only when the heap itself holds much more than it uses.
+    if (!afterBurst && before.total_heap_size - before.used_heap_size < slackBytes) return;
+    afterBurst = false;
     const started = performance.now();
     collect({ type: 'major', execution: 'sync', flavor: 'last-resort' });
     lastTrimAt = Date.now();

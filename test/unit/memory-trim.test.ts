@@ -44,14 +44,30 @@ describe('heap trim after a burst', () => {
     trim.stop();
   });
 
-  it('does not collect again in the same quiet spell when the heap stays large, but does after new work', () => {
+  it('does not collect again in the same quiet spell when the heap stays large, but does after a new burst', () => {
     collect.mockImplementation(() => {});
     const trim = start();
     vi.advanceTimersByTime(3000);
     expect(collect).toHaveBeenCalledTimes(1);
     activity += 10_000;
     vi.advanceTimersByTime(2000);
+    // A new burst right after: not before a minute has passed since the last collection.
+    expect(collect).toHaveBeenCalledTimes(1);
+    vi.advanceTimersByTime(60_000);
     expect(collect).toHaveBeenCalledTimes(2);
+    vi.advanceTimersByTime(120_000);
+    expect(collect).toHaveBeenCalledTimes(2);
+    trim.stop();
+  });
+
+  it('collects after a burst even when the heap reports little slack (V8 keeps pooled pages it no longer counts)', () => {
+    heap = { total_heap_size: 40 * MB, used_heap_size: 33 * MB };
+    const trim = start();
+    activity += 10_000;
+    vi.advanceTimersByTime(1000);
+    expect(collect).not.toHaveBeenCalled();
+    vi.advanceTimersByTime(1000);
+    expect(collect).toHaveBeenCalledTimes(1);
     trim.stop();
   });
 
