@@ -18,7 +18,10 @@ export interface ChartInput {
   unit: string;
   series: ChartSeries[];
   timeZone: string;
-  threshold?: { value: number; label: string } | undefined;
+  /** Horizontal lines (a rule's thresholds, a reference value): each drawn, and a column of the table. */
+  thresholds?: { value: number; legend: string }[] | undefined;
+  /** The sentence that says what the lines are, after the summary. */
+  thresholdsText?: string | undefined;
   /** A sentence that says what the chart shows, with its figures (the text alternative). */
   summary: string;
   /** Draw steps (states such as wet/dry) rather than lines. */
@@ -38,17 +41,18 @@ export function chart(ctx: PageContext, c: ChartInput): Html {
   const digits = c.digits ?? 1;
   const cell = (v: number | null | undefined) => (v === null || v === undefined ? '–' : ctx.fmt.number(v, digits));
   const zeroBased = c.zeroBased ?? (c.steps === true || /\/h$|^(L|m³|Wh|kWh|MWh)$/.test(c.unit));
-  const data = { unit: c.unit, timeZone: c.timeZone, lang: ctx.lang, timeLabel: ctx.t.time, steps: c.steps === true, zeroBased, threshold: c.threshold ? { value: c.threshold.value, legend: ctx.t.threshold } : null, series: c.series };
+  const thresholds = c.thresholds ?? [];
+  const data = { unit: c.unit, timeZone: c.timeZone, lang: ctx.lang, timeLabel: ctx.t.time, steps: c.steps === true, zeroBased, thresholds, series: c.series };
   return html`<figure class="chart">
   <figcaption id="${c.id}-titre">${c.title}${c.unit ? ` (${c.unit})` : ''}</figcaption>
   <div class="chart-canvas" data-chart="${c.id}" role="img" aria-labelledby="${c.id}-titre" aria-describedby="${c.id}-resume"></div>
-  <p id="${c.id}-resume" class="chart-summary">${c.summary}${c.threshold ? ` ${c.threshold.label}.` : ''}</p>
+  <p id="${c.id}-resume" class="chart-summary">${c.summary}${c.thresholdsText ? ` ${c.thresholdsText}.` : ''}</p>
   <details class="chart-table">
     <summary>${ctx.t.chartShowTable}</summary>
     <table>
       <caption>${ctx.t.chartTableCaption(c.title)}${times.length > shown.length ? ` (${shown.length} / ${times.length})` : ''}</caption>
-      <thead><tr><th scope="col">${ctx.t.time}</th>${c.series.map((s) => html`<th scope="col">${s.label}</th>`)}${c.threshold ? html`<th scope="col">${ctx.t.threshold}</th>` : ''}</tr></thead>
-      <tbody>${shown.map((t) => html`<tr><th scope="row">${ctx.fmt.short(t, c.timeZone)}</th>${byTime.map((m) => html`<td>${cell(m.get(t))}</td>`)}${c.threshold ? html`<td>${cell(c.threshold.value)}</td>` : ''}</tr>`)}</tbody>
+      <thead><tr><th scope="col">${ctx.t.time}</th>${c.series.map((s) => html`<th scope="col">${s.label}</th>`)}${thresholds.map((l) => html`<th scope="col">${l.legend}</th>`)}</tr></thead>
+      <tbody>${shown.map((t) => html`<tr><th scope="row">${ctx.fmt.short(t, c.timeZone)}</th>${byTime.map((m) => html`<td>${cell(m.get(t))}</td>`)}${thresholds.map((l) => html`<td>${cell(l.value)}</td>`)}</tr>`)}</tbody>
     </table>
   </details>
   ${jsonBlock(`${c.id}-donnees`, data)}

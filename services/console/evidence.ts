@@ -1,28 +1,27 @@
 /**
- * The evidence of an alert: the series that made its rule fire, over the rule's window, with the threshold the rule
- * compared it to. Which series that is, each rule states in its own terms in its definition (`evidence` in
+ * The evidence of an alert: the series that made its rule fire, over the rule's window, with the threshold (or
+ * thresholds) the rule compared it to. Which series that is, each rule states in its own terms in its definition (`evidence` in
  * services/alerts/rules/: W1 compares hourly volumes to a minimum, D2 a mean inlet temperature to a floor…); this
  * module reads and draws it. Rules that rest on no series (silence, airtime) have none: their figures say it all.
  */
 import { QUANTITIES, type QuantityId } from '../../decoders/model/quantities.ts';
 import type { Alert } from '../alerts/model.ts';
-import type { AlertFigures, EvidenceDeclaration, RuleDefinition } from '../alerts/rules/define.ts';
+import type { AlertFigures, EvidenceDeclaration, EvidenceThreshold, RuleDefinition } from '../alerts/rules/define.ts';
 import { RULES } from '../alerts/rules/index.ts';
 import type { ApiDeps } from '../api/deps.ts';
 import { siteTimeZone } from '../api/inventory.ts';
 import { readSeries } from '../api/readings.ts';
 
 interface EvidenceSpec extends Omit<EvidenceDeclaration, 'threshold'> {
-  /** The threshold line, from the alert's own thresholds and measurements. */
-  threshold: ((a: Alert) => number | undefined) | undefined;
+  /** The threshold lines, from the alert's own thresholds and measurements. */
+  thresholds: ((a: Alert) => number | undefined)[];
 }
 
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : undefined);
 /** An alert's figures, numbers written as text read as numbers (as for a threshold named by its key). */
 const figures = (r: Record<string, number | string>): Record<string, number | string> => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, num(v) ?? v]));
 
-function thresholdLine(t: EvidenceDeclaration['threshold']): EvidenceSpec['threshold'] {
-  if (t === undefined) return undefined;
+function thresholdLine(t: EvidenceThreshold): (a: Alert) => number | undefined {
   if (typeof t === 'number') return () => t;
   if (typeof t === 'string') return (a) => num(a.thresholds[t]);
   return (a) => {
@@ -31,9 +30,18 @@ function thresholdLine(t: EvidenceDeclaration['threshold']): EvidenceSpec['thres
   };
 }
 
+function thresholdLines(t: EvidenceDeclaration['threshold']): EvidenceSpec['thresholds'] {
+  if (t === undefined) return [];
+  return (Array.isArray(t) ? (t as readonly EvidenceThreshold[]) : [t as EvidenceThreshold]).map(thresholdLine);
+}
+
 /** Per rule id, the series its alerts draw: derived from the rules' own declarations. */
 export const EVIDENCE: Readonly<Record<string, EvidenceSpec>> = Object.fromEntries(
-  (RULES as readonly RuleDefinition[]).flatMap((r) => (r.evidence ? [[r.id, { ...r.evidence, threshold: thresholdLine(r.evidence.threshold) }] as const] : [])),
+  (RULES as readonly RuleDefinition[]).flatMap((r) => {
+    if (!r.evidence) return [];
+    const { threshold, ...series } = r.evidence;
+    return [[r.id, { ...series, thresholds: thresholdLines(threshold) }] as const];
+  }),
 );
 
 export interface EvidenceSeries {
@@ -50,7 +58,8 @@ export interface Evidence {
   from: Date;
   to: Date;
   timeZone: string;
-  threshold: number | undefined;
+  /** The lines drawn across the series, in the rule's order; none when the rule compares to no fixed value. */
+  thresholds: number[];
   series: EvidenceSeries[];
 }
 
@@ -98,7 +107,7 @@ export async function evidenceOf(deps: Pick<ApiDeps, 'influx' | 'registry'>, a: 
     from,
     to,
     timeZone,
-    threshold: spec.threshold?.(a),
+    thresholds: spec.thresholds.map((f) => f(a)).filter((v): v is number => v !== undefined),
     series: series.slice(0, MAX_SERIES).map((s) => ({
       label: deviceName(s.devEui, s.device || s.devEui),
       points: s.points.map((p) => [Date.parse(p.time), value(p)] as [number, number | null]),

@@ -101,3 +101,33 @@ describe('formats and messages', () => {
     expect(empty).toEqual([]);
   });
 });
+
+describe('chart', () => {
+  it('draws each threshold line, tells several apart by their value, and puts each in the table and the sentence', async () => {
+    const { chart } = await import('../../services/console/components.ts');
+    const fmt = formatter('fr');
+    const ctx = { lang: 'fr', t: fr, fmt } as unknown as Parameters<typeof chart>[0];
+    const values = [1000, 1700];
+    const out = chart(ctx, {
+      id: 'preuve',
+      title: 'CO₂',
+      unit: 'ppm',
+      timeZone: 'Europe/Paris',
+      series: [{ label: 'Salle 1', points: [[Date.parse('2026-12-01T08:00:00Z'), 950], [Date.parse('2026-12-01T09:00:00Z'), 1820]] }],
+      thresholds: values.map((v) => ({ value: v, legend: `${fr.threshold} ${fmt.quantity(v, 'ppm', 0)}` })),
+      thresholdsText: fr.alert.thresholdLine(values.map((v) => fmt.quantity(v, 'ppm', 0))),
+      summary: 'Résumé.',
+    }).value;
+    const data = JSON.parse(/<script[^>]*>(.*)<\/script>/s.exec(out)![1]!) as { thresholds: { value: number; legend: string }[] };
+    expect(data.thresholds.map((t) => t.value)).toEqual([1000, 1700]);
+    expect(data.thresholds[0]!.legend).not.toBe(data.thresholds[1]!.legend);
+    const headers = [...out.matchAll(/<th scope="col">([^<]*)<\/th>/g)].map((m) => m[1]);
+    expect(headers.filter((h) => h!.startsWith('Seuil'))).toHaveLength(2);
+    expect(out).toMatch(/Résumé\. Seuils : 1\s000\sppm et 1\s700\sppm\./);
+  });
+
+  it('says a single threshold as before, in French and English', () => {
+    expect(fr.alert.thresholdLine(['10 L/h'])).toBe('Seuil : 10 L/h');
+    expect(en.alert.thresholdLine(['10 L/h', '20 L/h', '30 L/h'])).toBe('Thresholds: 10 L/h, 20 L/h and 30 L/h');
+  });
+});

@@ -73,14 +73,19 @@ export interface AlertFigures {
  * The series that made a rule fire, as the console draws it beside the alert (console/evidence.ts renders it):
  * plain data in the rule's own terms, so a new rule brings its chart.
  */
+export type EvidenceThreshold = string | number | ((a: AlertFigures) => number | undefined);
+
 export interface EvidenceDeclaration {
   quantity: QuantityId;
   /** Raw readings, or hourly values (the consumption per hour for a cumulative quantity). */
   aggregation: 'raw' | 'hourly';
   /** Site-wide alerts (no device): the devices of these roles at the site. */
   roles?: readonly string[];
-  /** The line drawn: a key of the alert's thresholds, a fixed value, or a small function of the alert's figures. */
-  threshold?: string | number | ((a: AlertFigures) => number | undefined);
+  /**
+   * The line drawn: a key of the alert's thresholds, a fixed value, or a small function of the alert's figures; or
+   * several such lines (the class limits of an index).
+   */
+  threshold?: EvidenceThreshold | readonly EvidenceThreshold[];
   /** Values shown in this unit (Wh → kWh). */
   scale?: { factor: number; unit: string };
 }

@@ -834,8 +834,8 @@ export const ENERGY_RULES = [
       min_coverage_pct: { fr: 'Part minimale des heures d’occupation mesurées', en: 'Minimum share of occupied hours measured' },
     },
     reads: [ROLES.room],
-    // The room's CO₂ with the upper class limit of the index: the time spent above it weighs three times.
-    evidence: { quantity: 'air.co2', aggregation: 'raw', roles: [ROLES.room], threshold: ICONE_HIGH_PPM },
+    // The room's CO₂ with the two class limits of the index: time between them counts once, above the upper one three times.
+    evidence: { quantity: 'air.co2', aggregation: 'raw', roles: [ROLES.room], threshold: [ICONE_LOW_PPM, ICONE_HIGH_PPM] },
     create: confinementIndexRule,
   }),
 ] as const;

@@ -40,10 +40,12 @@
         value: function (u, v) { return v == null ? '–' : numberFormat.format(v) + unit; },
       });
     });
-    if (data.threshold) {
-      columns.push(xs.map(function () { return data.threshold.value; }));
-      uSeries.push({ label: data.threshold.legend, stroke: THRESHOLD, width: 2, dash: [8, 6], points: { show: false }, value: function () { return numberFormat.format(data.threshold.value) + unit; } });
-    }
+    // Threshold lines, told apart by their dash when there are several (the class limits of an index).
+    var DASHES = [[8, 6], [2, 4], [12, 4, 2, 4]];
+    data.thresholds.forEach(function (t, i) {
+      columns.push(xs.map(function () { return t.value; }));
+      uSeries.push({ label: t.legend, stroke: THRESHOLD, width: 2, dash: DASHES[i % DASHES.length], points: { show: false }, value: function () { return numberFormat.format(t.value) + unit; } });
+    });
     // Tick labels in 24-hour local time of the site, with the date when the chart spans more than a day.
     var span = (xs[xs.length - 1] - xs[0]) / 1000;
     var tickFormat = new Intl.DateTimeFormat(locale, span > 8 * 86400 ? { timeZone: data.timeZone, day: '2-digit', month: '2-digit' } : span > 36 * 3600 ? { timeZone: data.timeZone, day: '2-digit', month: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' } : { timeZone: data.timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
@@ -52,7 +54,7 @@
     // with a margin, and a unit either side of a flat series rather than uPlot's 0–100.
     function valueRange(u, dataMin, dataMax) {
       var lo = dataMin, hi = dataMax;
-      if (data.threshold) { lo = Math.min(lo, data.threshold.value); hi = Math.max(hi, data.threshold.value); }
+      data.thresholds.forEach(function (t) { lo = Math.min(lo, t.value); hi = Math.max(hi, t.value); });
       if (lo == null || hi == null || !isFinite(lo) || !isFinite(hi)) return [0, 1];
       if (data.zeroBased && lo >= 0) lo = 0;
       if (data.steps) return [0, Math.max(1, hi) * 1.1];

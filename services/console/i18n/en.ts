@@ -132,7 +132,7 @@ export const en: Messages = {
     evidenceNone: 'This rule does not rest on a series of readings to draw; the figures above account for it.',
     evidenceEmpty: 'The readings of this period are no longer available (retention period exceeded).',
     evidenceSummary: (what: string, period: string, n: number, min: string, max: string) => `${what}, ${period}: ${n} values, from ${min} to ${max}.`,
-    thresholdLine: (value: string) => `Threshold: ${value}`,
+    thresholdLine: (values: string[]) => (values.length > 1 ? `Thresholds: ${values.slice(0, -1).join(', ')} and ${values.at(-1)}` : `Threshold: ${values[0]}`),
     history: 'History',
     events: { opened: 'Opened', acknowledged: 'Acknowledged', resolved: 'Resolved', updated: 'Updated', escalated: 'Escalated' },
     by: (who: string) => `by ${who}`,

@@ -135,7 +135,7 @@ export const fr = {
     evidenceNone: 'Cette règle ne s’appuie pas sur une série de mesures à tracer ; les chiffres ci-dessus en rendent compte.',
     evidenceEmpty: 'Les mesures de cette période ne sont plus disponibles (durée de conservation dépassée).',
     evidenceSummary: (what: string, period: string, n: number, min: string, max: string) => `${what}, ${period} : ${n} valeurs, de ${min} à ${max}.`,
-    thresholdLine: (value: string) => `Seuil : ${value}`,
+    thresholdLine: (values: string[]) => (values.length > 1 ? `Seuils : ${values.slice(0, -1).join(', ')} et ${values.at(-1)}` : `Seuil : ${values[0]}`),
     history: 'Historique',
     events: { opened: 'Ouverte', acknowledged: 'Prise en compte', resolved: 'Résolue', updated: 'Mise à jour', escalated: 'Aggravée' } as Record<string, string>,
     by: (who: string) => `par ${who}`,

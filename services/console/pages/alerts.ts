@@ -191,7 +191,9 @@ async function detailPage(deps: ConsoleDeps, ctx: PageContext, a: Alert, done: s
           timeZone: evidence.timeZone,
           steps: evidence.quantity === 'water.leak',
           digits,
-          threshold: evidence.threshold !== undefined ? { value: evidence.threshold, label: t.alert.thresholdLine(ctx.fmt.quantity(evidence.threshold, unit, digits)) } : undefined,
+          // One line is "the threshold"; several (the class limits of an index) are told apart by their value.
+          thresholds: evidence.thresholds.map((v) => ({ value: v, legend: evidence.thresholds.length > 1 ? `${t.threshold} ${ctx.fmt.quantity(v, unit, digits)}` : t.threshold })),
+          thresholdsText: evidence.thresholds.length ? t.alert.thresholdLine(evidence.thresholds.map((v) => ctx.fmt.quantity(v, unit, digits))) : undefined,
           summary: t.alert.evidenceSummary(what, periodText, range.n, ctx.fmt.quantity(range.min, unit, digits), ctx.fmt.quantity(range.max, unit, digits)),
         })
       : html`<p>${t.alert.evidenceEmpty}</p>`;

@@ -693,7 +693,7 @@ async function siteCharts(deps: ConsoleDeps, ctx: PageContext, s: SiteData, devi
     s.co2.length || s.co2MaxToday ? readSeries(deps.api, { ...base, quantity: 'air.co2' }) : [],
   ]);
   const period = ctx.t.periodRange(ctx.fmt.dateTime(from, tz), ctx.fmt.dateTime(to, tz));
-  const one = (id: string, title: string, unit: string, series: ChartSeries[], digits: number, threshold?: { value: number; label: string }) => {
+  const one = (id: string, title: string, unit: string, series: ChartSeries[], digits: number, reference?: { value: number; label: string }) => {
     const r = seriesRange(series);
     if (!r) return html`<h3>${title}</h3><p class="empty">${t.chartEmpty(period)}</p>`;
     return chart(ctx, {
@@ -703,7 +703,8 @@ async function siteCharts(deps: ConsoleDeps, ctx: PageContext, s: SiteData, devi
       series,
       timeZone: tz,
       digits,
-      threshold,
+      thresholds: reference ? [{ value: reference.value, legend: ctx.t.threshold }] : undefined,
+      thresholdsText: reference?.label,
       summary: t.chartSummary(title, period, r.n, ctx.fmt.quantity(r.min, unit, digits), ctx.fmt.quantity(r.max, unit, digits)),
     });
   };
