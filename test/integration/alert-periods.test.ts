@@ -20,8 +20,7 @@ import { evaluateWindowed } from '../../services/alerts/scheduler.ts';
 import type { WindowContext, WindowedRule } from '../../services/alerts/rules/define.ts';
 import { baseLoadRule } from '../../services/alerts/rules/energy.ts';
 import { continuousFlowRule } from '../../services/alerts/rules/water.ts';
-import { createInfluxTarget } from '../../services/storage/influx.ts';
-import { startStack, writeLines, type Stack } from './support.ts';
+import { startStack, windowContexts, writeLines, type Stack } from './support.ts';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -37,14 +36,13 @@ const saturdays = siteCalendarSchema.parse({ openingHours: { ...week, sat: weekd
 /** Two weeks of winter holidays, Saturday 7 to Sunday 22 February 2026: closed 400 h. */
 const holidays = siteCalendarSchema.parse({ openingHours: week, closedDates: ['2026-02-07..2026-02-22'] });
 const calendars: Record<string, SiteCalendar> = { 'e2-ecole': school, 'e2-horaire': school, 'e2-reduit': school, 'e2-samedi-15': saturdays, 'e2-samedi-17': saturdays, 'e2-vacances': holidays };
-const defaultCalendar = siteCalendarSchema.parse({});
 
 let stack: Stack;
 let ctx: (now: Date | number | string) => WindowContext;
 beforeAll(async () => {
   stack = await startStack();
-  const influx = createInfluxTarget({ api: 'v1', url: stack.influx.url, db: stack.db, timeoutMs: 30_000 });
-  ctx = (now) => ({ now: new Date(now), query: (q) => influx.query(q), calendarFor: (_tenant, site) => calendars[site] ?? defaultCalendar });
+  const contextAt = windowContexts(stack);
+  ctx = (now) => contextAt(now, { calendars });
 });
 afterAll(async () => {
   await stack?.close();

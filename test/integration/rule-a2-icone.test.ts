@@ -15,13 +15,11 @@ import { fieldLabel } from '../../services/console/components.ts';
 import type { PageContext } from '../../services/console/context.ts';
 import { en } from '../../services/console/i18n/en.ts';
 import { fr } from '../../services/console/i18n/fr.ts';
-import { createInfluxTarget } from '../../services/storage/influx.ts';
 import { siteCalendarSchema, type SiteCalendar } from '../../services/time/calendar.ts';
-import { startStack, writeLines, type Stack } from './support.ts';
+import { startStack, windowContexts, writeLines, type Stack } from './support.ts';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
-const defaultCalendar = siteCalendarSchema.parse({});
 const SITE_NAMES: Record<string, string> = { 'a2-ecole': 'École des Tilleuls', 'a2-college': 'Collège Jean-Moulin' };
 
 /** Thursday 15 January 2026, local midnight to local midnight (Paris, UTC+1), and the time it is judged. */
@@ -34,14 +32,8 @@ let ctx: (o?: { calendars?: Record<string, SiteCalendar>; rules?: Record<string,
 
 beforeAll(async () => {
   stack = await startStack();
-  const influx = createInfluxTarget({ api: 'v1', url: stack.influx.url, db: stack.db, timeoutMs: 30_000 });
-  ctx = (o = {}) => ({
-    now: new Date(NOW),
-    query: (q) => influx.query(q),
-    calendarFor: (_tenant, site) => o.calendars?.[site] ?? defaultCalendar,
-    rulesFor: (_tenant, site) => o.rules?.[site],
-    siteName: (_tenant, site) => SITE_NAMES[site] ?? site,
-  });
+  const contextAt = windowContexts(stack, SITE_NAMES);
+  ctx = (o = {}) => contextAt(NOW, o);
 });
 afterAll(async () => {
   await stack?.close();

@@ -15,15 +15,13 @@ import type { SiteRules } from '../../services/alerts/settings.ts';
 import type { WindowContext } from '../../services/alerts/rules/define.ts';
 import type { Finding } from '../../services/alerts/model.ts';
 import { loraAirtimeMs } from '../../services/radio/airtime.ts';
-import { createInfluxTarget } from '../../services/storage/influx.ts';
-import { startStack, writeLines, type Stack } from './support.ts';
+import { startStack, windowContexts, writeLines, type Stack } from './support.ts';
 
 let stack: Stack;
 const MIN = 60_000;
 const HOUR = 60 * MIN;
 const DAY = 24 * HOUR;
 const Q = 15 * MIN;
-const defaultCalendar = siteCalendarSchema.parse({});
 
 /** Display names of a few sites, as a configuration gives them: the sentences must show them; the others keep their identifier. */
 const SITE_NAMES: Record<string, string> = {
@@ -39,14 +37,7 @@ let ctx: (now: Date | string, o?: CtxOptions) => WindowContext;
 
 beforeAll(async () => {
   stack = await startStack();
-  const influx = createInfluxTarget({ api: 'v1', url: stack.influx.url, db: stack.db, timeoutMs: 30_000 });
-  ctx = (now, o = {}) => ({
-    now: new Date(now),
-    query: (q) => influx.query(q),
-    calendarFor: (_tenant, site) => o.calendars?.[site] ?? defaultCalendar,
-    rulesFor: (_tenant, site) => o.rules?.[site],
-    siteName: (_tenant, site) => SITE_NAMES[site] ?? site,
-  });
+  ctx = windowContexts(stack, SITE_NAMES);
 });
 afterAll(async () => {
   await stack?.close();

@@ -10,6 +10,10 @@ import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { freePort, startLocalStack, type InfluxServer, type MosquittoServer } from '../../services/dev/servers.ts';
 import type { FileConfig } from '../../services/config/schema.ts';
+import type { WindowContext } from '../../services/alerts/rules/define.ts';
+import type { SiteRules } from '../../services/alerts/settings.ts';
+import { createInfluxTarget } from '../../services/storage/influx.ts';
+import { siteCalendarSchema, type SiteCalendar } from '../../services/time/calendar.ts';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
 
@@ -126,6 +130,22 @@ export async function signalChild(child: ChildProcess | undefined, signal: NodeJ
   const code = await exited;
   clearTimeout(timer);
   return code;
+}
+
+/**
+ * What the rule tests evaluate windowed rules with: the stack's InfluxDB, the calendar and rule settings a test gives
+ * a site (others: the default calendar and the rules' defaults), and the sites' display names (others: identifiers).
+ */
+export function windowContexts(stack: Stack, siteNames: Record<string, string> = {}) {
+  const influx = createInfluxTarget({ api: 'v1', url: stack.influx.url, db: stack.db, timeoutMs: 30_000 });
+  const defaultCalendar = siteCalendarSchema.parse({});
+  return (now: Date | number | string, o: { calendars?: Record<string, SiteCalendar>; rules?: Record<string, SiteRules> } = {}): WindowContext => ({
+    now: new Date(now),
+    query: (q) => influx.query(q),
+    calendarFor: (_tenant, site) => o.calendars?.[site] ?? defaultCalendar,
+    rulesFor: (_tenant, site) => o.rules?.[site],
+    siteName: (_tenant, site) => siteNames[site] ?? site,
+  });
 }
 
 /** Writes line protocol (ms precision) straight into the stack's InfluxDB, 20,000 lines per request; each must be accepted. */
