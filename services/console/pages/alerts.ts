@@ -182,6 +182,7 @@ async function detailPage(deps: ConsoleDeps, ctx: PageContext, a: Alert, done: s
     const unit = evidence.perHour ? `${evidence.unit}/h` : evidence.unit;
     const periodText = t.periodRange(ctx.fmt.dateTime(evidence.from, tz), ctx.fmt.dateTime(evidence.to, tz));
     const digits = evidence.unit === 'kWh' ? 2 : 1;
+    const lines = evidence.thresholds.map((v) => ({ value: v, text: ctx.fmt.quantity(v, unit, digits) }));
     evidenceHtml = range
       ? chart(ctx, {
           id: 'preuve',
@@ -192,8 +193,8 @@ async function detailPage(deps: ConsoleDeps, ctx: PageContext, a: Alert, done: s
           steps: evidence.quantity === 'water.leak',
           digits,
           // One line is "the threshold"; several (the class limits of an index) are told apart by their value.
-          thresholds: evidence.thresholds.map((v) => ({ value: v, legend: evidence.thresholds.length > 1 ? `${t.threshold} ${ctx.fmt.quantity(v, unit, digits)}` : t.threshold })),
-          thresholdsText: evidence.thresholds.length ? t.alert.thresholdLine(evidence.thresholds.map((v) => ctx.fmt.quantity(v, unit, digits))) : undefined,
+          thresholds: lines.map((l) => ({ value: l.value, legend: lines.length > 1 ? `${t.threshold} ${l.text}` : t.threshold })),
+          thresholdsText: lines.length ? t.alert.thresholdLine(lines.map((l) => l.text)) : undefined,
           summary: t.alert.evidenceSummary(what, periodText, range.n, ctx.fmt.quantity(range.min, unit, digits), ctx.fmt.quantity(range.max, unit, digits)),
         })
       : html`<p>${t.alert.evidenceEmpty}</p>`;
