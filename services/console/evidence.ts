@@ -31,8 +31,8 @@ function thresholdLine(t: EvidenceThreshold): (a: Alert) => number | undefined {
 }
 
 function thresholdLines(t: EvidenceDeclaration['threshold']): EvidenceSpec['thresholds'] {
-  if (t === undefined) return [];
-  return (Array.isArray(t) ? (t as readonly EvidenceThreshold[]) : [t as EvidenceThreshold]).map(thresholdLine);
+  // One line or several, as the rule declares them (concat takes either).
+  return ([] as EvidenceThreshold[]).concat(t ?? []).map(thresholdLine);
 }
 
 /** Per rule id, the series its alerts draw: derived from the rules' own declarations. */
