@@ -6,7 +6,8 @@
  *   sh infra/scripts/with-node.sh node --import tsx --max-semi-space-size=8 test/bench/ingest-cpu.ts [uplinks]
  * Add --cpu-prof --cpu-prof-dir=/tmp/prof for a profile (test/bench/cpuprofile-top.mjs reads it). INGEST_ALLOC=1: where
  * the main thread allocates, bytes per uplink by function (V8's sampling heap profiler, counting what the young and
- * old collections freed too: allocation, not what stays).
+ * old collections freed too: allocation, not what stays); with INGEST_ALLOC_MINOR=0, only what outlived the young
+ * generation (promoted or pretenured, what costs a full collection later).
  */
 import { createRequire } from 'node:module';
 import { existsSync, mkdtempSync } from 'node:fs';
